@@ -1,0 +1,452 @@
+"""Read the user's gate TOML and validate it once into an immutable edge.settings.Config.
+
+Every user mistake raises ConfigFileError with one line that names the key and the fix.
+Endpoint discovery (network) is not done here: `validate` returns the Config with whatever
+endpoints could be derived without the network, plus the list of endpoint names still to
+discover; gatebuild.discovery fills them in.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import fnmatch
+import ipaddress
+import re
+import tomllib
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from edge.settings import (
+    ALLOWED_ALGORITHMS,
+    LOG_LEVELS,
+    PROVIDERS,
+    SAME_SITE_VALUES,
+    Config,
+    Cookies,
+    Endpoints,
+    Paths,
+    Rule,
+    Tokens,
+)
+
+
+class ConfigFileError(Exception):
+    """A mistake in the user's config file; str() is the one line shown to the user."""
+
+
+# section -> key -> (type, default). A default of REQUIRED means the key must be given.
+REQUIRED = object()
+ABSENT = object()
+SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
+    "idp": {
+        "provider": (str, REQUIRED),
+        "issuer": (str, ABSENT),
+        "client_id": (str, REQUIRED),
+        "client_secret": (str, ""),
+        "scopes": (list, ["openid", "email", "profile"]),
+        "authorization_endpoint": (str, ABSENT),
+        "token_endpoint": (str, ABSENT),
+        "jwks_uri": (str, ABSENT),
+        "revocation_endpoint": (str, ABSENT),
+        "end_session_endpoint": (str, ABSENT),
+        "timeout_seconds": ((int, float), 3.0),
+    },
+    "cognito": {
+        "region": (str, ABSENT),
+        "user_pool_id": (str, ABSENT),
+        "domain": (str, ABSENT),
+    },
+    "site": {"url": (str, "")},
+    "paths": {
+        "callback": (str, Paths.callback),
+        "sign_in": (str, Paths.sign_in),
+        "sign_out": (str, Paths.sign_out),
+        "signed_out": (str, Paths.signed_out),
+        "whoami": (str, Paths.whoami),
+        "public": (list, []),
+        "case_sensitive": (bool, True),
+    },
+    "tokens": {
+        "algorithms": (list, ["RS256"]),
+        "leeway_seconds": (int, 30),
+        "groups_claim": (str, "cognito:groups"),
+        "refresh_window_seconds": (int, 300),
+        "store_access_token": (bool, True),
+    },
+    "cookies": {
+        "prefix": (str, "gate"),
+        "domain": (str, ""),
+        "same_site": (str, "Lax"),
+        "secure": (bool, True),
+        "session_max_age_seconds": (int, 30 * 24 * 3600),
+        "login_max_age_seconds": (int, 600),
+    },
+    "state": {"secret": (str, "")},
+    "log": {"level": (str, "info")},
+}
+RULE_KEYS = {"paths": list, "groups": list}
+ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+LEEWAY_MAX = 300
+MIN_SECRET_BYTES = 32
+COGNITO_POOL_ID = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)_[0-9A-Za-z]+$")
+COGNITO_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
+COOKIE_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*$")
+
+
+def load(path: str) -> tuple[Config, list[str]]:
+    """Parse and validate the file at `path`. Returns the Config and endpoints to discover."""
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigFileError(f"{path}: no such file; copy gate.example.toml and edit it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
+    return validate(raw)
+
+
+def validate(raw: dict) -> tuple[Config, list[str]]:
+    sections = _checked_sections(raw)
+    idp, cognito = sections["idp"], sections["cognito"]
+    provider = _one_of("idp.provider", idp["provider"], PROVIDERS)
+    client_id = _nonempty("idp.client_id", idp["client_id"])
+    scopes = _str_list("idp.scopes", idp["scopes"])
+    if "openid" not in scopes:
+        raise ConfigFileError('idp.scopes: must include "openid" (the gate needs an ID token)')
+    timeout = float(idp["timeout_seconds"])
+    if not 0.5 <= timeout <= 4.0:
+        raise ConfigFileError(
+            "idp.timeout_seconds: must be between 0.5 and 4.0 so every answer stays inside "
+            "Lambda@Edge's 5 s viewer-request limit"
+        )
+    issuer, endpoints, to_discover = _endpoints(provider, idp, cognito)
+    site_url = sections["site"]["url"]
+    if site_url:
+        _url("site.url", site_url)
+        site_url = site_url.rstrip("/")
+        if urlsplit(site_url).path:
+            raise ConfigFileError('site.url: give only scheme and host, e.g. "https://example.com"')
+    paths = _paths(sections["paths"])
+    rules = _rules(raw.get("rules", []), paths)
+    tokens = _tokens(sections["tokens"])
+    cookies = _cookies(sections["cookies"], site_url)
+    secret = _state_secret(sections["state"]["secret"])
+    log_level = _one_of("log.level", sections["log"]["level"], LOG_LEVELS)
+    config = Config(
+        provider=provider,
+        issuer=issuer,
+        client_id=client_id,
+        client_secret=idp["client_secret"],
+        endpoints=endpoints,
+        state_secret=secret,
+        scopes=tuple(scopes),
+        site_url=site_url,
+        idp_timeout_seconds=timeout,
+        paths=paths,
+        rules=rules,
+        tokens=tokens,
+        cookies=cookies,
+        log_level=log_level,
+    )
+    return config, to_discover
+
+
+def with_endpoints(config: Config, **found: str) -> Config:
+    return replace(config, endpoints=replace(config.endpoints, **found))
+
+
+def _checked_sections(raw: dict) -> dict[str, dict]:
+    for name in raw:
+        if name not in SCHEMA and name != "rules":
+            raise ConfigFileError(_unknown(f"[{name}]", name, [*SCHEMA, "rules"]))
+    out = {}
+    for section, keys in SCHEMA.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise ConfigFileError(f"[{section}]: must be a table, written as [{section}]")
+        for key in given:
+            if key not in keys:
+                raise ConfigFileError(_unknown(f"{section}.{key}", key, list(keys)))
+        values = {}
+        for key, (kind, default) in keys.items():
+            if key in given:
+                values[key] = _typed(f"{section}.{key}", given[key], kind)
+            elif default is REQUIRED:
+                raise ConfigFileError(f"{section}.{key}: missing; add it under [{section}]")
+            elif default is ABSENT:
+                values[key] = None
+            else:
+                values[key] = default
+        out[section] = values
+    return out
+
+
+def _unknown(where: str, key: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f'did you mean "{close[0]}"?' if close else "known keys: " + ", ".join(known)
+    return f"{where}: unknown key; {hint}"
+
+
+def _typed(key: str, value, kind):
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        ok = False
+    else:
+        ok = isinstance(value, kinds)
+    if not ok:
+        names = " or ".join(_type_name(k) for k in kinds)
+        raise ConfigFileError(f"{key}: must be {names}, not {_type_name(type(value))}")
+    return value
+
+
+def _type_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
+            list: "a list", dict: "a table"}.get(kind, kind.__name__)
+
+
+def _one_of(key: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigFileError(f"{key}: must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+    return value
+
+
+def _nonempty(key: str, value: str) -> str:
+    if not value.strip():
+        raise ConfigFileError(f"{key}: must not be empty")
+    return value
+
+
+def _str_list(key: str, value: list) -> list[str]:
+    if not value or not all(isinstance(v, str) and v for v in value):
+        raise ConfigFileError(f'{key}: must be a non-empty list of strings, e.g. ["a", "b"]')
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _url(key: str, value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return value
+    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
+        return value
+    raise ConfigFileError(
+        f'{key}: {value!r} is not an https URL; write it as "https://host/path" '
+        "(plain http is accepted only for localhost)"
+    )
+
+
+def _endpoints(provider: str, idp: dict, cognito: dict) -> tuple[str, Endpoints, list[str]]:
+    given = {k: _url(f"idp.{k}", idp[k]) if idp[k] else idp[k]
+             for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")}
+    if provider == "cognito":
+        issuer, derived = _cognito_endpoints(idp, cognito)
+        for key, value in derived.items():
+            if given[key] is None:
+                given[key] = value
+        logout_style = "cognito"
+    else:
+        if any(v is not None for v in cognito.values()):
+            raise ConfigFileError('[cognito]: only used with idp.provider = "cognito"; remove it')
+        if not idp["issuer"]:
+            raise ConfigFileError('idp.issuer: missing; add the provider\'s issuer URL under [idp]')
+        issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
+        logout_style = "oidc"
+    if idp["issuer"] and provider == "cognito":
+        issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
+    to_discover = [k for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")
+                   if given[k] is None]
+    if given["end_session_endpoint"] == "":
+        logout_style = "none"
+    endpoints = Endpoints(
+        authorization=given["authorization_endpoint"] or "",
+        token=given["token_endpoint"] or "",
+        jwks=given["jwks_uri"] or "",
+        revocation=given["revocation_endpoint"] or "",
+        logout=given["end_session_endpoint"] or "",
+        logout_style=logout_style,
+    )
+    return issuer, endpoints, to_discover
+
+
+def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
+    region, pool, domain = cognito["region"], cognito["user_pool_id"], cognito["domain"]
+    for key, value in (("region", region), ("user_pool_id", pool), ("domain", domain)):
+        if not value:
+            raise ConfigFileError(f'cognito.{key}: missing; idp.provider = "cognito" needs it under [cognito]')
+    if not COGNITO_REGION.match(region):
+        raise ConfigFileError(f'cognito.region: {region!r} is not an AWS region such as "us-east-1"')
+    match = COGNITO_POOL_ID.match(pool)
+    if not match:
+        raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a pool id such as "us-east-1_AbC123xyz"')
+    if match.group(1) != region:
+        raise ConfigFileError(f"cognito.user_pool_id: pool {pool!r} is not in cognito.region {region!r}")
+    base = domain if "://" in domain else f"https://{domain}"
+    _url("cognito.domain", base)
+    base = base.rstrip("/")
+    if urlsplit(base).path:
+        raise ConfigFileError('cognito.domain: give only the host, e.g. "myapp.auth.us-east-1.amazoncognito.com"')
+    issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    return issuer, {
+        "authorization_endpoint": f"{base}/oauth2/authorize",
+        "token_endpoint": f"{base}/oauth2/token",
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "revocation_endpoint": f"{base}/oauth2/revoke",
+        "end_session_endpoint": f"{base}/logout",
+    }
+
+
+def _gate_path(key: str, value: str) -> str:
+    if not SAFE_PATH.match(value) or "?" in value or "*" in value or value.endswith("/") or "//" in value:
+        raise ConfigFileError(f'{key}: {value!r} must be a plain path such as "/_gate/callback"')
+    return value
+
+
+def _pattern(key: str, value) -> str:
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise ConfigFileError(f'{key}: {value!r} can never match; path patterns start with "/", e.g. "/admin/*"')
+    if "//" in value or "/./" in value or "/../" in value or value.endswith(("/.", "/..")):
+        raise ConfigFileError(
+            f"{key}: {value!r} can never match, requests are matched after resolving "
+            '"//", "." and ".."; write the resolved path'
+        )
+    return value
+
+
+def _paths(section: dict) -> Paths:
+    names = ("callback", "sign_in", "sign_out", "signed_out", "whoami")
+    values = {name: _gate_path(f"paths.{name}", section[name]) for name in names}
+    if len(set(values.values())) != len(values):
+        raise ConfigFileError("paths: callback, sign_in, sign_out, signed_out and whoami must all differ")
+    public = tuple(_pattern("paths.public", p) for p in section["public"])
+    for pattern in public:
+        for name, path in values.items():
+            if _glob_match(pattern, path, True):
+                raise ConfigFileError(
+                    f"paths.public: {pattern!r} covers the gate's own path paths.{name} ({path}); narrow it"
+                )
+    return Paths(**values, public=public, case_sensitive=section["case_sensitive"])
+
+
+def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
+    if not isinstance(raw_rules, list):
+        raise ConfigFileError("rules: write each rule as a [[rules]] table with paths and groups")
+    rules: list[Rule] = []
+    earlier: list[str] = list(paths.public)
+    for index, raw in enumerate(raw_rules, start=1):
+        where = f"rules[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigFileError(f"{where}: must be a [[rules]] table with paths and groups")
+        for key in raw:
+            if key not in RULE_KEYS:
+                raise ConfigFileError(_unknown(f"{where}.{key}", key, list(RULE_KEYS)))
+        for key in RULE_KEYS:
+            if key not in raw:
+                raise ConfigFileError(f"{where}.{key}: missing; a rule needs paths and groups")
+            _typed(f"{where}.{key}", raw[key], list)
+        patterns = tuple(_pattern(f"{where}.paths", p) for p in _str_list(f"{where}.paths", raw["paths"]))
+        groups = tuple(_str_list(f"{where}.groups", raw["groups"]))
+        for pattern in patterns:
+            for path in paths.gate_paths():
+                if _glob_match(pattern, path, True):
+                    raise ConfigFileError(f"{where}.paths: {pattern!r} covers the gate's own path {path}; narrow it")
+            for before in earlier:
+                if _covers(before, pattern):
+                    raise ConfigFileError(
+                        f"{where}.paths: {pattern!r} can never match because {before!r} comes first "
+                        "(first match wins); move this rule up or narrow the earlier pattern"
+                    )
+        earlier.extend(patterns)
+        rules.append(Rule(paths=patterns, groups=groups))
+    return tuple(rules)
+
+
+def _covers(earlier: str, later: str) -> bool:
+    """True when every path `later` can match is already matched by `earlier`."""
+    if earlier == later:
+        return True
+    if earlier.endswith("*") and not any(c in earlier[:-1] for c in "*?["):
+        literal_prefix = re.split(r"[*?\[]", later, maxsplit=1)[0]
+        return literal_prefix.startswith(earlier[:-1])
+    return False
+
+
+def _glob_match(pattern: str, path: str, case_sensitive: bool) -> bool:
+    if not case_sensitive:
+        pattern, path = pattern.lower(), path.lower()
+    return fnmatch.fnmatchcase(path, pattern)
+
+
+def _tokens(section: dict) -> Tokens:
+    algorithms = tuple(_str_list("tokens.algorithms", section["algorithms"]))
+    for alg in algorithms:
+        if alg not in ALLOWED_ALGORITHMS:
+            raise ConfigFileError(
+                f"tokens.algorithms: {alg!r} is not allowed; choose from {', '.join(ALLOWED_ALGORITHMS)} "
+                "(none and HMAC are never accepted)"
+            )
+    leeway = section["leeway_seconds"]
+    if not 0 <= leeway <= LEEWAY_MAX:
+        raise ConfigFileError(f"tokens.leeway_seconds: must be between 0 and {LEEWAY_MAX}")
+    window = section["refresh_window_seconds"]
+    if not 0 <= window <= 3600:
+        raise ConfigFileError("tokens.refresh_window_seconds: must be between 0 and 3600")
+    return Tokens(
+        algorithms=algorithms,
+        leeway_seconds=leeway,
+        groups_claim=_nonempty("tokens.groups_claim", section["groups_claim"]),
+        refresh_window_seconds=window,
+        store_access_token=section["store_access_token"],
+    )
+
+
+def _cookies(section: dict, site_url: str) -> Cookies:
+    prefix = section["prefix"]
+    if not COOKIE_PREFIX.match(prefix):
+        raise ConfigFileError("cookies.prefix: use 1-20 letters, digits, '-' or '_'")
+    same_site = _one_of("cookies.same_site", section["same_site"], SAME_SITE_VALUES)
+    secure = section["secure"]
+    if not secure:
+        host = urlsplit(site_url).hostname if site_url else None
+        if not host or not _is_loopback(host):
+            raise ConfigFileError(
+                "cookies.secure: false is only for a local site.url on localhost; remove it for a real site"
+            )
+    if same_site == "None" and not secure:
+        raise ConfigFileError('cookies.same_site: "None" requires cookies.secure = true')
+    domain = section["domain"]
+    if domain and not re.match(r"^\.?[A-Za-z0-9.-]+$", domain):
+        raise ConfigFileError(f'cookies.domain: {domain!r} is not a host name such as "example.com"')
+    session = section["session_max_age_seconds"]
+    if not 300 <= session <= 3650 * 86400:
+        raise ConfigFileError("cookies.session_max_age_seconds: must be between 300 and 315360000")
+    login = section["login_max_age_seconds"]
+    if not 60 <= login <= 3600:
+        raise ConfigFileError("cookies.login_max_age_seconds: must be between 60 and 3600")
+    return Cookies(prefix=prefix, domain=domain.lstrip("."), same_site=same_site, secure=secure,
+                   session_max_age_seconds=session, login_max_age_seconds=login)
+
+
+def _state_secret(given: str) -> bytes:
+    """The configured secret, or b"" for build.py to take from its local secret store."""
+    if not given:
+        return b""
+    try:
+        raw = base64.urlsafe_b64decode(given + "=" * (-len(given) % 4))
+    except ValueError:
+        raw = b""
+    if len(raw) < MIN_SECRET_BYTES:
+        raise ConfigFileError(
+            "state.secret: must be at least 32 random bytes, base64url-encoded; "
+            'leave it out and build.py generates one'
+        )
+    return raw
