@@ -57,6 +57,7 @@ class Tokens:
     groups_claim: str = "cognito:groups"
     refresh_window_seconds: int = 300
     store_access_token: bool = True
+    require_nonce: bool = True
 
 
 @dataclass(frozen=True)

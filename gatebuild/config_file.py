@@ -73,6 +73,7 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "groups_claim": (str, "cognito:groups"),
         "refresh_window_seconds": (int, 300),
         "store_access_token": (bool, True),
+        "require_nonce": (bool, True),
     },
     "cookies": {
         "prefix": (str, "gate"),
@@ -406,6 +407,7 @@ def _tokens(section: dict) -> Tokens:
         groups_claim=_nonempty("tokens.groups_claim", section["groups_claim"]),
         refresh_window_seconds=window,
         store_access_token=section["store_access_token"],
+        require_nonce=section["require_nonce"],
     )
 
 

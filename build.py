@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Build the Lambda@Edge zip: python build.py --config gate.toml [--jwks-file F] [--out F]
+
+Validates the config once, resolves the IdP endpoints (Cognito: derived; OIDC: discovered at
+build time unless given), embeds config and JWKS, installs and trims the pinned dependencies,
+compiles bytecode for python3.13 and writes a deterministic zip whose handler is
+`edge.handler.handler`. Exit status 2 for a config mistake (one line naming the key), 1 for
+any other build failure; never a traceback for either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from dataclasses import replace
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, ROOT)
+
+from edge.jwks import usable_jwks  # noqa: E402
+from edge.encoding import b64url_decode  # noqa: E402
+from gatebuild import config_file, discovery, runtime, secret_store, vendor, zipper  # noqa: E402
+from gatebuild.config_file import ConfigFileError  # noqa: E402
+
+DEFAULT_OUT = os.path.join("dist", "edge.zip")
+BUILD_DIR = os.path.join(ROOT, "build")
+# Loaded only on the paths that talk to the IdP: shipped as source to keep the zip small.
+COLD_PACKAGES = ("urllib3/",)
+
+
+class BuildError(Exception):
+    pass
+
+
+def _merge(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None,
+                secret_path: str | None = None):
+    """The validated, fully resolved Config and its JWKS (network only without jwks_file)."""
+    import tomllib
+
+    try:
+        with open(config_path, "rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigFileError(f"{config_path}: no such file; copy gate.example.toml and edit it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{config_path}: not valid TOML ({exc}); fix the syntax there") from None
+    config, to_discover = config_file.validate(_merge(raw, overrides or {}))
+    if not config.state_secret:
+        config = replace(config, state_secret=secret_store.load_or_create(
+            secret_path or os.path.join(BUILD_DIR, "state-secret")))
+    if to_discover:
+        if jwks_file:
+            required = [k for k in to_discover if k in config_file.ENDPOINT_KEYS]
+            if required:
+                raise ConfigFileError(
+                    f"idp.{required[0]}: not given, and --jwks-file means no network for discovery; "
+                    "add it under [idp] or build without --jwks-file")
+            found = {k: "" for k in to_discover}
+        else:
+            try:
+                found = discovery.discover(config.issuer, to_discover)
+            except discovery.FetchError as exc:
+                raise BuildError(f"discovery failed: {exc}") from None
+        config = config_file.with_endpoints(config, **{
+            {"authorization_endpoint": "authorization", "token_endpoint": "token", "jwks_uri": "jwks",
+             "revocation_endpoint": "revocation", "end_session_endpoint": "logout"}[k]: v
+            for k, v in found.items()})
+        if "end_session_endpoint" in found and not found["end_session_endpoint"] and config.provider == "oidc":
+            config = config_file.with_endpoints(config, logout_style="none")
+    jwks = _load_jwks(config, jwks_file)
+    return config, jwks
+
+
+def _load_jwks(config, jwks_file: str | None) -> dict:
+    if jwks_file:
+        try:
+            with open(jwks_file, "rb") as f:
+                jwks = json.loads(f.read())
+        except (OSError, ValueError) as exc:
+            raise BuildError(f"--jwks-file {jwks_file}: cannot read a JSON document ({exc})") from None
+    else:
+        try:
+            jwks = discovery.fetch_json(config.endpoints.jwks)
+        except discovery.FetchError as exc:
+            raise BuildError(f"fetching the JWKS failed: {exc}") from None
+    usable = usable_jwks(jwks, config.tokens.algorithms)
+    if not usable:
+        raise BuildError("the JWKS has no RSA signing key usable with tokens.algorithms; check jwks_uri")
+    for kid, jwk in usable.items():
+        try:
+            bits = int.from_bytes(b64url_decode(jwk["n"]), "big").bit_length()
+        except ValueError:
+            raise BuildError(f"JWKS key {kid!r} has a malformed modulus") from None
+        if bits < 2048:
+            raise BuildError(f"JWKS key {kid!r} is {bits}-bit RSA; the gate requires at least 2048")
+    return {"keys": list(usable.values())}
+
+
+def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> None:
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(vendor_dir, staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".complete"))
+    edge_target = os.path.join(staging, "edge")
+    os.makedirs(edge_target)
+    for name in sorted(os.listdir(os.path.join(ROOT, "edge"))):
+        if name.endswith(".py"):
+            shutil.copyfile(os.path.join(ROOT, "edge", name), os.path.join(edge_target, name))
+    with open(os.path.join(edge_target, "config.json"), "w") as f:
+        json.dump(config.to_dict(), f, sort_keys=True, separators=(",", ":"))
+    with open(os.path.join(edge_target, "jwks.json"), "w") as f:
+        json.dump(jwks, f, sort_keys=True, separators=(",", ":"))
+
+
+def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_OUT,
+          overrides: dict | None = None, site_env: str | None = None, quiet: bool = False) -> str:
+    say = (lambda *a: None) if quiet else (lambda *a: print(*a))
+    config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides)
+    python313 = runtime.find_python313()
+    if python313 is None:
+        print("warning: no python3.13 found (on PATH or under pyenv): writing a source-only zip; "
+              "every cold start will compile the code. Install Python 3.13 for bytecode.", file=sys.stderr)
+    try:
+        vendor_dir = vendor.install(BUILD_DIR, python313)
+        staging = os.path.join(BUILD_DIR, "staging")
+        _stage(staging, vendor_dir, config, jwks)
+        traced = vendor.traced_files(staging, python313 or sys.executable)
+    except vendor.VendorError as exc:
+        raise BuildError(str(exc)) from None
+    edge_files = sorted(f"edge/{n}" for n in os.listdir(os.path.join(staging, "edge"))
+                        if n.endswith((".py", ".json")))
+    sources = sorted(set(vendor.keep_list(staging, traced)) | set(edge_files))
+    if python313:
+        hot = [f for f in sources if f.endswith(".py") and not f.startswith(COLD_PACKAGES)]
+        entries = [f for f in sources if f not in hot] + zipper.compile_tree(staging, hot, python313)
+    else:
+        entries = sources
+    data = zipper.write_zip(staging, entries)
+    if len(data) > zipper.LIMIT_BYTES:
+        raise BuildError(f"the zip would be {len(data):,} bytes, over the 1 MB viewer-request limit; not written")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "wb") as f:
+        f.write(data)
+    if site_env:
+        _write_site_env(site_env, config)
+    say(f"wrote {out} (handler: edge.handler.handler, provider: {config.provider}, "
+        f"{len(jwks['keys'])} signing key(s) embedded, {'bytecode for python3.13' if python313 else 'sources only'})")
+    say(zipper.format_report(data))
+    return out
+
+
+def _write_site_env(path: str, config) -> None:
+    lines = [f"VITE_GATE_WHOAMI={config.paths.whoami}", f"VITE_GATE_SIGN_IN={config.paths.sign_in}",
+             f"VITE_GATE_SIGN_OUT={config.paths.sign_out}"]
+    with open(path, "w") as f:
+        f.write("# written by build.py from the gate's config: the site's gate paths\n" + "\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the sign-in gate's Lambda@Edge zip.")
+    parser.add_argument("--config", required=True, help="the gate's TOML config (see gate.example.toml)")
+    parser.add_argument("--jwks-file", help="embed this JWKS instead of fetching it (no network at all)")
+    parser.add_argument("--out", default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
+    parser.add_argument("--site-env", help="also write the site's VITE_GATE_* paths to this .env file")
+    args = parser.parse_args(argv)
+    try:
+        build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env)
+    except ConfigFileError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except BuildError as exc:
+        print(f"build failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

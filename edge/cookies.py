@@ -1,0 +1,139 @@
+"""The gate's cookies: names, reading (several Cookie headers, chunks), writing, clearing.
+
+A value longer than one browser cookie allows is split: `<name>` holds the number of chunks
+and `<name>.1` ... `<name>.N` hold the parts. Every Set-Cookie carries the same Path and
+Domain, so clearing always hits the cookie that was set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CHUNK_SIZE = 3800  # leaves room for name and attributes under the ~4096-byte browser limit
+MAX_CHUNKS = 8
+MAX_COOKIE_HEADER_BYTES = 16 * 1024
+# What the three session cookies may add up to, so that with the rest of a request's
+# headers the viewer stays under CloudFront's 20,480-byte request limit.
+MAX_SESSION_BYTES = 12 * 1024
+_COUNT = re.compile(r"^[1-9]$")
+EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+@dataclass(frozen=True)
+class CookieNames:
+    id_token: str
+    access_token: str
+    refresh_token: str
+    login_prefix: str
+    all_prefix: str
+
+    @classmethod
+    def for_settings(cls, cookies) -> "CookieNames":
+        host_prefix = "__Host-" if cookies.secure and not cookies.domain else ""
+        base = f"{host_prefix}{cookies.prefix}-"
+        return cls(
+            id_token=base + "id",
+            access_token=base + "at",
+            refresh_token=base + "rt",
+            login_prefix=base + "login-",
+            all_prefix=base,
+        )
+
+    def session(self) -> tuple[str, str, str]:
+        return (self.id_token, self.access_token, self.refresh_token)
+
+
+def parse(headers: dict) -> dict[str, str]:
+    """All cookies from every Cookie header; the first occurrence of a name wins."""
+    jar: dict[str, str] = {}
+    seen = 0
+    for entry in headers.get("cookie", ()):
+        value = entry.get("value", "") if isinstance(entry, dict) else ""
+        if not isinstance(value, str):
+            continue
+        seen += len(value)
+        if seen > MAX_COOKIE_HEADER_BYTES:
+            break
+        for pair in value.split(";"):
+            name, sep, cookie_value = pair.partition("=")
+            name = name.strip()
+            if sep and name and name not in jar:
+                jar[name] = cookie_value.strip()
+    return jar
+
+
+def read(jar: dict[str, str], name: str) -> str | None:
+    """A cookie's value, reassembled from chunks when it was split."""
+    value = jar.get(name)
+    if value is None or not _COUNT.match(value):
+        return value or None
+    parts = [jar.get(f"{name}.{i}") for i in range(1, int(value) + 1)]
+    if any(not part for part in parts):
+        return None
+    return "".join(parts)
+
+
+class CookieWriter:
+    def __init__(self, settings):
+        self._settings = settings
+        attributes = ["Path=/"]
+        if settings.domain:
+            attributes.append(f"Domain={settings.domain}")
+        if settings.secure:
+            attributes.append("Secure")
+        attributes.append("HttpOnly")
+        self._attributes = "; ".join(attributes)
+
+    def _line(self, name: str, value: str, max_age: int, same_site: str | None = None) -> str:
+        same_site = same_site or self._settings.same_site
+        return f"{name}={value}; Max-Age={max_age}; {self._attributes}; SameSite={same_site}"
+
+    def set(self, name: str, value: str, max_age: int, jar: dict[str, str],
+            same_site: str | None = None) -> list[str]:
+        """Set-Cookie lines for `value`, chunked if needed, clearing stale chunks in `jar`."""
+        if len(value) <= CHUNK_SIZE:
+            chunks: list[str] = []
+            lines = [self._line(name, value, max_age, same_site)]
+        else:
+            chunks = [value[i:i + CHUNK_SIZE] for i in range(0, len(value), CHUNK_SIZE)]
+            if len(chunks) > MAX_CHUNKS:
+                raise ValueError("cookie value too large")
+            lines = [self._line(name, str(len(chunks)), max_age, same_site)]
+            lines += [self._line(f"{name}.{i}", part, max_age, same_site)
+                      for i, part in enumerate(chunks, start=1)]
+        lines += [self.clear(stale) for stale in _chunk_names(name, jar) if stale not in
+                  {f"{name}.{i}" for i in range(1, len(chunks) + 1)}]
+        return lines
+
+    def clear(self, name: str, same_site: str | None = None) -> str:
+        same_site = same_site or self._settings.same_site
+        return f"{name}=; Max-Age=0; Expires={EXPIRED}; {self._attributes}; SameSite={same_site}"
+
+    def clear_all(self, name: str, jar: dict[str, str]) -> list[str]:
+        return [self.clear(name), *(self.clear(chunk) for chunk in _chunk_names(name, jar))]
+
+
+def _chunk_names(name: str, jar: dict[str, str]) -> list[str]:
+    prefix = name + "."
+    return [key for key in jar if key.startswith(prefix) and key[len(prefix):].isdigit()]
+
+
+def strip_gate_cookies(headers: dict, prefix: str) -> None:
+    """Remove the gate's own cookies from what goes to the origin (in place)."""
+    entries = headers.get("cookie")
+    if not entries:
+        return
+    kept_entries = []
+    for entry in entries:
+        value = entry.get("value", "") if isinstance(entry, dict) else ""
+        if not isinstance(value, str):
+            continue
+        kept = [pair for pair in value.split(";")
+                if pair.strip() and not pair.strip().startswith(prefix)]
+        if kept:
+            kept_entries.append({"key": "Cookie", "value": ";".join(kept).strip()})
+    if kept_entries:
+        headers["cookie"] = kept_entries
+    else:
+        del headers["cookie"]

@@ -1,0 +1,394 @@
+"""What the gate does with one viewer request.
+
+`Gate.handle` routes the request and returns an Outcome: either the CloudFront request to pass
+on (possibly rewritten) or a generated response, plus what to log. Everything here decides
+from the request, the configuration and the clock; the only I/O goes through `self.idp`
+(token endpoint, revocation, JWKS), which tests replace with a real local server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import time
+from urllib.parse import quote, urlencode
+
+from . import claims as claim_kinds
+from . import pages, responses
+from .cookies import MAX_SESSION_BYTES, CookieNames, CookieWriter, strip_gate_cookies
+from .cookies import read as read_cookie
+from .encoding import b64url_encode
+from .errors import BadRequest, GateError, IdpError, LoginFailed, TokenExpired, TokenInvalid
+from .idp import IdpClient
+from .jwks import KeyStore
+from .paths import Pattern, safe_return_path
+from .request import ViewerRequest
+from .signing import BadSignature, Signer
+from .verifier import TokenVerifier
+
+REQUEST_BUDGET_SECONDS = 4.3  # every answer well inside the 5 s viewer-request limit
+MAX_LOGIN_COOKIES = 4
+_VERIFIER_LENGTH = 43
+
+
+class Outcome:
+    __slots__ = ("result", "decision", "reason", "sub", "status")
+
+    def __init__(self, result: dict, decision: str, reason: str, sub: str | None = None):
+        self.result = result
+        self.decision = decision
+        self.reason = reason
+        self.sub = sub
+        self.status = int(result["status"]) if "status" in result else None
+
+
+class Session:
+    __slots__ = ("claims", "reason", "refresh_token", "expired")
+
+    def __init__(self, claims, reason, refresh_token, expired=False):
+        self.claims = claims
+        self.reason = reason
+        self.refresh_token = refresh_token
+        self.expired = expired
+
+
+class Gate:
+    def __init__(self, config, jwks: dict, idp: IdpClient | None = None):
+        self.config = config
+        self.idp = idp or IdpClient(config)
+        self.keys = KeyStore(jwks, config.tokens.algorithms, fetch_jwks=self.idp.fetch_jwks)
+        self.verifier = TokenVerifier(config, self.keys)
+        self.names = CookieNames.for_settings(config.cookies)
+        self.cookie_writer = CookieWriter(config.cookies)
+        self.state_signer = Signer(config.state_secret, "state")
+        self._nonce_key = hmac.new(config.state_secret, b"gate-nonce", hashlib.sha256).digest()
+        case_sensitive = config.paths.case_sensitive
+        self.public = tuple(Pattern(p, case_sensitive) for p in config.paths.public)
+        self.rules = tuple(
+            (tuple(Pattern(p, case_sensitive) for p in rule.paths), frozenset(rule.groups))
+            for rule in config.rules
+        )
+        paths = config.paths
+        self.routes = {
+            paths.callback: self._callback,
+            paths.sign_in: self._sign_in,
+            paths.sign_out: self._sign_out,
+            paths.signed_out: self._signed_out,
+            paths.whoami: self._whoami,
+        }
+
+    # -- entry -------------------------------------------------------------------------
+
+    def handle(self, cf_request: dict, now: float) -> Outcome:
+        self.idp.deadline = time.monotonic() + REQUEST_BUDGET_SECONDS
+        try:
+            request = ViewerRequest(cf_request)
+            route = self.routes.get(request.path.exact)
+            if route is not None:
+                return route(request, now)
+            if self._is_public(request):
+                return Outcome(cf_request, "allow", "public_path")
+            return self._protected(request, now)
+        except GateError as exc:
+            return self._error_outcome(exc)
+
+    def _error_outcome(self, exc: GateError, set_cookies=()) -> Outcome:
+        titles = {
+            400: ("We couldn't complete that request", "Something in the link was not right. Start again."),
+            401: ("Sign-in required", "You need to sign in to see this."),
+            502: ("Sign-in is not working right now", "The sign-in service gave an answer we could not use. Try again in a moment."),
+            503: ("Sign-in is unavailable", "The sign-in service could not be reached. Try again in a moment."),
+            504: ("Sign-in is taking too long", "The sign-in service did not answer in time. Try again in a moment."),
+        }
+        title, message = titles.get(exc.status, titles[502])
+        if isinstance(exc, LoginFailed):
+            title, message = "We couldn't sign you in", "The sign-in did not complete. Start again."
+        page = pages.error(exc.status, title, message, self.config.paths, exc.reason, set_cookies)
+        return Outcome(page, "error", exc.reason)
+
+    # -- protected pages -----------------------------------------------------------------
+
+    def _is_public(self, request: ViewerRequest) -> bool:
+        path = request.path
+        return any(p.matches_exact(path) for p in self.public) and any(
+            p.matches_loose(path) for p in self.public
+        )
+
+    def _required_groups(self, request: ViewerRequest) -> list[frozenset]:
+        """The groups of the first rule matching each form of the path (see paths.py)."""
+        path = request.path
+        required = []
+        for matches in (Pattern.matches_exact, Pattern.matches_loose):
+            for patterns, groups in self.rules:
+                if any(matches(p, path) for p in patterns):
+                    required.append(groups)
+                    break
+        return required
+
+    def _read_session(self, request: ViewerRequest, now: float) -> Session:
+        refresh_token = read_cookie(request.jar, self.names.refresh_token)
+        id_token = read_cookie(request.jar, self.names.id_token)
+        if id_token is None:
+            return Session(None, "no_session", refresh_token)
+        try:
+            claims = self.verifier.verify(id_token, claim_kinds.ID_TOKEN, now)
+        except TokenExpired as exc:
+            return Session(None, exc.reason, refresh_token, expired=True)
+        except TokenInvalid as exc:
+            return Session(None, exc.reason, refresh_token)
+        return Session(claims, "valid_session", refresh_token)
+
+    def _protected(self, request: ViewerRequest, now: float) -> Outcome:
+        session = self._read_session(request, now)
+        navigation = request.is_navigation
+        claims = session.claims
+        if claims is not None and navigation and session.refresh_token and self._in_refresh_window(claims, now):
+            return self._refresh_then_return(request, now, session, still_valid=True)
+        if claims is None:
+            if navigation and session.refresh_token and (session.expired or session.reason == "no_session"):
+                return self._refresh_then_return(request, now, session, still_valid=False)
+            if navigation:
+                return self._start_login(request, now, request.original_target(), session.reason)
+            return self._unauthenticated(request, session.reason)
+        return self._authorize(request, claims)
+
+    def _authorize(self, request: ViewerRequest, claims: dict) -> Outcome:
+        sub = claims.get("sub")
+        member_of = self._groups(claims)
+        for groups in self._required_groups(request):
+            if not groups & member_of:
+                page = pages.forbidden(self.config.paths, _display_name(claims), "missing_group")
+                return Outcome(page, "deny", "missing_group", sub)
+        cf_request = request.raw
+        strip_gate_cookies(cf_request["headers"], self.names.all_prefix)
+        if cf_request["uri"] != request.path.encoded:
+            cf_request["uri"] = request.path.encoded
+        return Outcome(cf_request, "allow", "valid_session", sub)
+
+    def _groups(self, claims: dict) -> frozenset:
+        value = claims.get(self.config.tokens.groups_claim)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            return frozenset()
+        return frozenset(g for g in value if isinstance(g, str))
+
+    def _in_refresh_window(self, claims: dict, now: float) -> bool:
+        return claims["exp"] - now <= self.config.tokens.refresh_window_seconds
+
+    def _unauthenticated(self, request: ViewerRequest, reason: str) -> Outcome:
+        if request.wants_json:
+            body = {"signedIn": False, "signInUrl": pages.sign_in_href(self.config.paths, "/")}
+            return Outcome(responses.json_response(401, body), "deny", reason)
+        page = pages.unauthenticated(self.config.paths, safe_return_path(request.original_target()) or "/", reason)
+        return Outcome(page, "deny", reason)
+
+    # -- login -------------------------------------------------------------------------
+
+    def _site_origin(self, request: ViewerRequest) -> str:
+        return self.config.site_url or f"https://{request.host()}"
+
+    def _nonce_for(self, verifier: str) -> str:
+        return b64url_encode(hmac.new(self._nonce_key, verifier.encode(), hashlib.sha256).digest())
+
+    def _start_login(self, request: ViewerRequest, now: float, target: str, reason: str,
+                     extra_cookies=()) -> Outcome:
+        return_path = safe_return_path(target) or "/"
+        login_id = b64url_encode(os.urandom(12))
+        verifier = b64url_encode(os.urandom(32))
+        challenge = b64url_encode(hashlib.sha256(verifier.encode()).digest())
+        state = self.state_signer.sign({"i": login_id, "r": return_path}, now)
+        query = urlencode({
+            "response_type": "code",
+            "client_id": self.config.client_id,
+            "redirect_uri": self._site_origin(request) + self.config.paths.callback,
+            "scope": " ".join(self.config.scopes),
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "nonce": self._nonce_for(verifier),
+        }, quote_via=quote)
+        cookies_out = list(extra_cookies)
+        pending = [name for name in request.jar if name.startswith(self.names.login_prefix)]
+        if len(pending) >= MAX_LOGIN_COOKIES:
+            cookies_out += [self.cookie_writer.clear(name, "Lax") for name in pending]
+        cookies_out.append(self.cookie_writer.set(
+            self.names.login_prefix + login_id, verifier,
+            self.config.cookies.login_max_age_seconds, {}, same_site="Lax")[0])
+        location = f"{self.config.endpoints.authorization}?{query}"
+        return Outcome(responses.redirect(location, cookies_out), "login", reason)
+
+    def _sign_in(self, request: ViewerRequest, now: float) -> Outcome:
+        target = safe_return_path(request.param("return")) or "/"
+        session = self._read_session(request, now)
+        if session.claims is not None:
+            return Outcome(responses.redirect(target), "allow", "already_signed_in", session.claims.get("sub"))
+        return self._start_login(request, now, target, "sign_in_requested")
+
+    def _callback(self, request: ViewerRequest, now: float) -> Outcome:
+        error = request.param("error")
+        if error is not None:
+            code = error if error.isascii() and error.replace("_", "").isalnum() and len(error) <= 40 else "unknown"
+            return self._error_outcome(LoginFailed(f"idp_error_{code}"))
+        code, state = request.param("code"), request.param("state")
+        if not code or not state or len(code) > 2048:
+            raise BadRequest("callback_missing_code_or_state")
+        try:
+            payload = self.state_signer.unsign(state, now, self.config.cookies.login_max_age_seconds)
+        except BadSignature as exc:
+            raise LoginFailed(exc.reason) from None
+        login_id, return_path = payload.get("i"), payload.get("r")
+        if not isinstance(login_id, str) or not isinstance(return_path, str):
+            raise LoginFailed("state_malformed")
+        login_cookie = self.names.login_prefix + login_id
+        verifier = request.jar.get(login_cookie)
+        if not verifier or len(verifier) != _VERIFIER_LENGTH:
+            raise LoginFailed("state_not_for_this_browser")
+        clear_login = [self.cookie_writer.clear(login_cookie, "Lax")]
+        try:
+            tokens = self.idp.exchange_code(code, verifier, self._site_origin(request) + self.config.paths.callback)
+            claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now,
+                                          nonce=self._nonce_for(verifier),
+                                          nonce_required=self.config.tokens.require_nonce)
+        except TokenInvalid as exc:
+            return self._error_outcome(LoginFailed(f"id_token_{exc.reason}"), clear_login)
+        except GateError as exc:
+            return self._error_outcome(exc, clear_login)
+        session_cookies = self._session_cookies(request, tokens)
+        if session_cookies is None:
+            return self._error_outcome(IdpError("session_too_large"), clear_login)
+        target = safe_return_path(return_path) or "/"
+        set_cookies = clear_login + session_cookies
+        if self.config.cookies.same_site == "Strict":
+            return Outcome(pages.continue_to(target, set_cookies), "login_complete", "code_exchanged", claims.get("sub"))
+        return Outcome(responses.redirect(target, set_cookies), "login_complete", "code_exchanged", claims.get("sub"))
+
+    def _session_cookies(self, request: ViewerRequest, tokens: dict) -> list[str] | None:
+        """Set-Cookie lines for new tokens, or None when they cannot fit in a request."""
+        max_age = self.config.cookies.session_max_age_seconds
+        values = {self.names.id_token: tokens["id_token"]}
+        if tokens.get("refresh_token"):
+            values[self.names.refresh_token] = tokens["refresh_token"]
+        elif read_cookie(request.jar, self.names.refresh_token) is None:
+            values[self.names.refresh_token] = None
+        access = tokens.get("access_token")
+        if self.config.tokens.store_access_token and access:
+            values[self.names.access_token] = access
+        if sum(len(v) for v in values.values() if v) > MAX_SESSION_BYTES:
+            values.pop(self.names.access_token, None)
+            if sum(len(v) for v in values.values() if v) > MAX_SESSION_BYTES:
+                return None
+        lines: list[str] = []
+        for name in self.names.session():
+            if name in values and values[name]:
+                lines += self.cookie_writer.set(name, values[name], max_age, request.jar)
+            elif name == self.names.access_token and name in request.jar:
+                lines += self.cookie_writer.clear_all(name, request.jar)
+        return lines
+
+    def _clear_session(self, request: ViewerRequest) -> list[str]:
+        lines: list[str] = []
+        for name in self.names.session():
+            lines += self.cookie_writer.clear_all(name, request.jar)
+        lines += [self.cookie_writer.clear(name, "Lax") for name in request.jar
+                  if name.startswith(self.names.login_prefix)]
+        return lines
+
+    # -- refresh -----------------------------------------------------------------------
+
+    def _refresh(self, request: ViewerRequest, now: float, refresh_token: str) -> tuple[dict, list[str]]:
+        tokens = self.idp.refresh(refresh_token)
+        try:
+            claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now)
+        except TokenInvalid as exc:
+            raise IdpError(f"refreshed_{exc.reason}") from None
+        cookies_out = self._session_cookies(request, tokens)
+        if cookies_out is None:
+            raise IdpError("session_too_large")
+        return claims, cookies_out
+
+    def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session,
+                             still_valid: bool) -> Outcome:
+        target = request.original_target()
+        try:
+            claims, cookies_out = self._refresh(request, now, session.refresh_token)
+        except LoginFailed as exc:  # invalid_grant: the refresh token is spent or revoked
+            if still_valid:
+                clear = self.cookie_writer.clear_all(self.names.refresh_token, request.jar)
+                return Outcome(responses.redirect(safe_return_path(target) or "/", clear),
+                               "refresh_failed", exc.reason, session.claims.get("sub"))
+            return self._start_login(request, now, target, f"refresh_{exc.reason}",
+                                     extra_cookies=self._clear_session(request))
+        except GateError as exc:
+            if still_valid:  # the IdP is down but the token is still good: let them in
+                return self._authorize(request, session.claims)
+            return self._error_outcome(exc)
+        return Outcome(responses.redirect(safe_return_path(target) or "/", cookies_out),
+                       "refreshed", "token_refreshed", claims.get("sub"))
+
+    # -- who am I, sign-out --------------------------------------------------------------
+
+    def _whoami(self, request: ViewerRequest, now: float) -> Outcome:
+        session = self._read_session(request, now)
+        claims, cookies_out, reason = session.claims, [], session.reason
+        if claims is None and session.refresh_token and (session.expired or reason == "no_session"):
+            try:
+                claims, cookies_out = self._refresh(request, now, session.refresh_token)
+                reason = "token_refreshed"
+            except LoginFailed as exc:
+                cookies_out, reason = self._clear_session(request), f"refresh_{exc.reason}"
+            except GateError as exc:
+                return Outcome(responses.json_response(exc.status, {"signedIn": False, "error": exc.reason}),
+                               "error", exc.reason)
+        if claims is None:
+            body = {"signedIn": False, "signInUrl": pages.sign_in_href(self.config.paths, "/")}
+            return Outcome(responses.json_response(401, body, cookies_out), "deny", reason)
+        body = {
+            "signedIn": True,
+            "sub": claims.get("sub"),
+            "username": claims.get("cognito:username") or claims.get("preferred_username") or claims.get("sub"),
+            "email": claims.get("email"),
+            "name": claims.get("name"),
+            "groups": sorted(self._groups(claims)),
+            "expiresAt": claims.get("exp"),
+        }
+        return Outcome(responses.json_response(200, body, cookies_out), "whoami", reason, claims.get("sub"))
+
+    def _sign_out(self, request: ViewerRequest, now: float) -> Outcome:
+        if not request.is_navigation:
+            raise BadRequest("sign_out_needs_navigation")
+        refresh_token = read_cookie(request.jar, self.names.refresh_token)
+        id_token = read_cookie(request.jar, self.names.id_token)
+        outcome = "no_refresh_token"
+        if refresh_token:
+            outcome = self.idp.revoke(refresh_token)
+        endpoints = self.config.endpoints
+        signed_out_url = self._site_origin(request) + self.config.paths.signed_out
+        if endpoints.logout_style == "cognito" and endpoints.logout:
+            location = endpoints.logout + "?" + urlencode(
+                {"client_id": self.config.client_id, "logout_uri": signed_out_url}, quote_via=quote)
+        elif endpoints.logout_style == "oidc" and endpoints.logout:
+            params = {"client_id": self.config.client_id, "post_logout_redirect_uri": signed_out_url}
+            if id_token and len(id_token) <= 4000:
+                params["id_token_hint"] = id_token
+            location = endpoints.logout + "?" + urlencode(params, quote_via=quote)
+        else:
+            location = self.config.paths.signed_out
+        return Outcome(responses.redirect(location, self._clear_session(request)), "sign_out", outcome)
+
+    def _signed_out(self, request: ViewerRequest, now: float) -> Outcome:
+        page = pages.signed_out(self.config.paths)
+        page["headers"]["set-cookie"] = [{"key": "Set-Cookie", "value": line}
+                                         for line in self._clear_session(request)]
+        if not page["headers"]["set-cookie"]:
+            del page["headers"]["set-cookie"]
+        return Outcome(page, "signed_out", "signed_out_page")
+
+
+def _display_name(claims: dict) -> str:
+    for name in ("name", "email", "cognito:username", "preferred_username", "sub"):
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return "an unknown user"

@@ -1,0 +1,128 @@
+"""All talk with the identity provider: token endpoint, revocation, JWKS. The only I/O here.
+
+urllib3 is imported on first use, so requests that never reach the IdP never load it. One
+PoolManager is kept per process and reused (keep-alive) across warm invocations. There are no
+retries: a failing IdP gets exactly one request per viewer request, never a storm. Every call
+is bounded by the configured timeout and by the request's overall deadline.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from urllib.parse import quote, urlencode
+
+from .errors import IdpError, IdpTimeout, IdpUnavailable, LoginFailed
+
+MAX_RESPONSE_BYTES = 64 * 1024
+REVOKE_TIMEOUT_SECONDS = 1.5
+_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+
+
+class IdpClient:
+    def __init__(self, config):
+        self._config = config
+        self._pool = None
+        self.deadline = float("inf")  # set per viewer request by the gate (monotonic clock)
+        self.calls = 0
+
+    def _http(self):
+        if self._pool is None:
+            import urllib3
+
+            self._pool = urllib3.PoolManager(num_pools=4, maxsize=1, retries=False, block=False)
+        return self._pool
+
+    def _timeout(self, cap: float):
+        import urllib3
+
+        remaining = self.deadline - time.monotonic() - 0.1
+        budget = min(cap, self._config.idp_timeout_seconds, remaining)
+        if budget < 0.05:
+            raise IdpTimeout("deadline_reached")
+        return urllib3.Timeout(connect=min(budget, 1.5), read=budget, total=budget)
+
+    def _request(self, method: str, url: str, *, fields=None, cap: float = 10.0) -> tuple[int, bytes]:
+        import urllib3.exceptions as ue
+
+        headers = {"Accept": "application/json", "User-Agent": "cloudfront-sign-in-gate"}
+        body = None
+        if fields is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            if self._config.client_secret:
+                pair = f"{quote(self._config.client_id, safe='')}:{quote(self._config.client_secret, safe='')}"
+                headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+            body = urlencode(fields)
+        self.calls += 1
+        try:
+            resp = self._http().request(method, url, body=body, headers=headers,
+                                        timeout=self._timeout(cap), preload_content=False,
+                                        redirect=False)
+            try:
+                data = resp.read(MAX_RESPONSE_BYTES + 1)
+            finally:
+                resp.release_conn()
+        except (ue.NewConnectionError, ue.SSLError, ConnectionError):
+            # before TimeoutError: urllib3's NewConnectionError subclasses ConnectTimeoutError
+            raise IdpUnavailable("idp_unreachable") from None
+        except (ue.TimeoutError, TimeoutError):
+            raise IdpTimeout("idp_timeout") from None
+        except (ue.HTTPError, OSError):
+            raise IdpError("idp_connection_failed") from None
+        if len(data) > MAX_RESPONSE_BYTES:
+            raise IdpError("idp_response_too_large")
+        return resp.status, data
+
+    def _json(self, status: int, data: bytes) -> dict:
+        try:
+            value = json.loads(data)
+        except ValueError:
+            value = None
+        if status == 200:
+            if not isinstance(value, dict):
+                raise IdpError("idp_bad_json")
+            return value
+        if status == 503:
+            raise IdpUnavailable("idp_http_503")
+        if status >= 500 or not isinstance(value, dict):
+            raise IdpError(f"idp_http_{status}" if 100 <= status <= 599 else "idp_http_error")
+        code = value.get("error")
+        code = code if isinstance(code, str) and _ERROR_CODE.match(code) else "unknown"
+        if code in ("invalid_grant", "invalid_request"):
+            raise LoginFailed(code)
+        raise IdpError(f"idp_{code}")
+
+    def _token_call(self, fields: dict) -> dict:
+        fields = {**fields, "client_id": self._config.client_id}
+        tokens = self._json(*self._request("POST", self._config.endpoints.token, fields=fields))
+        if not isinstance(tokens.get("id_token"), str):
+            raise IdpError("idp_no_id_token")
+        for name in ("access_token", "refresh_token"):
+            if name in tokens and not isinstance(tokens[name], str):
+                raise IdpError("idp_bad_json")
+        return tokens
+
+    def exchange_code(self, code: str, verifier: str, redirect_uri: str) -> dict:
+        return self._token_call({"grant_type": "authorization_code", "code": code,
+                                 "redirect_uri": redirect_uri, "code_verifier": verifier})
+
+    def refresh(self, refresh_token: str) -> dict:
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    def revoke(self, refresh_token: str) -> str:
+        """Best effort: returns an outcome code, never raises."""
+        url = self._config.endpoints.revocation
+        if not url:
+            return "no_revocation_endpoint"
+        fields = {"token": refresh_token, "token_type_hint": "refresh_token",
+                  "client_id": self._config.client_id}
+        try:
+            status, _ = self._request("POST", url, fields=fields, cap=REVOKE_TIMEOUT_SECONDS)
+        except IdpError as exc:
+            return exc.reason
+        return "revoked" if status == 200 else f"revoke_http_{status}"
+
+    def fetch_jwks(self) -> dict:
+        return self._json(*self._request("GET", self._config.endpoints.jwks))

@@ -1,0 +1,105 @@
+"""Signing keys by `kid`, constructed once, refreshed at most once per window.
+
+The JWKS baked in at build time is the starting set. A token whose `kid` is unknown may
+trigger one fetch of the JWKS (key rotation), but never more than one per
+REFETCH_INTERVAL_SECONDS however many such tokens arrive; if that fetch fails, the keys already
+known go on working. Like aws-jwt-verify's cache, this bounds what a flood of made-up `kid`s
+can cost.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .errors import GateError, TokenInvalid
+
+REFETCH_INTERVAL_SECONDS = 10.0
+MAX_KEYS = 50
+MAX_KID_LENGTH = 256
+MIN_RSA_BITS = 2048
+
+
+def usable_jwks(jwks: object, algorithms: tuple[str, ...]) -> dict[str, dict]:
+    """The signature keys of a JWKS document we may use, by kid. Malformed entries are skipped."""
+    if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+        return {}
+    found: dict[str, dict] = {}
+    for jwk in jwks["keys"][:MAX_KEYS]:
+        if not isinstance(jwk, dict) or jwk.get("kty") != "RSA":
+            continue
+        kid = jwk.get("kid")
+        if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
+            continue
+        if jwk.get("use", "sig") != "sig":
+            continue
+        if "alg" in jwk and jwk["alg"] not in algorithms:
+            continue
+        if not isinstance(jwk.get("n"), str) or not isinstance(jwk.get("e"), str):
+            continue
+        found[kid] = jwk
+    return found
+
+
+def construct_key(jwk: dict, algorithm: str):
+    from jose import jwk as jose_jwk  # lazy: only requests that carry a token pay for jose
+    from jose.exceptions import JOSEError
+
+    try:
+        key = jose_jwk.construct(jwk, algorithm)
+    except (JOSEError, ValueError, TypeError):
+        raise TokenInvalid("bad_jwk") from None
+    prepared = getattr(key, "_prepared_key", None)
+    bits = prepared.n.bit_length() if hasattr(prepared, "n") else getattr(prepared, "key_size", 0)
+    if bits < MIN_RSA_BITS:
+        raise TokenInvalid("weak_jwk")
+    return key
+
+
+class KeyStore:
+    def __init__(
+        self,
+        jwks: dict,
+        algorithms: tuple[str, ...],
+        fetch_jwks: Callable[[], dict] | None = None,
+        on_refetch: Callable[[str], None] | None = None,
+    ):
+        self._algorithms = algorithms
+        self._jwks_by_kid = usable_jwks(jwks, algorithms)
+        self._keys: dict[tuple[str, str], object] = {}
+        self._fetch_jwks = fetch_jwks
+        self._on_refetch = on_refetch or (lambda outcome: None)
+        self._last_fetch = float("-inf")
+        self.fetch_count = 0
+
+    def key_for(self, kid: object, algorithm: str, now: float):
+        if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
+            raise TokenInvalid("bad_kid")
+        key = self._keys.get((kid, algorithm))
+        if key is not None:
+            return key
+        jwk = self._jwks_by_kid.get(kid)
+        if jwk is None:
+            self._refetch(now)
+            jwk = self._jwks_by_kid.get(kid)
+            if jwk is None:
+                raise TokenInvalid("unknown_kid")
+        if "alg" in jwk and jwk["alg"] != algorithm:
+            raise TokenInvalid("alg_mismatch")
+        key = construct_key(jwk, algorithm)
+        self._keys[(kid, algorithm)] = key
+        return key
+
+    def _refetch(self, now: float) -> None:
+        if self._fetch_jwks is None or now - self._last_fetch < REFETCH_INTERVAL_SECONDS:
+            return
+        self._last_fetch = now
+        self.fetch_count += 1
+        try:
+            fresh = usable_jwks(self._fetch_jwks(), self._algorithms)
+        except GateError as exc:
+            self._on_refetch(exc.reason)
+            return
+        # Keys already known keep working even when the new document drops them: a token
+        # they signed stays valid until it expires, as with the embedded set.
+        self._jwks_by_kid = {**self._jwks_by_kid, **fresh}
+        self._on_refetch("jwks_refetched")

@@ -1,0 +1,69 @@
+"""Compact JWS: split, decode the header, check the algorithm, verify the signature.
+
+Only the `alg` and `kid` header parameters are used. `jwk`, `jku`, `x5u`, `x5c` are ignored by
+construction (keys come only from our KeyStore); a `crit` header is refused because we
+understand no extension.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .encoding import b64url_decode
+from .errors import TokenInvalid
+
+MAX_TOKEN_LENGTH = 16 * 1024
+
+
+def _no_duplicate_keys(pairs):
+    result = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError("duplicate key")
+        result[key] = value
+    return result
+
+
+def parse_json_object(raw: bytes) -> dict:
+    try:
+        value = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
+    except (ValueError, RecursionError):
+        raise TokenInvalid("malformed_token") from None
+    if not isinstance(value, dict):
+        raise TokenInvalid("malformed_token")
+    return value
+
+
+def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: float) -> dict:
+    """Return the verified payload's claims. Raises TokenInvalid with a reason code."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+        raise TokenInvalid("malformed_token")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise TokenInvalid("malformed_token")
+    header_b64, payload_b64, signature_b64 = parts
+    try:
+        header_raw = b64url_decode(header_b64)
+        signature = b64url_decode(signature_b64)
+    except ValueError:
+        raise TokenInvalid("malformed_token") from None
+    header = parse_json_object(header_raw)
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in algorithms:
+        raise TokenInvalid("alg_not_allowed")
+    if "crit" in header:
+        raise TokenInvalid("crit_not_supported")
+    if not signature:
+        raise TokenInvalid("bad_signature")
+    key = keys.key_for(header.get("kid"), alg, now)
+    try:
+        valid = key.verify(f"{header_b64}.{payload_b64}".encode("ascii"), signature)
+    except Exception:  # any backend complaint about the signature bytes means "not valid"
+        valid = False
+    if not valid:
+        raise TokenInvalid("bad_signature")
+    try:
+        payload_raw = b64url_decode(payload_b64)
+    except ValueError:
+        raise TokenInvalid("malformed_token") from None
+    return parse_json_object(payload_raw)

@@ -1,0 +1,91 @@
+"""The viewer request as the gate needs it: normalised path, query, cookies, navigation."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl
+
+from . import cookies
+from .errors import BadRequest
+from .paths import NormalPath, normalise
+
+MAX_QUERY_LENGTH = 8192
+MAX_QUERY_FIELDS = 32
+_HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(?::\d{1,5})?$")
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "*/*")
+
+
+class ViewerRequest:
+    __slots__ = ("raw", "path", "query", "jar", "headers", "_params")
+
+    def __init__(self, raw: dict):
+        if not isinstance(raw, dict):
+            raise BadRequest("bad_event")
+        headers = raw.get("headers")
+        if not isinstance(headers, dict):
+            raise BadRequest("bad_event")
+        self.raw = raw
+        self.headers = headers
+        self.path: NormalPath = normalise(raw.get("uri"))
+        query = raw.get("querystring") or ""
+        if not isinstance(query, str) or len(query) > MAX_QUERY_LENGTH:
+            raise BadRequest("bad_query")
+        self.query = query
+        self.jar = cookies.parse(headers)
+        self._params = None
+
+    def header(self, name: str) -> str | None:
+        entries = self.headers.get(name)
+        if not entries or not isinstance(entries, list) or not isinstance(entries[0], dict):
+            return None
+        value = entries[0].get("value")
+        return value if isinstance(value, str) else None
+
+    @property
+    def method(self) -> str:
+        method = self.raw.get("method")
+        return method if isinstance(method, str) else ""
+
+    def param(self, name: str) -> str | None:
+        """One query parameter; a parameter given twice is a bad request, not a choice."""
+        if self._params is None:
+            try:
+                pairs = parse_qsl(self.query, keep_blank_values=True,
+                                  max_num_fields=MAX_QUERY_FIELDS, errors="strict")
+            except (ValueError, UnicodeDecodeError):
+                raise BadRequest("bad_query") from None
+            params: dict[str, str | None] = {}
+            for key, value in pairs:
+                params[key] = None if key in params else value
+            self._params = params
+        if name in self._params and self._params[name] is None:
+            raise BadRequest("duplicate_query_parameter")
+        return self._params.get(name)
+
+    @property
+    def is_navigation(self) -> bool:
+        """A browser page load (or a plain curl), as opposed to fetch/XHR/asset requests."""
+        if self.method not in ("GET", "HEAD"):
+            return False
+        mode = self.header("sec-fetch-mode")
+        if mode is not None and mode != "navigate":
+            return False
+        accept = self.header("accept")
+        if accept is not None and not any(t in accept for t in _HTML_TYPES):
+            return False
+        return True
+
+    @property
+    def wants_json(self) -> bool:
+        accept = self.header("accept") or ""
+        return "json" in accept and "text/html" not in accept
+
+    def host(self) -> str:
+        host = self.header("host") or ""
+        if not _HOST.match(host):
+            raise BadRequest("bad_host")
+        return host
+
+    def original_target(self) -> str:
+        uri = self.raw.get("uri") or "/"
+        return f"{uri}?{self.query}" if self.query else uri

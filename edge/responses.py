@@ -1,0 +1,91 @@
+"""Responses generated at the edge, in the shape CloudFront requires.
+
+`status` is a string, header names are lowercase keys of lists of {key, value}, and nothing
+here sets a header CloudFront forbids in a generated response. Every generated response is
+`Cache-Control: no-store` and carries a short human page (or JSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+
+MAX_RESPONSE_BYTES = 40 * 1024
+STATUS_TEXT = {
+    200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+_STYLE = (
+    "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;"
+    "color:#1b1b1b}h1{font-size:1.5rem}a.button{display:inline-block;margin:.25rem .5rem .25rem 0;"
+    "padding:.5rem 1rem;border-radius:.375rem;background:#1f4ed8;color:#fff;text-decoration:none}"
+    "a.button:focus{outline:3px solid #f59e0b}.muted{color:#555;font-size:.875rem}"
+)
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+PAGE_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+
+def _header(name: str, value: str) -> list[dict]:
+    return [{"key": name, "value": value}]
+
+
+def _base_headers(content_type: str) -> dict:
+    return {
+        "content-type": _header("Content-Type", content_type),
+        "cache-control": _header("Cache-Control", "no-store"),
+        "x-content-type-options": _header("X-Content-Type-Options", "nosniff"),
+        "referrer-policy": _header("Referrer-Policy", "no-referrer"),
+    }
+
+
+def response(status: int, body: str, content_type: str, set_cookies=(), extra=None) -> dict:
+    headers = _base_headers(content_type)
+    if extra:
+        headers.update(extra)
+    if set_cookies:
+        headers["set-cookie"] = [{"key": "Set-Cookie", "value": line} for line in set_cookies]
+    return {
+        "status": str(status),
+        "statusDescription": STATUS_TEXT.get(status, "OK"),
+        "headers": headers,
+        "body": body,
+    }
+
+
+def redirect(location: str, set_cookies=()) -> dict:
+    body = page("Redirecting", f'<p><a href="{html.escape(location)}">Continue</a></p>')
+    return response(302, body, "text/html; charset=utf-8", set_cookies,
+                    {"location": _header("Location", location),
+                     "content-security-policy": _header("Content-Security-Policy", PAGE_CSP)})
+
+
+def html_page(status: int, title: str, body_html: str, set_cookies=(), extra=None) -> dict:
+    headers = {"content-security-policy": _header("Content-Security-Policy", PAGE_CSP),
+               "x-frame-options": _header("X-Frame-Options", "DENY")}
+    if extra:
+        headers.update(extra)
+    return response(status, page(title, body_html), "text/html; charset=utf-8", set_cookies, headers)
+
+
+def json_response(status: int, data: dict, set_cookies=()) -> dict:
+    return response(status, json.dumps(data, separators=(",", ":")), "application/json", set_cookies)
+
+
+def page(title: str, body_html: str) -> str:
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><main><h1>{html.escape(title)}</h1>{body_html}</main></body></html>"
+    )
+
+
+def size_of(resp: dict) -> int:
+    total = len(resp.get("body", "").encode())
+    for entries in resp.get("headers", {}).values():
+        for entry in entries:
+            total += len(entry["key"]) + len(entry["value"].encode()) + 4
+    return total

@@ -1,0 +1,46 @@
+"""Verify ID and access tokens completely, with a bounded cache of already-verified tokens.
+
+The cache is keyed by the whole token string, so a hit means these exact bytes passed the
+signature, issuer, audience and token_use checks before; the time claims are still checked
+against the clock on every hit. Verification with a nonce (at the callback) is never cached.
+"""
+
+from __future__ import annotations
+
+from . import claims as claim_checks
+from .jws import verify_signature
+
+CACHE_SIZE = 512
+
+
+class TokenVerifier:
+    def __init__(self, config, keys, cache_size: int = CACHE_SIZE):
+        self._config = config
+        self._keys = keys
+        self._cache: dict[tuple[str, str], dict] = {}
+        self._cache_size = cache_size
+
+    def verify(self, token: str, kind: str, now: float, nonce: str | None = None,
+               nonce_required: bool = True) -> dict:
+        leeway = self._config.tokens.leeway_seconds
+        if nonce is None:
+            cached = self._cache.get((kind, token))
+            if cached is not None:
+                claim_checks.check_time(cached, now, leeway)
+                return cached
+        claims = verify_signature(token, self._keys, self._config.tokens.algorithms, now)
+        claim_checks.check_identity(
+            claims,
+            kind=kind,
+            issuer=self._config.issuer,
+            client_id=self._config.client_id,
+            check_token_use=self._config.checks_token_use,
+            nonce=nonce,
+            nonce_required=nonce_required,
+        )
+        claim_checks.check_time(claims, now, leeway)
+        if nonce is None:
+            if len(self._cache) >= self._cache_size:
+                del self._cache[next(iter(self._cache))]
+            self._cache[(kind, token)] = claims
+        return claims

@@ -1,0 +1,123 @@
+"""One-line explanations of what went wrong while deploying, each naming the likely fix.
+
+Everything the deploy commands expect to go wrong ends up as a DeployError; `explain` turns
+botocore's exceptions into one. The CLI prints the message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+
+EDGE_REGION = "us-east-1"
+
+
+class DeployError(Exception):
+    """A deployment problem; str() is the one line shown to the user."""
+
+
+def check_region(region: str | None) -> str:
+    """The region to use: always us-east-1, where Lambda@Edge functions must live."""
+    if region and region != EDGE_REGION:
+        raise DeployError(
+            f"region {region}: Lambda@Edge functions must be in {EDGE_REGION}; "
+            f"drop --region or use --region {EDGE_REGION} (the site itself is served worldwide)"
+        )
+    return EDGE_REGION
+
+
+# Substrings of AWS messages (stack event reasons or API errors) -> the fix to suggest.
+HINTS: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"ROLLBACK_COMPLETE", re.I),
+     "the stack's first creation failed and it can only be deleted: "
+     "aws cloudformation delete-stack --stack-name {stack} --region us-east-1, then run this again"),
+    (re.compile(r"replicated function|replicas", re.I),
+     "Lambda@Edge replicas of the function still exist; CloudFront removes them within a few "
+     "hours of the association going away: wait, then retry"),
+    (re.compile(r"CNAMEAlreadyExists|CNAMEs you provided are already associated", re.I),
+     "an alias is already used by another CloudFront distribution; remove it there first or choose another --alias"),
+    (re.compile(r"certificate", re.I),
+     "the ACM certificate must be in us-east-1, issued (validated) and cover every --alias"),
+    (re.compile(r"Domain already (exists|associated)|domain.*(is|already) (taken|in use)", re.I),
+     "the Cognito hosted-UI domain prefix is taken; choose another --cognito-domain-prefix"),
+    (re.compile(r"redirect_mismatch|callback ?url|CallbackURLs|LogoutURLs|logout ?url", re.I),
+     "the Cognito app client's callback/sign-out URLs must be exactly https://<site>/_gate/callback "
+     "and https://<site>/_gate/signed-out (otherwise sign-in fails with redirect_mismatch)"),
+    (re.compile(r"edgelambda", re.I),
+     "the function's role must trust both lambda.amazonaws.com and edgelambda.amazonaws.com"),
+    (re.compile(r"must be in region|region 'us-east-1'|us-east-1 region", re.I),
+     "Lambda@Edge functions must be in us-east-1"),
+    (re.compile(r"environment variables", re.I),
+     "Lambda@Edge functions cannot have environment variables; remove them from the function"),
+    (re.compile(r"\$LATEST|qualified|alias", re.I),
+     "associate a numbered function version ARN (ending in :<number>), never $LATEST or an alias"),
+    (re.compile(r"cannot be assumed", re.I),
+     "the new IAM role is not usable yet (IAM takes a few seconds); run the command again"),
+]
+
+
+def hint_for(message: str, stack: str = "<stack>") -> str:
+    for pattern, hint in HINTS:
+        if pattern.search(message):
+            return hint.format(stack=stack)
+    return ""
+
+
+CREDENTIAL_CODES = {
+    "ExpiredToken": "your AWS credentials have expired; refresh them (e.g. aws sso login, or a new session token)",
+    "ExpiredTokenException": "your AWS credentials have expired; refresh them (e.g. aws sso login, or a new session token)",
+    "RequestExpired": "your AWS credentials have expired or the clock is wrong; refresh them and check the time",
+    "InvalidClientTokenId": "AWS does not recognise these credentials; check AWS_PROFILE / `aws configure` (aws sts get-caller-identity should work)",
+    "UnrecognizedClientException": "AWS does not recognise these credentials; check AWS_PROFILE / `aws configure` (aws sts get-caller-identity should work)",
+    "SignatureDoesNotMatch": "the AWS secret access key is wrong; check `aws configure` or AWS_SECRET_ACCESS_KEY",
+    "InvalidAccessKeyId": "the AWS access key id is not valid; check `aws configure` or AWS_ACCESS_KEY_ID",
+}
+ACCESS_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
+                "UnauthorizedAccess", "Forbidden"}
+
+
+def explain(exc: BaseException, stack: str = "<stack>") -> str:
+    """One line for an exception raised by boto3/botocore (or a DeployError)."""
+    if isinstance(exc, DeployError):
+        return str(exc)
+    if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+        return ("no AWS credentials found; run `aws configure` (or `aws sso login`), or set AWS_PROFILE "
+                "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then run this again")
+    if isinstance(exc, ProfileNotFound):
+        return f"{exc}; check AWS_PROFILE / --profile against ~/.aws/config"
+    if isinstance(exc, NoRegionError):
+        return "no AWS region set; this command always uses us-east-1 (Lambda@Edge), pass --region us-east-1"
+    if isinstance(exc, EndpointConnectionError):
+        return f"cannot reach AWS ({exc}); check the network connection or proxy settings"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code, message = error.get("Code", ""), error.get("Message", "") or str(exc)
+        operation = getattr(exc, "operation_name", "") or "the request"
+        if code in CREDENTIAL_CODES:
+            return CREDENTIAL_CODES[code]
+        if code in ACCESS_CODES:
+            return (f"AWS refused {operation}: {message}; the identity you deploy with needs permission for it "
+                    "(see docs/deploy.md, Prerequisites)")
+        if code == "BucketAlreadyExists":
+            return f"{message}; bucket names are global, pass --artifact-bucket with a name of your own"
+        if code == "ValidationError" and "does not exist" in message:
+            return f"{message}; check --stack-name (and that you use the account and us-east-1 it was deployed to)"
+        if "is in ROLLBACK_COMPLETE state" in message:
+            return f"stack {stack} is in ROLLBACK_COMPLETE: " + hint_for("ROLLBACK_COMPLETE", stack)
+        if "_IN_PROGRESS state" in message:
+            return f"{message}; wait for the stack's current operation to finish, then run this again"
+        hint = hint_for(message, stack)
+        line = f"{operation} failed: {code}: {message}".replace("\n", " ")
+        return f"{line}; {hint}" if hint else line
+    if isinstance(exc, BotoCoreError):
+        return f"AWS client error: {exc}"
+    return f"{type(exc).__name__}: {exc}"

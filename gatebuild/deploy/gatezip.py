@@ -1,0 +1,192 @@
+"""The function's zip: the real one (built by build.py with values from the stack) and the
+bootstrap one the stack starts with before the site's domain is known.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import importlib
+import io
+import os
+import tomllib
+import zipfile
+from typing import Callable
+
+from gatebuild.config_file import ConfigFileError, validate
+
+from . import CALLBACK_PATH, EDGE_REGION, MAX_ZIP_BYTES, SIGNED_OUT_PATH
+from .errors import DeployError
+
+# build.build(config_path, *, jwks_file=None, out="dist/edge.zip", overrides=None) -> zip path
+Builder = Callable[..., str]
+
+BOOTSTRAP_HANDLER = '''"""Placeholder gate, used while `python deploy.py stack` builds the real one: nobody gets in."""
+
+BODY = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Being set up</title>"
+    "<h1>This site is being set up</h1><p>Please try again in a few minutes.</p></html>"
+)
+
+
+def handler(event, context):
+    return {
+        "status": "503",
+        "statusDescription": "Service Unavailable",
+        "headers": {
+            "content-type": [{"key": "Content-Type", "value": "text/html; charset=utf-8"}],
+            "cache-control": [{"key": "Cache-Control", "value": "no-store"}],
+            "retry-after": [{"key": "Retry-After", "value": "120"}],
+        },
+        "body": BODY,
+    }
+'''
+
+# Used when the stack creates the Cognito pool and no config file is given: everything the
+# pool needs comes from the stack's outputs; /admin is for the Admin group, like the example.
+MINIMAL_COGNITO_CONFIG = '''# Written by deploy.py: the stack's Cognito pool, client and site URL are filled in from its outputs.
+[idp]
+provider = "cognito"
+client_id = "from-the-stack"
+
+[[rules]]
+paths = ["/admin", "/admin/*"]
+groups = ["Admin"]
+'''
+
+PLACEHOLDERS = {
+    "site": {"url": "https://d111111abcdef8.cloudfront.net"},
+    "idp": {"provider": "cognito", "client_id": "placeholder-client-id"},
+    "cognito": {"region": EDGE_REGION, "user_pool_id": f"{EDGE_REGION}_Placeholder1",
+                "domain": f"placeholder.auth.{EDGE_REGION}.amazoncognito.com"},
+}
+
+
+def sha256_b64(data: bytes) -> str:
+    """What Lambda reports as CodeSha256."""
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def bootstrap_zip() -> bytes:
+    """A tiny deterministic zip whose edge.handler.handler answers 503 to everyone."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in (("edge/__init__.py", ""), ("edge/handler.py", BOOTSTRAP_HANDLER)):
+            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text)
+    return buffer.getvalue()
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def read_raw_config(path: str) -> dict:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigFileError(f"{path}: no such file; copy gate.example.toml and edit it") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
+
+
+def prevalidate(config_path: str, cognito_from_stack: bool):
+    """Check the config before any slow AWS step, with placeholders for what the stack gives.
+
+    Returns the validated edge.settings.Config (with placeholder values where the stack decides).
+    """
+    raw = read_raw_config(config_path)
+    provider = (raw.get("idp") or {}).get("provider", "cognito") if isinstance(raw.get("idp"), dict) else None
+    if cognito_from_stack and provider not in (None, "cognito"):
+        raise DeployError(
+            f"{config_path}: idp.provider is {provider!r} but the stack creates a Cognito user pool for the "
+            "gate; use provider = \"cognito\" (the stack fills in the pool) or deploy without --cognito-domain-prefix"
+        )
+    over = {"site": PLACEHOLDERS["site"]}
+    if cognito_from_stack:
+        over.update(idp=PLACEHOLDERS["idp"], cognito=PLACEHOLDERS["cognito"])
+    try:
+        config, _ = validate(deep_merge(raw, over))
+    except ConfigFileError as exc:
+        raise ConfigFileError(f"{config_path}: {exc}") from None
+    if cognito_from_stack:
+        for key, fixed in (("callback", CALLBACK_PATH), ("signed_out", SIGNED_OUT_PATH)):
+            if getattr(config.paths, key) != fixed:
+                raise DeployError(
+                    f"{config_path}: paths.{key} must stay {fixed!r} when the stack creates the Cognito app "
+                    "client (cloudformation.yaml registers that URL); remove it from the config"
+                )
+    return config
+
+
+def write_minimal_config(directory: str) -> str:
+    path = os.path.join(directory, "gate.deploy.toml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(MINIMAL_COGNITO_CONFIG)
+    return path
+
+
+def overrides_from_outputs(outputs: dict[str, str], client_secret: str = "") -> dict:
+    """What build.py must override in the config, from the stack's outputs."""
+    overrides: dict = {"site": {"url": outputs["SiteUrl"].rstrip("/")}}
+    if outputs.get("UserPoolId"):
+        idp = {"provider": "cognito", "client_id": outputs["UserPoolClientId"]}
+        if client_secret:
+            idp["client_secret"] = client_secret
+        overrides["idp"] = idp
+        overrides["cognito"] = {"region": EDGE_REGION, "user_pool_id": outputs["UserPoolId"],
+                                "domain": outputs["CognitoDomain"]}
+    return overrides
+
+
+def default_builder() -> Builder:
+    try:
+        module = importlib.import_module("build")
+    except ImportError as exc:
+        raise DeployError(f"cannot import build.py ({exc}); run deploy.py from the repository root") from None
+    if not hasattr(module, "build"):
+        raise DeployError("build.py has no build() function; update your checkout")
+    return module.build
+
+
+def build_gate_zip(builder: Builder | None, config_path: str, *, jwks_file: str | None, out: str,
+                   overrides: dict | None) -> bytes:
+    """Run the builder and return the zip's bytes; config mistakes stay ConfigFileError."""
+    builder = builder or default_builder()
+    try:
+        path = builder(config_path, jwks_file=jwks_file, out=out, overrides=overrides)
+    except ConfigFileError:
+        raise
+    except Exception as exc:  # build.BuildError and friends: one line, no traceback
+        if type(exc).__name__ == "BuildError":
+            raise DeployError(f"building the gate failed: {exc}") from None
+        raise
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise DeployError(f"the build did not produce {path}: {exc}") from None
+    if len(data) > MAX_ZIP_BYTES:
+        raise DeployError(f"{path} is {len(data)} bytes; Lambda@Edge viewer functions must be at most 1 MB zipped")
+    return data
+
+
+def registered_urls(site_url: str, callback: str = CALLBACK_PATH,
+                    signed_out: str = SIGNED_OUT_PATH) -> tuple[str, str]:
+    """The callback and sign-out URLs to register with the identity provider."""
+    site = site_url.rstrip("/")
+    return f"{site}{callback}", f"{site}{signed_out}"
