@@ -141,7 +141,8 @@ export function checkCss(css, where) {
       problems.push(`${where}: url(${m[2]}) loads from another origin`);
     }
   }
-  for (const m of text.matchAll(/@import\s+(?:url\()?\s*['"]?([^'");\s]+)/gi)) {
+  // @import url(...) is covered above; this catches @import "https://...".
+  for (const m of text.matchAll(/@import\s+['"]([^'"]+)['"]/gi)) {
     if (isExternalUrl(m[1])) problems.push(`${where}: @import ${m[1]} loads from another origin`);
   }
   return problems;
