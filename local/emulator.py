@@ -1,0 +1,808 @@
+"""A local CloudFront stand-in for the gate's viewer-request function.
+
+    python -m local.emulator --zip dist/edge.zip --site site/dist --port 8080
+
+Each HTTP request becomes a viewer-request event shaped as CloudFront shapes it, and runs
+through the handler FROM THE BUILT ZIP in a warm `python3.13 -I -S -B` worker whose sys.path
+is only the extracted zip (read-only, like /var/task) plus the standard library. A generated
+response goes back as it is; a passed-through request is served from the site directory as
+the private S3 bucket (OAC) behind the distribution would serve it, with the distribution's
+SPA fallback (403/404 -> /index.html, 200).
+
+What CloudFront enforces on a viewer-request trigger and this emulator checks, loudly (stderr
+and CloudFront's own error page): the 5 s timeout, the 40 KB generated-response limit, headers
+a function may not add or edit, a status that is not a string, header entries with keys other
+than key/value, header-map keys that are not lowercase, the 128 MB memory size, and the
+request-size limits (20,480 bytes of headers and query string, 8,192 characters of URI).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import calendar
+import email.utils
+import glob
+import hashlib
+import http.server
+import json
+import mimetypes
+import os
+import re
+import secrets
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import unquote
+
+VIEWER_REQUEST_TIMEOUT_S = 5.0
+INIT_TIMEOUT_S = 10.0
+MEMORY_MB = 128
+MAX_GENERATED_RESPONSE = 40 * 1024
+MAX_REQUEST_BYTES = 20_480
+MAX_URI_AND_QUERY = 8_192
+DEFAULT_HANDLER = "edge.handler.handler"
+DEFAULT_ROOT_OBJECT = "index.html"
+SPA_FALLBACK = {403: "/index.html", 404: "/index.html"}  # error code -> page, served with 200
+ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection"}
+
+# Headers a viewer-request function may not add or edit in a generated response.
+FORBIDDEN_EXACT = {"connection", "expect", "keep-alive", "trailer", "upgrade", "x-cache",
+                   "x-forwarded-proto", "x-real-ip"}
+FORBIDDEN_PREFIXES = ("proxy-", "x-accel-", "x-amz-cf-", "x-amzn-", "x-edge-")
+READ_ONLY = {"content-length", "host", "transfer-encoding", "via", "cdn-loop"}
+
+WORKER_SOURCE = (Path(__file__).with_name("lambda_worker.py")).read_text(encoding="utf-8")
+
+CONTENT_TYPES = {
+    ".html": "text/html", ".htm": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
+    ".css": "text/css", ".json": "application/json", ".map": "application/json",
+    ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".ico": "image/x-icon",
+    ".txt": "text/plain", ".xml": "application/xml", ".webmanifest": "application/manifest+json",
+    ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf",
+    ".wasm": "application/wasm", ".pdf": "application/pdf",
+}
+TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml",
+              "image/svg+xml", "application/manifest+json")
+
+
+def content_type(key: str) -> str:
+    ext = os.path.splitext(key)[1].lower()
+    kind = CONTENT_TYPES.get(ext) or mimetypes.guess_type(key)[0] or "binary/octet-stream"
+    if kind.startswith(TEXT_TYPES) and "charset" not in kind:
+        kind += "; charset=utf-8"
+    return kind
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[emulator] {message}\n")
+    sys.stderr.flush()
+
+
+def loud(message: str) -> None:
+    bar = "!" * 78
+    sys.stderr.write(f"{bar}\n[emulator] CLOUDFRONT WOULD FAIL THIS REQUEST: {message}\n{bar}\n")
+    sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------------------------
+# Finding python3.13
+# --------------------------------------------------------------------------------------------
+
+def find_python313() -> str:
+    """The python3.13 the worker runs on: $GATE_PYTHON313, python3.13 on PATH (when it runs:
+    pyenv's shim fails unless 3.13 is selected), then pyenv's versions directory."""
+    candidates = []
+    if os.environ.get("GATE_PYTHON313"):
+        candidates.append(os.environ["GATE_PYTHON313"])
+    on_path = shutil.which("python3.13")
+    if on_path:
+        candidates.append(on_path)
+    roots = [os.environ.get("PYENV_ROOT", ""), os.path.expanduser("~/.pyenv"), "/root/.pyenv"]
+    for root in filter(None, roots):
+        candidates.extend(sorted(glob.glob(os.path.join(root, "versions", "3.13*", "bin", "python3.13")),
+                                 reverse=True))
+    candidates.extend(["/usr/bin/python3.13", "/usr/local/bin/python3.13"])
+    if sys.version_info[:2] == (3, 13):
+        candidates.append(os.path.realpath(sys.executable))
+    for path in candidates:
+        try:
+            out = subprocess.run([path, "-I", "-S", "-c", "import sys; print(sys.version_info[:2])"],
+                                 capture_output=True, text=True, timeout=20)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if out.returncode == 0 and out.stdout.strip() == "(3, 13)":
+            return os.path.realpath(path)
+    raise RuntimeError("python3.13 not found: set GATE_PYTHON313 to its path (pyenv: "
+                       "$(pyenv root)/versions/3.13.x/bin/python3.13)")
+
+
+# --------------------------------------------------------------------------------------------
+# The function package, like /var/task
+# --------------------------------------------------------------------------------------------
+
+class TaskDir:
+    """The zip extracted to a temporary directory, modification times kept (so shipped .pyc
+    stay valid), then made read-only (mode bits; the worker also refuses every write outside
+    /tmp, since mode bits do not stop root)."""
+
+    def __init__(self, zip_path: str):
+        self.zip_path = os.path.abspath(zip_path)
+        self.parent = tempfile.mkdtemp(prefix="gate-task-")
+        self.path = os.path.join(self.parent, "task")
+        os.mkdir(self.path)
+        with zipfile.ZipFile(self.zip_path) as archive:
+            for info in archive.infolist():
+                target = os.path.realpath(os.path.join(self.path, info.filename))
+                if not target.startswith(self.path + os.sep) and target != self.path:
+                    raise ValueError(f"{zip_path}: entry {info.filename!r} escapes the package")
+                archive.extract(info, self.path)
+                stamp = calendar.timegm((*info.date_time, 0, 0, 0))
+                os.utime(target, (stamp, stamp))
+        self.size = os.path.getsize(self.zip_path)
+        self._freeze()
+
+    def _freeze(self) -> None:
+        for root, dirs, files in os.walk(self.path, topdown=False):
+            for name in files:
+                os.chmod(os.path.join(root, name), 0o444)
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o555)
+        os.chmod(self.path, 0o555)
+        os.chmod(self.parent, 0o755)
+
+    def remove(self) -> None:
+        for root, dirs, _files in os.walk(self.parent):
+            for name in dirs:
+                try:
+                    os.chmod(os.path.join(root, name), 0o755)
+                except OSError:
+                    pass
+        shutil.rmtree(self.parent, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Warm workers (Lambda containers)
+# --------------------------------------------------------------------------------------------
+
+class WorkerFailure(Exception):
+    """The invocation failed the way Lambda fails it; .kind is the CloudFront error class."""
+
+    def __init__(self, kind: str, message: str, status: int = 503):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+class Worker:
+    _numbers = iter(range(1, 1_000_000))
+
+    def __init__(self, python: str, task: TaskDir, handler: str, sink: Callable[[str], None],
+                 env: dict[str, str]):
+        self.number = next(Worker._numbers)
+        req_r, self._req_w = os.pipe()
+        self._resp_r, resp_w = os.pipe()
+        self.proc = subprocess.Popen(
+            [python, "-I", "-S", "-B", "-c", WORKER_SOURCE, task.path, handler, str(req_r), str(resp_w)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            pass_fds=(req_r, resp_w), cwd=task.path, env=env, start_new_session=True,
+        )
+        os.close(req_r)
+        os.close(resp_w)
+        self._buffer = b""
+        self.init_ms: float | None = None
+        self.invocations = 0
+        for stream in (self.proc.stdout, self.proc.stderr):
+            threading.Thread(target=self._echo, args=(stream, sink), daemon=True).start()
+
+    def _echo(self, stream, sink) -> None:
+        for raw in iter(stream.readline, b""):
+            sink(f"[edge:{self.number}] " + raw.decode("utf-8", "replace").rstrip("\n"))
+        stream.close()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _read_message(self, deadline: float) -> dict:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self._resp_r], [], [], remaining)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self._resp_r, 65536)
+            if not chunk:
+                raise EOFError
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def wait_ready(self) -> None:
+        try:
+            message = self._read_message(time.monotonic() + INIT_TIMEOUT_S)
+        except TimeoutError:
+            self.kill()
+            raise WorkerFailure("LambdaExecutionError",
+                                f"init phase did not finish within {INIT_TIMEOUT_S:.0f} s") from None
+        except EOFError:
+            code = self.proc.wait(timeout=5)
+            raise WorkerFailure("LambdaExecutionError",
+                                f"Runtime exited during init with status {code}") from None
+        if not message.get("ready"):
+            self.kill()
+            err = message.get("error", {})
+            raise WorkerFailure("LambdaExecutionError", "Runtime.ImportModuleError: "
+                                f"{err.get('errorType')}: {err.get('errorMessage')}\n"
+                                + "".join(err.get("stackTrace", [])))
+        self.init_ms = message["init_ms"]
+
+    def invoke(self, request_id: str, event: dict, timeout_s: float) -> dict:
+        line = json.dumps({"id": request_id, "event": event, "timeout_ms": int(timeout_s * 1000)}) + "\n"
+        try:
+            os.write(self._req_w, line.encode("utf-8"))
+        except (BrokenPipeError, OSError):
+            self.kill()
+            raise WorkerFailure("LambdaExecutionError", "worker exited before the invocation") from None
+        self.invocations += 1
+        try:
+            return self._read_message(time.monotonic() + timeout_s)
+        except TimeoutError:
+            self.kill()
+            raise WorkerFailure("LambdaExecutionError",
+                                f"Task timed out after {timeout_s:.2f} seconds (viewer-request limit); "
+                                "the container was killed and will start cold") from None
+        except EOFError:
+            code = self.proc.wait(timeout=5)
+            raise WorkerFailure("LambdaExecutionError",
+                                f"Runtime exited with status {code} during the invocation") from None
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for fd in (self._req_w, self._resp_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._req_w = self._resp_r = -1
+
+
+class WorkerPool:
+    """Warm workers, one invocation at a time each; a new (cold) one starts when all are busy,
+    up to max_workers, as Lambda starts more containers under concurrency."""
+
+    def __init__(self, zip_path: str, handler: str = DEFAULT_HANDLER, *, python: str | None = None,
+                 timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, memory_mb: int = MEMORY_MB,
+                 max_workers: int = 4, sink: Callable[[str], None] | None = None):
+        self.python = python or find_python313()
+        self.task = TaskDir(zip_path)
+        self.handler = handler
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.max_workers = max_workers
+        self.sink = sink or (lambda line: (sys.stderr.write(line + "\n"), sys.stderr.flush()))
+        self._idle: list[Worker] = []
+        self._all: set[Worker] = set()
+        self._cond = threading.Condition()
+        self._closed = False
+        self.cold_starts = 0
+        self.env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "LAMBDA_TASK_ROOT": self.task.path,
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+            "AWS_LAMBDA_FUNCTION_NAME": "us-east-1.gate-edge",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/us-east-1.gate-edge",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "local/[1]emulator",
+            "HOME": "/tmp",
+        }
+
+    def _acquire(self) -> Worker:
+        with self._cond:
+            deadline = time.monotonic() + 30
+            while True:
+                if self._closed:
+                    raise WorkerFailure("LambdaExecutionError", "emulator is shutting down")
+                self._idle = [w for w in self._idle if w.alive()]
+                self._all = {w for w in self._all if w.alive() or w in self._idle}
+                if self._idle:
+                    return self._idle.pop()
+                if len(self._all) < self.max_workers:
+                    break
+                if not self._cond.wait(timeout=max(0.0, deadline - time.monotonic())):
+                    raise WorkerFailure("LambdaLimitExceeded", "no free worker within 30 s")
+        worker = Worker(self.python, self.task, self.handler, self.sink, self.env)
+        with self._cond:
+            self._all.add(worker)
+            self.cold_starts += 1
+        try:
+            worker.wait_ready()
+        except WorkerFailure:
+            self._discard(worker)
+            raise
+        self.sink(f"[edge:{worker.number}] INIT_START Runtime Version: python:3.13 "
+                  f"(cold start; Init Duration: {worker.init_ms:.2f} ms)")
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        with self._cond:
+            if worker.alive() and not self._closed:
+                self._idle.append(worker)
+            else:
+                self._all.discard(worker)
+            self._cond.notify()
+
+    def _discard(self, worker: Worker) -> None:
+        worker.kill()
+        with self._cond:
+            self._all.discard(worker)
+            if worker in self._idle:
+                self._idle.remove(worker)
+            self._cond.notify()
+
+    def invoke(self, event: dict) -> dict:
+        """The handler's return value, or WorkerFailure (execution error / timeout / memory)."""
+        worker = self._acquire()
+        request_id = event["Records"][0]["cf"]["config"]["requestId"]
+        self.sink(f"[edge:{worker.number}] START RequestId: {request_id} Version: 1")
+        try:
+            answer = worker.invoke(request_id, event, self.timeout_s)
+        except WorkerFailure:
+            self._discard(worker)
+            raise
+        used_mb = answer.get("max_rss_kb", 0) / 1024
+        self.sink(f"[edge:{worker.number}] REPORT RequestId: {request_id} Duration: "
+                  f"{answer.get('duration_ms', 0):.2f} ms Memory Size: {self.memory_mb} MB "
+                  f"Max Memory Used: {used_mb:.0f} MB")
+        if used_mb > self.memory_mb:
+            self._discard(worker)
+            raise WorkerFailure("LambdaExecutionError",
+                                f"Runtime exited: memory used {used_mb:.0f} MB > {self.memory_mb} MB")
+        self._release(worker)
+        if not answer["ok"]:
+            err = answer["error"]
+            raise WorkerFailure("LambdaExecutionError", f"unhandled {err['errorType']}: "
+                                f"{err['errorMessage']}\n" + "".join(err.get("stackTrace", [])))
+        return answer["result"]
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+            self._idle.clear()
+            self._cond.notify_all()
+        for worker in workers:
+            worker.kill()
+        self.task.remove()
+
+
+# --------------------------------------------------------------------------------------------
+# CloudFront's checks on what the function returns
+# --------------------------------------------------------------------------------------------
+
+def _header_problems(headers, where: str, *, generated: bool) -> list[str]:
+    problems = []
+    if not isinstance(headers, dict):
+        return [f"{where}: headers must be an object keyed by lowercase header name"]
+    for name, entries in headers.items():
+        if not isinstance(name, str) or name != name.lower():
+            problems.append(f"{where}: header map key {name!r} is not lowercase")
+        if not isinstance(entries, list):
+            problems.append(f"{where}: headers[{name!r}] must be a list of {{key, value}} entries")
+            continue
+        for entry in entries:
+            if not isinstance(entry, dict):
+                problems.append(f"{where}: headers[{name!r}] entry {entry!r} is not an object")
+                continue
+            extra = set(entry) - {"key", "value"}
+            if extra:
+                problems.append(f"{where}: headers[{name!r}] entry has keys other than key/value: "
+                                f"{sorted(extra)}")
+            if not isinstance(entry.get("value"), str):
+                problems.append(f"{where}: headers[{name!r}] entry value must be a string")
+            if "key" in entry and (not isinstance(entry["key"], str)
+                                   or entry["key"].lower() != str(name).lower()):
+                problems.append(f"{where}: headers[{name!r}] entry key {entry.get('key')!r} "
+                                "does not match the map key")
+        if generated and isinstance(name, str):
+            lowered = name.lower()
+            if lowered in FORBIDDEN_EXACT or lowered.startswith(FORBIDDEN_PREFIXES):
+                problems.append(f"{where}: header {name!r} may not be set in a generated response")
+            elif lowered in READ_ONLY:
+                problems.append(f"{where}: header {name!r} is read-only in a viewer-request trigger")
+    return problems
+
+
+def generated_response_size(response: dict) -> int:
+    size = len(str(response.get("status", ""))) + len(str(response.get("statusDescription", ""))) + 12
+    for entries in (response.get("headers") or {}).values():
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict):
+                size += len(str(entry.get("key", ""))) + len(str(entry.get("value", ""))) + 4
+    body = response.get("body")
+    if isinstance(body, str):
+        size += len(body.encode("utf-8"))
+    return size
+
+
+def response_problems(response: dict) -> list[str]:
+    """Why CloudFront would refuse this generated response (502, LambdaValidationError)."""
+    problems = []
+    allowed = {"status", "statusDescription", "headers", "body", "bodyEncoding"}
+    extra = set(response) - allowed
+    if extra:
+        problems.append(f"response: unexpected fields {sorted(extra)}")
+    status = response.get("status")
+    if not isinstance(status, str):
+        problems.append(f"response: status must be a string such as \"302\", not {type(status).__name__} {status!r}")
+    elif not re.fullmatch(r"[1-5]\d\d", status):
+        problems.append(f"response: status {status!r} is not an HTTP status code")
+    if "statusDescription" in response and not isinstance(response["statusDescription"], str):
+        problems.append("response: statusDescription must be a string")
+    problems += _header_problems(response.get("headers", {}), "response", generated=True)
+    body = response.get("body")
+    if body is not None and not isinstance(body, str):
+        problems.append("response: body must be a string")
+    encoding = response.get("bodyEncoding", "text")
+    if encoding not in ("text", "base64"):
+        problems.append("response: bodyEncoding must be \"text\" or \"base64\"")
+    elif encoding == "base64" and isinstance(body, str):
+        try:
+            base64.b64decode(body, validate=True)
+        except ValueError:
+            problems.append("response: body is not valid base64")
+    size = generated_response_size(response)
+    if size > MAX_GENERATED_RESPONSE:
+        problems.append(f"response: generated response is {size} bytes (headers + body); "
+                        f"the viewer-request limit is {MAX_GENERATED_RESPONSE} bytes (40 KB)")
+    return problems
+
+
+def request_problems(original: dict, returned: dict) -> list[str]:
+    """Why CloudFront would refuse this returned request (502, LambdaValidationError)."""
+    problems = _header_problems(returned.get("headers", {}), "request", generated=False)
+    uri = returned.get("uri")
+    if not isinstance(uri, str) or not uri.startswith("/"):
+        problems.append(f"request: uri must be a string starting with '/', not {uri!r}")
+    if not isinstance(returned.get("querystring", ""), str):
+        problems.append("request: querystring must be a string")
+    for name in ("clientIp", "method"):
+        if returned.get(name) != original.get(name):
+            problems.append(f"request: {name} is read-only")
+    before = original.get("headers", {})
+    after = returned.get("headers", {}) if isinstance(returned.get("headers"), dict) else {}
+    for name in READ_ONLY:
+        if before.get(name) != after.get(name):
+            problems.append(f"request: header {name!r} is read-only in a viewer-request trigger")
+    if isinstance(uri, str) and len(uri) + len(str(returned.get("querystring", ""))) > MAX_URI_AND_QUERY:
+        problems.append("request: uri + querystring longer than 8,192 characters")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# The origin: a private S3 bucket read through OAC
+# --------------------------------------------------------------------------------------------
+
+@dataclass
+class OriginReply:
+    status: int
+    body: bytes
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+class S3Origin:
+    def __init__(self, root: str):
+        self.root = os.path.realpath(root)
+
+    def get(self, uri: str, if_none_match: str | None = None) -> OriginReply:
+        key = unquote(uri)[1:]
+        if key == "":
+            key = DEFAULT_ROOT_OBJECT
+        path = os.path.realpath(os.path.join(self.root, key))
+        inside = path.startswith(self.root + os.sep)
+        if not inside or key.endswith("/") or not os.path.isfile(path):
+            # No such key, and OAC has no s3:ListBucket: S3 says 403, never 404.
+            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+                    b"<Message>Access Denied</Message></Error>")
+            return OriginReply(403, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
+        with open(path, "rb") as f:
+            data = f.read()
+        etag = '"' + hashlib.md5(data).hexdigest() + '"'
+        mtime = os.stat(path).st_mtime
+        headers = [("Content-Type", content_type(key)), ("ETag", etag),
+                   ("Last-Modified", email.utils.formatdate(mtime, usegmt=True)),
+                   ("Accept-Ranges", "bytes"), ("Server", "AmazonS3")]
+        if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
+            return OriginReply(304, b"", headers)
+        return OriginReply(200, data, headers)
+
+
+# --------------------------------------------------------------------------------------------
+# The distribution
+# --------------------------------------------------------------------------------------------
+
+def error_page(status: int, title: str, detail: str, request_id: str) -> bytes:
+    """CloudFront's own error page, as the viewer sees it."""
+    return (
+        '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN" "http://www.w3.org/TR/html4/loose.dtd">\n'
+        '<HTML><HEAD><META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=iso-8859-1">\n'
+        "<TITLE>ERROR: The request could not be satisfied</TITLE>\n</HEAD><BODY>\n"
+        f"<H1>{status} ERROR</H1>\n<H2>The request could not be satisfied.</H2>\n"
+        f'<HR noshade size="1px">\n{title}\n<BR clear="all">\n'
+        f"<PRE>{_html_escape(detail)}</PRE>\n"
+        '<HR noshade size="1px">\n<PRE>\nGenerated by cloudfront (CloudFront) [local emulator]\n'
+        f"Request ID: {request_id}\n</PRE>\n<ADDRESS>\n</ADDRESS>\n</BODY></HTML>"
+    ).encode("iso-8859-1", "replace")
+
+
+def _html_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def new_request_id() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(42)).decode()
+
+
+@dataclass
+class Distribution:
+    pool: WorkerPool
+    origin: S3Origin
+    domain_name: str = "d111111abcdef8.cloudfront.net"
+    distribution_id: str = "EDFDVBD6EXAMPLE"
+    spa_fallback: dict[int, str] = field(default_factory=lambda: dict(SPA_FALLBACK))
+    events: list[dict] = field(default_factory=list)  # recent events (tests read them)
+    keep_events: int = 0
+
+    def event_for(self, method: str, target: str, header_items: list[tuple[str, str]],
+                  client_ip: str) -> dict:
+        uri, _, query = target.partition("?")
+        headers: dict[str, list[dict[str, str]]] = {}
+        for name, value in header_items:
+            lowered = name.lower()
+            if lowered in HOP_BY_HOP:
+                continue
+            headers.setdefault(lowered, []).append({"key": name, "value": value})
+        return {"Records": [{"cf": {
+            "config": {"distributionDomainName": self.domain_name, "distributionId": self.distribution_id,
+                       "eventType": "viewer-request", "requestId": new_request_id()},
+            "request": {"clientIp": client_ip, "headers": headers, "method": method,
+                        "querystring": query, "uri": uri},
+        }}]}
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "CloudFront"
+    sys_version = ""
+    distribution: Distribution  # set on the subclass by make_server
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
+        pass
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_GET
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        dist = self.distribution
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        target = self.path
+        if "://" in target.split("?", 1)[0]:
+            target = "/" + target.split("://", 1)[1].partition("/")[2]
+        items = list(self.headers.items())
+        event = dist.event_for(self.command, target, items, self.client_address[0])
+        cf = event["Records"][0]["cf"]
+        request_id = cf["config"]["requestId"]
+        request = cf["request"]
+        raw_size = len(target) + sum(len(k) + len(v) + 4 for k, v in items)
+        if len(target) > MAX_URI_AND_QUERY:
+            self._cloudfront_error(414, "Request-URI Too Large", "URI and query string exceed 8,192 characters.",
+                                   request_id, started)
+            return
+        if raw_size > MAX_REQUEST_BYTES:
+            self._cloudfront_error(494, "Request Header Fields Too Large",
+                                   f"The request's headers and query string are {raw_size} bytes; "
+                                   f"CloudFront allows {MAX_REQUEST_BYTES}.", request_id, started)
+            return
+        if self.command not in ALLOWED_METHODS:
+            self._cloudfront_error(403, "This distribution is not configured to allow the HTTP request "
+                                   "method that was used for this request.", "", request_id, started)
+            return
+        if dist.keep_events:
+            dist.events.append(event)
+            del dist.events[:-dist.keep_events]
+        try:
+            result = dist.pool.invoke(event)
+        except WorkerFailure as failure:
+            loud(f"{failure.kind}: {failure}")
+            self._cloudfront_error(failure.status, "The Lambda function associated with the CloudFront "
+                                   "distribution is invalid or doesn't have the required permissions.",
+                                   f"{failure.kind}: {failure}", request_id, started, x_cache=failure.kind)
+            return
+        if not isinstance(result, dict):
+            problems = [f"the function returned {type(result).__name__}, not a request or response object"]
+        elif "status" in result:
+            problems = response_problems(result)
+        else:
+            problems = request_problems(request, result)
+        if problems:
+            loud("LambdaValidationError:\n  " + "\n  ".join(problems))
+            self._cloudfront_error(502, "The Lambda function returned an invalid response or request "
+                                   "to CloudFront.", "\n".join(problems), request_id, started,
+                                   x_cache="LambdaValidationError")
+            return
+        if "status" in result:
+            self._send_generated(result, request_id, started)
+        else:
+            self._send_origin(result, request_id, started)
+
+    def _common_headers(self, request_id: str, x_cache: str) -> list[tuple[str, str]]:
+        return [("Date", self.date_time_string()), ("X-Cache", f"{x_cache} from cloudfront"),
+                ("Via", f"1.1 {secrets.token_hex(16)}.cloudfront.net (CloudFront)"),
+                ("X-Amz-Cf-Pop", "LOCAL1-E1"), ("X-Amz-Cf-Id", request_id)]
+
+    def _write(self, status: int, reason: str | None, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.send_response_only(status, reason)
+        for name, value in headers:
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and status != 304:
+            self.wfile.write(body)
+
+    def _access_log(self, status: int, source: str, started: float) -> None:
+        ms = (time.perf_counter() - started) * 1000
+        log(f"{self.command} {self.path} -> {status} ({source}, {ms:.1f} ms)")
+
+    def _cloudfront_error(self, status: int, title: str, detail: str, request_id: str, started: float,
+                          x_cache: str = "Error") -> None:
+        body = error_page(status, title, detail, request_id)
+        headers = [("Server", "CloudFront"), ("Content-Type", "text/html"), *self._common_headers(request_id, x_cache)]
+        self._write(status, None, headers, body)
+        self._access_log(status, x_cache, started)
+
+    def _send_generated(self, response: dict, request_id: str, started: float) -> None:
+        status = int(response["status"])
+        headers = []
+        for name, entries in (response.get("headers") or {}).items():
+            for entry in entries:
+                headers.append((entry.get("key") or "-".join(p.capitalize() for p in name.split("-")),
+                                entry["value"]))
+        body = response.get("body") or ""
+        data = base64.b64decode(body) if response.get("bodyEncoding") == "base64" else body.encode("utf-8")
+        headers += [("Server", "CloudFront"), *self._common_headers(request_id, "LambdaGeneratedResponse")]
+        self._write(status, response.get("statusDescription") or None, headers, data)
+        self._access_log(status, "generated", started)
+
+    def _send_origin(self, request: dict, request_id: str, started: float) -> None:
+        dist = self.distribution
+        inm = None
+        for entry in (request.get("headers") or {}).get("if-none-match", []):
+            inm = entry["value"]
+        reply = dist.origin.get(request["uri"], inm)
+        source = "origin"
+        if reply.status in dist.spa_fallback:
+            # Custom error response: fetched from the origin directly, no trigger runs again.
+            fallback = dist.spa_fallback[reply.status]
+            page = dist.origin.get(fallback)
+            if page.status == 200:
+                source = f"origin {reply.status} -> error page {fallback} (200)"
+                reply = OriginReply(200, page.body, page.headers)
+        headers = [*reply.headers, *self._common_headers(request_id, "Miss")]
+        self._write(reply.status, None, headers, reply.body)
+        self._access_log(reply.status, source, started)
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+
+def make_server(distribution: Distribution, host: str = "127.0.0.1", port: int = 8080) -> Server:
+    handler = type("BoundHandler", (Handler,), {"distribution": distribution})
+    return Server((host, port), handler)
+
+
+class Emulator:
+    """The whole stand-in, for scripts and tests: start(), .url, stop()."""
+
+    def __init__(self, zip_path: str, site_dir: str, *, host: str = "127.0.0.1", port: int = 0,
+                 handler: str = DEFAULT_HANDLER, python: str | None = None,
+                 timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, max_workers: int = 4,
+                 sink: Callable[[str], None] | None = None, keep_events: int = 0,
+                 url_host: str = "localhost"):
+        if not os.path.isdir(site_dir):
+            raise FileNotFoundError(f"{site_dir}: no such site directory (build the site first)")
+        self.pool = WorkerPool(zip_path, handler, python=python, timeout_s=timeout_s,
+                               max_workers=max_workers, sink=sink)
+        self.distribution = Distribution(self.pool, S3Origin(site_dir), keep_events=keep_events)
+        self.server = make_server(self.distribution, host, port)
+        self.port = self.server.server_address[1]
+        self.url = f"http://{url_host}:{self.port}"
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "Emulator":
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.pool.close()
+
+    def __enter__(self) -> "Emulator":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.emulator", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--zip", default="dist/edge.zip", help="the built function package")
+    parser.add_argument("--site", default="site/dist", help="the site build (the S3 bucket's contents)")
+    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--handler", default=DEFAULT_HANDLER)
+    parser.add_argument("--python", help="python3.13 for the worker (default: found automatically)")
+    parser.add_argument("--max-workers", type=int, default=4, help="warm containers at most")
+    args = parser.parse_args(argv)
+    for path, what in ((args.zip, "zip"), (args.site, "site directory")):
+        if not os.path.exists(path):
+            print(f"error: {what} {path} does not exist", file=sys.stderr)
+            return 2
+    emulator = Emulator(args.zip, args.site, host=args.host, port=args.port, handler=args.handler,
+                        python=args.python, max_workers=args.max_workers)
+    log(f"function {args.zip} ({emulator.pool.task.size} bytes) on {emulator.pool.python}"
+        f"; handler {args.handler}")
+    log(f"origin {os.path.abspath(args.site)}; SPA fallback 403/404 -> /index.html (200)")
+    log(f"listening on {emulator.url}  (Ctrl-C stops)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    emulator.start()
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
