@@ -36,6 +36,19 @@ class Clients:
     def get(self, service: str):
         return getattr(self, service)
 
+    def regional(self, service: str, region: str):
+        """A client for `service` in another region (e.g. a Cognito pool outside us-east-1)."""
+        if region == self.region:
+            return self.get(service)
+        key = f"{service}@{region}"
+        if key not in self._clients:
+            if self._session is None:
+                import boto3
+
+                self._session = boto3.Session()
+            self._clients[key] = self._session.client(service, region_name=region)
+        return self._clients[key]
+
 
 def _service(name: str) -> str:
     """Attribute or keyword name -> service name: lambda_ -> lambda, cognito_idp -> cognito-idp."""

@@ -153,6 +153,14 @@ def overrides_from_outputs(outputs: dict[str, str], client_secret: str = "") -> 
     return overrides
 
 
+def final_config(config_path: str, overrides: dict | None):
+    """The gate's config as it will be built (without endpoint discovery), or None if invalid."""
+    try:
+        return validate(deep_merge(read_raw_config(config_path), overrides or {}))[0]
+    except ConfigFileError:
+        return None
+
+
 def default_builder() -> Builder:
     try:
         module = importlib.import_module("build")

@@ -1,0 +1,204 @@
+"""`deploy.py publish`: build the gate and publish a numbered Lambda@Edge version, no CloudFormation.
+
+For people who attach the gate to a distribution they already have (CloudFront console ->
+behavior -> Function associations -> Viewer request -> Lambda@Edge -> the version ARN).
+Creates the function and its role in us-east-1 when missing; an existing function is brought
+back to what Lambda@Edge accepts (no environment, no layers, 128 MB, 5 s, x86_64).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from botocore.exceptions import ClientError
+
+from . import ARCHITECTURE, EDGE_REGION, HANDLER, MEMORY_MB, RUNTIME, TIMEOUT_S
+from .clients import Clients
+from .errors import DeployError
+from .cognito import report_urls
+from .gatezip import Builder, build_gate_zip, final_config, read_raw_config, sha256_b64
+from .progress import Progress
+
+TRUSTED_SERVICES = ("lambda.amazonaws.com", "edgelambda.amazonaws.com")
+TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": list(TRUSTED_SERVICES)}, "Action": "sts:AssumeRole"}],
+}
+ROLE_RETRIES = 10          # IAM roles take a few seconds before Lambda may assume them
+
+
+@dataclass
+class PublishOptions:
+    config_path: str
+    function_name: str = "signin-gate"
+    role_name: str | None = None
+    site_url: str | None = None
+    jwks_file: str | None = None
+    zip_out: str = "dist/edge.zip"
+
+
+def logs_policy(account: str, function_name: str) -> dict:
+    """Logs in every region: Lambda@Edge logs to /aws/lambda/us-east-1.<name> where it ran."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [
+                f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{function_name}:*",
+                f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{EDGE_REGION}.{function_name}:*",
+            ],
+        }],
+    }
+
+
+def _trusted(document) -> set[str]:
+    if isinstance(document, str):
+        document = json.loads(document)
+    services: set[str] = set()
+    for statement in document.get("Statement") or []:
+        if statement.get("Effect") != "Allow":
+            continue
+        given = (statement.get("Principal") or {}).get("Service") or []
+        services.update([given] if isinstance(given, str) else given)
+    return services
+
+
+def ensure_role(iam, role_name: str, function_name: str, account: str, progress: Progress) -> tuple[str, bool]:
+    """The role's ARN, and whether it was just created."""
+    try:
+        role = iam.get_role(RoleName=role_name)["Role"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "NoSuchEntity":
+            raise
+    else:
+        check_trust(role, progress)
+        return role["Arn"], False
+    progress.note(f"creating IAM role {role_name} (trusts lambda.amazonaws.com and edgelambda.amazonaws.com)")
+    role = iam.create_role(
+        RoleName=role_name,
+        AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
+        Description=f"Execution role of the sign-in gate {function_name} (Lambda@Edge)",
+    )["Role"]
+    iam.put_role_policy(RoleName=role_name, PolicyName="logs-in-every-region",
+                        PolicyDocument=json.dumps(logs_policy(account, function_name)))
+    return role["Arn"], True
+
+
+def check_trust(role: dict, progress: Progress) -> None:
+    missing = [s for s in TRUSTED_SERVICES if s not in _trusted(role.get("AssumeRolePolicyDocument") or {})]
+    if missing:
+        raise DeployError(
+            f"IAM role {role['RoleName']} does not trust {' and '.join(missing)}; CloudFront refuses to "
+            "replicate a Lambda@Edge function whose role does not. Add it to the role's trust policy "
+            "(IAM console -> Roles -> Trust relationships) and run this again"
+        )
+
+
+def _role_name_of(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def _wait(lam, waiter: str, name: str) -> None:
+    lam.get_waiter(waiter).wait(FunctionName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
+
+
+def create_function(lam, name: str, role_arn: str, data: bytes, progress: Progress,
+                    sleep: Callable[[float], None]) -> None:
+    progress.note(f"creating function {name} in {EDGE_REGION}")
+    for attempt in range(1, ROLE_RETRIES + 1):
+        try:
+            lam.create_function(
+                FunctionName=name, Runtime=RUNTIME, Handler=HANDLER, Role=role_arn, Code={"ZipFile": data},
+                MemorySize=MEMORY_MB, Timeout=TIMEOUT_S, Architectures=[ARCHITECTURE], Publish=False,
+                Description="Sign-in gate (Lambda@Edge viewer request); configuration is baked into the zip",
+            )
+            break
+        except ClientError as exc:
+            message = exc.response.get("Error", {}).get("Message", "")
+            if exc.response["Error"].get("Code") == "InvalidParameterValueException" and "assume" in message \
+                    and attempt < ROLE_RETRIES:
+                sleep(min(2 * attempt, 10))     # the new role is not visible to Lambda yet
+                continue
+            raise
+    _wait(lam, "function_active_v2", name)
+
+
+def update_function(lam, name: str, current: dict, data: bytes, progress: Progress) -> None:
+    """Bring an existing function to the Lambda@Edge settings, then replace its code."""
+    changes: dict = {}
+    wanted = {"Runtime": RUNTIME, "Handler": HANDLER, "MemorySize": MEMORY_MB, "Timeout": TIMEOUT_S}
+    for key, value in wanted.items():
+        if current.get(key) != value:
+            changes[key] = value
+    if (current.get("Environment") or {}).get("Variables"):
+        changes["Environment"] = {"Variables": {}}
+        progress.note("removing the function's environment variables (Lambda@Edge refuses them)")
+    if current.get("Layers"):
+        changes["Layers"] = []
+    if (current.get("VpcConfig") or {}).get("SubnetIds"):
+        changes["VpcConfig"] = {"SubnetIds": [], "SecurityGroupIds": []}
+    if changes:
+        progress.note("setting " + ", ".join(sorted(changes)) + " for Lambda@Edge")
+        lam.update_function_configuration(FunctionName=name, **changes)
+        _wait(lam, "function_updated_v2", name)
+    progress.note(f"uploading code to {name}")
+    lam.update_function_code(FunctionName=name, ZipFile=data, Architectures=[ARCHITECTURE], Publish=False)
+    _wait(lam, "function_updated_v2", name)
+
+
+def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder: Builder | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> str:
+    """Build, upload and publish; returns the numbered version ARN."""
+    if len(opts.function_name) > 64 or not opts.function_name.replace("-", "").replace("_", "").isalnum():
+        raise DeployError(f"--function-name {opts.function_name!r}: letters, digits, - and _ only, at most 64")
+    overrides = {"site": {"url": opts.site_url.rstrip("/")}} if opts.site_url else None
+    read_raw_config(opts.config_path)          # a missing or broken file: one line, before anything else
+
+    progress.step("building the gate")
+    data = build_gate_zip(builder, opts.config_path, jwks_file=opts.jwks_file, out=opts.zip_out,
+                          overrides=overrides)
+    sha = sha256_b64(data)
+    progress.note(f"{opts.zip_out}: {len(data)} bytes, sha256 {sha}")
+
+    progress.step(f"publishing {opts.function_name} in {EDGE_REGION}")
+    lam, iam = clients.lambda_, clients.iam
+    account = clients.sts.get_caller_identity()["Account"]
+    try:
+        current = lam.get_function(FunctionName=opts.function_name)["Configuration"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        current = None
+    if current is None:
+        role_arn, _ = ensure_role(iam, opts.role_name or f"{opts.function_name}-edge-role", opts.function_name,
+                                  account, progress)
+        create_function(lam, opts.function_name, role_arn, data, progress, sleep)
+    else:
+        try:
+            check_trust(iam.get_role(RoleName=_role_name_of(current["Role"]))["Role"], progress)
+        except ClientError as exc:
+            progress.note(f"could not read the function's role to check its trust policy "
+                          f"({exc.response.get('Error', {}).get('Code')})")
+        update_function(lam, opts.function_name, current, data, progress)
+    version = lam.publish_version(FunctionName=opts.function_name, CodeSha256=sha,
+                                  Description=f"gate code {sha}")
+    arn = version["FunctionArn"]
+    if not arn.rsplit(":", 1)[-1].isdigit():
+        raise DeployError(f"Lambda returned {arn}, not a numbered version; publish again")
+
+    progress.step("done")
+    progress.note("attach it: CloudFront console -> your distribution -> Behaviors -> edit the behavior -> "
+                  "Function associations -> Viewer request: Lambda@Edge, paste the ARN below -> Save")
+    config = final_config(opts.config_path, overrides)
+    site = opts.site_url or (config.site_url if config is not None else "")
+    if site:
+        report_urls(config, site, clients, progress)
+    else:
+        progress.note("register https://<your site>/_gate/callback (callback) and "
+                      "https://<your site>/_gate/signed-out (sign-out) with your identity provider")
+    progress.result("Function version ARN", arn)
+    return arn

@@ -1,0 +1,419 @@
+"""`deploy.py stack`: the whole protected site from one command, with CloudFormation.
+
+The chicken-and-egg: the zip must contain the site's URL (and the Cognito client the stack
+creates), but those exist only once the stack does. So:
+
+  phase 1  create or update the stack's infrastructure; a new stack starts with a bootstrap
+           function that answers 503 to everyone (fail closed), an existing one keeps its code;
+  build    read the outputs (site URL, pool, client and its secret), build the real zip with
+           them as config overrides, upload it to the artifact bucket (content-addressed key);
+  phase 2  update only the Code* parameters: a new CodeSha256 publishes a new numbered
+           version and the distribution's viewer request moves to it;
+  site     upload site/dist with content types and cache headers, invalidate /*.
+
+Each phase is a no-op when nothing changed, so running the command again is always safe.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from botocore.exceptions import ClientError
+
+from . import EDGE_REGION
+from .clients import Clients
+from .cognito import client_secret, report_urls
+from .errors import DeployError, hint_for
+from .gatezip import (
+    Builder,
+    bootstrap_zip,
+    build_gate_zip,
+    final_config,
+    overrides_from_outputs,
+    prevalidate,
+    sha256_b64,
+    sha256_hex,
+    write_minimal_config,
+)
+from .progress import Progress
+from .upload import (
+    artifact_bucket_name,
+    ensure_artifact_bucket,
+    invalidate_all,
+    site_files,
+    upload_artifact,
+    upload_site,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = ROOT / "cloudformation.yaml"
+DEFAULT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+CSP_MAX = 1783                       # CloudFront's limit for the CSP in a response headers policy
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,58}$")   # "<name>-gate" must fit Lambda's 64
+DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+ALIAS = re.compile(r"^(?=.{1,253}$)(\*\.)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
+CODE_PARAMETERS = ("CodeBucket", "CodeKey", "CodeSha256")
+SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
+NOT_UPDATABLE = {
+    "ROLLBACK_COMPLETE": "the stack's first creation failed and it can only be deleted: "
+                         "aws cloudformation delete-stack --stack-name {name} --region us-east-1, then run this again",
+    "ROLLBACK_FAILED": "its rollback failed; delete it in the CloudFormation console (retain what cannot be "
+                       "deleted), then run this again",
+    "UPDATE_ROLLBACK_FAILED": "its last rollback failed; in the console choose Stack actions -> Continue update "
+                              "rollback (or aws cloudformation continue-update-rollback), then run this again",
+    "DELETE_FAILED": "deleting it failed, usually on Lambda@Edge replicas; wait a few hours and delete it again "
+                     "(see docs/deploy.md, Teardown)",
+    "DELETE_IN_PROGRESS": "it is being deleted; wait until that finishes",
+}
+
+
+@dataclass
+class StackOptions:
+    stack_name: str
+    config_path: str | None = None
+    cognito_domain_prefix: str | None = None
+    allow_self_sign_up: bool | None = None
+    aliases: list[str] = field(default_factory=list)
+    certificate_arn: str | None = None
+    price_class: str | None = None
+    csp_file: str = "site/csp.txt"
+    site_dir: str = "site/dist"
+    skip_site: bool = False
+    invalidate: bool = True
+    jwks_file: str | None = None
+    zip_out: str = "dist/edge.zip"
+    artifact_bucket: str | None = None
+    template_path: str = str(TEMPLATE_PATH)
+    poll_seconds: float = 5.0
+    timeout_seconds: float = 3600.0
+
+
+# --------------------------------------------------------------------------- local checks
+
+def read_csp(path: str | None, progress: Progress) -> str:
+    if not path or not os.path.exists(path):
+        progress.note(f"{path or 'no CSP file'} not found; using the default Content-Security-Policy")
+        return DEFAULT_CSP
+    with open(path, encoding="utf-8") as f:
+        lines = [line.strip() for line in f.read().splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise DeployError(f"{path}: must hold the Content-Security-Policy on one line")
+    csp = lines[0]
+    if len(csp) > CSP_MAX:
+        raise DeployError(f"{path}: {len(csp)} characters; CloudFront accepts at most {CSP_MAX} in a CSP header")
+    return csp
+
+
+def check_options(opts: StackOptions) -> None:
+    if not STACK_NAME.match(opts.stack_name):
+        raise DeployError(
+            f"--stack-name {opts.stack_name!r}: use a letter then letters, digits or hyphens, at most 59 "
+            "characters (the function is named <stack>-gate)"
+        )
+    if opts.cognito_domain_prefix is not None and not DOMAIN_PREFIX.match(opts.cognito_domain_prefix):
+        raise DeployError(
+            f"--cognito-domain-prefix {opts.cognito_domain_prefix!r}: lower-case letters, digits and hyphens only"
+        )
+    if opts.cognito_domain_prefix and re.search(r"aws|amazon|cognito", opts.cognito_domain_prefix):
+        raise DeployError("--cognito-domain-prefix: Cognito refuses prefixes containing aws, amazon or cognito")
+    for alias in opts.aliases:
+        if not ALIAS.match(alias):
+            raise DeployError(f"--alias {alias!r} is not a domain name such as www.example.com")
+    if opts.aliases and not opts.certificate_arn:
+        raise DeployError("--alias needs --certificate-arn: an ACM certificate in us-east-1 covering the aliases")
+    if opts.certificate_arn:
+        match = CERT_ARN.match(opts.certificate_arn)
+        if not match:
+            raise DeployError(f"--certificate-arn {opts.certificate_arn!r} is not an ACM certificate ARN")
+        if match.group("region") != EDGE_REGION:
+            raise DeployError(
+                f"--certificate-arn is in {match.group('region')}; CloudFront only uses ACM certificates from "
+                "us-east-1: request or import one there"
+            )
+    if opts.jwks_file and not os.path.isfile(opts.jwks_file):
+        raise DeployError(f"--jwks-file {opts.jwks_file}: no such file")
+
+
+# --------------------------------------------------------------------------- CloudFormation
+
+def describe(cfn, name: str) -> dict | None:
+    try:
+        return cfn.describe_stacks(StackName=name)["Stacks"][0]
+    except ClientError as exc:
+        message = exc.response.get("Error", {}).get("Message", "")
+        if exc.response.get("Error", {}).get("Code") == "ValidationError" and "does not exist" in message:
+            return None
+        raise
+
+
+def check_updatable(stack: dict | None, name: str) -> None:
+    if stack is None:
+        return
+    status = stack["StackStatus"]
+    if status in NOT_UPDATABLE:
+        raise DeployError(f"stack {name} is in {status}: " + NOT_UPDATABLE[status].format(name=name))
+    if status.endswith("_IN_PROGRESS"):
+        raise DeployError(
+            f"stack {name} is in {status}: another operation is running; wait for it to finish "
+            "(CloudFormation console or aws cloudformation describe-stacks), then run this again"
+        )
+
+
+def outputs_of(stack: dict) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+
+
+def parameters_of(stack: dict | None) -> dict[str, str]:
+    if not stack:
+        return {}
+    return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []}
+
+
+def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | None,
+                     code: tuple[str, str, str] | None) -> list[dict]:
+    """Parameters for create/update: what the user gave; on update the rest keep their values."""
+    given: dict[str, str] = {"ContentSecurityPolicy": csp}
+    if opts.cognito_domain_prefix:
+        given["CreateCognito"] = "true"
+        given["CognitoDomainPrefix"] = opts.cognito_domain_prefix
+    elif previous is None:
+        given["CreateCognito"] = "false"
+    if opts.allow_self_sign_up is not None:
+        given["AllowSelfSignUp"] = "true" if opts.allow_self_sign_up else "false"
+    if opts.aliases:
+        given["Aliases"] = ",".join(opts.aliases)
+    if opts.certificate_arn:
+        given["CertificateArn"] = opts.certificate_arn
+    if opts.price_class:
+        given["PriceClass"] = opts.price_class
+    if code:
+        given.update(zip(CODE_PARAMETERS, code))
+    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()]
+    for key in previous or {}:
+        if key not in given:
+            parameters.append({"ParameterKey": key, "UsePreviousValue": True})
+    return parameters
+
+
+def _newest_event_id(cfn, name: str) -> str | None:
+    try:
+        events = cfn.describe_stack_events(StackName=name).get("StackEvents") or []
+    except ClientError:
+        return None
+    return events[0]["EventId"] if events else None
+
+
+def _events_since(cfn, name: str, marker: str | None) -> list[dict]:
+    """Events newer than `marker`, oldest first."""
+    fresh: list[dict] = []
+    token = None
+    while True:
+        kwargs = {"StackName": name, **({"NextToken": token} if token else {})}
+        page = cfn.describe_stack_events(**kwargs)
+        for event in page.get("StackEvents") or []:
+            if event["EventId"] == marker:
+                return list(reversed(fresh))
+            fresh.append(event)
+        token = page.get("NextToken")
+        if not token or marker is None and len(fresh) > 500:
+            return list(reversed(fresh))
+
+
+def wait_for_stack(cfn, name: str, marker: str | None, progress: Progress, *, poll: float, timeout: float,
+                   sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> dict:
+    """Print events as they arrive until the stack settles; return it, or raise on failure."""
+    started = clock()
+    seen: set[str] = set()
+    operation: list[dict] = []
+    last_print = started
+    while True:
+        for event in _events_since(cfn, name, marker):
+            if event["EventId"] in seen:
+                continue
+            seen.add(event["EventId"])
+            operation.append(event)
+            progress.stack_event(event)
+            last_print = clock()
+        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        status = stack["StackStatus"]
+        if not status.endswith("_IN_PROGRESS"):
+            if status in SUCCESS:
+                return stack
+            raise DeployError(_failure_line(name, status, stack, operation))
+        now = clock()
+        if now - started > timeout:
+            raise DeployError(
+                f"stack {name} is still {status} after {int(timeout // 60)} minutes; follow it in the "
+                "CloudFormation console and run this command again once it has finished"
+            )
+        if now - last_print >= 120:
+            progress.note(f"still {status} (CloudFront distributions take 5-15 minutes)")
+            last_print = now
+        sleep(poll)
+
+
+def _failure_line(name: str, status: str, stack: dict, events: list[dict]) -> str:
+    cancelled = ("cancelled", "canceled")
+    cause = next((e for e in events if e.get("ResourceStatus", "").endswith("_FAILED")
+                  and e.get("ResourceStatusReason")
+                  and not any(c in e["ResourceStatusReason"].lower() for c in cancelled)), None)
+    if cause:
+        reason = f"{cause['LogicalResourceId']} ({cause.get('ResourceType', '')}): {cause['ResourceStatusReason']}"
+    else:
+        reason = stack.get("StackStatusReason") or "see the events above"
+    reason = " ".join(reason.split())
+    line = f"stack {name} ended in {status}: {reason}"
+    hint = hint_for(reason, name)
+    if hint:
+        line += f"; {hint}"
+    if status == "ROLLBACK_COMPLETE":
+        line += f"; the failed stack must be deleted before trying again (aws cloudformation delete-stack --stack-name {name} --region us-east-1)"
+    return line
+
+
+def apply(cfn, name: str, template_body: str, parameters: list[dict], exists: bool, progress: Progress,
+          *, poll: float, timeout: float, sleep: Callable[[float], None] = time.sleep) -> tuple[dict, bool]:
+    """Create or update the stack and wait. Returns (stack, whether anything changed)."""
+    marker = _newest_event_id(cfn, name) if exists else None
+    kwargs = dict(StackName=name, TemplateBody=template_body, Parameters=parameters,
+                  Capabilities=["CAPABILITY_IAM"])
+    if exists:
+        try:
+            cfn.update_stack(**kwargs)
+        except ClientError as exc:
+            if "No updates are to be performed" in exc.response.get("Error", {}).get("Message", ""):
+                progress.note("no changes")
+                return cfn.describe_stacks(StackName=name)["Stacks"][0], False
+            raise
+    else:
+        cfn.create_stack(**kwargs, Tags=[{"Key": "gate:stack", "Value": name}])
+    return wait_for_stack(cfn, name, marker, progress, poll=poll, timeout=timeout, sleep=sleep), True
+
+
+# --------------------------------------------------------------------------- CloudFront
+
+def verify_association(cloudfront, distribution_id: str, version_arn: str, progress: Progress) -> bool:
+    """Check the distribution's default behavior runs exactly this version on viewer request."""
+    config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    items = ((config.get("DefaultCacheBehavior") or {}).get("LambdaFunctionAssociations") or {}).get("Items") or []
+    found = [a.get("LambdaFunctionARN") for a in items if a.get("EventType") == "viewer-request"]
+    if found != [version_arn]:
+        progress.warn(
+            f"distribution {distribution_id} runs {found or 'no function'} on viewer request, expected {version_arn}; "
+            "check the stack's Distribution resource"
+        )
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- the command
+
+def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, builder: Builder | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
+    """The one deploy command. Returns the stack's final outputs."""
+    check_options(opts)
+    csp = read_csp(opts.csp_file, progress)
+    if not opts.skip_site:
+        site_files(opts.site_dir)               # fail now, not after 15 minutes of CloudFormation
+    with open(opts.template_path, encoding="utf-8") as f:
+        template_body = f.read()
+    name = opts.stack_name
+
+    progress.step(f"checking AWS account and stack {name} in {EDGE_REGION}")
+    account = clients.sts.get_caller_identity()["Account"]
+    stack = describe(clients.cloudformation, name)
+    check_updatable(stack, name)
+    previous = parameters_of(stack) if stack else None
+    creates_cognito = bool(opts.cognito_domain_prefix) or (previous or {}).get("CreateCognito") == "true"
+
+    with tempfile.TemporaryDirectory(prefix="gate-deploy-") as scratch:
+        config_path = opts.config_path
+        if not config_path:
+            if not creates_cognito:
+                raise DeployError(
+                    "say which identity provider the gate uses: --cognito-domain-prefix PREFIX creates a Cognito "
+                    "user pool, or --config gate.toml names an existing pool or OIDC provider"
+                )
+            config_path = write_minimal_config(scratch)
+            progress.note("no --config: the gate uses the stack's Cognito pool, sign-in required everywhere, "
+                          "/admin for the Admin group")
+        prevalidate(config_path, creates_cognito)
+
+        bucket = opts.artifact_bucket or artifact_bucket_name(account, EDGE_REGION)
+        ensure_artifact_bucket(clients.s3, bucket, EDGE_REGION, progress)
+        code = None
+        if stack is None:
+            boot = bootstrap_zip()
+            key = f"{name}/bootstrap-{sha256_hex(boot)[:16]}.zip"
+            upload_artifact(clients.s3, bucket, key, boot, progress)
+            code = (bucket, key, sha256_b64(boot))
+
+        progress.step(("creating" if stack is None else "updating") + f" stack {name} (infrastructure)"
+                      + (": CloudFront takes 5-15 minutes" if stack is None else ""))
+        stack, _ = apply(clients.cloudformation, name, template_body, stack_parameters(opts, csp, previous, code),
+                         exists=previous is not None, progress=progress, poll=opts.poll_seconds,
+                         timeout=opts.timeout_seconds, sleep=sleep)
+        outputs = outputs_of(stack)
+
+        progress.step(f"building the gate for {outputs['SiteUrl']}")
+        secret = ""
+        if outputs.get("UserPoolId"):
+            secret = client_secret(clients.cognito_idp, outputs["UserPoolId"], outputs["UserPoolClientId"])
+        overrides = overrides_from_outputs(outputs, secret)
+        os.makedirs(os.path.dirname(os.path.abspath(opts.zip_out)), exist_ok=True)
+        data = build_gate_zip(builder, config_path, jwks_file=opts.jwks_file, out=opts.zip_out, overrides=overrides)
+        key = f"{name}/gate-{sha256_hex(data)[:32]}.zip"
+        upload_artifact(clients.s3, bucket, key, data, progress)
+        config = final_config(config_path, overrides)
+
+    progress.step(f"updating stack {name} (function code)")
+    parameters = [{"ParameterKey": k, "ParameterValue": v}
+                  for k, v in zip(CODE_PARAMETERS, (bucket, key, sha256_b64(data)))]
+    parameters += [{"ParameterKey": k, "UsePreviousValue": True}
+                   for k in parameters_of(stack) if k not in CODE_PARAMETERS]
+    stack, changed = apply(clients.cloudformation, name, template_body, parameters, exists=True,
+                           progress=progress, poll=opts.poll_seconds, timeout=opts.timeout_seconds, sleep=sleep)
+    outputs = outputs_of(stack)
+    if not changed:
+        progress.note("function code unchanged")
+    if outputs.get("DistributionId") and outputs.get("FunctionVersionArn"):
+        verify_association(clients.cloudfront, outputs["DistributionId"], outputs["FunctionVersionArn"], progress)
+
+    if not opts.skip_site:
+        progress.step(f"uploading {opts.site_dir} to s3://{outputs['BucketName']}")
+        upload_site(clients.s3, outputs["BucketName"], opts.site_dir, progress)
+    if opts.invalidate:
+        invalidate_all(clients.cloudfront, outputs["DistributionId"], progress)
+
+    _summary(outputs, config, clients, progress)
+    return outputs
+
+
+def _summary(outputs: dict[str, str], config, clients: Clients, progress: Progress) -> None:
+    progress.step("done")
+    if outputs.get("UserPoolId"):
+        pool = outputs["UserPoolId"]
+        progress.note("add people (they get an e-mail with a temporary password):")
+        progress.note(f"  aws cognito-idp admin-create-user --region {EDGE_REGION} --user-pool-id {pool} "
+                      "--username someone@example.com")
+        progress.note(f"  aws cognito-idp admin-add-user-to-group --region {EDGE_REGION} --user-pool-id {pool} "
+                      "--username someone@example.com --group-name Admin")
+    else:
+        report_urls(config, outputs["SiteUrl"], clients, progress)
+    progress.result("Site", outputs["SiteUrl"])
+    progress.result("Function version", outputs.get("FunctionVersionArn", "?"))
+    progress.result("Distribution", outputs.get("DistributionId", "?"))
+    progress.result("Bucket", outputs.get("BucketName", "?"))
+    if outputs.get("UserPoolId"):
+        progress.result("User pool", outputs["UserPoolId"])
+        progress.result("Hosted UI", f"https://{outputs['CognitoDomain']}")
