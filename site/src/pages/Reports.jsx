@@ -11,7 +11,7 @@ export const VISITS = [
 const BAR_HEIGHT = 28;
 const GAP = 12;
 const LABEL_WIDTH = 70;
-const CHART_WIDTH = 320;
+const CHART_WIDTH = 250;
 
 function VisitsChart() {
   const max = Math.max(...VISITS.map((v) => v.visits));
