@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .encoding import b64url_decode
 from .errors import GateError, TokenInvalid
 
 REFETCH_INTERVAL_SECONDS = 10.0
@@ -45,14 +46,15 @@ def construct_key(jwk: dict, algorithm: str):
     from jose.exceptions import JOSEError
 
     try:
-        key = jose_jwk.construct(jwk, algorithm)
-    except (JOSEError, ValueError, TypeError):
+        bits = int.from_bytes(b64url_decode(jwk["n"]), "big").bit_length()
+    except ValueError:
         raise TokenInvalid("bad_jwk") from None
-    prepared = getattr(key, "_prepared_key", None)
-    bits = prepared.n.bit_length() if hasattr(prepared, "n") else getattr(prepared, "key_size", 0)
     if bits < MIN_RSA_BITS:
         raise TokenInvalid("weak_jwk")
-    return key
+    try:
+        return jose_jwk.construct(jwk, algorithm)
+    except (JOSEError, ValueError, TypeError):
+        raise TokenInvalid("bad_jwk") from None
 
 
 class KeyStore:

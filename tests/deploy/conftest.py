@@ -49,3 +49,58 @@ def _template_once():
 def template(_template_once):
     """A deep copy of the real template, safe to mutate."""
     return copy.deepcopy(_template_once)
+
+
+class FakeBuilder:
+    """Stands in for build.build: records each call, writes a small zip holding the overrides."""
+
+    def __init__(self):
+        self.calls: list[dict] = []
+
+    def __call__(self, config_path, *, jwks_file=None, out="dist/edge.zip", overrides=None):
+        import json
+        import zipfile
+
+        self.calls.append({"config_path": config_path, "jwks_file": jwks_file, "out": out, "overrides": overrides})
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with zipfile.ZipFile(out, "w") as archive:
+            archive.writestr("edge/handler.py", "def handler(event, context):\n    return event\n")
+            archive.writestr("edge/config.json", json.dumps({"overrides": overrides, "n": len(self.calls)},
+                                                            sort_keys=True))
+        return out
+
+
+@pytest.fixture
+def fake_builder():
+    return FakeBuilder()
+
+
+@pytest.fixture
+def site_dir(tmp_path):
+    """A Vite-like build: index.html, hashed assets, a few non-hashed files, a dotfile to skip."""
+    root = tmp_path / "dist"
+    (root / "assets").mkdir(parents=True)
+    (root / "admin").mkdir()
+    (root / "index.html").write_text("<!doctype html><script type=module src=/assets/index-Ab12Cd34.js></script>")
+    (root / "assets" / "index-Ab12Cd34.js").write_text("console.log('app')")
+    (root / "assets" / "index-Zz99Yy88.css").write_text("body{}")
+    (root / "assets" / "logo-Qq11.svg").write_text("<svg/>")
+    (root / "assets" / "font-Ff22.woff2").write_bytes(b"wOF2")
+    (root / "admin" / "index.html").write_text("<!doctype html>")
+    (root / "favicon.svg").write_text("<svg/>")
+    (root / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    (root / "manifest.webmanifest").write_text("{}")
+    (root / ".DS_Store").write_bytes(b"junk")
+    return str(root)
+
+
+@pytest.fixture
+def quiet_progress():
+    import io
+
+    from gatebuild.deploy.progress import Progress
+
+    out, err = io.StringIO(), io.StringIO()
+    progress = Progress(out, err)
+    progress.out, progress.err = out, err
+    return progress
