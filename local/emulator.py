@@ -547,6 +547,25 @@ class S3Origin:
 # The distribution
 # --------------------------------------------------------------------------------------------
 
+def security_headers(csp: str | None) -> list[tuple[str, str]]:
+    """cloudformation.yaml's SecurityHeadersPolicy (HSTS, CSP, nosniff, DENY, referrer)."""
+    headers = [("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+               ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+               ("Referrer-Policy", "strict-origin-when-cross-origin")]
+    if csp:
+        headers.insert(1, ("Content-Security-Policy", csp))
+    return headers
+
+
+def find_csp(site_dir: str) -> str | None:
+    """The site's CSP (site/csp.txt beside site/dist), as the deployment passes it."""
+    path = os.path.join(os.path.dirname(os.path.abspath(site_dir.rstrip("/"))), "csp.txt")
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as f:
+            return " ".join(f.read().split()) or None
+    return None
+
+
 def error_page(status: int, title: str, detail: str, request_id: str) -> bytes:
     """CloudFront's own error page, as the viewer sees it."""
     return (
@@ -576,6 +595,8 @@ class Distribution:
     domain_name: str = "d111111abcdef8.cloudfront.net"
     distribution_id: str = "EDFDVBD6EXAMPLE"
     spa_fallback: dict[int, str] = field(default_factory=lambda: dict(SPA_FALLBACK))
+    # The distribution's response headers policy, added to what comes from the origin.
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)  # recent events (tests read them)
     keep_events: int = 0
 
@@ -719,7 +740,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if page.status == 200:
                 source = f"origin {reply.status} -> error page {fallback} (200)"
                 reply = OriginReply(200, page.body, page.headers)
-        headers = [*reply.headers, *self._common_headers(request_id, "Miss")]
+        headers = [*reply.headers, *dist.response_headers, *self._common_headers(request_id, "Miss")]
         self._write(reply.status, None, headers, reply.body)
         self._access_log(reply.status, source, started)
 
@@ -742,12 +763,13 @@ class Emulator:
                  handler: str = DEFAULT_HANDLER, python: str | None = None,
                  timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, max_workers: int = 4,
                  sink: Callable[[str], None] | None = None, keep_events: int = 0,
-                 url_host: str = "localhost"):
+                 url_host: str = "localhost", csp: str | None = None):
         if not os.path.isdir(site_dir):
             raise FileNotFoundError(f"{site_dir}: no such site directory (build the site first)")
         self.pool = WorkerPool(zip_path, handler, python=python, timeout_s=timeout_s,
                                max_workers=max_workers, sink=sink)
-        self.distribution = Distribution(self.pool, S3Origin(site_dir), keep_events=keep_events)
+        self.distribution = Distribution(self.pool, S3Origin(site_dir), keep_events=keep_events,
+                                         response_headers=security_headers(csp))
         self.server = make_server(self.distribution, host, port)
         self.port = self.server.server_address[1]
         self.url = f"http://{url_host}:{self.port}"
@@ -780,16 +802,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--handler", default=DEFAULT_HANDLER)
     parser.add_argument("--python", help="python3.13 for the worker (default: found automatically)")
     parser.add_argument("--max-workers", type=int, default=4, help="warm containers at most")
+    parser.add_argument("--csp-file", help="Content-Security-Policy for origin responses "
+                        "(default: csp.txt beside the site directory, as deployed)")
     args = parser.parse_args(argv)
     for path, what in ((args.zip, "zip"), (args.site, "site directory")):
         if not os.path.exists(path):
             print(f"error: {what} {path} does not exist", file=sys.stderr)
             return 2
+    if args.csp_file:
+        with open(args.csp_file, encoding="utf-8") as f:
+            csp = " ".join(f.read().split())
+    else:
+        csp = find_csp(args.site)
     emulator = Emulator(args.zip, args.site, host=args.host, port=args.port, handler=args.handler,
-                        python=args.python, max_workers=args.max_workers)
+                        python=args.python, max_workers=args.max_workers, csp=csp)
     log(f"function {args.zip} ({emulator.pool.task.size} bytes) on {emulator.pool.python}"
         f"; handler {args.handler}")
-    log(f"origin {os.path.abspath(args.site)}; SPA fallback 403/404 -> /index.html (200)")
+    log(f"origin {os.path.abspath(args.site)}; SPA fallback 403/404 -> /index.html (200); "
+        f"CSP {'from ' + (args.csp_file or 'csp.txt beside the site') if csp else 'none'}")
     log(f"listening on {emulator.url}  (Ctrl-C stops)")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

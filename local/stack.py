@@ -1,0 +1,484 @@
+"""Start a whole local stack: identity provider + built zip + CloudFront emulator.
+
+    with Stack("cognito", site_dir="site/dist") as stack:
+        print(stack.site_url, stack.users)
+
+Steps, each bounded in time: start the provider (cognito-local through local/idp/cognito.cjs,
+or oidc-provider through local/idp/oidc.mjs) on 127.0.0.1; for cognito-local, seed a user pool,
+an app client (callback + sign-out URLs, a secret, token lifetimes), the groups Admin and
+Viewer and the demo users with boto3; write the gate's TOML exactly as a user would; build the
+zip with `python build.py --config ... --out ...` (which discovers the endpoints and fetches the
+JWKS from the running provider); start `python -m local.emulator` on it. Every process runs in
+its own process group and is killed as a group on stop(), on exit and on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import atexit
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IDP_DIR = os.path.join(ROOT, "local", "idp")
+PROVIDERS = ("cognito", "oidc")
+DEFAULT_PORTS = {"site": 8080, "cognito": 9229, "oidc": 9230}
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    password: str
+    groups: tuple[str, ...]
+    name: str
+    sub: str
+
+
+DEMO_USERS = (
+    User("admin@example.com", "Admin-Passw0rd!", ("Admin",), "Ada Admin", "user-admin"),
+    User("viewer@example.com", "Viewer-Passw0rd!", ("Viewer",), "Vic Viewer", "user-viewer"),
+)
+GROUPS = ("Admin", "Viewer")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def node_modules_ready() -> bool:
+    return all(os.path.isdir(os.path.join(IDP_DIR, "node_modules", name))
+               for name in ("cognito-local", "oidc-provider"))
+
+
+def install_idp_packages(timeout: float = 600) -> None:
+    """`npm ci` in local/idp (the pinned lock file), only when node_modules is missing."""
+    if node_modules_ready():
+        return
+    npm = shutil.which("npm")
+    if not npm:
+        raise StackError("npm not found: install Node.js 20+ (it brings npm)")
+    print("[stack] installing local/idp npm packages (npm ci) ...", file=sys.stderr, flush=True)
+    run = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=IDP_DIR, timeout=timeout,
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise StackError(f"npm ci in local/idp failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+
+
+class Process:
+    """A child in its own process group, output to a log file (and optionally echoed)."""
+
+    def __init__(self, name: str, argv: list[str], log_path: str, *, cwd: str = ROOT,
+                 env: dict | None = None, echo=None):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, "ab", buffering=0)
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        self._echo = echo
+        self._reader = threading.Thread(target=self._pump, daemon=True)
+        self._reader.start()
+
+    def _pump(self) -> None:
+        for line in iter(self.proc.stdout.readline, b""):
+            self._log.write(line)
+            if self._echo:
+                self._echo(line.decode("utf-8", "replace").rstrip("\n"))
+        self.proc.stdout.close()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-lines:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 5.0) -> None:
+        if self.proc.poll() is None:
+            for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+                try:
+                    os.killpg(self.proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    self.proc.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+        else:  # the leader is gone; its group may not be
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self._reader.join(timeout=2)
+        self._log.close()
+
+
+def wait_until(check, what: str, timeout: float, process: Process | None = None, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        if process is not None and not process.alive():
+            raise StackError(f"{process.name} exited while waiting for {what}:\n{process.tail()}")
+        try:
+            result = check()
+            if result:
+                return result
+        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+            last_error = exc
+        time.sleep(interval)
+    tail = f"\n{process.tail()}" if process is not None else ""
+    raise StackError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error}){tail}")
+
+
+def http_get(url: str, headers: dict | None = None, timeout: float = 3.0) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, headers=headers or {})
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(req, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@dataclass
+class Stack:
+    """One provider + the gate + the emulator. Use as a context manager, or start()/stop()."""
+
+    provider: str = "cognito"
+    site_dir: str = os.path.join(ROOT, "site", "dist")
+    site_port: int = 0                      # 0: a free port
+    idp_port: int = 0
+    workdir: str | None = None              # TOML, zip, logs, provider data; default a temp dir
+    id_token_ttl: int = 3600                # seconds
+    access_token_ttl: int | None = None     # default: same as the ID token
+    refresh_window_seconds: int = 300
+    leeway_seconds: int = 30
+    echo_emulator: bool = False             # copy the emulator's log lines to stderr
+    users: tuple[User, ...] = DEMO_USERS
+    timeout: float = 60.0                   # for each readiness wait
+    build_timeout: float = 300.0
+    cognito_config_style: str | None = None  # "cognito" or "oidc"; None: the validator decides
+
+    site_url: str = field(init=False, default="")
+    idp_url: str = field(init=False, default="")
+    issuer: str = field(init=False, default="")
+    client_id: str = field(init=False, default="")
+    client_secret: str = field(init=False, default="")
+    config_path: str = field(init=False, default="")
+    zip_path: str = field(init=False, default="")
+    config_style: str = field(init=False, default="")
+    processes: list[Process] = field(init=False, default_factory=list)
+
+    def __post_init__(self):
+        if self.provider not in PROVIDERS:
+            raise StackError(f"provider must be one of {PROVIDERS}, not {self.provider!r}")
+        self._own_workdir = self.workdir is None
+        self.workdir = self.workdir or tempfile.mkdtemp(prefix=f"gate-local-{self.provider}-")
+        os.makedirs(self.workdir, exist_ok=True)
+        self.site_port = self.site_port or free_port()
+        self.idp_port = self.idp_port or free_port()
+        self.site_url = f"http://localhost:{self.site_port}"
+        self.idp_url = f"http://127.0.0.1:{self.idp_port}"
+        self.callback_url = self.site_url + "/_gate/callback"
+        self.signed_out_url = self.site_url + "/_gate/signed-out"
+        self._stopped = False
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> "Stack":
+        if not os.path.isfile(os.path.join(self.site_dir, "index.html")):
+            raise StackError(f"{self.site_dir}: no index.html; build the site first (cd site && npm ci && npm run build)")
+        for port in (self.site_port, self.idp_port):
+            if port_in_use(port):
+                raise StackError(f"port {port} on 127.0.0.1 is already in use; choose another")
+        install_idp_packages()
+        atexit.register(self.stop)
+        try:
+            if self.provider == "cognito":
+                self._start_cognito()
+            else:
+                self._start_oidc()
+            self._write_config()
+            self._build()
+            self._start_emulator()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        for process in reversed(self.processes):
+            process.stop()
+        if self._own_workdir and not os.environ.get("GATE_KEEP_WORKDIR"):
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def logs(self, lines: int = 60) -> str:
+        return "\n".join(f"----- {p.name} ({p.log_path})\n{p.tail(lines)}" for p in self.processes)
+
+    # -- providers ---------------------------------------------------------------------
+
+    def _node(self) -> str:
+        node = shutil.which("node")
+        if not node:
+            raise StackError("node not found: install Node.js 20+")
+        return node
+
+    def _start_cognito(self) -> None:
+        data_dir = os.path.join(self.workdir, "cognito-data")
+        os.makedirs(data_dir, exist_ok=True)
+        env = {**os.environ, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
+        proc = Process("cognito-local", [self._node(), os.path.join(IDP_DIR, "cognito.cjs"), "--port",
+                                         str(self.idp_port), "--host", "127.0.0.1", "--data-dir", data_dir],
+                       os.path.join(self.workdir, "cognito-local.log"), env=env)
+        self.processes.append(proc)
+        wait_until(lambda: http_get(self.idp_url + "/health")[0] == 200, "cognito-local", self.timeout, proc)
+        self._seed_cognito()
+
+    def _seed_cognito(self) -> None:
+        import boto3
+
+        client = boto3.client("cognito-idp", endpoint_url=self.idp_url, region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")
+        pool = client.create_user_pool(PoolName="gate-local", UsernameAttributes=["email"],
+                                       AutoVerifiedAttributes=["email"])["UserPool"]
+        pool_id = pool["Id"]
+        ttl = self.id_token_ttl
+        app = client.create_user_pool_client(
+            UserPoolId=pool_id, ClientName="gate-local", GenerateSecret=True,
+            CallbackURLs=[self.callback_url], LogoutURLs=[self.signed_out_url],
+            AllowedOAuthFlows=["code"], AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthScopes=["openid", "email", "profile"], SupportedIdentityProviders=["COGNITO"],
+            IdTokenValidity=ttl, AccessTokenValidity=self.access_token_ttl or ttl, RefreshTokenValidity=30,
+            TokenValidityUnits={"IdToken": "seconds", "AccessToken": "seconds", "RefreshToken": "days"},
+            EnableTokenRevocation=True,
+        )["UserPoolClient"]
+        for group in GROUPS:
+            client.create_group(UserPoolId=pool_id, GroupName=group)
+        for user in self.users:
+            client.admin_create_user(
+                UserPoolId=pool_id, Username=user.username, MessageAction="SUPPRESS",
+                TemporaryPassword=user.password,
+                UserAttributes=[{"Name": "email", "Value": user.username},
+                                {"Name": "email_verified", "Value": "true"},
+                                {"Name": "name", "Value": user.name}])
+            client.admin_set_user_password(UserPoolId=pool_id, Username=user.username,
+                                           Password=user.password, Permanent=True)
+            for group in user.groups:
+                client.admin_add_user_to_group(UserPoolId=pool_id, Username=user.username, GroupName=group)
+        self.pool_id = pool_id
+        self.client_id = app["ClientId"]
+        self.client_secret = app.get("ClientSecret", "")
+        self.issuer = f"{self.idp_url}/{pool_id}"
+
+    def _start_oidc(self) -> None:
+        self.client_id = "gate-local"
+        self.client_secret = secrets.token_urlsafe(24)
+        self.issuer = self.idp_url
+        users_file = os.path.join(self.workdir, "oidc-users.json")
+        with open(users_file, "w") as f:
+            json.dump([{"sub": u.sub, "username": u.username, "password": u.password, "name": u.name,
+                        "groups": list(u.groups)} for u in self.users], f)
+        ttl = self.id_token_ttl
+        argv = [self._node(), os.path.join(IDP_DIR, "oidc.mjs"), "--port", str(self.idp_port),
+                "--host", "127.0.0.1", "--client-id", self.client_id, "--client-secret", self.client_secret,
+                "--redirect-uri", self.callback_url, "--post-logout-redirect-uri", self.signed_out_url,
+                "--users", users_file, "--id-token-ttl", str(ttl),
+                "--access-token-ttl", str(self.access_token_ttl or ttl)]
+        proc = Process("oidc-provider", argv, os.path.join(self.workdir, "oidc-provider.log"))
+        self.processes.append(proc)
+        wait_until(lambda: http_get(self.idp_url + "/.well-known/openid-configuration")[0] == 200,
+                   "oidc-provider", self.timeout, proc)
+
+    # -- the gate ----------------------------------------------------------------------
+
+    def config_text(self, style: str) -> str:
+        """The gate's TOML for this stack, written the way a user would write it."""
+        secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
+        lines = [f"# Generated by local/stack.py for {self.provider} on {self.idp_url} "
+                 f"(config style: {style}).", ""]
+        if self.provider == "oidc":
+            lines += [
+                "[idp]",
+                'provider = "oidc"',
+                f'issuer = "{self.issuer}"   # endpoints are discovered at build time',
+                f'client_id = "{self.client_id}"',
+                f'client_secret = "{self.client_secret}"',
+                'scopes = ["openid", "email", "profile", "groups"]',
+            ]
+            groups_claim, nonce = "groups", "true"
+        elif style == "cognito":
+            lines += [
+                "[idp]",
+                'provider = "cognito"',
+                f'client_id = "{self.client_id}"',
+                f'client_secret = "{self.client_secret}"',
+                'scopes = ["openid", "email", "profile"]',
+                "# cognito-local's issuer is not https://cognito-idp.<region>.amazonaws.com/<pool>:",
+                f'issuer = "{self.issuer}"',
+                f'jwks_uri = "{self.issuer}/.well-known/jwks.json"',
+                "",
+                "[cognito]",
+                'region = "local"',
+                f'user_pool_id = "{self.pool_id}"',
+                f'domain = "{self.idp_url}"   # hosted UI: /oauth2/*, /logout',
+            ]
+            groups_claim, nonce = "cognito:groups", "false"
+        else:
+            lines += [
+                "[idp]",
+                "# cognito-local as a generic OIDC provider: its pool id (local_...) and http issuer",
+                '# do not pass the [cognito] checks. Endpoints come from the discovery document.',
+                'provider = "oidc"',
+                f'issuer = "{self.issuer}"',
+                f'client_id = "{self.client_id}"',
+                f'client_secret = "{self.client_secret}"',
+                'scopes = ["openid", "email", "profile"]',
+            ]
+            groups_claim, nonce = "cognito:groups", "false"
+        lines += [
+            "",
+            "[site]",
+            f'url = "{self.site_url}"',
+            "",
+            "[paths]",
+            'public = ["/favicon.svg", "/robots.txt"]',
+            "",
+            "[[rules]]",
+            'paths = ["/admin", "/admin/*"]',
+            'groups = ["Admin"]',
+            "",
+            "[tokens]",
+            f'groups_claim = "{groups_claim}"',
+            f"refresh_window_seconds = {self.refresh_window_seconds}",
+            f"leeway_seconds = {self.leeway_seconds}",
+        ]
+        if nonce == "false":
+            lines.append("require_nonce = false   # cognito-local drops the nonce from its ID tokens")
+        lines += [
+            "",
+            "[cookies]",
+            "secure = false   # http://localhost only",
+            "",
+            "[state]",
+            f'secret = "{secret}"',
+            "",
+            "[log]",
+            'level = "debug"',
+            "",
+        ]
+        return "\n".join(lines)
+
+    def _choose_style(self) -> str:
+        if self.provider == "oidc":
+            return "oidc"
+        if self.cognito_config_style:
+            return self.cognito_config_style
+        # provider = "cognito" when the validator accepts cognito-local's pool id and issuer,
+        # else the generic OIDC form (see docs/local.md).
+        sys.path.insert(0, ROOT)
+        try:
+            import tomllib
+
+            from gatebuild import config_file
+
+            config_file.validate(tomllib.loads(self.config_text("cognito")))
+            return "cognito"
+        except Exception:  # noqa: BLE001 - ConfigFileError or an older validator
+            return "oidc"
+        finally:
+            sys.path.remove(ROOT)
+
+    def _write_config(self) -> None:
+        self.config_style = self._choose_style()
+        self.config_path = os.path.join(self.workdir, f"gate.{self.provider}.local.toml")
+        with open(self.config_path, "w") as f:
+            f.write(self.config_text(self.config_style))
+
+    def _build(self) -> None:
+        self.zip_path = os.path.join(self.workdir, "edge.zip")
+        log_path = os.path.join(self.workdir, "build.log")
+        try:
+            run = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", self.config_path,
+                                  "--out", self.zip_path], cwd=ROOT, capture_output=True, text=True,
+                                 timeout=self.build_timeout, start_new_session=True)
+        except subprocess.TimeoutExpired:
+            raise StackError(f"build.py took more than {self.build_timeout:.0f} s") from None
+        with open(log_path, "w") as f:
+            f.write(run.stdout + run.stderr)
+        if run.returncode != 0:
+            raise StackError(f"build.py failed (exit {run.returncode}):\n{run.stdout[-1500:]}{run.stderr[-3000:]}")
+
+    def _start_emulator(self) -> None:
+        echo = (lambda line: print(line, file=sys.stderr, flush=True)) if self.echo_emulator else None
+        argv = [sys.executable, "-m", "local.emulator", "--zip", self.zip_path, "--site", self.site_dir,
+                "--port", str(self.site_port)]
+        proc = Process("emulator", argv, os.path.join(self.workdir, "emulator.log"), echo=echo,
+                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.processes.append(proc)
+        # The gate answers /_gate/me with 401 JSON when nobody is signed in: proof that the
+        # emulator, a warm worker and the built handler all work.
+        url = f"http://127.0.0.1:{self.site_port}/_gate/me"
+        wait_until(lambda: http_get(url, {"Accept": "application/json", "Host": f"localhost:{self.site_port}"})[0] == 401,
+                   "the emulator and the gate (GET /_gate/me -> 401)", self.timeout, proc)
+
+    # -- helpers for tests ---------------------------------------------------------------
+
+    def user(self, group: str) -> User:
+        return next(u for u in self.users if group in u.groups)
+
+    def refresh_token_works(self, refresh_token: str) -> bool:
+        """Whether the provider still accepts this refresh token (after sign-out it must not)."""
+        token_url = (f"{self.idp_url}/oauth2/token" if self.provider == "cognito" else f"{self.idp_url}/token")
+        body = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token,
+                                       "client_id": self.client_id}).encode()
+        pair = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+        req = urllib.request.Request(token_url, data=body, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {pair}"})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status == 200
+        except urllib.error.HTTPError:
+            return False
+
