@@ -49,9 +49,9 @@ class Progress:
         self._write(line.rstrip())
 
     def count(self, label: str, done: int, total: int) -> None:
-        """Upload counts: every file when few, else about every 10% and the last one."""
+        """Upload counts: about every 10% (at least every 5 files) and the last one."""
         if self.quiet or total <= 0:
             return
-        every = max(1, total // 10)
-        if done == total or done % every == 0 or total <= 20:
+        every = max(5, total // 10)
+        if done == total or done % every == 0:
             self._write(f"    {label} {done}/{total}")

@@ -180,8 +180,13 @@ def parameters_of(stack: dict | None) -> dict[str, str]:
 
 
 def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | None,
-                     code: tuple[str, str, str] | None) -> list[dict]:
-    """Parameters for create/update: what the user gave; on update the rest keep their values."""
+                     code: tuple[str, str, str] | None, declared: set[str] | None = None) -> list[dict]:
+    """Parameters for create/update: what the user gave; on update the rest keep their values.
+
+    Earlier values are passed explicitly (as read from describe_stacks), which is what
+    UsePreviousValue would do; `declared` (the template's parameter names) drops any the
+    template no longer has.
+    """
     given: dict[str, str] = {"ContentSecurityPolicy": csp}
     if opts.cognito_domain_prefix:
         given["CreateCognito"] = "true"
@@ -198,11 +203,25 @@ def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | No
         given["PriceClass"] = opts.price_class
     if code:
         given.update(zip(CODE_PARAMETERS, code))
-    parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()]
-    for key in previous or {}:
-        if key not in given:
-            parameters.append({"ParameterKey": key, "UsePreviousValue": True})
-    return parameters
+    for key, value in (previous or {}).items():
+        given.setdefault(key, value)
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()
+            if declared is None or k in declared]
+
+
+def code_parameters(previous: dict[str, str], code: tuple[str, str, str], declared: set[str]) -> list[dict]:
+    """Phase 2: new code, every other parameter exactly as phase 1 left it."""
+    values = {**previous, **dict(zip(CODE_PARAMETERS, code))}
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items() if k in declared]
+
+
+def declared_parameters(template_body: str) -> set[str]:
+    from cfnlint.decode import decode_str
+
+    template, matches = decode_str(template_body)
+    if template is None:
+        raise DeployError(f"cloudformation template cannot be read: {matches[0].message if matches else '?'}")
+    return set(template.get("Parameters") or {})
 
 
 def _newest_event_id(cfn, name: str) -> str | None:
@@ -327,6 +346,7 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         site_files(opts.site_dir)               # fail now, not after 15 minutes of CloudFormation
     with open(opts.template_path, encoding="utf-8") as f:
         template_body = f.read()
+    declared = declared_parameters(template_body)
     name = opts.stack_name
 
     progress.step(f"checking AWS account and stack {name} in {EDGE_REGION}")
@@ -360,7 +380,8 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
 
         progress.step(("creating" if stack is None else "updating") + f" stack {name} (infrastructure)"
                       + (": CloudFront takes 5-15 minutes" if stack is None else ""))
-        stack, _ = apply(clients.cloudformation, name, template_body, stack_parameters(opts, csp, previous, code),
+        parameters = stack_parameters(opts, csp, previous, code, declared)
+        stack, _ = apply(clients.cloudformation, name, template_body, parameters,
                          exists=previous is not None, progress=progress, poll=opts.poll_seconds,
                          timeout=opts.timeout_seconds, sleep=sleep)
         outputs = outputs_of(stack)
@@ -377,10 +398,7 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         config = final_config(config_path, overrides)
 
     progress.step(f"updating stack {name} (function code)")
-    parameters = [{"ParameterKey": k, "ParameterValue": v}
-                  for k, v in zip(CODE_PARAMETERS, (bucket, key, sha256_b64(data)))]
-    parameters += [{"ParameterKey": k, "UsePreviousValue": True}
-                   for k in parameters_of(stack) if k not in CODE_PARAMETERS]
+    parameters = code_parameters(parameters_of(stack), (bucket, key, sha256_b64(data)), declared)
     stack, changed = apply(clients.cloudformation, name, template_body, parameters, exists=True,
                            progress=progress, poll=opts.poll_seconds, timeout=opts.timeout_seconds, sleep=sleep)
     outputs = outputs_of(stack)

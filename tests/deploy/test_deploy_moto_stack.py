@@ -1,0 +1,67 @@
+"""The deploy command against moto's own CloudFormation, with the part of the template moto can
+model (bucket, role, function, version): real create_stack/update_stack/describe_stack_events calls,
+the bootstrap code first, then the built code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import boto3
+
+from gatebuild.deploy.clients import Clients
+from gatebuild.deploy.gatezip import sha256_b64
+from gatebuild.deploy.stack import StackOptions, deploy_stack
+from gatebuild.lambda_edge_rules import load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+MOTO_RESOURCES = ("SiteBucket", "GateRole", "GateFunction", "GateVersion")
+
+
+def _reduced_template(path: Path) -> str:
+    template = load_template(str(ROOT / "cloudformation.yaml"))
+    template = json.loads(json.dumps(template))
+    template.pop("Rules")               # moto does not evaluate Rules
+    template["Resources"] = {k: v for k, v in template["Resources"].items() if k in MOTO_RESOURCES}
+    template["Outputs"] = {
+        "SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
+        "BucketName": {"Value": {"Ref": "SiteBucket"}},
+        "FunctionName": {"Value": {"Ref": "GateFunction"}},
+    }
+    path.write_text(json.dumps(template))
+    return str(path)
+
+
+def test_deploy_against_moto_cloudformation(moto_aws, tmp_path, site_dir, fake_builder, quiet_progress):
+    config = tmp_path / "gate.toml"
+    config.write_text('[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'
+                      'authorization_endpoint = "https://login.example.com/a"\n'
+                      'token_endpoint = "https://login.example.com/t"\njwks_uri = "https://login.example.com/j"\n')
+    opts = StackOptions(stack_name="moto-site", config_path=str(config), site_dir=site_dir,
+                        csp_file=str(tmp_path / "none"), zip_out=str(tmp_path / "edge.zip"), invalidate=False,
+                        template_path=_reduced_template(tmp_path / "template.json"), poll_seconds=0)
+    outputs = deploy_stack(opts, Clients(), quiet_progress, builder=fake_builder, sleep=lambda s: None)
+
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    described = cfn.describe_stacks(StackName="moto-site")["Stacks"][0]
+    assert described["StackStatus"] == "UPDATE_COMPLETE"
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
+    built = (tmp_path / "edge.zip").read_bytes()
+    assert parameters["CodeSha256"] == sha256_b64(built)
+    assert parameters["CodeKey"].startswith("moto-site/gate-")
+    assert parameters["CreateCognito"] == "false"
+
+    function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName="moto-site-gate")
+    assert function["Configuration"]["CodeSha256"] == sha256_b64(built)    # phase 2 replaced the bootstrap
+    assert function["Configuration"]["MemorySize"] == 128
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    head = s3.head_object(Bucket=outputs["BucketName"], Key="assets/index-Ab12Cd34.js")
+    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    out = quiet_progress.out.getvalue()
+    assert "CREATE_COMPLETE" in out and "UPDATE_COMPLETE" in out
+    assert "register with your identity provider" in out
+
+    # a second run updates in place and builds again
+    deploy_stack(opts, Clients(), quiet_progress, builder=fake_builder, sleep=lambda s: None)
+    assert len(fake_builder.calls) == 2
