@@ -248,6 +248,7 @@ class Gate:
         clear_login = [self.cookie_writer.clear(login_cookie, "Lax")]
         try:
             tokens = self.idp.exchange_code(code, verifier, self._site_origin(request) + self.config.paths.callback)
+            _check_size(tokens)
             claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now,
                                           nonce=self._nonce_for(verifier),
                                           nonce_required=self.config.tokens.require_nonce)
@@ -299,6 +300,7 @@ class Gate:
 
     def _refresh(self, request: ViewerRequest, now: float, refresh_token: str) -> tuple[dict, list[str]]:
         tokens = self.idp.refresh(refresh_token)
+        _check_size(tokens)
         try:
             claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now)
         except TokenInvalid as exc:
@@ -384,6 +386,11 @@ class Gate:
         if not page["headers"]["set-cookie"]:
             del page["headers"]["set-cookie"]
         return Outcome(page, "signed_out", "signed_out_page")
+
+
+def _check_size(tokens: dict) -> None:
+    if len(tokens["id_token"]) > MAX_SESSION_BYTES:
+        raise IdpError("session_too_large")
 
 
 def _display_name(claims: dict) -> str:

@@ -34,7 +34,7 @@ class LocalIdp:
         self.hang_seconds = 8.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self):
@@ -68,6 +68,8 @@ class LocalIdp:
 
     # -- behaviour -----------------------------------------------------------------------
     def _tokens(self, claims: dict, nonce: str | None) -> dict:
+        # identity claims persist across refreshes; times are minted anew, as a real IdP does
+        claims = {k: v for k, v in claims.items() if k not in ("iat", "exp", "nbf", "auth_time", "nonce")}
         id_claims = {**claims, **self.id_token_claims}
         if nonce is not None:
             id_claims.setdefault("nonce", nonce)
