@@ -7,9 +7,10 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
-import importlib
+import importlib.util
 import io
 import os
+import sys
 import tomllib
 import zipfile
 from typing import Callable
@@ -162,10 +163,19 @@ def final_config(config_path: str, overrides: dict | None):
 
 
 def default_builder() -> Builder:
-    try:
-        module = importlib.import_module("build")
-    except ImportError as exc:
-        raise DeployError(f"cannot import build.py ({exc}); run deploy.py from the repository root") from None
+    """build.build from this checkout's build.py (by path: PyPI's `build` package may be installed)."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build.py")
+    module = sys.modules.get("build")
+    if module is None or os.path.abspath(getattr(module, "__file__", "") or "") != path:
+        if not os.path.exists(path):
+            raise DeployError(f"{path} not found; update your checkout")
+        spec = importlib.util.spec_from_file_location("build", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules.setdefault("build", module)
+        try:
+            spec.loader.exec_module(module)
+        except ImportError as exc:
+            raise DeployError(f"cannot load build.py ({exc}); install the dev requirements") from None
     if not hasattr(module, "build"):
         raise DeployError("build.py has no build() function; update your checkout")
     return module.build
