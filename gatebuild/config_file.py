@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import difflib
-import fnmatch
 import ipaddress
 import re
 import tomllib
@@ -330,11 +329,7 @@ def _paths(section: dict) -> Paths:
         raise ConfigFileError("paths: callback, sign_in, sign_out, signed_out and whoami must all differ")
     public = tuple(_pattern("paths.public", p) for p in section["public"])
     for pattern in public:
-        for name, path in values.items():
-            if _glob_match(pattern, path, True):
-                raise ConfigFileError(
-                    f"paths.public: {pattern!r} covers the gate's own path paths.{name} ({path}); narrow it"
-                )
+        _not_a_gate_path("paths.public", pattern, values.values())
     return Paths(**values, public=public, case_sensitive=section["case_sensitive"])
 
 
@@ -357,9 +352,7 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
         patterns = tuple(_pattern(f"{where}.paths", p) for p in _str_list(f"{where}.paths", raw["paths"]))
         groups = tuple(_str_list(f"{where}.groups", raw["groups"]))
         for pattern in patterns:
-            for path in paths.gate_paths():
-                if _glob_match(pattern, path, True):
-                    raise ConfigFileError(f"{where}.paths: {pattern!r} covers the gate's own path {path}; narrow it")
+            _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
             for before in earlier:
                 if _covers(before, pattern):
                     raise ConfigFileError(
@@ -371,6 +364,11 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+def _not_a_gate_path(key: str, pattern: str, gate_paths) -> None:
+    if pattern in gate_paths:
+        raise ConfigFileError(f"{key}: {pattern!r} can never match: the gate answers that path itself; remove it")
+
+
 def _covers(earlier: str, later: str) -> bool:
     """True when every path `later` can match is already matched by `earlier`."""
     if earlier == later:
@@ -379,12 +377,6 @@ def _covers(earlier: str, later: str) -> bool:
         literal_prefix = re.split(r"[*?\[]", later, maxsplit=1)[0]
         return literal_prefix.startswith(earlier[:-1])
     return False
-
-
-def _glob_match(pattern: str, path: str, case_sensitive: bool) -> bool:
-    if not case_sensitive:
-        pattern, path = pattern.lower(), path.lower()
-    return fnmatch.fnmatchcase(path, pattern)
 
 
 def _tokens(section: dict) -> Tokens:

@@ -1,0 +1,192 @@
+"""build.py's zip: offline, trimmed, deterministic, under the limit, and it runs as shipped."""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from urllib.parse import urlsplit
+
+import pytest
+
+from gatebuild.runtime import find_python313
+from tests.conftest import CLIENT_ID, ROOT
+from tests.support import hygiene
+from tests.support.cloudfront import NAVIGATE, event, header, location_query
+
+PYTHON313 = find_python313()
+needs_313 = pytest.mark.skipif(PYTHON313 is None, reason="python3.13 not installed")
+NO_NETWORK = "import socket\ndef _no(*a, **k):\n    raise OSError('network used during an offline build')\nsocket.socket.connect = _no\nsocket.create_connection = _no\n"
+
+
+def build(tmp_path, config_text, jwks, extra_args=(), env=None):
+    config = tmp_path / "gate.toml"
+    config.write_text(config_text)
+    jwks_file = tmp_path / "jwks.json"
+    jwks_file.write_text(json.dumps(jwks))
+    out = tmp_path / "edge.zip"
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", str(config),
+                             "--jwks-file", str(jwks_file), "--out", str(out), *extra_args],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
+    return result, out
+
+
+@pytest.fixture(scope="module")
+def example_build(tmp_path_factory, keys):
+    tmp_path = tmp_path_factory.mktemp("example")
+    with open(os.path.join(ROOT, "gate.example.toml")) as f:
+        text = f.read()
+    build(tmp_path, text, keys.jwks())  # fills the vendor cache if this checkout has none yet
+    offline = tmp_path / "offline"
+    offline.mkdir()
+    (offline / "sitecustomize.py").write_text(NO_NETWORK)
+    env = {**os.environ, "PYTHONPATH": str(offline)}
+    result, out = build(tmp_path, text, keys.jwks(), env=env)
+    return result, out, text, tmp_path
+
+
+def test_example_config_builds_offline_and_reports_size(example_build):
+    result, out, _, _ = example_build
+    assert result.returncode == 0, result.stderr
+    assert "total" in result.stdout and "% of the 1 MB viewer-request limit" in result.stdout
+    for package in ("edge", "jose", "rsa", "urllib3"):
+        assert f"  {package} " in result.stdout
+    assert "edge.handler.handler" in result.stdout
+    assert out.stat().st_size < 1024 * 1024
+
+
+def test_zip_is_trimmed_to_what_the_function_imports(example_build):
+    _, out, _, _ = example_build
+    names = zipfile.ZipFile(out).namelist()
+    assert "edge/handler.pyc" in names or "edge/handler.py" in names
+    assert {"edge/config.json", "edge/jwks.json"} <= set(names)
+    assert not [n for n in names if "/tests/" in n or "/test_" in n or n.startswith("test")]
+    assert not [n for n in names if "cryptography_backend" in n or n.startswith(("boto", "pip/", "setuptools"))]
+    assert not [n for n in names if n.endswith((".md", ".rst", ".txt")) and "dist-info" not in n]
+    assert not [n for n in names if n.startswith("urllib3/contrib/")]
+
+
+@needs_313
+def test_every_module_on_the_request_path_ships_as_bytecode_and_fits_512_kib(example_build):
+    _, out, _, _ = example_build
+    names = set(zipfile.ZipFile(out).namelist())
+    for module in ("edge/gate", "edge/handler", "jose/jwk", "rsa/pkcs1", "jose/backends/rsa_backend"):
+        assert f"{module}.pyc" in names and f"{module}.py" not in names
+    assert out.stat().st_size <= 512 * 1024
+
+
+def test_same_inputs_give_a_byte_identical_zip(example_build, keys):
+    _, out, text, tmp_path = example_build
+    again_dir = tmp_path / "again"
+    again_dir.mkdir()
+    result, again = build(again_dir, text, keys.jwks())
+    assert result.returncode == 0
+    assert again.read_bytes() == out.read_bytes()
+
+
+def test_generated_state_secret_never_appears_in_build_output_or_repo(example_build):
+    result, out, _, _ = example_build
+    secret_file = os.path.join(ROOT, "build", "state-secret")
+    secret = open(secret_file).read().strip()
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    assert secret not in result.stdout + result.stderr
+    tracked = subprocess.run(["git", "ls-files", "build"], capture_output=True, text=True, cwd=ROOT).stdout
+    assert tracked == ""
+    config = json.loads(zipfile.ZipFile(out).read("edge/config.json"))
+    assert config["state_secret"] == secret
+
+
+def test_refuses_a_jwks_without_usable_keys(tmp_path):
+    with open(os.path.join(ROOT, "gate.example.toml")) as f:
+        result, out = build(tmp_path, f.read(), {"keys": [{"kty": "EC", "kid": "x"}]})
+    assert result.returncode == 1 and "no RSA signing key" in result.stderr and not out.exists()
+
+
+def test_site_env_carries_the_gate_paths(tmp_path, keys):
+    with open(os.path.join(ROOT, "gate.example.toml")) as f:
+        text = f.read().replace('whoami = "/_gate/me"', 'whoami = "/auth/me"')
+    env_file = tmp_path / "site.env"
+    result, _ = build(tmp_path, text, keys.jwks(), extra_args=("--site-env", str(env_file)))
+    assert result.returncode == 0, result.stderr
+    assert "VITE_GATE_WHOAMI=/auth/me" in env_file.read_text()
+
+
+# -- the zip as it ships, under python3.13 -I -S -----------------------------------------------
+
+class ShippedZip:
+    def __init__(self, zip_path, work):
+        self.dir = work / "task"
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(self.dir)
+        for root, dirs, files in os.walk(self.dir):
+            for name in files + dirs:
+                os.chmod(os.path.join(root, name), 0o555 if name in dirs else 0o444)
+        os.chmod(self.dir, 0o555)
+        runner = os.path.join(ROOT, "tests", "support", "zip_runner.py")
+        self.proc = subprocess.Popen([PYTHON313, "-I", "-S", "-B", runner, str(self.dir)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, cwd=str(work))
+
+    def send(self, message):
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> str:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+        return self.proc.stderr.read()
+
+
+@needs_313
+def test_built_zip_runs_the_whole_flow_in_an_isolated_python313(tmp_path, keys, idp):
+    text = f'''
+[idp]
+provider = "cognito"
+client_id = "{CLIENT_ID}"
+token_endpoint = "{idp.base}/token"
+revocation_endpoint = "{idp.base}/revoke"
+jwks_uri = "{idp.base}/jwks"
+[cognito]
+region = "us-east-1"
+user_pool_id = "us-east-1_Test12345"
+domain = "auth.example.com"
+[[rules]]
+paths = ["/admin/*"]
+groups = ["Admin"]
+'''
+    result, out = build(tmp_path, text, keys.jwks())
+    assert result.returncode == 0, result.stderr
+    shipped = ShippedZip(out, tmp_path)
+    try:
+        first = shipped.send(event("/docs/a?b=1", headers=NAVIGATE))
+        assert first["status"] == "302"
+        info = shipped.send("modules")
+        assert info["path"][0] == str(shipped.dir)
+        assert not any(p.endswith("site-packages") for p in info["path"])
+        loaded = info["modules"]
+        assert "jose" not in loaded and "urllib3" not in loaded  # the redirect path loads neither
+        assert loaded["edge.gate"].endswith("edge/gate.pyc")
+        query = location_query(first)
+        login_cookie = [c["value"].split(";")[0] for c in first["headers"]["set-cookie"]][0]
+        code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
+                              redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+        callback = shipped.send(event(urlsplit(query["redirect_uri"]).path, f"code={code}&state={query['state']}",
+                                      headers=NAVIGATE, cookies=[login_cookie]))
+        assert callback["status"] == "302" and header(callback, "location") == "/docs/a?b=1"
+        session = "; ".join(c["value"].split(";")[0] for c in callback["headers"]["set-cookie"]
+                            if "Max-Age=0" not in c["value"])
+        passed = shipped.send(event("/docs/a", headers=NAVIGATE, cookies=[session, "theme=dark"]))
+        assert "status" not in passed and passed["headers"]["cookie"] == [{"key": "Cookie", "value": "theme=dark"}]
+        assert shipped.send(event("/admin/x", headers=NAVIGATE, cookies=[session]))["status"] == "403"
+        loaded = shipped.send("modules")["modules"]
+        assert loaded["jose.backends"].endswith(".pyc") and "jose.backends.rsa_backend" in loaded
+        assert "cryptography" not in loaded
+    finally:
+        logs = shipped.close()
+    lines = [line for line in logs.splitlines() if line.startswith("{")]
+    assert [json.loads(line)["decision"] for line in lines] == ["login", "login_complete", "allow", "deny"]
+    hygiene.LOG_LINES.extend(lines)
+    assert "Traceback" not in logs
