@@ -37,6 +37,7 @@ from .gatezip import (
     final_config,
     overrides_from_outputs,
     prevalidate,
+    read_raw_config,
     sha256_b64,
     sha256_hex,
     write_minimal_config,
@@ -391,6 +392,10 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         if outputs.get("UserPoolId"):
             secret = client_secret(clients.cognito_idp, outputs["UserPoolId"], outputs["UserPoolClientId"])
         overrides = overrides_from_outputs(outputs, secret)
+        given_site = (read_raw_config(config_path).get("site") or {}).get("url", "")
+        if isinstance(given_site, str) and given_site and given_site.rstrip("/") != overrides["site"]["url"]:
+            progress.warn(f"site.url in {config_path} is {given_site}; the stack serves {overrides['site']['url']}, "
+                          "which the gate is built for")
         os.makedirs(os.path.dirname(os.path.abspath(opts.zip_out)), exist_ok=True)
         data = build_gate_zip(builder, config_path, jwks_file=opts.jwks_file, out=opts.zip_out, overrides=overrides)
         key = f"{name}/gate-{sha256_hex(data)[:32]}.zip"
