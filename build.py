@@ -15,7 +15,6 @@ import json
 import os
 import shutil
 import sys
-from dataclasses import replace
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
@@ -59,7 +58,7 @@ def load_config(config_path: str, *, jwks_file: str | None = None, overrides: di
         raise ConfigFileError(f"{config_path}: not valid TOML ({exc}); fix the syntax there") from None
     config, to_discover = config_file.validate(_merge(raw, overrides or {}))
     if not config.state_secret:
-        config = replace(config, state_secret=secret_store.load_or_create(
+        config = config._replace(state_secret=secret_store.load_or_create(
             secret_path or os.path.join(BUILD_DIR, "state-secret")))
     if to_discover:
         if jwks_file:

@@ -8,7 +8,7 @@ Domain, so clearing always hits the cookie that was set.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 CHUNK_SIZE = 3800  # leaves room for name and attributes under the ~4096-byte browser limit
 MAX_CHUNKS = 8
@@ -20,13 +20,8 @@ _COUNT = re.compile(r"^[1-9]$")
 EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
-@dataclass(frozen=True)
-class CookieNames:
-    id_token: str
-    access_token: str
-    refresh_token: str
-    login_prefix: str
-    all_prefix: str
+class CookieNames(namedtuple("CookieNames", "id_token access_token refresh_token login_prefix all_prefix")):
+    __slots__ = ()
 
     @classmethod
     def for_settings(cls, cookies) -> "CookieNames":

@@ -9,8 +9,6 @@ can cost.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from .encoding import b64url_decode
 from .errors import GateError, TokenInvalid
 
@@ -62,8 +60,8 @@ class KeyStore:
         self,
         jwks: dict,
         algorithms: tuple[str, ...],
-        fetch_jwks: Callable[[], dict] | None = None,
-        on_refetch: Callable[[str], None] | None = None,
+        fetch_jwks=None,
+        on_refetch=None,
     ):
         self._algorithms = algorithms
         self._jwks_by_kid = usable_jwks(jwks, algorithms)

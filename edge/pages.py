@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import html
 from urllib.parse import quote
 
 from . import responses
+from .responses import escape
 
 
 def _link(href: str, text: str) -> str:
-    return f'<a class="button" href="{html.escape(href)}">{html.escape(text)}</a>'
+    return f'<a class="button" href="{escape(href)}">{escape(text)}</a>'
 
 
 def sign_in_href(paths, return_path: str = "/") -> str:
@@ -18,20 +18,20 @@ def sign_in_href(paths, return_path: str = "/") -> str:
 
 def error(status: int, title: str, message: str, paths, reason: str, set_cookies=()) -> dict:
     body = (
-        f"<p>{html.escape(message)}</p>"
+        f"<p>{escape(message)}</p>"
         f"<p>{_link(sign_in_href(paths), 'Sign in again')}{_link('/', 'Go to the home page')}</p>"
-        f'<p class="muted">Reason: {html.escape(reason)}</p>'
+        f'<p class="muted">Reason: {escape(reason)}</p>'
     )
     return responses.html_page(status, title, body, set_cookies)
 
 
 def forbidden(paths, who: str, reason: str) -> dict:
     body = (
-        f"<p>You are signed in as <strong>{html.escape(who)}</strong>, but this page needs "
+        f"<p>You are signed in as <strong>{escape(who)}</strong>, but this page needs "
         "a group you are not in. Ask the site's owner for access, or use another account.</p>"
         f"<p>{_link(paths.sign_out, 'Sign out or switch account')}"
         f"{_link('/', 'Go to the home page')}</p>"
-        f'<p class="muted">Reason: {html.escape(reason)}</p>'
+        f'<p class="muted">Reason: {escape(reason)}</p>'
     )
     return responses.html_page(403, "You don't have access to this page", body)
 
@@ -40,7 +40,7 @@ def unauthenticated(paths, return_path: str, reason: str) -> dict:
     body = (
         "<p>You need to sign in to see this.</p>"
         f"<p>{_link(sign_in_href(paths, return_path), 'Sign in')}</p>"
-        f'<p class="muted">Reason: {html.escape(reason)}</p>'
+        f'<p class="muted">Reason: {escape(reason)}</p>'
     )
     return responses.html_page(401, "Sign-in required", body,
                                extra={"www-authenticate": [{"key": "WWW-Authenticate",
@@ -58,7 +58,7 @@ def signed_out(paths) -> dict:
 def continue_to(location: str, set_cookies) -> dict:
     """A same-site hop for SameSite=Strict cookies, which a cross-site redirect chain drops."""
     body = (
-        f'<meta http-equiv="refresh" content="0;url={html.escape(location)}">'
+        f'<meta http-equiv="refresh" content="0;url={escape(location)}">'
         f"<p>You are signed in. {_link(location, 'Continue')}</p>"
     )
     return responses.html_page(200, "Signed in", body, set_cookies)

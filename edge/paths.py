@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from urllib.parse import quote, unquote_to_bytes
 
 from .errors import BadRequest
@@ -24,11 +24,8 @@ _RETURN_CHARS = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$")
 _URI_SAFE = "/!$&'()*+,;=:@-._~"
 
 
-@dataclass(frozen=True)
-class NormalPath:
-    exact: str
-    loose: str
-    encoded: str  # exact, percent-encoded again: what goes to the origin
+# exact, loose, and `encoded`: exact percent-encoded again, which is what goes to the origin
+NormalPath = namedtuple("NormalPath", "exact loose encoded")
 
 
 def normalise(uri: str) -> NormalPath:

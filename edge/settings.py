@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from collections import namedtuple
 
 PROVIDERS = ("cognito", "oidc")
 LOGOUT_STYLES = ("cognito", "oidc", "none")
@@ -19,86 +19,50 @@ SAME_SITE_VALUES = ("Lax", "Strict", "None")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
 
+# Named tuples, not dataclasses: immutable all the same, and importing `dataclasses` (inspect,
+# ast, ...) would cost several milliseconds of every cold start.
+Endpoints = namedtuple("Endpoints", "authorization token jwks revocation logout logout_style",
+                       defaults=("", "", "none"))
+Rule = namedtuple("Rule", "paths groups")
+Tokens = namedtuple("Tokens", "algorithms leeway_seconds groups_claim refresh_window_seconds "
+                    "store_access_token require_nonce",
+                    defaults=(("RS256",), 30, "cognito:groups", 300, True, True))
+Cookies = namedtuple("Cookies", "prefix domain same_site secure session_max_age_seconds login_max_age_seconds",
+                     defaults=("gate", "", "Lax", True, 30 * 24 * 3600, 600))
 
-@dataclass(frozen=True)
-class Endpoints:
-    authorization: str
-    token: str
-    jwks: str
-    revocation: str = ""
-    logout: str = ""
-    logout_style: str = "none"
 
-
-@dataclass(frozen=True)
-class Paths:
-    callback: str = "/_gate/callback"
-    sign_in: str = "/_gate/sign-in"
-    sign_out: str = "/_gate/sign-out"
-    signed_out: str = "/_gate/signed-out"
-    whoami: str = "/_gate/me"
-    public: tuple[str, ...] = ()
-    case_sensitive: bool = True
+class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami public case_sensitive",
+                       defaults=("/_gate/callback", "/_gate/sign-in", "/_gate/sign-out",
+                                 "/_gate/signed-out", "/_gate/me", (), True))):
+    __slots__ = ()
 
     def gate_paths(self) -> tuple[str, ...]:
         return (self.callback, self.sign_in, self.sign_out, self.signed_out, self.whoami)
 
 
-@dataclass(frozen=True)
-class Rule:
-    paths: tuple[str, ...]
-    groups: tuple[str, ...]
+_CONFIG_FIELDS = ("provider issuer client_id endpoints state_secret client_secret scopes site_url "
+                  "idp_timeout_seconds paths rules tokens cookies log_level")
 
 
-@dataclass(frozen=True)
-class Tokens:
-    algorithms: tuple[str, ...] = ("RS256",)
-    leeway_seconds: int = 30
-    groups_claim: str = "cognito:groups"
-    refresh_window_seconds: int = 300
-    store_access_token: bool = True
-    require_nonce: bool = True
+class Config(namedtuple("Config", _CONFIG_FIELDS,
+                        defaults=("", ("openid", "email", "profile"), "", 3.0, Paths(), (), Tokens(),
+                                  Cookies(), "info"))):
+    __slots__ = ()
 
-
-@dataclass(frozen=True)
-class Cookies:
-    prefix: str = "gate"
-    domain: str = ""
-    same_site: str = "Lax"
-    secure: bool = True
-    session_max_age_seconds: int = 30 * 24 * 3600
-    login_max_age_seconds: int = 600
-
-
-@dataclass(frozen=True)
-class Config:
-    provider: str
-    issuer: str
-    client_id: str
-    endpoints: Endpoints
-    state_secret: bytes = field(repr=False)
-    client_secret: str = field(default="", repr=False)
-    scopes: tuple[str, ...] = ("openid", "email", "profile")
-    site_url: str = ""
-    idp_timeout_seconds: float = 3.0
-    paths: Paths = Paths()
-    rules: tuple[Rule, ...] = ()
-    tokens: Tokens = Tokens()
-    cookies: Cookies = Cookies()
-    log_level: str = "info"
+    def __repr__(self) -> str:  # never print the secrets
+        return f"Config(provider={self.provider!r}, issuer={self.issuer!r}, client_id={self.client_id!r})"
 
     @property
     def checks_token_use(self) -> bool:
         return self.provider == "cognito"
 
     def to_dict(self) -> dict:
-        data = asdict(self)
+        data = _plain(self)
         data["state_secret"] = base64.urlsafe_b64encode(self.state_secret).decode()
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Config":
-        data = dict(data)
         return cls(
             provider=data["provider"],
             issuer=data["issuer"],
@@ -109,28 +73,21 @@ class Config:
             scopes=tuple(data.get("scopes", ("openid",))),
             site_url=data.get("site_url", ""),
             idp_timeout_seconds=float(data.get("idp_timeout_seconds", 3.0)),
-            paths=_paths_from(data.get("paths", {})),
-            rules=tuple(
-                Rule(paths=tuple(r["paths"]), groups=tuple(r["groups"]))
-                for r in data.get("rules", ())
-            ),
-            tokens=_tokens_from(data.get("tokens", {})),
+            paths=Paths(**{**data.get("paths", {}), "public": tuple(data.get("paths", {}).get("public", ()))}),
+            rules=tuple(Rule(paths=tuple(r["paths"]), groups=tuple(r["groups"])) for r in data.get("rules", ())),
+            tokens=Tokens(**{**data.get("tokens", {}),
+                             "algorithms": tuple(data.get("tokens", {}).get("algorithms", ("RS256",)))}),
             cookies=Cookies(**data.get("cookies", {})),
             log_level=data.get("log_level", "info"),
         )
 
 
-def _paths_from(data: dict) -> Paths:
-    data = dict(data)
-    data["public"] = tuple(data.get("public", ()))
-    return Paths(**data)
-
-
-def _tokens_from(data: dict) -> Tokens:
-    data = dict(data)
-    if "algorithms" in data:
-        data["algorithms"] = tuple(data["algorithms"])
-    return Tokens(**data)
+def _plain(value):
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 CONFIG_FILE = os.path.join(os.path.dirname(__file__), "config.json")

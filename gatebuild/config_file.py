@@ -13,7 +13,6 @@ import difflib
 import ipaddress
 import re
 import tomllib
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 from edge.settings import (
@@ -34,6 +33,7 @@ class ConfigFileError(Exception):
     """A mistake in the user's config file; str() is the one line shown to the user."""
 
 
+_DEFAULT_PATHS = Paths()
 # section -> key -> (type, default). A default of REQUIRED means the key must be given.
 REQUIRED = object()
 ABSENT = object()
@@ -58,11 +58,11 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
     },
     "site": {"url": (str, "")},
     "paths": {
-        "callback": (str, Paths.callback),
-        "sign_in": (str, Paths.sign_in),
-        "sign_out": (str, Paths.sign_out),
-        "signed_out": (str, Paths.signed_out),
-        "whoami": (str, Paths.whoami),
+        "callback": (str, _DEFAULT_PATHS.callback),
+        "sign_in": (str, _DEFAULT_PATHS.sign_in),
+        "sign_out": (str, _DEFAULT_PATHS.sign_out),
+        "signed_out": (str, _DEFAULT_PATHS.signed_out),
+        "whoami": (str, _DEFAULT_PATHS.whoami),
         "public": (list, []),
         "case_sensitive": (bool, True),
     },
@@ -154,7 +154,7 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
 
 
 def with_endpoints(config: Config, **found: str) -> Config:
-    return replace(config, endpoints=replace(config.endpoints, **found))
+    return config._replace(endpoints=config.endpoints._replace(**found))
 
 
 def _checked_sections(raw: dict) -> dict[str, dict]:
