@@ -122,18 +122,14 @@ def test_cli_unknown_profile(tmp_path, monkeypatch):
     assert "nope" in err.getvalue() and "profile" in err.getvalue()
 
 
-def test_help_documents_both_commands():
+def test_help_documents_both_commands(capsys):
     for argv, words in ((["--help"], ["stack", "publish", "us-east-1"]),
                         (["stack", "--help"], ["--stack-name", "--cognito-domain-prefix", "--alias", "--config",
                                                "--site-dir", "--csp-file", "examples:"]),
                         (["publish", "--help"], ["--function-name", "--site-url", "Lambda@Edge"])):
-        out = io.StringIO()
         with pytest.raises(SystemExit) as exit_:
-            sys.stdout, saved = out, sys.stdout
-            try:
-                main(argv)
-            finally:
-                sys.stdout = saved
+            main(argv)
         assert exit_.value.code == 0
+        out = capsys.readouterr().out
         for word in words:
-            assert word in out.getvalue(), (argv, word)
+            assert word in out, (argv, word)

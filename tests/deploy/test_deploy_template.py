@@ -6,6 +6,8 @@ from pathlib import Path
 
 from edge.settings import Paths
 
+DEFAULT_PATHS = Paths()
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "cloudformation.yaml"
 
@@ -97,10 +99,10 @@ def test_cognito_is_optional_and_matches_the_gate_paths(template):
     assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
     callback = client["CallbackURLs"][0]["Fn::If"]
     logout = client["LogoutURLs"][0]["Fn::If"]
-    assert callback[2]["Fn::Sub"].endswith(Paths.callback)
-    assert callback[1]["Fn::Join"][1][-1] == Paths.callback
-    assert logout[2]["Fn::Sub"].endswith(Paths.signed_out)
-    assert logout[1]["Fn::Join"][1][-1] == Paths.signed_out
+    assert callback[2]["Fn::Sub"].endswith(DEFAULT_PATHS.callback)
+    assert callback[1]["Fn::Join"][1][-1] == DEFAULT_PATHS.callback
+    assert logout[2]["Fn::Sub"].endswith(DEFAULT_PATHS.signed_out)
+    assert logout[1]["Fn::Join"][1][-1] == DEFAULT_PATHS.signed_out
 
 
 def test_outputs(template):
