@@ -18,14 +18,17 @@ def client_secret(cognito, pool_id: str, client_id: str) -> str:
 
 
 def check_registered_urls(cognito, pool_id: str, client_id: str, callback: str, signed_out: str,
-                          progress: Progress) -> bool:
-    """Warn when an existing Cognito app client does not allow the gate's URLs. True when fine."""
+                          progress: Progress) -> bool | None:
+    """Warn when an existing Cognito app client does not allow the gate's URLs.
+
+    True when both are allowed, False when one is missing, None when the client cannot be read.
+    """
     try:
         client = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
     except ClientError as exc:
         progress.note(f"could not read Cognito app client {client_id} to check its URLs "
                       f"({exc.response.get('Error', {}).get('Code')})")
-        return True
+        return None
     fine = True
     if callback not in (client.get("CallbackURLs") or []):
         progress.warn(
@@ -55,8 +58,8 @@ def report_urls(config, site_url: str, clients, progress: Progress) -> None:
             fine = check_registered_urls(cognito, match.group(2), config.client_id, callback, signed_out, progress)
         except Exception as exc:  # a check only: never fail the deployment on it
             progress.note(f"could not check the Cognito app client's URLs ({type(exc).__name__})")
-            fine = False
-        if fine:
+            fine = None
+        if fine is True:
             progress.note(f"Cognito app client {config.client_id} allows {callback} and {signed_out}")
             return
     progress.note(f"register with your identity provider: callback URL {callback}, sign-out URL {signed_out}")

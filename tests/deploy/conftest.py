@@ -104,3 +104,26 @@ def quiet_progress():
     progress = Progress(out, err)
     progress.out, progress.err = out, err
     return progress
+
+
+MOTO_RESOURCES = ("SiteBucket", "GateRole", "GateFunction", "GateVersion")
+
+
+@pytest.fixture
+def moto_template(tmp_path):
+    """The part of cloudformation.yaml moto can model (bucket, role, function, version), as a file."""
+    import json
+
+    from gatebuild.lambda_edge_rules import load_template
+
+    template = json.loads(json.dumps(load_template(str(TEMPLATE_PATH))))
+    template.pop("Rules")               # moto does not evaluate Rules
+    template["Resources"] = {k: v for k, v in template["Resources"].items() if k in MOTO_RESOURCES}
+    template["Outputs"] = {
+        "SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
+        "BucketName": {"Value": {"Ref": "SiteBucket"}},
+        "FunctionName": {"Value": {"Ref": "GateFunction"}},
+    }
+    path = tmp_path / "moto-template.json"
+    path.write_text(json.dumps(template))
+    return str(path)

@@ -4,42 +4,20 @@ the bootstrap code first, then the built code."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import boto3
 
 from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.gatezip import sha256_b64
 from gatebuild.deploy.stack import StackOptions, deploy_stack
-from gatebuild.lambda_edge_rules import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
-MOTO_RESOURCES = ("SiteBucket", "GateRole", "GateFunction", "GateVersion")
-
-
-def _reduced_template(path: Path) -> str:
-    template = load_template(str(ROOT / "cloudformation.yaml"))
-    template = json.loads(json.dumps(template))
-    template.pop("Rules")               # moto does not evaluate Rules
-    template["Resources"] = {k: v for k, v in template["Resources"].items() if k in MOTO_RESOURCES}
-    template["Outputs"] = {
-        "SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},
-        "BucketName": {"Value": {"Ref": "SiteBucket"}},
-        "FunctionName": {"Value": {"Ref": "GateFunction"}},
-    }
-    path.write_text(json.dumps(template))
-    return str(path)
-
-
-def test_deploy_against_moto_cloudformation(moto_aws, tmp_path, site_dir, fake_builder, quiet_progress):
+def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, site_dir, fake_builder, quiet_progress):
     config = tmp_path / "gate.toml"
     config.write_text('[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'
                       'authorization_endpoint = "https://login.example.com/a"\n'
                       'token_endpoint = "https://login.example.com/t"\njwks_uri = "https://login.example.com/j"\n')
     opts = StackOptions(stack_name="moto-site", config_path=str(config), site_dir=site_dir,
                         csp_file=str(tmp_path / "none"), zip_out=str(tmp_path / "edge.zip"), invalidate=False,
-                        template_path=_reduced_template(tmp_path / "template.json"), poll_seconds=0)
+                        template_path=moto_template, poll_seconds=0)
     outputs = deploy_stack(opts, Clients(), quiet_progress, builder=fake_builder, sleep=lambda s: None)
 
     cfn = boto3.client("cloudformation", region_name="us-east-1")

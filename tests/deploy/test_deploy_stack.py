@@ -380,3 +380,22 @@ def test_bootstrap_zip_fails_closed(tmp_path):
     assert response["status"] == "503"
     assert response["headers"]["cache-control"][0]["value"] == "no-store"
     json.dumps(response)
+
+
+def test_existing_cognito_client_urls_are_checked(cognito_pool, quiet_progress):
+    from gatebuild.deploy.cognito import check_registered_urls
+
+    pool, client_id, _ = cognito_pool
+    cognito = boto3.client("cognito-idp", region_name="us-east-1")
+    site = "https://d111111abcdef8.cloudfront.net"
+    assert check_registered_urls(cognito, pool, client_id, f"{site}/_gate/callback", f"{site}/_gate/signed-out",
+                                 quiet_progress) is True
+    assert quiet_progress.err.getvalue() == ""
+    other = "https://www.example.com"
+    assert check_registered_urls(cognito, pool, client_id, f"{other}/_gate/callback", f"{other}/_gate/signed-out",
+                                 quiet_progress) is False
+    warnings = quiet_progress.err.getvalue().splitlines()
+    assert len(warnings) == 2
+    assert "redirect_mismatch" in warnings[0] and "https://www.example.com/_gate/callback" in warnings[0]
+    assert "Allowed sign-out URLs" in warnings[1]
+    assert check_registered_urls(cognito, pool, "no-such-client", "a", "b", quiet_progress) is None
