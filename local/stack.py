@@ -58,6 +58,21 @@ class StackError(RuntimeError):
     pass
 
 
+class _build_lock:
+    """An exclusive lock on build/.local-build.lock (fcntl), so local builds do not overlap."""
+
+    def __enter__(self):
+        import fcntl
+
+        os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+        self._file = open(os.path.join(ROOT, "build", ".local-build.lock"), "w")
+        fcntl.flock(self._file, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        self._file.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -439,16 +454,24 @@ class Stack:
     def _build(self) -> None:
         self.zip_path = os.path.join(self.workdir, "edge.zip")
         log_path = os.path.join(self.workdir, "build.log")
-        try:
-            run = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", self.config_path,
-                                  "--out", self.zip_path], cwd=ROOT, capture_output=True, text=True,
-                                 timeout=self.build_timeout, start_new_session=True)
-        except subprocess.TimeoutExpired:
-            raise StackError(f"build.py took more than {self.build_timeout:.0f} s") from None
-        with open(log_path, "w") as f:
-            f.write(run.stdout + run.stderr)
-        if run.returncode != 0:
-            raise StackError(f"build.py failed (exit {run.returncode}):\n{run.stdout[-1500:]}{run.stderr[-3000:]}")
+        argv = [sys.executable, os.path.join(ROOT, "build.py"), "--config", self.config_path, "--out", self.zip_path]
+        # build.py stages in the shared build/staging: one build at a time from here, and one
+        # retry when another build (someone else's test run) collided with this one.
+        for attempt in (1, 2, 3):
+            with _build_lock():
+                try:
+                    run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
+                                         timeout=self.build_timeout, start_new_session=True)
+                except subprocess.TimeoutExpired:
+                    raise StackError(f"build.py took more than {self.build_timeout:.0f} s") from None
+            with open(log_path, "a") as f:
+                f.write(f"--- attempt {attempt}: exit {run.returncode}\n{run.stdout}{run.stderr}")
+            if run.returncode == 0:
+                return
+            if run.returncode == 2 or "build/staging" not in run.stderr:
+                break
+            time.sleep(1.0 * attempt)
+        raise StackError(f"build.py failed (exit {run.returncode}):\n{run.stdout[-1500:]}{run.stderr[-3000:]}")
 
     def _start_emulator(self) -> None:
         echo = (lambda line: print(line, file=sys.stderr, flush=True)) if self.echo_emulator else None

@@ -1,0 +1,116 @@
+"""See the sign-in gate working on your machine: no AWS account, nothing beyond the registries.
+
+    python -m local.demo                  # cognito-local
+    python -m local.demo --provider oidc  # oidc-provider, a generic OpenID Connect provider
+
+Installs local/idp's npm packages if missing (npm ci), builds the site if site/dist is missing
+(npm ci + npm run build in site/), starts the identity provider, writes the gate's TOML, builds
+the zip with build.py, starts the CloudFront emulator, and prints the URL and the demo users.
+Ctrl-C stops every process it started. Files (TOML, zip, logs) are in build/local/<provider>/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+from local.stack import DEFAULT_PORTS, ROOT, Stack, StackError, install_idp_packages, port_in_use
+
+SITE = os.path.join(ROOT, "site")
+
+
+def build_site(force: bool) -> str:
+    dist = os.path.join(SITE, "dist")
+    if os.path.isfile(os.path.join(dist, "index.html")) and not force:
+        return dist
+    npm = shutil.which("npm")
+    if not npm:
+        raise StackError("npm not found: install Node.js 20+ to build the site")
+    steps = []
+    if not os.path.isdir(os.path.join(SITE, "node_modules")):
+        steps.append([npm, "ci", "--no-audit", "--no-fund"])
+    steps.append([npm, "run", "build"])
+    for argv in steps:
+        print(f"[demo] site: {' '.join(argv[1:])} ...", file=sys.stderr, flush=True)
+        run = subprocess.run(argv, cwd=SITE, capture_output=True, text=True, timeout=900)
+        if run.returncode != 0:
+            raise StackError(f"site: `{' '.join(argv[1:])}` failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+    return dist
+
+
+def banner(stack: Stack) -> str:
+    width = max(len(u.username) for u in stack.users)
+    users = "\n".join(f"    {u.username:<{width}}  {u.password:<18} groups: {', '.join(u.groups)}"
+                      for u in stack.users)
+    name = "cognito-local" if stack.provider == "cognito" else "oidc-provider"
+    return f"""
+  The site, behind the sign-in gate:  {stack.site_url}/
+  Identity provider ({name}):  {stack.idp_url}   (issuer {stack.issuer})
+
+  Demo users (password, groups):
+{users}
+  /admin needs the Admin group: sign in as the viewer to see the gate refuse it.
+  Sign out: {stack.site_url}/_gate/sign-out      Who am I: {stack.site_url}/_gate/me
+
+  Gate config: {stack.config_path}
+  Zip:         {stack.zip_path}
+  Logs:        {stack.workdir}/*.log   (the emulator's lines are shown below)
+
+  Ctrl-C stops everything.
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--provider", choices=("cognito", "oidc"), default="cognito")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORTS["site"], help="the site's port (default 8080)")
+    parser.add_argument("--idp-port", type=int, help="the provider's port (default 9229 cognito, 9230 oidc)")
+    parser.add_argument("--id-token-ttl", type=int, default=3600,
+                        help="ID/access token lifetime in seconds (try 60 to watch refreshes)")
+    parser.add_argument("--rebuild-site", action="store_true", help="run the site's build even if site/dist exists")
+    parser.add_argument("--quiet", action="store_true", help="do not echo the emulator's log lines")
+    args = parser.parse_args(argv)
+    idp_port = args.idp_port or DEFAULT_PORTS[args.provider]
+    workdir = os.path.join(ROOT, "build", "local", args.provider)
+    try:
+        for port, what in ((args.port, "--port"), (idp_port, "--idp-port")):
+            if port_in_use(port):
+                raise StackError(f"port {port} is in use on 127.0.0.1; pick another with {what}")
+        install_idp_packages()
+        site_dir = build_site(args.rebuild_site)
+        shutil.rmtree(workdir, ignore_errors=True)  # a fresh pool, client and secret every run
+        print(f"[demo] starting {args.provider} on 127.0.0.1:{idp_port}, building the gate, "
+              f"starting the emulator on :{args.port} ...", file=sys.stderr, flush=True)
+        stack = Stack(args.provider, site_dir=site_dir, site_port=args.port, idp_port=idp_port,
+                      workdir=workdir, id_token_ttl=args.id_token_ttl, echo_emulator=not args.quiet)
+    except (StackError, subprocess.TimeoutExpired) as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    print(banner(stack), flush=True)
+    try:
+        while not stop.wait(0.5):
+            dead = [p.name for p in stack.processes if not p.alive()]
+            if dead:
+                print(f"demo: {', '.join(dead)} exited; stopping. Logs: {stack.workdir}", file=sys.stderr)
+                return 1
+    finally:
+        print("[demo] stopping ...", file=sys.stderr, flush=True)
+        stack.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
