@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
@@ -116,10 +117,18 @@ def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> None:
     for name in sorted(os.listdir(os.path.join(ROOT, "edge"))):
         if name.endswith(".py"):
             shutil.copyfile(os.path.join(ROOT, "edge", name), os.path.join(edge_target, name))
-    with open(os.path.join(edge_target, "config.json"), "w") as f:
-        json.dump(config.to_dict(), f, sort_keys=True, separators=(",", ":"))
-    with open(os.path.join(edge_target, "jwks.json"), "w") as f:
-        json.dump(jwks, f, sort_keys=True, separators=(",", ":"))
+    with open(os.path.join(edge_target, "baked.py"), "w") as f:
+        f.write(baked_module(config, jwks))
+
+
+def baked_module(config, jwks: dict) -> str:
+    """Config and JWKS as Python literals: loaded from bytecode, with no json import at cold start."""
+    def literal(value) -> str:
+        return repr(json.loads(json.dumps(value, sort_keys=True)))
+
+    return ("# Written by build.py: the gate's resolved configuration and signing keys.\n"
+            f"CONFIG = {literal(config.to_dict())}\n"
+            f"JWKS = {literal(jwks)}\n")
 
 
 def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_OUT,
@@ -132,20 +141,13 @@ def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_
               "every cold start will compile the code. Install Python 3.13 for bytecode.", file=sys.stderr)
     try:
         vendor_dir = vendor.install(BUILD_DIR, python313)
-        staging = os.path.join(BUILD_DIR, "staging")
-        _stage(staging, vendor_dir, config, jwks)
-        traced = vendor.traced_files(staging, python313 or sys.executable)
     except vendor.VendorError as exc:
         raise BuildError(str(exc)) from None
-    edge_files = sorted(f"edge/{n}" for n in os.listdir(os.path.join(staging, "edge"))
-                        if n.endswith((".py", ".json")))
-    sources = sorted(set(vendor.keep_list(staging, traced)) | set(edge_files))
-    if python313:
-        hot = [f for f in sources if f.endswith(".py") and not f.startswith(COLD_PACKAGES)]
-        entries = [f for f in sources if f not in hot] + zipper.compile_tree(staging, hot, python313)
-    else:
-        entries = sources
-    data = zipper.write_zip(staging, entries)
+    staging = tempfile.mkdtemp(prefix="staging-", dir=BUILD_DIR)  # one per build: builds may run at once
+    try:
+        data = _zip_from_staging(staging, vendor_dir, config, jwks, python313)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     if len(data) > zipper.LIMIT_BYTES:
         raise BuildError(f"the zip would be {len(data):,} bytes, over the 1 MB viewer-request limit; not written")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
@@ -157,6 +159,22 @@ def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_
         f"{len(jwks['keys'])} signing key(s) embedded, {'bytecode for python3.13' if python313 else 'sources only'})")
     say(zipper.format_report(data))
     return out
+
+
+def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python313: str | None) -> bytes:
+    _stage(staging, vendor_dir, config, jwks)
+    try:
+        traced = vendor.traced_files(staging, python313 or sys.executable)
+    except vendor.VendorError as exc:
+        raise BuildError(str(exc)) from None
+    edge_files = sorted(f"edge/{n}" for n in os.listdir(os.path.join(staging, "edge")) if n.endswith(".py"))
+    sources = sorted(set(vendor.keep_list(staging, traced)) | set(edge_files))
+    if python313:
+        hot = [f for f in sources if f.endswith(".py") and not f.startswith(COLD_PACKAGES)]
+        entries = [f for f in sources if f not in hot] + zipper.compile_tree(staging, hot, python313)
+    else:
+        entries = sources
+    return zipper.write_zip(staging, entries)
 
 
 def _write_site_env(path: str, config) -> None:

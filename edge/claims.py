@@ -6,9 +6,9 @@ asked for, and never looks at `token_use`; so every claim is checked here, expli
 
 from __future__ import annotations
 
-import hmac
 import math
 
+from .digest import compare_digest
 from .errors import TokenExpired, TokenInvalid
 
 ID_TOKEN = "id"
@@ -66,5 +66,5 @@ def check_identity(claims: dict, *, kind: str, issuer: str, client_id: str,
         given = claims.get("nonce")
         if given is None and not nonce_required:
             return
-        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), nonce.encode()):
+        if not isinstance(given, str) or not compare_digest(given.encode(), nonce.encode()):
             raise TokenInvalid("nonce_mismatch")

@@ -1,20 +1,27 @@
-"""base64url without padding, as JOSE and PKCE use it."""
+"""base64url without padding, as JOSE and PKCE use it (binascii only: base64 costs imports)."""
 
-import base64
 import binascii
+
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+_FROM_URL = bytes.maketrans(b"-_", b"+/")
+_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
+
+
+def b64_encode(data: bytes) -> str:
+    """Standard base64 with padding."""
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:
     """Strict decode: only the base64url alphabet, no padding, no whitespace."""
-    if not isinstance(text, str) or not text.isascii():
+    if not isinstance(text, str) or len(text) % 4 == 1 or not _ALPHABET.issuperset(text):
         raise ValueError("not base64url")
-    if len(text) % 4 == 1 or text.strip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"):
-        raise ValueError("not base64url")
+    padded = (text + "=" * (-len(text) % 4)).encode("ascii").translate(_FROM_URL)
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:
+        return binascii.a2b_base64(padded, strict_mode=True)
+    except binascii.Error as exc:
         raise ValueError("not base64url") from exc

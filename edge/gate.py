@@ -8,16 +8,14 @@ from the request, the configuration and the clock; the only I/O goes through `se
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import time
-from urllib.parse import quote, urlencode
 
 from . import claims as claim_kinds
 from . import pages, responses
 from .cookies import MAX_SESSION_BYTES, CookieNames, CookieWriter, strip_gate_cookies
 from .cookies import read as read_cookie
+from .digest import HmacKey, hmac_sha256, sha256
 from .encoding import b64url_encode
 from .errors import BadRequest, GateError, IdpError, LoginFailed, TokenExpired, TokenInvalid
 from .idp import IdpClient
@@ -25,6 +23,7 @@ from .jwks import KeyStore
 from .paths import Pattern, safe_return_path
 from .request import ViewerRequest
 from .signing import BadSignature, Signer
+from .urls import urlencode
 from .verifier import TokenVerifier
 
 REQUEST_BUDGET_SECONDS = 4.3  # every answer well inside the 5 s viewer-request limit
@@ -62,7 +61,7 @@ class Gate:
         self.names = CookieNames.for_settings(config.cookies)
         self.cookie_writer = CookieWriter(config.cookies)
         self.state_signer = Signer(config.state_secret, "state")
-        self._nonce_key = hmac.new(config.state_secret, b"gate-nonce", hashlib.sha256).digest()
+        self._nonce_key = HmacKey(hmac_sha256(config.state_secret, b"gate-nonce"))
         case_sensitive = config.paths.case_sensitive
         self.public = tuple(Pattern(p, case_sensitive) for p in config.paths.public)
         self.rules = tuple(
@@ -190,15 +189,15 @@ class Gate:
         return self.config.site_url or f"https://{request.host()}"
 
     def _nonce_for(self, verifier: str) -> str:
-        return b64url_encode(hmac.new(self._nonce_key, verifier.encode(), hashlib.sha256).digest())
+        return b64url_encode(self._nonce_key.digest(verifier.encode()))
 
     def _start_login(self, request: ViewerRequest, now: float, target: str, reason: str,
                      extra_cookies=()) -> Outcome:
         return_path = safe_return_path(target) or "/"
         login_id = b64url_encode(os.urandom(12))
         verifier = b64url_encode(os.urandom(32))
-        challenge = b64url_encode(hashlib.sha256(verifier.encode()).digest())
-        state = self.state_signer.sign({"i": login_id, "r": return_path}, now)
+        challenge = b64url_encode(sha256(verifier.encode()))
+        state = self.state_signer.sign(f"{login_id}\n{return_path}", now)
         query = urlencode({
             "response_type": "code",
             "client_id": self.config.client_id,
@@ -208,7 +207,7 @@ class Gate:
             "code_challenge": challenge,
             "code_challenge_method": "S256",
             "nonce": self._nonce_for(verifier),
-        }, quote_via=quote)
+        })
         cookies_out = list(extra_cookies)
         pending = [name for name in request.jar if name.startswith(self.names.login_prefix)]
         if len(pending) >= MAX_LOGIN_COOKIES:
@@ -238,8 +237,8 @@ class Gate:
             payload = self.state_signer.unsign(state, now, self.config.cookies.login_max_age_seconds)
         except BadSignature as exc:
             raise LoginFailed(exc.reason) from None
-        login_id, return_path = payload.get("i"), payload.get("r")
-        if not isinstance(login_id, str) or not isinstance(return_path, str):
+        login_id, separator, return_path = payload.partition("\n")
+        if not separator or not login_id:
             raise LoginFailed("state_malformed")
         login_cookie = self.names.login_prefix + login_id
         verifier = request.jar.get(login_cookie)
@@ -369,12 +368,12 @@ class Gate:
         signed_out_url = self._site_origin(request) + self.config.paths.signed_out
         if endpoints.logout_style == "cognito" and endpoints.logout:
             location = endpoints.logout + "?" + urlencode(
-                {"client_id": self.config.client_id, "logout_uri": signed_out_url}, quote_via=quote)
+                {"client_id": self.config.client_id, "logout_uri": signed_out_url})
         elif endpoints.logout_style == "oidc" and endpoints.logout:
             params = {"client_id": self.config.client_id, "post_logout_redirect_uri": signed_out_url}
             if id_token and len(id_token) <= 4000:
                 params["id_token_hint"] = id_token
-            location = endpoints.logout + "?" + urlencode(params, quote_via=quote)
+            location = endpoints.logout + "?" + urlencode(params)
         else:
             location = self.config.paths.signed_out
         return Outcome(responses.redirect(location, self._clear_session(request)), "sign_out", outcome)

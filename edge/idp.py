@@ -8,17 +8,15 @@ is bounded by the configured timeout and by the request's overall deadline.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
 import time
-from urllib.parse import quote, urlencode
 
+from .encoding import b64_encode
 from .errors import IdpError, IdpTimeout, IdpUnavailable, LoginFailed
+from .urls import quote, urlencode
 
 MAX_RESPONSE_BYTES = 64 * 1024
 REVOKE_TIMEOUT_SECONDS = 1.5
-_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+_ERROR_CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
 
 
 class IdpClient:
@@ -53,7 +51,7 @@ class IdpClient:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             if self._config.client_secret:
                 pair = f"{quote(self._config.client_id, safe='')}:{quote(self._config.client_secret, safe='')}"
-                headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+                headers["Authorization"] = "Basic " + b64_encode(pair.encode())
             body = urlencode(fields)
         self.calls += 1
         try:
@@ -76,6 +74,8 @@ class IdpClient:
         return resp.status, data
 
     def _json(self, status: int, data: bytes) -> dict:
+        import json
+
         try:
             value = json.loads(data)
         except ValueError:
@@ -89,7 +89,8 @@ class IdpClient:
         if status >= 500 or not isinstance(value, dict):
             raise IdpError(f"idp_http_{status}" if 100 <= status <= 599 else "idp_http_error")
         code = value.get("error")
-        code = code if isinstance(code, str) and _ERROR_CODE.match(code) else "unknown"
+        if not (isinstance(code, str) and 0 < len(code) <= 40 and _ERROR_CODE_CHARS.issuperset(code)):
+            code = "unknown"
         if code in ("invalid_grant", "invalid_request"):
             raise LoginFailed(code)
         raise IdpError(f"idp_{code}")

@@ -7,8 +7,6 @@ understand no extension.
 
 from __future__ import annotations
 
-import json
-
 from .encoding import b64url_decode
 from .errors import TokenInvalid
 
@@ -25,6 +23,8 @@ def _no_duplicate_keys(pairs):
 
 
 def parse_json_object(raw: bytes) -> dict:
+    import json  # lazy: the no-cookie path never parses JSON
+
     try:
         value = json.loads(raw, object_pairs_hook=_no_duplicate_keys)
     except (ValueError, RecursionError):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
 
 from . import responses
 from .responses import escape
+from .urls import quote
 
 
 def _link(href: str, text: str) -> str:

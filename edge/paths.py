@@ -9,23 +9,24 @@ matching rule of each form, so no spelling of a path can step around a rule.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from collections import namedtuple
-from urllib.parse import quote, unquote_to_bytes
 
 from .errors import BadRequest
+from .urls import quote, unquote_to_bytes
 
 MAX_URI_LENGTH = 8192
 MAX_RETURN_LENGTH = 2048
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_ENCODED_CONTROL = re.compile(r"%(?:[01][0-9a-fA-F]|7[fF])")
-_RETURN_CHARS = re.compile(r"^/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$")
+_CONTROL_CHARS = dict.fromkeys([*range(32), 127])
+_RETURN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%")
+_HEX = frozenset("0123456789abcdefABCDEF")
 _URI_SAFE = "/!$&'()*+,;=:@-._~"
-
 
 # exact, loose, and `encoded`: exact percent-encoded again, which is what goes to the origin
 NormalPath = namedtuple("NormalPath", "exact loose encoded")
+
+
+def has_control(text: str) -> bool:
+    return len(text.translate(_CONTROL_CHARS)) != len(text)
 
 
 def normalise(uri: str) -> NormalPath:
@@ -35,7 +36,7 @@ def normalise(uri: str) -> NormalPath:
         decoded = unquote_to_bytes(uri).decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("bad_path_encoding") from None
-    if _CONTROL.search(decoded):
+    if has_control(decoded):
         raise BadRequest("bad_path")
     segments: list[str] = []
     for segment in decoded.replace("\\", "/").split("/"):
@@ -51,38 +52,73 @@ def normalise(uri: str) -> NormalPath:
     exact = "/" + "/".join(segments) + trailing
     loose_segments = [s.rstrip(". ") or s for s in segments]
     loose = ("/" + "/".join(loose_segments) + trailing).lower()
-    return NormalPath(exact=exact, loose=loose, encoded=quote(exact, safe=_URI_SAFE))
+    return NormalPath(exact, loose, quote(exact, _URI_SAFE))
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """CloudFront path-pattern matching: '*' any characters ('/' too), '?' exactly one."""
+    p = t = 0
+    star = -1
+    mark = 0
+    while t < len(text):
+        if p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
+            p += 1
+            t += 1
+        elif p < len(pattern) and pattern[p] == "*":
+            star, mark = p, t
+            p += 1
+        elif star != -1:
+            p = star + 1
+            mark += 1
+            t = mark
+        else:
+            return False
+    while p < len(pattern) and pattern[p] == "*":
+        p += 1
+    return p == len(pattern)
 
 
 class Pattern:
-    """A CloudFront-style path pattern: '*' matches any characters ('/' too), '?' one."""
+    """A path pattern from the config, matched against both forms of a NormalPath."""
+
+    __slots__ = ("text", "_exact", "_loose", "_fold_exact")
 
     def __init__(self, pattern: str, case_sensitive: bool):
-        flags = 0 if case_sensitive else re.IGNORECASE
         self.text = pattern
-        self._exact = re.compile(fnmatch.translate(pattern), flags)
-        self._loose = re.compile(fnmatch.translate(pattern.lower()))
+        self._fold_exact = not case_sensitive
+        self._exact = pattern if case_sensitive else pattern.lower()
+        self._loose = pattern.lower()
 
     def matches_exact(self, path: NormalPath) -> bool:
-        return self._exact.match(path.exact) is not None
+        return glob_match(self._exact, path.exact.lower() if self._fold_exact else path.exact)
 
     def matches_loose(self, path: NormalPath) -> bool:
-        return self._loose.match(path.loose) is not None
+        return glob_match(self._loose, path.loose)
+
+
+def _has_encoded_control(value: str) -> bool:
+    index = value.find("%")
+    while index != -1:
+        pair = value[index + 1:index + 3].lower()
+        if len(pair) == 2 and ((pair[0] in "01" and pair[1] in _HEX) or pair == "7f"):
+            return True
+        index = value.find("%", index + 1)
+    return False
 
 
 def safe_return_path(value: object) -> str | None:
     """The value if it is a path on this site that is safe to redirect to, else None."""
     if not isinstance(value, str) or not value or len(value) > MAX_RETURN_LENGTH:
         return None
-    if not _RETURN_CHARS.match(value):  # refuses "\\", spaces, tabs, CR/LF, non-ASCII lookalikes
+    if value[0] != "/" or not _RETURN_CHARS.issuperset(value):  # no "\\", spaces, CR/LF, non-ASCII
         return None
-    if value.startswith("//") or _ENCODED_CONTROL.search(value):
+    if value.startswith("//") or _has_encoded_control(value):
         return None
     path = value.split("?", 1)[0]
     try:
         decoded = unquote_to_bytes(path).decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if decoded.startswith("//") or "\\" in decoded or _CONTROL.search(decoded):
+    if decoded.startswith("//") or "\\" in decoded or has_control(decoded):
         return None
     return value

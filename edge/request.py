@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from urllib.parse import parse_qsl
-
 from . import cookies
 from .errors import BadRequest
 from .paths import NormalPath, normalise
+from .urls import parse_qsl
 
 MAX_QUERY_LENGTH = 8192
 MAX_QUERY_FIELDS = 32
-_HOST = re.compile(r"^[A-Za-z0-9.-]{1,253}(?::\d{1,5})?$")
+_HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "*/*")
 
 
@@ -50,8 +48,7 @@ class ViewerRequest:
         """One query parameter; a parameter given twice is a bad request, not a choice."""
         if self._params is None:
             try:
-                pairs = parse_qsl(self.query, keep_blank_values=True,
-                                  max_num_fields=MAX_QUERY_FIELDS, errors="strict")
+                pairs = parse_qsl(self.query, MAX_QUERY_FIELDS)
             except (ValueError, UnicodeDecodeError):
                 raise BadRequest("bad_query") from None
             params: dict[str, str | None] = {}
@@ -82,7 +79,9 @@ class ViewerRequest:
 
     def host(self) -> str:
         host = self.header("host") or ""
-        if not _HOST.match(host):
+        name, _, port = host.partition(":")
+        if not (0 < len(name) <= 253 and _HOST_CHARS.issuperset(name)
+                and (not port or (len(port) <= 5 and port.isdigit() and port.isascii()))):
             raise BadRequest("bad_host")
         return host
 

@@ -7,9 +7,8 @@ here sets a header CloudFront forbids in a generated response. Every generated r
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
+from .digest import sha256
+from .encoding import b64_encode
 
 MAX_RESPONSE_BYTES = 40 * 1024
 STATUS_TEXT = {
@@ -23,7 +22,7 @@ _STYLE = (
     "padding:.5rem 1rem;border-radius:.375rem;background:#1f4ed8;color:#fff;text-decoration:none}"
     "a.button:focus{outline:3px solid #f59e0b}.muted{color:#555;font-size:.875rem}"
 )
-_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+_STYLE_HASH = b64_encode(sha256(_STYLE.encode()))
 PAGE_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 
@@ -76,6 +75,8 @@ def html_page(status: int, title: str, body_html: str, set_cookies=(), extra=Non
 
 
 def json_response(status: int, data: dict, set_cookies=()) -> dict:
+    import json  # only who-am-I and JSON 401s need it: kept off the redirect path's cold start
+
     return response(status, json.dumps(data, separators=(",", ":")), "application/json", set_cookies)
 
 

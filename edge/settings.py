@@ -1,17 +1,16 @@
 """The gate's configuration as one immutable object.
 
 build.py validates the user's TOML (see gatebuild/config_file.py), resolves every endpoint and
-writes the result into the zip as `edge/config.json`. At run time that resolved document is
-turned back into these frozen objects once per process; it is trusted, so nothing is
-re-validated on the request path.
+writes the result into the zip as Python literals in `edge/baked.py` (shipped as bytecode). At
+run time that resolved document is turned back into these immutable objects once per process;
+it is trusted, so nothing is re-validated on the request path.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
 from collections import namedtuple
+
+from .encoding import b64url_decode, b64url_encode
 
 PROVIDERS = ("cognito", "oidc")
 LOGOUT_STYLES = ("cognito", "oidc", "none")
@@ -58,7 +57,7 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
 
     def to_dict(self) -> dict:
         data = _plain(self)
-        data["state_secret"] = base64.urlsafe_b64encode(self.state_secret).decode()
+        data["state_secret"] = b64url_encode(self.state_secret)
         return data
 
     @classmethod
@@ -69,7 +68,7 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             client_id=data["client_id"],
             client_secret=data.get("client_secret", ""),
             endpoints=Endpoints(**data["endpoints"]),
-            state_secret=base64.urlsafe_b64decode(data["state_secret"]),
+            state_secret=b64url_decode(data["state_secret"]),
             scopes=tuple(data.get("scopes", ("openid",))),
             site_url=data.get("site_url", ""),
             idp_timeout_seconds=float(data.get("idp_timeout_seconds", 3.0)),
@@ -90,14 +89,8 @@ def _plain(value):
     return value
 
 
-CONFIG_FILE = os.path.join(os.path.dirname(__file__), "config.json")
-JWKS_FILE = os.path.join(os.path.dirname(__file__), "jwks.json")
-
-
 def load_embedded() -> tuple[Config, dict]:
-    """The configuration and JWKS that build.py baked into the zip."""
-    with open(CONFIG_FILE, "rb") as f:
-        config = Config.from_dict(json.loads(f.read()))
-    with open(JWKS_FILE, "rb") as f:
-        jwks = json.loads(f.read())
-    return config, jwks
+    """The configuration and JWKS that build.py baked into the zip (edge/baked.py, as bytecode)."""
+    from . import baked
+
+    return Config.from_dict(baked.CONFIG), baked.JWKS

@@ -373,8 +373,8 @@ def _covers(earlier: str, later: str) -> bool:
     """True when every path `later` can match is already matched by `earlier`."""
     if earlier == later:
         return True
-    if earlier.endswith("*") and not any(c in earlier[:-1] for c in "*?["):
-        literal_prefix = re.split(r"[*?\[]", later, maxsplit=1)[0]
+    if earlier.endswith("*") and not any(c in earlier[:-1] for c in "*?"):
+        literal_prefix = re.split(r"[*?]", later, maxsplit=1)[0]
         return literal_prefix.startswith(earlier[:-1])
     return False
 

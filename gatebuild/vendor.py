@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECIPE = os.path.join(ROOT, "vendor", "requirements.txt")
@@ -36,20 +37,28 @@ def install(build_dir: str, python313: str | None) -> str:
     marker = os.path.join(target, ".complete")
     if os.path.exists(marker):
         return target
-    shutil.rmtree(target, ignore_errors=True)
-    if python313:
+    os.makedirs(build_dir, exist_ok=True)
+    partial = tempfile.mkdtemp(prefix="vendor-partial-", dir=build_dir)  # concurrent builds: install
+    if python313:                                                        # aside, rename into place
         command = [python313, "-m", "pip"]
     else:
         command = [sys.executable, "-m", "pip"]
     command += ["install", "--quiet", "--disable-pip-version-check", "--no-deps", "--require-hashes",
-                "--only-binary=:all:", "--no-compile", "--target", target, "-r", RECIPE]
+                "--only-binary=:all:", "--no-compile", "--target", partial, "-r", RECIPE]
     if not python313:
         command += ["--python-version", "3.13", "--implementation", "cp"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
         raise VendorError("installing vendor/requirements.txt failed:\n" + result.stderr.strip()[-2000:])
-    with open(marker, "w") as f:
+    with open(os.path.join(partial, ".complete"), "w") as f:
         f.write("ok\n")
+    try:
+        os.rename(partial, target)
+    except OSError:  # another build finished first: use its copy
+        shutil.rmtree(partial, ignore_errors=True)
+    if not os.path.exists(marker):
+        raise VendorError(f"vendor install did not complete in {target}")
     return target
 
 

@@ -216,13 +216,28 @@ def code_parameters(previous: dict[str, str], code: tuple[str, str, str], declar
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items() if k in declared]
 
 
+def read_template(path: str) -> tuple[str, set[str]]:
+    """The template's text and parameter names, refused if it breaks a Lambda@Edge rule."""
+    from cfnlint.decode import decode_str
+
+    from gatebuild.lambda_edge_rules import check_template
+
+    with open(path, encoding="utf-8") as f:
+        body = f.read()
+    template, matches = decode_str(body)
+    if template is None:
+        raise DeployError(f"{path} cannot be read: {matches[0].message if matches else 'not a template'}")
+    problems = check_template(template, region=EDGE_REGION)
+    if problems:
+        raise DeployError(f"{path}: {problems[0]}" + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return body, set(template.get("Parameters") or {})
+
+
 def declared_parameters(template_body: str) -> set[str]:
     from cfnlint.decode import decode_str
 
-    template, matches = decode_str(template_body)
-    if template is None:
-        raise DeployError(f"cloudformation template cannot be read: {matches[0].message if matches else '?'}")
-    return set(template.get("Parameters") or {})
+    template, _ = decode_str(template_body)
+    return set((template or {}).get("Parameters") or {})
 
 
 def _newest_event_id(cfn, name: str) -> str | None:
@@ -345,9 +360,7 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
     csp = read_csp(opts.csp_file, progress)
     if not opts.skip_site:
         site_files(opts.site_dir)               # fail now, not after 15 minutes of CloudFormation
-    with open(opts.template_path, encoding="utf-8") as f:
-        template_body = f.read()
-    declared = declared_parameters(template_body)
+    template_body, declared = read_template(opts.template_path)
     name = opts.stack_name
 
     progress.step(f"checking AWS account and stack {name} in {EDGE_REGION}")
