@@ -114,3 +114,20 @@ def test_cli_publish_missing_config(moto_aws, tmp_path, fake_builder):
     assert code == 2
     assert err.getvalue().startswith("error: config: ") and "no such file" in err.getvalue()
     assert fake_builder.calls == []
+
+
+def test_new_role_not_yet_assumable_is_retried(quiet_progress):
+    from botocore.stub import Stubber
+
+    from gatebuild.deploy.publish import create_function
+
+    lam = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(lam) as stub:
+        stub.add_client_error("create_function", service_error_code="InvalidParameterValueException",
+                              service_message="The role defined for the function cannot be assumed by Lambda.")
+        stub.add_response("create_function", {"FunctionName": "g", "Version": "$LATEST"})
+        stub.add_response("get_function", {"Configuration": {"FunctionName": "g", "State": "Active"}})
+        sleeps = []
+        create_function(lam, "g", "arn:aws:iam::123456789012:role/r", b"zip", quiet_progress, sleeps.append)
+        stub.assert_no_pending_responses()
+    assert sleeps == [2]

@@ -399,3 +399,13 @@ def test_existing_cognito_client_urls_are_checked(cognito_pool, quiet_progress):
     assert "redirect_mismatch" in warnings[0] and "https://www.example.com/_gate/callback" in warnings[0]
     assert "Allowed sign-out URLs" in warnings[1]
     assert check_registered_urls(cognito, pool, "no-such-client", "a", "b", quiet_progress) is None
+
+
+def test_a_template_breaking_an_edge_rule_is_refused(aws_env, tmp_path, site_dir):
+    bad = tmp_path / "template.yaml"
+    bad.write_text(TEMPLATE.read_text().replace("MemorySize: 128", "MemorySize: 1024"))
+    err = io.StringIO()
+    code = main(["stack", "--stack-name", NAME, "--cognito-domain-prefix", "my-login", "--site-dir", site_dir,
+                 "--template", str(bad)], clients=Clients(session=object()), stdout=io.StringIO(), stderr=err)
+    assert code == 1
+    assert "MemorySize: 1024 is over 128" in err.getvalue()
