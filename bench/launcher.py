@@ -1,0 +1,36 @@
+"""Spawns the benchmark's cold processes and times them: `python3.13 -I -S -B launcher.py`.
+
+A small launcher, not the benchmark's own (large) interpreter, spawns every cold process: on
+Linux a child's ru_maxrss starts from its parent's peak at spawn, so spawning from a big
+process would inflate the figure. Reads one JSON command per stdin line
+({"argv", "out", "err"}) and answers with the wall time from spawn to exit, the exit status
+and the child's ru_maxrss (KiB), from wait4.
+"""
+
+import json
+import os
+import sys
+import time
+
+ENV = {"LANG": "C.UTF-8"}
+
+for line in sys.stdin:
+    command = json.loads(line)
+    if command.get("op") == "self":  # the launcher's own peak RSS: the floor of every child's figure
+        with open("/proc/self/status") as f:
+            hwm = [int(l.split()[1]) for l in f if l.startswith("VmHWM:")]
+        sys.stdout.write(json.dumps({"vmhwm_kib": hwm[0] if hwm else None}) + "\n")
+        sys.stdout.flush()
+        continue
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, command["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+        (os.POSIX_SPAWN_OPEN, 2, command["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+    ]
+    started = time.perf_counter_ns()
+    pid = os.posix_spawn(command["argv"][0], command["argv"], ENV, file_actions=actions)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter_ns() - started
+    sys.stdout.write(json.dumps({"ns": wall, "status": os.waitstatus_to_exitcode(status),
+                                 "maxrss_kib": usage.ru_maxrss}) + "\n")
+    sys.stdout.flush()
