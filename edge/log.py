@@ -25,7 +25,10 @@ def json_value(value) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return '"' + str(value).translate(_ESCAPES) + '"'
+    text = str(value)
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return '"' + text.translate(_ESCAPES) + '"'
 
 
 class DecisionLog:
@@ -33,11 +36,17 @@ class DecisionLog:
         self._threshold = LEVELS.get(level, 20)
         self._subject_key = HmacKey(subject_key + b"gate-log-subject")
         self._stream = stream
+        self._subjects: dict[str, str] = {}
 
     def subject_hash(self, sub: str | None) -> str | None:
         if not sub or not isinstance(sub, str):
             return None
-        return self._subject_key.digest(sub.encode("utf-8", "replace")).hex()[:16]
+        hashed = self._subjects.get(sub)
+        if hashed is None:
+            if len(self._subjects) >= 256:
+                self._subjects.clear()
+            hashed = self._subjects[sub] = self._subject_key.digest(sub.encode("utf-8", "replace")).hex()[:16]
+        return hashed
 
     def decision(self, *, path: str, decision: str, reason: str, status: int | None,
                  sub: str | None, duration_ms: float, detail: str | None = None) -> None:

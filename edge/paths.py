@@ -16,22 +16,30 @@ from .urls import quote, unquote_to_bytes
 
 MAX_URI_LENGTH = 8192
 MAX_RETURN_LENGTH = 2048
-_CONTROL_CHARS = dict.fromkeys([*range(32), 127])
 _RETURN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _URI_SAFE = "/!$&'()*+,;=:@-._~"
+_PLAIN_URI_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _URI_SAFE)
 
 # exact, loose, and `encoded`: exact percent-encoded again, which is what goes to the origin
 NormalPath = namedtuple("NormalPath", "exact loose encoded")
 
 
 def has_control(text: str) -> bool:
-    return len(text.translate(_CONTROL_CHARS)) != len(text)
+    return bool(text) and (min(text) < " " or "\x7f" in text)
 
 
 def normalise(uri: str) -> NormalPath:
     if not isinstance(uri, str) or not uri.startswith("/") or len(uri) > MAX_URI_LENGTH:
         raise BadRequest("bad_path")
+    if _PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri and ". " not in uri:
+        # the common case: nothing to decode, resolve or re-encode
+        if not uri.endswith(".") and "./" not in uri:
+            return NormalPath(uri, uri.lower(), uri)
+    return normalise_fully(uri)
+
+
+def normalise_fully(uri: str) -> NormalPath:
     try:
         decoded = unquote_to_bytes(uri).decode("utf-8")
     except UnicodeDecodeError:
@@ -78,6 +86,16 @@ def glob_match(pattern: str, text: str) -> bool:
     return p == len(pattern)
 
 
+def _matcher(pattern: str):
+    """The cheapest test that is equivalent to glob_match(pattern, text)."""
+    if "*" not in pattern and "?" not in pattern:
+        return pattern.__eq__
+    head = pattern[:-1]
+    if pattern.endswith("*") and "*" not in head and "?" not in head:
+        return lambda text: text.startswith(head)
+    return lambda text: glob_match(pattern, text)
+
+
 class Pattern:
     """A path pattern from the config, matched against both forms of a NormalPath."""
 
@@ -86,14 +104,14 @@ class Pattern:
     def __init__(self, pattern: str, case_sensitive: bool):
         self.text = pattern
         self._fold_exact = not case_sensitive
-        self._exact = pattern if case_sensitive else pattern.lower()
-        self._loose = pattern.lower()
+        self._exact = _matcher(pattern if case_sensitive else pattern.lower())
+        self._loose = _matcher(pattern.lower())
 
     def matches_exact(self, path: NormalPath) -> bool:
-        return glob_match(self._exact, path.exact.lower() if self._fold_exact else path.exact)
+        return self._exact(path.exact.lower() if self._fold_exact else path.exact)
 
     def matches_loose(self, path: NormalPath) -> bool:
-        return glob_match(self._loose, path.loose)
+        return self._loose(path.loose)
 
 
 def _has_encoded_control(value: str) -> bool:

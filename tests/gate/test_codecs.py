@@ -86,3 +86,19 @@ def test_glob_matches_fnmatch_for_star_and_question_mark(pattern, path):
     import fnmatch
 
     assert paths.glob_match(pattern, path) == fnmatch.fnmatchcase(path, pattern)
+
+
+@given(st.text(alphabet=st.sampled_from(list("/aB.-_~%2e5c;=: é\\")), min_size=1, max_size=30).map(lambda s: "/" + s))
+@settings(max_examples=500)
+def test_normalise_fast_path_agrees_with_the_full_one(uri):
+    from edge.errors import BadRequest
+
+    try:
+        full = paths.normalise_fully(uri)
+    except BadRequest:
+        full = "refused"
+    try:
+        fast = paths.normalise(uri)
+    except BadRequest:
+        fast = "refused"
+    assert fast == full
