@@ -1,0 +1,214 @@
+"""Shared checks for the security suite: what "nothing got in" means, as code.
+
+The fixtures of tests/conftest.py (keys, other_keys, idp, make_config, make_handler, handler,
+browser, login) are used as they are. This file adds:
+
+- `assert_response` / `assert_location_same_site`: the shape every generated response must
+  have, and what a same-site redirect is;
+- `assert_not_let_in`: a protected request was answered at the edge, never passed on;
+- origin models (`ORIGINS`): how S3, an RFC 3986 web server, a Windows/IIS origin and a Java
+  servlet container would map a forwarded URI onto a stored object, to decide whether a
+  URI the gate let through could still reach an object under a protected prefix;
+- `signed_in`: a browser that has completed a real login through the local IdP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit
+
+import pytest
+
+from tests.support.cloudfront import FETCH_JSON, HOST, NAVIGATE, Browser, event, header
+
+ID, RT, AT = "__Host-gate-id", "__Host-gate-rt", "__Host-gate-at"
+LOGIN_PREFIX = "__Host-gate-login-"
+AUTHORIZE = "https://auth.example.com/oauth2/authorize?"
+SITE = f"https://{HOST}"
+GATE_PATHS = ("/_gate/callback", "/_gate/sign-in", "/_gate/sign-out", "/_gate/signed-out", "/_gate/me")
+ALLOWED_STATUSES = {"200", "302", "400", "401", "403", "502", "503", "504"}
+FORBIDDEN_HEADERS = {"connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                     "proxy-connection", "trailer", "upgrade", "x-accel-buffering", "x-cache",
+                     "x-real-ip", "x-forwarded-proto", "content-length", "host",
+                     "transfer-encoding", "via", "cdn-loop"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+def is_response(result) -> bool:
+    return isinstance(result, dict) and "status" in result
+
+
+def response_size(result: dict) -> int:
+    size = len(result["body"].encode("utf-8"))
+    for entries in result["headers"].values():
+        for entry in entries:
+            size += len(entry["key"].encode()) + len(entry["value"].encode()) + 4
+    return size
+
+
+def assert_response(result) -> None:
+    """A response generated at the edge, exactly as CloudFront accepts it."""
+    assert isinstance(result, dict) and set(result) == {"status", "statusDescription", "headers", "body"}, result
+    status = result["status"]
+    assert isinstance(status, str) and len(status) == 3 and status.isdigit(), status
+    assert status in ALLOWED_STATUSES, status
+    assert isinstance(result["statusDescription"], str) and result["statusDescription"]
+    assert isinstance(result["body"], str)
+    headers = result["headers"]
+    assert isinstance(headers, dict)
+    for name, entries in headers.items():
+        assert isinstance(name, str) and name == name.lower() and name not in FORBIDDEN_HEADERS, name
+        assert not name.startswith(("x-amz-cf-", "x-amzn-", "x-edge-", "proxy-", "x-accel-")), name
+        assert isinstance(entries, list) and entries, name
+        for entry in entries:
+            assert isinstance(entry, dict) and set(entry) == {"key", "value"}, entry
+            assert isinstance(entry["key"], str) and entry["key"].lower() == name
+            assert isinstance(entry["value"], str) and not _CONTROL.search(entry["value"]), entry
+    assert header(result, "cache-control") == "no-store"
+    assert response_size(result) < 40 * 1024
+    if status == "302":
+        location = header(result, "location")
+        assert location is not None
+        if not location.startswith(("https://auth.example.com/", "https://op.example.com/")):
+            assert_location_same_site(location)
+
+
+def assert_location_same_site(location: str) -> None:
+    """A Location a browser resolves to this site, however it reads it.
+
+    Browsers drop tabs and newlines anywhere in a URL and read "\\" as "/", so those must not
+    be there at all; the path must start with exactly one "/", also once percent-decoded (a
+    single-page app's router may decode it and navigate again), and resolving it against the
+    site must land on the site.
+    """
+    assert isinstance(location, str) and location, location
+    assert location.isascii() and not _CONTROL.search(location), repr(location)
+    assert " " not in location and "\\" not in location, repr(location)
+    assert location.startswith("/") and not location.startswith("//"), repr(location)
+    parts = urlsplit(location)
+    assert parts.scheme == "" and parts.netloc == "", repr(location)
+    decoded = unquote_to_bytes(parts.path).decode("utf-8", "replace")
+    assert not decoded.startswith(("//", "/\\")) and not _CONTROL.search(decoded), repr(location)
+    assert "\\" not in decoded
+    resolved = urlsplit(urljoin(SITE + "/some/page", location))
+    assert (resolved.scheme, resolved.netloc) == ("https", HOST), repr(location)
+
+
+def assert_not_let_in(result, *, allow_login_redirect: bool = True) -> None:
+    """The gate answered at the edge: a login redirect, a 401/403/400 page, or an IdP error."""
+    assert is_response(result), f"let through to the origin: {result.get('uri')!r}"
+    assert_response(result)
+    status = result["status"]
+    if status == "302":
+        location = header(result, "location")
+        assert allow_login_redirect and location.startswith(AUTHORIZE), location
+    else:
+        assert status in {"400", "401", "403", "502", "503", "504"}, status
+
+
+def json_body(result) -> dict:
+    return json.loads(result["body"])
+
+
+# -- what an origin would look up ----------------------------------------------------------------
+
+def _decode(uri: str) -> str:
+    return unquote_to_bytes(uri.split("?", 1)[0]).decode("utf-8", "replace")
+
+
+def _resolve(segments) -> list[str]:
+    out: list[str] = []
+    for segment in segments:
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(segment)
+    return out
+
+
+def origin_s3(uri: str) -> str:
+    """S3 REST: the key is the path decoded once, byte for byte (no dot or slash handling)."""
+    return "/" + _decode(uri).lstrip("/")
+
+
+def origin_rfc3986(uri: str) -> str:
+    """nginx/Apache-like: decode once, merge slashes, remove dot segments."""
+    return "/" + "/".join(_resolve(_decode(uri).split("/")))
+
+
+def origin_windows(uri: str) -> str:
+    """IIS/NTFS-like: also "\\" as "/", case-insensitive, trailing dots and spaces dropped,
+    and an NTFS stream suffix (`name::$INDEX_ALLOCATION`, `name:stream`) names the file itself."""
+    segments = []
+    for segment in _decode(uri).replace("\\", "/").split("/"):
+        if segment not in (".", ".."):
+            segment = segment.split(":", 1)[0].rstrip(". ")
+        segments.append(segment)
+    return ("/" + "/".join(_resolve(segments))).lower()
+
+
+def origin_servlet(uri: str) -> str:
+    """Tomcat/Jetty-like: `;parameters` are cut from each segment before decoding and dot removal."""
+    raw = uri.split("?", 1)[0]
+    segments = [unquote_to_bytes(s.split(";", 1)[0]).decode("utf-8", "replace") for s in raw.split("/")]
+    return "/" + "/".join(_resolve("/".join(segments).split("/")))
+
+
+ORIGINS = {"s3": origin_s3, "rfc3986": origin_rfc3986, "windows": origin_windows, "servlet": origin_servlet}
+
+
+def under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def origins_reaching(uri: str, prefix: str, models=ORIGINS) -> list[str]:
+    """The origin models under which the forwarded `uri` names an object under `prefix`."""
+    return [name for name, model in models.items() if under(model(uri), prefix)]
+
+
+# -- signed-in browsers --------------------------------------------------------------------------
+
+@pytest.fixture
+def signed_in(handler, login):
+    """signed_in("Viewer") -> a Browser with a completed real login in that group."""
+    def make(*groups: str, **claims) -> Browser:
+        browser = Browser(handler)
+        result = login(browser, "/", groups=groups or ("Viewer",), **claims)
+        assert result["status"] == "302", result
+        assert ID in browser.jar
+        return browser
+    return make
+
+
+def protected_checks(handler, cookie_header: str) -> dict:
+    """Send one cookie header to every kind of protected request; return the results by kind."""
+    cookies = [cookie_header]
+    return {
+        "page": handler(event("/docs/page", headers=NAVIGATE, cookies=cookies), None),
+        "admin": handler(event("/admin/users", headers=NAVIGATE, cookies=cookies), None),
+        "asset": handler(event("/assets/app.js", headers={"Accept": "*/*", "Sec-Fetch-Mode": "no-cors"},
+                               cookies=cookies), None),
+        "whoami": handler(event("/_gate/me", headers=FETCH_JSON, cookies=cookies), None),
+        "sign_in": handler(event("/_gate/sign-in", "return=%2Fdocs", headers=NAVIGATE, cookies=cookies), None),
+    }
+
+
+def assert_token_refused(handler, token: str, name: str = ID) -> None:
+    """A token in the ID cookie gets nobody in: no pass, who-am-I 401, sign-in starts a login."""
+    results = protected_checks(handler, f"{name}={token}")
+    for kind in ("page", "admin"):
+        assert_not_let_in(results[kind])
+        assert results[kind]["status"] == "302", (kind, results[kind]["status"])
+    assert_not_let_in(results["asset"])
+    assert results["asset"]["status"] == "401"
+    whoami = results["whoami"]
+    assert_response(whoami)
+    assert whoami["status"] == "401" and json_body(whoami)["signedIn"] is False
+    assert_response(results["sign_in"])
+    assert header(results["sign_in"], "location").startswith(AUTHORIZE)  # not "already signed in"
