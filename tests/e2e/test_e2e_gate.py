@@ -8,9 +8,13 @@ import base64
 import json
 import time
 
-from helpers import (ID_COOKIE, REFRESH_COOKIE, cookie, jwt_claims, login, on_login_form,
-                     session_cookies, set_cookie_value, submit_login, wait_for_login_form, wait_past,
-                     whoami)
+import pytest
+
+from tests.e2e.helpers import (ID_COOKIE, REFRESH_COOKIE, cookie, jwt_claims, login, on_login_form,
+                               session_cookies, set_cookie_value, submit_login, wait_for_login_form,
+                               wait_past, whoami)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 # A fragment never reaches a server, so no gate can carry it through a login: path and query.
 DEEP_LINK = "/docs/getting-started?tab=install&q=field%20kit&empty="

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from local import emulator as em
-from standin import make_site, make_zip
+from tests.local.standin import make_site, make_zip
 
 LOGS: list[str] = []
 

@@ -65,7 +65,7 @@ def token_call(stack, token_url, fields):
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from standin import make_site
+    from tests.local.standin import make_site
     return make_site(str(tmp_path_factory.mktemp("site")))
 
 
