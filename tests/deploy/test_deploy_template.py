@@ -30,11 +30,11 @@ def test_bucket_private_encrypted_and_only_via_oac(template):
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     statements = _res(template, "SiteBucketPolicy")["Properties"]["PolicyDocument"]["Statement"]
     allow = [s for s in statements if s["Effect"] == "Allow"]
-    assert len(allow) == 1
-    assert allow[0]["Principal"] == {"Service": "cloudfront.amazonaws.com"}
-    assert allow[0]["Action"] == "s3:GetObject"
-    source_arn = allow[0]["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
-    assert source_arn.endswith(":distribution/${Distribution}")
+    assert sorted(s["Action"] for s in allow) == ["s3:GetObject", "s3:ListBucket"]
+    for statement in allow:  # only this distribution, through its OAC
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        source_arn = statement["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+        assert source_arn.endswith(":distribution/${Distribution}")
     origin = _res(template, "Distribution")["Properties"]["DistributionConfig"]["Origins"][0]
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["OriginAccessControl", "Id"]}
     assert origin["S3OriginConfig"]["OriginAccessIdentity"] == ""
@@ -50,9 +50,9 @@ def test_distribution(template):
     ]
     assert _res(template, "GateVersion")["Type"] == "AWS::Lambda::Version"
     errors = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]}
-    for code in (403, 404):
-        assert errors[code]["ResponseCode"] == 200
-        assert errors[code]["ResponsePagePath"] == "/index.html"
+    assert set(errors) == {404}  # never 403: the gate's own 403 page must reach the viewer
+    assert errors[404]["ResponseCode"] == 200
+    assert errors[404]["ResponsePagePath"] == "/index.html"
     assert config["Aliases"]["Fn::If"][0] == "HasAliases"
     assert config["ViewerCertificate"]["Fn::If"][1]["AcmCertificateArn"] == {"Ref": "CertificateArn"}
 
