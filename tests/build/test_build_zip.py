@@ -195,3 +195,17 @@ groups = ["Admin"]
     assert [json.loads(line)["decision"] for line in lines] == ["login", "login_complete", "allow", "deny"]
     hygiene.LOG_LINES.extend(lines)
     assert "Traceback" not in logs
+
+
+def test_readme_offline_build_command_works(tmp_path):
+    """The README's command, verbatim: the example config and the JWKS fixture, no network."""
+    offline = tmp_path / "offline"
+    offline.mkdir()
+    (offline / "sitecustomize.py").write_text(NO_NETWORK)
+    out = tmp_path / "edge.zip"
+    result = subprocess.run([sys.executable, "build.py", "--config", "gate.example.toml",
+                             "--jwks-file", "tests/fixtures/jwks.json", "--out", str(out)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=600,
+                            env={**os.environ, "PYTHONPATH": str(offline)})
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size < 1024 * 1024 and "% of the 1 MB viewer-request limit" in result.stdout
