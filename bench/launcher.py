@@ -3,7 +3,8 @@
 A small launcher, not the benchmark's own (large) interpreter, spawns every cold process: on
 Linux a child's ru_maxrss starts from its parent's peak at spawn, so spawning from a big
 process would inflate the figure. Reads one JSON command per stdin line
-({"argv", "out", "err"}) and answers with the wall time from spawn to exit, the exit status
+({"argv", "out", "err"}) and answers with the wall time from spawn to exit, the spawn time (perf_counter_ns,
+CLOCK_MONOTONIC, comparable with the child's own stamps), the exit status
 and the child's ru_maxrss (KiB), from wait4.
 """
 
@@ -31,6 +32,6 @@ for line in sys.stdin:
     pid = os.posix_spawn(command["argv"][0], command["argv"], ENV, file_actions=actions)
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter_ns() - started
-    sys.stdout.write(json.dumps({"ns": wall, "status": os.waitstatus_to_exitcode(status),
+    sys.stdout.write(json.dumps({"ns": wall, "spawn_ns": started, "status": os.waitstatus_to_exitcode(status),
                                  "maxrss_kib": usage.ru_maxrss}) + "\n")
     sys.stdout.flush()

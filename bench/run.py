@@ -73,7 +73,9 @@ secret = "{secret}"
 """
 
 # The whole cold process after the interpreter is up: put the package on sys.path, import the
-# handler, handle one event. The event is a literal in the code, so nothing else is imported.
+# handler, handle one event. The event is a literal in the code, so nothing else is imported
+# (`time` is already loaded by the interpreter's start-up). perf_counter_ns is CLOCK_MONOTONIC,
+# the launcher's clock too, so the launcher's spawn time and these stamps compare.
 COLD = """import time
 t0 = time.perf_counter_ns()
 import sys
@@ -83,7 +85,7 @@ t1 = time.perf_counter_ns()
 r = handler({event!r}, None)
 t2 = time.perf_counter_ns()
 sys.stdout.flush()
-sys.stderr.write("BENCH %d %d %s\\n" % (t1 - t0, t2 - t1, r.get("status", "pass")))
+sys.stderr.write("BENCH %d %d %d %s\\n" % (t0, t1, t2, r.get("status", "pass")))
 """
 
 
@@ -256,7 +258,8 @@ def measure_cold(launcher, python313, packages, keys, idp, samples, say_progress
         return callback_event(pkg["worker"], idp, keys)
 
     figures = ["bare", "bare_site"] + [f"{name}_{case}" for name in packages for case in "abc"]
-    results = {name: {"ns": [], "import_ns": [], "call_ns": [], "maxrss_kib": []} for name in figures}
+    results = {name: {"ns": [], "import_ns": [], "call_ns": [], "startup_ns": [],
+                      "response_ns": [], "maxrss_kib": []} for name in figures}
     rng = random.Random(7)
     for round_no in range(samples):
         say_progress(f"cold processes: round {round_no + 1}/{samples}")
@@ -281,12 +284,14 @@ def measure_cold(launcher, python313, packages, keys, idp, samples, say_progress
             marker = [line for line in err.splitlines() if line.startswith("BENCH ")]
             logs = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
             decision, status = expected[figure[-1]]
-            if not marker or not logs or logs[-1].get("decision") != decision or marker[-1].split()[3] != status:
+            if not marker or not logs or logs[-1].get("decision") != decision or marker[-1].split()[4] != status:
                 raise BenchError(f"cold process {figure}: expected {decision}/{status}, got "
                                  f"{logs[-1:] or 'no log line'} {marker[-1:] or ''}\n{err[-2000:]}")
-            _, import_ns, call_ns, _ = marker[-1].split()
-            entry["import_ns"].append(int(import_ns))
-            entry["call_ns"].append(int(call_ns))
+            t0, t1, t2 = (int(x) for x in marker[-1].split()[1:4])
+            entry["import_ns"].append(t1 - t0)
+            entry["call_ns"].append(t2 - t1)
+            entry["startup_ns"].append(t0 - reply["spawn_ns"])  # interpreter start-up, to the first line
+            entry["response_ns"].append(t2 - reply["spawn_ns"])  # spawn to the response, before teardown
     return results
 
 
@@ -363,6 +368,9 @@ def summarise(args, n, sizes, cold, warm, jwks_fetches, handled, launcher_kib, w
         if entry["import_ns"]:
             item["in_process_import_ms"] = ms(median(entry["import_ns"]))
             item["in_process_first_call_ms"] = ms(median(entry["call_ns"]))
+            item["startup_ms"] = ms(median(entry["startup_ns"]))
+            item["to_response_ms"] = ms(median(entry["response_ns"]))
+            item["teardown_ms"] = ms(median(e - r for e, r in zip(entry["ns"], entry["response_ns"])))
         cold_summary[figure] = item
     warm_summary = {k: {"median_us": us(median(v)), "iterations": len(v),
                         "p10_us": us(sorted(v)[len(v) // 10]), "p90_us": us(sorted(v)[len(v) * 9 // 10])}
@@ -448,7 +456,7 @@ def format_table(s: dict) -> str:
         ("JWKS fetches (embedded JWKS)", f"{s['jwks_fetches']['ours']} in {s['requests_handled']['ours']:,} req",
          f"naive {s['jwks_fetches']['naive']} in {s['requests_handled']['naive']:,} req", "", "zero", met("jwks_fetches_zero")),
     ]
-    header = ("Figure", "Ours (python3.13)", "Baseline, same run", "Ratio", "Target", "")
+    header = ("Figure", "Ours (python3.13)", "Baseline, same run", "Ratio", "Target", "Status")
     widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(6)]
     lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in [header] + rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -458,14 +466,15 @@ def format_table(s: dict) -> str:
         f"mode: {s['mode']}; python {s['python']}; {s['machine']['cpus']} CPUs, load "
         + " ".join(f"{x:.2f}" for x in s['machine']['load_avg']) + f"; took {s['wall_seconds']:.0f} s",
         f"cold: median of {n['cold']} fresh `python3.13 -I -S -B` processes per figure"
-        + (" (quick mode: fewer samples)" if s["mode"] == "quick" else "")
+        + (" (quick mode: fewer samples)" if s["mode"] == "quick" else
+           " (fewer than 10: not a full run)" if n["cold"] < 10 else "")
         + ", wall time spawn->exit; (+x) = above the bare `-I -S -c pass` median",
-        "  in-process (median), import edge.handler + first call (config, lazy imports, decision): "
-        + "; ".join(f"{fig[-1]} {cold[fig]['in_process_import_ms']:.1f} + {cold[fig]['in_process_first_call_ms']:.1f} ms"
-                    for fig in ("ours_a", "ours_b", "ours_c")),
-        "  naive, same split: "
-        + "; ".join(f"{fig[-1]} {cold[fig]['in_process_import_ms']:.1f} + {cold[fig]['in_process_first_call_ms']:.1f} ms"
-                    for fig in ("naive_a", "naive_b", "naive_c")),
+        "  where it goes (medians, ms): interpreter start-up + import handler + first call (config, lazy imports,"
+        " decision) = spawn->response; then teardown to exit",
+        *(f"    {fig:8} {cold[fig]['startup_ms']:5.1f} + {cold[fig]['in_process_import_ms']:5.1f} + "
+          f"{cold[fig]['in_process_first_call_ms']:6.1f} = {cold[fig]['to_response_ms']:6.1f}; "
+          f"+ {cold[fig]['teardown_ms']:.1f}"
+          for fig in ("ours_a", "ours_b", "ours_c", "naive_a", "naive_b", "naive_c")),
         f"warm: medians over {warm['ours_first']['iterations']} distinct tokens (first verification), "
         f"{warm['ours_repeat']['iterations']} repeats (ours) / {warm['naive_repeat']['iterations']} (naive), "
         f"{warm['pow']['iterations']} pow() calls, interleaved in {n['rounds']} rounds",
