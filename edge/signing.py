@@ -28,7 +28,7 @@ class Signer:
         return f"{body}.{stamp}.{b64url_encode(mac)}"
 
     def unsign(self, value: str, now: float, max_age: int) -> str:
-        if not isinstance(value, str) or not value or len(value) > MAX_SIGNED_LENGTH:
+        if not isinstance(value, str) or not value or len(value) > MAX_SIGNED_LENGTH or not value.isascii():
             raise BadSignature("state_malformed")
         parts = value.split(".")
         if len(parts) != 3:
