@@ -48,15 +48,7 @@ def _merge(base: dict, overrides: dict) -> dict:
 def load_config(config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None,
                 secret_path: str | None = None):
     """The validated, fully resolved Config and its JWKS (network only without jwks_file)."""
-    import tomllib
-
-    try:
-        with open(config_path, "rb") as f:
-            raw = tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigFileError(f"{config_path}: no such file; copy gate.example.toml and edit it") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(f"{config_path}: not valid TOML ({exc}); fix the syntax there") from None
+    raw = config_file.read_toml(config_path)
     config, to_discover = config_file.validate(_merge(raw, overrides or {}))
     if not config.state_secret:
         config = config._replace(state_secret=secret_store.load_or_create(

@@ -95,16 +95,19 @@ COOKIE_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*$")
 
 
-def load(path: str) -> tuple[Config, list[str]]:
-    """Parse and validate the file at `path`. Returns the Config and endpoints to discover."""
+def read_toml(path: str) -> dict:
     try:
         with open(path, "rb") as f:
-            raw = tomllib.load(f)
+            return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigFileError(f"{path}: no such file; copy gate.example.toml and edit it") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
-    return validate(raw)
+
+
+def load(path: str) -> tuple[Config, list[str]]:
+    """Parse and validate the file at `path`. Returns the Config and endpoints to discover."""
+    return validate(read_toml(path))
 
 
 def validate(raw: dict) -> tuple[Config, list[str]]:
