@@ -6,9 +6,10 @@ browser, login) are used as they are. This file adds:
 - `assert_response` / `assert_location_same_site`: the shape every generated response must
   have, and what a same-site redirect is;
 - `assert_not_let_in`: a protected request was answered at the edge, never passed on;
-- origin models (`ORIGINS`): how S3, an RFC 3986 web server, a Windows/IIS origin and a Java
-  servlet container would map a forwarded URI onto a stored object, to decide whether a
-  URI the gate let through could still reach an object under a protected prefix;
+- origin models (`ORIGINS`, `MORE_ORIGINS`): how S3, an RFC 3986 web server, a Windows/IIS
+  origin (with and without NTFS stream names) and a Java servlet container would map a
+  forwarded URI onto a stored object, to decide whether a URI the gate let through could still
+  reach an object under a protected prefix;
 - `signed_in`: a browser that has completed a real login through the local IdP.
 """
 
@@ -143,14 +144,18 @@ def origin_rfc3986(uri: str) -> str:
 
 
 def origin_windows(uri: str) -> str:
-    """IIS/NTFS-like: also "\\" as "/", case-insensitive, trailing dots and spaces dropped,
-    and an NTFS stream suffix (`name::$INDEX_ALLOCATION`, `name:stream`) names the file itself."""
+    """IIS/NTFS-like: also "\\" as "/", case-insensitive, trailing dots and spaces dropped."""
     segments = []
     for segment in _decode(uri).replace("\\", "/").split("/"):
         if segment not in (".", ".."):
-            segment = segment.split(":", 1)[0].rstrip(". ")
+            segment = segment.rstrip(". ")
         segments.append(segment)
     return ("/" + "/".join(_resolve(segments))).lower()
+
+
+def origin_ntfs_streams(uri: str) -> str:
+    """origin_windows, where `name::$INDEX_ALLOCATION` or `name:stream` names the file itself."""
+    return "/".join(s.split(":", 1)[0].rstrip(". ") for s in origin_windows(uri).split("/")) or "/"
 
 
 def origin_servlet(uri: str) -> str:
@@ -160,7 +165,10 @@ def origin_servlet(uri: str) -> str:
     return "/" + "/".join(_resolve("/".join(segments).split("/")))
 
 
-ORIGINS = {"s3": origin_s3, "rfc3986": origin_rfc3986, "windows": origin_windows, "servlet": origin_servlet}
+# What the README promises: the origin looks up the exact form (S3, any RFC 3986 server) or the
+# loose form (Windows, case-insensitive). The other two are checked by their own tests.
+ORIGINS = {"s3": origin_s3, "rfc3986": origin_rfc3986, "windows": origin_windows}
+MORE_ORIGINS = {"servlet": origin_servlet, "ntfs_streams": origin_ntfs_streams}
 
 
 def under(path: str, prefix: str) -> bool:
