@@ -53,8 +53,9 @@ class Session:
 
 
 class Gate:
-    def __init__(self, config, jwks: dict, idp: IdpClient | None = None):
+    def __init__(self, config, jwks: dict, idp: IdpClient | None = None, clock=None):
         self.config = config
+        self.clock = clock or (lambda: time.time())  # looked up per call: tests may freeze time
         self.idp = idp or IdpClient(config)
         self.keys = KeyStore(jwks, config.tokens.algorithms, fetch_jwks=self.idp.fetch_jwks)
         self.verifier = TokenVerifier(config, self.keys)
@@ -247,6 +248,7 @@ class Gate:
         clear_login = [self.cookie_writer.clear(login_cookie, "Lax")]
         try:
             tokens = self.idp.exchange_code(code, verifier, self._site_origin(request) + self.config.paths.callback)
+            now = max(now, self.clock())  # the IdP stamped its tokens after we took `now`
             _check_size(tokens)
             claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now,
                                           nonce=self._nonce_for(verifier),
@@ -299,6 +301,7 @@ class Gate:
 
     def _refresh(self, request: ViewerRequest, now: float, refresh_token: str) -> tuple[dict, list[str]]:
         tokens = self.idp.refresh(refresh_token)
+        now = max(now, self.clock())
         _check_size(tokens)
         try:
             claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now)

@@ -90,6 +90,7 @@ ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 LEEWAY_MAX = 300
 MIN_SECRET_BYTES = 32
 COGNITO_POOL_ID = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)_[0-9A-Za-z]+$")
+LOCAL_POOL_ID = re.compile(r"^local_[0-9A-Za-z]{1,32}$")
 COGNITO_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 COOKIE_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*$")
@@ -264,8 +265,6 @@ def _endpoints(provider: str, idp: dict, cognito: dict) -> tuple[str, Endpoints,
             raise ConfigFileError('idp.issuer: missing; add the provider\'s issuer URL under [idp]')
         issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
         logout_style = "oidc"
-    if idp["issuer"] and provider == "cognito":
-        issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
     to_discover = [k for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")
                    if given[k] is None]
     if given["end_session_endpoint"] == "":
@@ -286,19 +285,30 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
     for key, value in (("region", region), ("user_pool_id", pool), ("domain", domain)):
         if not value:
             raise ConfigFileError(f'cognito.{key}: missing; idp.provider = "cognito" needs it under [cognito]')
-    if not COGNITO_REGION.match(region):
-        raise ConfigFileError(f'cognito.region: {region!r} is not an AWS region such as "us-east-1"')
-    match = COGNITO_POOL_ID.match(pool)
-    if not match:
-        raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a pool id such as "us-east-1_AbC123xyz"')
-    if match.group(1) != region:
-        raise ConfigFileError(f"cognito.user_pool_id: pool {pool!r} is not in cognito.region {region!r}")
     base = domain if "://" in domain else f"https://{domain}"
     _url("cognito.domain", base)
     base = base.rstrip("/")
     if urlsplit(base).path:
         raise ConfigFileError('cognito.domain: give only the host, e.g. "myapp.auth.us-east-1.amazoncognito.com"')
-    issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
+    if region == "local":  # cognito-local, the stand-in that runs on this machine
+        if urlsplit(base).scheme != "http":
+            raise ConfigFileError('cognito.region: "local" is only for cognito-local on http://localhost')
+        if not LOCAL_POOL_ID.match(pool):
+            raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a cognito-local pool id such as "local_AbC12345"')
+        if not idp["issuer"]:
+            raise ConfigFileError('idp.issuer: required with cognito.region = "local" (cognito-local\'s issuer URL)')
+    else:
+        if not COGNITO_REGION.match(region):
+            raise ConfigFileError(f'cognito.region: {region!r} is not an AWS region such as "us-east-1"')
+        match = COGNITO_POOL_ID.match(pool)
+        if not match:
+            raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a pool id such as "us-east-1_AbC123xyz"')
+        if match.group(1) != region:
+            raise ConfigFileError(f"cognito.user_pool_id: pool {pool!r} is not in cognito.region {region!r}")
+    if idp["issuer"]:
+        issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
+    else:
+        issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
     return issuer, {
         "authorization_endpoint": f"{base}/oauth2/authorize",
         "token_endpoint": f"{base}/oauth2/token",

@@ -7,7 +7,7 @@ through the handler FROM THE BUILT ZIP in a warm `python3.13 -I -S -B` worker wh
 is only the extracted zip (read-only, like /var/task) plus the standard library. A generated
 response goes back as it is; a passed-through request is served from the site directory as
 the private S3 bucket (OAC) behind the distribution would serve it, with the distribution's
-SPA fallback (403/404 -> /index.html, 200).
+SPA fallback (404 -> /index.html, 200; as cloudformation.yaml).
 
 What CloudFront enforces on a viewer-request trigger and this emulator checks, loudly (stderr
 and CloudFront's own error page): the 5 s timeout, the 40 KB generated-response limit, headers
@@ -53,7 +53,7 @@ MAX_REQUEST_BYTES = 20_480
 MAX_URI_AND_QUERY = 8_192
 DEFAULT_HANDLER = "edge.handler.handler"
 DEFAULT_ROOT_OBJECT = "index.html"
-SPA_FALLBACK = {403: "/index.html", 404: "/index.html"}  # error code -> page, served with 200
+SPA_FALLBACK = {404: "/index.html"}  # error code -> page, served with 200; never 403 (the gate's own page)
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection"}
 
@@ -527,10 +527,10 @@ class S3Origin:
         path = os.path.realpath(os.path.join(self.root, key))
         inside = path.startswith(self.root + os.sep)
         if not inside or key.endswith("/") or not os.path.isfile(path):
-            # No such key, and OAC has no s3:ListBucket: S3 says 403, never 404.
-            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
-                    b"<Message>Access Denied</Message></Error>")
-            return OriginReply(403, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
+            # No such key; the OAC may s3:ListBucket (cloudformation.yaml), so S3 says 404.
+            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
+                    b"<Message>The specified key does not exist.</Message></Error>")
+            return OriginReply(404, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
         with open(path, "rb") as f:
             data = f.read()
         etag = '"' + hashlib.md5(data).hexdigest() + '"'
@@ -818,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
                         python=args.python, max_workers=args.max_workers, csp=csp)
     log(f"function {args.zip} ({emulator.pool.task.size} bytes) on {emulator.pool.python}"
         f"; handler {args.handler}")
-    log(f"origin {os.path.abspath(args.site)}; SPA fallback 403/404 -> /index.html (200); "
+    log(f"origin {os.path.abspath(args.site)}; SPA fallback 404 -> /index.html (200); "
         f"CSP {'from ' + (args.csp_file or 'csp.txt beside the site') if csp else 'none'}")
     log(f"listening on {emulator.url}  (Ctrl-C stops)")
     stop = threading.Event()

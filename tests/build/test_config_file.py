@@ -137,3 +137,23 @@ def test_oidc_with_jwks_file_and_no_endpoints_refuses_network(tmp_path, keys):
     result = run_build("--config", str(config), "--jwks-file", str(jwks), "--out", str(tmp_path / "x.zip"))
     assert result.returncode == 2
     assert "idp.authorization_endpoint: not given, and --jwks-file means no network" in result.stderr
+
+
+def test_cognito_local_is_accepted_only_on_localhost():
+    raw = {"idp": {"provider": "cognito", "client_id": "c", "issuer": "http://localhost:9229/local_AbC12345"},
+           "cognito": {"region": "local", "user_pool_id": "local_AbC12345", "domain": "http://localhost:9229"}}
+    config, _ = validate(raw)
+    assert config.endpoints.jwks == "http://localhost:9229/local_AbC12345/.well-known/jwks.json"
+    assert config.endpoints.logout == "http://localhost:9229/logout" and config.checks_token_use
+    remote = copy.deepcopy(raw)
+    remote["cognito"]["domain"] = "auth.example.com"
+    assert 'cognito.region: "local" is only for cognito-local' in error_of(remote)
+    no_issuer = copy.deepcopy(raw)
+    del no_issuer["idp"]["issuer"]
+    assert "idp.issuer: required with cognito.region" in error_of(no_issuer)
+
+
+def test_explicit_cognito_issuer_moves_the_jwks_with_it():
+    raw = with_(idp__issuer="https://issuer.example.com/pool")
+    config, _ = validate(raw)
+    assert config.endpoints.jwks == "https://issuer.example.com/pool/.well-known/jwks.json"

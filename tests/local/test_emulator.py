@@ -273,7 +273,7 @@ def test_spa_fallback_for_missing_keys(emu):
     assert b"Stand-in site" in body
 
 
-def test_missing_key_is_403_without_index(tmp_path):
+def test_missing_key_is_404_without_index(tmp_path):
     root = tmp_path / "bare"
     root.mkdir()
     (root / "a.txt").write_text("a")
@@ -281,8 +281,8 @@ def test_missing_key_is_403_without_index(tmp_path):
     with em.Emulator(zip_path, str(root), sink=lambda _l: None) as emulator:
         assert fetch(emulator, "/a.txt")[0].status == 200
         resp, body = fetch(emulator, "/missing")
-        assert resp.status == 403 and b"AccessDenied" in body
-        assert fetch(emulator, "/../../etc/passwd")[0].status == 403
+        assert resp.status == 404 and b"NoSuchKey" in body
+        assert fetch(emulator, "/../../etc/passwd")[0].status == 404
 
 
 def test_rewritten_uri_is_served(emu):
