@@ -220,3 +220,21 @@ def assert_token_refused(handler, token: str, name: str = ID) -> None:
     assert whoami["status"] == "401" and json_body(whoami)["signedIn"] is False
     assert_response(results["sign_in"])
     assert header(results["sign_in"], "location").startswith(AUTHORIZE)  # not "already signed in"
+
+
+# -- the backend the zip ships -------------------------------------------------------------------
+
+@pytest.fixture
+def shipped_jose_backend(monkeypatch):
+    """Verify RSA with python-jose's pure-Python backend (python-rsa), as the built zip does.
+
+    The test venv has `cryptography`, so python-jose would otherwise pick that backend; the zip
+    has no `cryptography` (vendor/requirements.txt). Keys are constructed lazily by the gate, so
+    registering the backend before the first request is enough.
+    """
+    from jose.backends.rsa_backend import RSAKey
+    from jose.constants import ALGORITHMS
+
+    for alg in ("RS256", "RS384", "RS512"):
+        monkeypatch.setitem(ALGORITHMS.KEYS, alg, RSAKey)
+    return RSAKey

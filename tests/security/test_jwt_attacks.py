@@ -12,6 +12,8 @@ import time
 
 import pytest
 
+import edge.handler as edge_handler
+
 from tests.security.conftest import ID, assert_token_refused, is_response, json_body, protected_checks
 from tests.security.forge import claims_of, hmac_token, parts, sign_raw, unsigned, with_payload
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
@@ -197,6 +199,22 @@ def test_forged_id_token_never_passes(handler, attack_tokens, idp, name):
     assert_token_refused(handler, token)
     # keys a token names are never fetched: only the configured JWKS URL is ever asked
     assert all(r["path"] == "/jwks" for r in idp.requests), [r["path"] for r in idp.requests]
+
+
+def test_every_forged_token_is_refused_with_the_shipped_pure_python_backend(shipped_jose_backend, handler,
+                                                                           attack_tokens, keys):
+    """The same attacks, verified by python-rsa as in the zip (the test venv defaults to cryptography)."""
+    failures = []
+    for name in sorted(ATTACKS):
+        try:
+            assert_token_refused(handler, attack_tokens(name))
+        except AssertionError as exc:
+            failures.append(f"{name}: {str(exc).splitlines()[0][:160]}")
+    assert not failures, "\n".join(failures)
+    honest = keys.id_token(**{"cognito:groups": ["Admin"]})
+    assert not is_response(handler(event("/admin", headers=NAVIGATE, cookies=[f"{ID}={honest}"]), None))
+    key = edge_handler._gate.keys.key_for(keys.kid, "RS256", time.time())
+    assert isinstance(key, shipped_jose_backend)  # really verified by the pure-Python backend
 
 
 def test_the_same_cookies_with_an_honest_token_do_pass(handler, keys):
