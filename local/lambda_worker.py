@@ -92,6 +92,19 @@ def read_only_filesystem(task_dir, writable=("/tmp",)):
     sys.addaudithook(hook)
 
 
+def peak_rss_kb() -> int:
+    """This process's own peak resident memory. Not ru_maxrss: on Linux a child's ru_maxrss
+    starts from its parent's peak, so a worker spawned by a large test process would look large."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def main():
     task_dir, handler_name, req_fd, resp_fd = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     sys.path.insert(0, task_dir)
@@ -110,7 +123,7 @@ def main():
     sys.stdout.flush()
     sys.stderr.flush()
     _send(out, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000,
-                "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss})
+                "max_rss_kb": peak_rss_kb()})
     for line in requests:
         message = json.loads(line)
         context = LambdaContext(message["id"], message["timeout_ms"], os.environ)
@@ -122,7 +135,7 @@ def main():
         except BaseException as exc:  # noqa: BLE001 - an unhandled error ends the invocation
             answer = {"id": message["id"], "ok": False, "error": _error(exc)}
         answer["duration_ms"] = (time.perf_counter() - began) * 1000
-        answer["max_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        answer["max_rss_kb"] = peak_rss_kb()
         sys.stdout.flush()
         sys.stderr.flush()
         _send(out, answer)

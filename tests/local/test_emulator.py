@@ -153,6 +153,15 @@ def test_memory_limit(emu):
     assert fetch(emu, "/echo")[0].status == 200
 
 
+def test_memory_is_the_workers_own_not_its_parents(tmp_path, site):
+    """A large test process spawning the worker must not make the worker look large."""
+    ballast = bytearray(300 * 1024 * 1024)
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page: really resident
+    with em.Emulator(make_zip(str(tmp_path / "e.zip")), site, sink=lambda _l: None) as emulator:
+        assert fetch(emulator, "/echo")[0].status == 200
+    del ballast
+
+
 def test_import_error_is_reported(tmp_path, site):
     zip_path = make_zip(str(tmp_path / "bad.zip"), "import not_a_module\n\ndef handler(e, c):\n    return e\n")
     logs: list[str] = []
