@@ -246,3 +246,19 @@ def test_known_keys_keep_working_when_the_refetch_fails(config, keys):
         verifier.verify(keys.sign(keys.id_claims(now=NOW), header={"kid": "new"}), ID_TOKEN, NOW)
     assert verifier.verify(keys.id_token(now=NOW), ID_TOKEN, NOW)["sub"]
     assert fetch.calls == 1
+
+
+def test_unknown_kid_cookies_cause_one_jwks_fetch_then_a_rotated_key_works(browser, idp, keys):
+    """Through the handler, against the real local JWKS endpoint."""
+    from tests.support.cloudfront import ASSET, is_response
+
+    rotated = Keys(keys.issuer, keys.client_id, kid="key-rotated")
+    for _ in range(20):
+        browser.jar["__Host-gate-id"] = rotated.id_token()
+        assert browser.get("/docs", headers=ASSET)["status"] == "401"
+    jwks_calls = [r for r in idp.requests if r["path"].startswith("/jwks")]
+    assert len(jwks_calls) == 1  # twenty unknown kids, one fetch in the 10 s window
+    idp.jwks_override = {"keys": [keys.public_jwk(), rotated.public_jwk()]}
+    browser.jar["__Host-gate-id"] = keys.id_token()
+    assert not is_response(browser.get("/docs", headers=ASSET))  # known key, no fetch needed
+    assert len([r for r in idp.requests if r["path"].startswith("/jwks")]) == 1
