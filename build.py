@@ -94,10 +94,13 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
     for kid, jwk in usable.items():
         try:
             bits = int.from_bytes(b64url_decode(jwk["n"]), "big").bit_length()
+            exponent = int.from_bytes(b64url_decode(jwk["e"]), "big")
         except ValueError:
-            raise BuildError(f"JWKS key {kid!r} has a malformed modulus") from None
+            raise BuildError(f"JWKS key {kid!r} has a malformed modulus or exponent") from None
         if bits < 2048:
             raise BuildError(f"JWKS key {kid!r} is {bits}-bit RSA; the gate requires at least 2048")
+        if exponent < 3 or exponent % 2 == 0:
+            raise BuildError(f"JWKS key {kid!r} has the unsafe RSA exponent {exponent}")
     return {"keys": list(usable.values())}
 
 

@@ -16,6 +16,7 @@ MAX_COOKIE_HEADER_BYTES = 16 * 1024
 # headers the viewer stays under CloudFront's 20,480-byte request limit.
 MAX_SESSION_BYTES = 12 * 1024
 EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
+_OWS = " \t"  # RFC 6265 trims only spaces and tabs; CR, LF and friends stay part of the value
 
 
 class CookieNames(namedtuple("CookieNames", "id_token access_token refresh_token login_prefix all_prefix")):
@@ -50,9 +51,9 @@ def parse(headers: dict) -> dict[str, str]:
             break
         for pair in value.split(";"):
             name, sep, cookie_value = pair.partition("=")
-            name = name.strip()
+            name = name.strip(_OWS)
             if sep and name and name not in jar:
-                jar[name] = cookie_value.strip()
+                jar[name] = cookie_value.strip(_OWS)
     return jar
 
 

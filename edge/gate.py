@@ -110,10 +110,12 @@ class Gate:
     # -- protected pages -----------------------------------------------------------------
 
     def _is_public(self, request: ViewerRequest) -> bool:
+        """Public only as spelled canonically: a public request goes on untouched, so the
+        origin must see exactly the path that was matched. Other spellings need a session."""
         path = request.path
-        return any(p.matches_exact(path) for p in self.public) and any(
-            p.matches_loose(path) for p in self.public
-        )
+        return (path.encoded == request.raw["uri"]
+                and any(p.matches_exact(path) for p in self.public)
+                and any(p.matches_loose(path) for p in self.public))
 
     def _required_groups(self, request: ViewerRequest) -> list[frozenset]:
         """The groups of the first rule matching each form of the path (see paths.py)."""
@@ -135,7 +137,7 @@ class Gate:
             claims = self.verifier.verify(id_token, claim_kinds.ID_TOKEN, now)
         except TokenExpired as exc:
             return Session(None, exc.reason, refresh_token, expired=True)
-        except TokenInvalid as exc:
+        except GateError as exc:  # invalid, or its key could not be fetched: not signed in
             return Session(None, exc.reason, refresh_token)
         return Session(claims, "valid_session", refresh_token)
 

@@ -44,8 +44,11 @@ def handler(event, context=None):
         _log_internal(path, exc, started)
         return result
     if _log is not None:
-        _log.decision(path=path, decision=decision, reason=reason, status=status, sub=sub,
-                      duration_ms=(time.perf_counter() - started) * 1000)
+        try:
+            _log.decision(path=path, decision=decision, reason=reason, status=status, sub=sub,
+                          duration_ms=(time.perf_counter() - started) * 1000)
+        except Exception:  # a log line must never turn an answer into a crash
+            pass
     return result
 
 

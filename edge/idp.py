@@ -19,6 +19,40 @@ REVOKE_TIMEOUT_SECONDS = 1.5
 _ERROR_CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
 
 
+class Overdue(BaseException):
+    """Raised by the alarm; a BaseException so no library's `except Exception` swallows it."""
+
+
+class HardDeadline:
+    """SIGALRM after `seconds` of wall time (main thread only, as the Lambda runtime calls us)."""
+
+    def __init__(self, seconds: float):
+        self._seconds = seconds
+        self._previous = None
+
+    def __enter__(self):
+        import signal
+
+        try:
+            self._previous = signal.signal(signal.SIGALRM, self._fire)
+        except ValueError:  # not the main thread: urllib3's own timeouts still apply
+            return self
+        signal.setitimer(signal.ITIMER_REAL, self._seconds)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+        return False
+
+    @staticmethod
+    def _fire(signum, frame):
+        raise Overdue()
+
+
 class IdpClient:
     def __init__(self, config):
         self._config = config
@@ -33,16 +67,15 @@ class IdpClient:
             self._pool = urllib3.PoolManager(num_pools=4, maxsize=1, retries=False, block=False)
         return self._pool
 
-    def _timeout(self, cap: float):
-        import urllib3
-
+    def _budget(self, cap: float) -> float:
         remaining = self.deadline - time.monotonic() - 0.1
         budget = min(cap, self._config.idp_timeout_seconds, remaining)
         if budget < 0.05:
             raise IdpTimeout("deadline_reached")
-        return urllib3.Timeout(connect=min(budget, 1.5), read=budget, total=budget)
+        return budget
 
     def _request(self, method: str, url: str, *, fields=None, cap: float = 10.0) -> tuple[int, bytes]:
+        import urllib3
         import urllib3.exceptions as ue
 
         headers = {"Accept": "application/json", "User-Agent": "cloudfront-sign-in-gate"}
@@ -53,15 +86,22 @@ class IdpClient:
                 pair = f"{quote(self._config.client_id, safe='')}:{quote(self._config.client_secret, safe='')}"
                 headers["Authorization"] = "Basic " + b64_encode(pair.encode())
             body = urlencode(fields)
+        budget = self._budget(cap)
+        timeout = urllib3.Timeout(connect=min(budget, 1.5), read=budget, total=budget)
         self.calls += 1
         try:
-            resp = self._http().request(method, url, body=body, headers=headers,
-                                        timeout=self._timeout(cap), preload_content=False,
-                                        redirect=False)
-            try:
-                data = resp.read(MAX_RESPONSE_BYTES + 1)
-            finally:
-                resp.release_conn()
+            # urllib3's timeouts bound each socket operation; a server that drips a byte at a
+            # time would never trip them. The alarm bounds the whole call.
+            with HardDeadline(budget + 0.05):
+                resp = self._http().request(method, url, body=body, headers=headers, timeout=timeout,
+                                            preload_content=False, redirect=False)
+                try:
+                    data = resp.read(MAX_RESPONSE_BYTES + 1)
+                finally:
+                    resp.release_conn()
+        except Overdue:
+            self._pool = None  # the connection was cut mid-response: start afresh next time
+            raise IdpTimeout("idp_timeout") from None
         except (ue.NewConnectionError, ue.SSLError, ConnectionError):
             # before TimeoutError: urllib3's NewConnectionError subclasses ConnectTimeoutError
             raise IdpUnavailable("idp_unreachable") from None

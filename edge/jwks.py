@@ -45,9 +45,10 @@ def construct_key(jwk: dict, algorithm: str):
 
     try:
         bits = int.from_bytes(b64url_decode(jwk["n"]), "big").bit_length()
+        exponent = int.from_bytes(b64url_decode(jwk["e"]), "big")
     except ValueError:
         raise TokenInvalid("bad_jwk") from None
-    if bits < MIN_RSA_BITS:
+    if bits < MIN_RSA_BITS or exponent < 3 or exponent % 2 == 0:  # e=1 makes any signature "valid"
         raise TokenInvalid("weak_jwk")
     try:
         return jose_jwk.construct(jwk, algorithm)
@@ -79,9 +80,11 @@ class KeyStore:
             return key
         jwk = self._jwks_by_kid.get(kid)
         if jwk is None:
-            self._refetch(now)
+            failure = self._refetch(now)
             jwk = self._jwks_by_kid.get(kid)
             if jwk is None:
+                if failure is not None:  # the keys could not be checked: say so, as the IdP's error
+                    raise failure
                 raise TokenInvalid("unknown_kid")
         if "alg" in jwk and jwk["alg"] != algorithm:
             raise TokenInvalid("alg_mismatch")
@@ -89,17 +92,19 @@ class KeyStore:
         self._keys[(kid, algorithm)] = key
         return key
 
-    def _refetch(self, now: float) -> None:
+    def _refetch(self, now: float) -> GateError | None:
+        """Fetch the JWKS again unless one was fetched in the window; the failure, if any."""
         if self._fetch_jwks is None or now - self._last_fetch < REFETCH_INTERVAL_SECONDS:
-            return
+            return None
         self._last_fetch = now
         self.fetch_count += 1
         try:
             fresh = usable_jwks(self._fetch_jwks(), self._algorithms)
         except GateError as exc:
             self._on_refetch(exc.reason)
-            return
+            return exc
         # Keys already known keep working even when the new document drops them: a token
         # they signed stays valid until it expires, as with the embedded set.
         self._jwks_by_kid = {**self._jwks_by_kid, **fresh}
         self._on_refetch("jwks_refetched")
+        return None

@@ -28,7 +28,18 @@ def json_value(value) -> str:
     text = str(value)
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return f'"{text}"'
-    return '"' + text.translate(_ESCAPES) + '"'
+    return '"' + "".join(_escape(c) for c in text.translate(_ESCAPES)) + '"'
+
+
+def _escape(char: str) -> str:
+    """Plain ASCII out, always (lone surrogates included: stdout could not encode them)."""
+    code = ord(char)
+    if code < 0x7F:
+        return char
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 class DecisionLog:

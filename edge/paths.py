@@ -1,9 +1,9 @@
 """Request paths as the origin will see them, path patterns, and safe return paths.
 
 A path is matched in two forms: `exact` (percent-decoded once, "\\" read as "/", "." and ".."
-resolved, "//" collapsed: what S3 will look up) and `loose` (also lower-cased, with trailing
-dots and spaces stripped from each segment: what a Windows or case-insensitive origin might
-look up). A path is public only when both forms are public, and a person must satisfy the first
+resolved, "//" collapsed: what S3 will look up) and `loose` (also lower-cased, each segment cut
+at ";" and ":" and stripped of trailing dots and spaces before resolving: what a servlet, IIS or
+case-insensitive origin might look up). A path is public only when both forms are public, and a person must satisfy the first
 matching rule of each form, so no spelling of a path can step around a rule.
 """
 
@@ -19,7 +19,8 @@ MAX_RETURN_LENGTH = 2048
 _RETURN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _URI_SAFE = "/!$&'()*+,;=:@-._~"
-_PLAIN_URI_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789" + _URI_SAFE)
+# what needs no decoding, resolving or cutting (so not "%", ";" or ":")
+_PLAIN_URI_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/!$&'()*+,=@-._~")
 
 # exact, loose, and `encoded`: exact percent-encoded again, which is what goes to the origin
 NormalPath = namedtuple("NormalPath", "exact loose encoded")
@@ -32,8 +33,8 @@ def has_control(text: str) -> bool:
 def normalise(uri: str) -> NormalPath:
     if not isinstance(uri, str) or not uri.startswith("/") or len(uri) > MAX_URI_LENGTH:
         raise BadRequest("bad_path")
-    if _PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri and ". " not in uri:
-        # the common case: nothing to decode, resolve or re-encode
+    if _PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri:
+        # the common case: nothing to decode, resolve, cut or re-encode
         if not uri.endswith(".") and "./" not in uri:
             return NormalPath(uri, uri.lower(), uri)
     return normalise_fully(uri)
@@ -42,25 +43,38 @@ def normalise(uri: str) -> NormalPath:
 def normalise_fully(uri: str) -> NormalPath:
     try:
         decoded = unquote_to_bytes(uri).decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeError:  # bad %-encoded UTF-8, or a lone surrogate in the event's string
         raise BadRequest("bad_path_encoding") from None
     if has_control(decoded):
         raise BadRequest("bad_path")
+    raw_segments = decoded.replace("\\", "/").split("/")
+    trailing = decoded.endswith(("/", "/.", "/.."))
+    exact = _resolve(raw_segments, trailing, strict=True)
+    # The loose spelling: what servlet containers (";" path parameters), IIS/NTFS (":" stream
+    # names, trailing dots and spaces) and case-insensitive origins would look up.
+    loose = _resolve([_loosen(s) for s in raw_segments], trailing, strict=False).lower()
+    return NormalPath(exact, loose, quote(exact, _URI_SAFE))
+
+
+def _loosen(segment: str) -> str:
+    cut = segment.split(";", 1)[0].split(":", 1)[0]
+    return cut.rstrip(". ") or cut
+
+
+def _resolve(raw_segments: list[str], trailing: bool, strict: bool) -> str:
     segments: list[str] = []
-    for segment in decoded.replace("\\", "/").split("/"):
+    for segment in raw_segments:
         if segment in ("", "."):
             continue
         if segment == "..":
             if not segments:
-                raise BadRequest("bad_path")
+                if strict:
+                    raise BadRequest("bad_path")
+                continue
             segments.pop()
             continue
         segments.append(segment)
-    trailing = "/" if decoded.endswith(("/", "/.", "/..")) and segments else ""
-    exact = "/" + "/".join(segments) + trailing
-    loose_segments = [s.rstrip(". ") or s for s in segments]
-    loose = ("/" + "/".join(loose_segments) + trailing).lower()
-    return NormalPath(exact, loose, quote(exact, _URI_SAFE))
+    return "/" + "/".join(segments) + ("/" if trailing and segments else "")
 
 
 def glob_match(pattern: str, text: str) -> bool:
@@ -135,7 +149,7 @@ def safe_return_path(value: object) -> str | None:
     path = value.split("?", 1)[0]
     try:
         decoded = unquote_to_bytes(path).decode("utf-8")
-    except UnicodeDecodeError:
+    except UnicodeError:
         return None
     if decoded.startswith("//") or "\\" in decoded or has_control(decoded):
         return None

@@ -102,3 +102,10 @@ def test_normalise_fast_path_agrees_with_the_full_one(uri):
     except BadRequest:
         fast = "refused"
     assert fast == full
+
+
+@given(st.text(max_size=30))
+def test_log_values_are_ascii_json_for_any_text(value):
+    encoded = log.json_value(value)
+    assert encoded.isascii()
+    assert json.loads(encoded) == value

@@ -272,6 +272,12 @@ def test_strict_same_site_completes_login_with_a_same_site_hop(make_config, make
 
 # -- 2. public paths ----------------------------------------------------------------------------
 
+def test_public_path_spelled_otherwise_needs_a_session(handler):
+    for uri in ("/%5c/public/logo.svg", "/x/../public/logo.svg", "/public//logo.svg", "/%70ublic/logo.svg"):
+        result = handler(event(uri, headers={"Accept": "text/html"}), None)
+        assert result["status"] == "302", uri
+
+
 def test_public_paths_pass_untouched(handler):
     ev = event("/public/logo.svg", cookies=["__Host-gate-id=whatever"])
     original = json.loads(json.dumps(ev["Records"][0]["cf"]["request"]))

@@ -242,8 +242,10 @@ def test_known_keys_keep_working_when_the_refetch_fails(config, keys):
 
     fetch = CountingFetch(IdpUnavailable("idp_unreachable"))
     verifier = TokenVerifier(config, KeyStore(keys.jwks(), config.tokens.algorithms, fetch_jwks=fetch))
-    with pytest.raises(TokenInvalid):
+    with pytest.raises(IdpUnavailable):  # the new key could not be checked: the IdP's error, not "invalid"
         verifier.verify(keys.sign(keys.id_claims(now=NOW), header={"kid": "new"}), ID_TOKEN, NOW)
+    with pytest.raises(TokenInvalid):  # inside the window: no second fetch, plainly unknown
+        verifier.verify(keys.sign(keys.id_claims(now=NOW), header={"kid": "new"}), ID_TOKEN, NOW + 1)
     assert verifier.verify(keys.id_token(now=NOW), ID_TOKEN, NOW)["sub"]
     assert fetch.calls == 1
 
