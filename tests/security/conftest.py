@@ -116,8 +116,12 @@ def json_body(result) -> dict:
 
 # -- what an origin would look up ----------------------------------------------------------------
 
+def _safe(uri: str) -> str:
+    return uri.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
+
+
 def _decode(uri: str) -> str:
-    return unquote_to_bytes(uri.split("?", 1)[0]).decode("utf-8", "replace")
+    return unquote_to_bytes(_safe(uri).split("?", 1)[0]).decode("utf-8", "replace")
 
 
 def _resolve(segments) -> list[str]:
@@ -160,7 +164,7 @@ def origin_ntfs_streams(uri: str) -> str:
 
 def origin_servlet(uri: str) -> str:
     """Tomcat/Jetty-like: `;parameters` are cut from each segment before decoding and dot removal."""
-    raw = uri.split("?", 1)[0]
+    raw = _safe(uri).split("?", 1)[0]
     segments = [unquote_to_bytes(s.split(";", 1)[0]).decode("utf-8", "replace") for s in raw.split("/")]
     return "/" + "/".join(_resolve("/".join(segments).split("/")))
 

@@ -87,14 +87,9 @@ EXCHANGE_FAULTS = {
     "access_token_list": ("502", "idp_bad_json"),
 }
 
-DRIP_FINDING = pytest.mark.xfail(strict=True, reason=(
-    "FINDING: an IdP that trickles its answer (one byte every 0.2 s) is never timed out: urllib3's "
-    "read timeout is per socket read and Timeout(total=) is not a deadline, so the gate waits as "
-    "long as the IdP keeps dripping (6 s here; Lambda@Edge kills it at 5 s: CloudFront 503 with no page)"))
-
-
-@pytest.mark.parametrize("fault", [*EXCHANGE_FAULTS, pytest.param("drip", marks=DRIP_FINDING),
-                                   pytest.param("drip_body", marks=DRIP_FINDING)])
+# "drip"/"drip_body" trickle one byte every 0.2 s: urllib3's timeouts are per socket read, so
+# only the gate's own whole-call deadline stops them (was a FINDING: the gate waited 6 s+).
+@pytest.mark.parametrize("fault", [*EXCHANGE_FAULTS, "drip", "drip_body"])
 def test_code_exchange_faults(browser, idp, keys, fault):
     query = start_login(browser)
     idp.fault, idp.fault_paths = fault, ("/token",)
@@ -139,7 +134,7 @@ def expired_session(browser, login):
         assert login(browser, "/", lifetime=3600)["status"] == "302"
 
 
-@pytest.mark.parametrize("fault", [*REFRESH_FAULTS, pytest.param("drip", marks=DRIP_FINDING)])
+@pytest.mark.parametrize("fault", [*REFRESH_FAULTS, "drip"])
 def test_refresh_faults_on_a_page(browser, login, idp, fault):
     expired_session(browser, login)
     idp.fault, idp.fault_paths = fault, ("/token",)
@@ -240,11 +235,9 @@ def _forge_for_exponent_one(rotated: Keys) -> str:
     return f"{header}.{payload}.{b64url(em)}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FINDING: a JWKS key with exponent e=1 (\"e\": \"AQ\") is accepted; with the pure-Python backend "
-    "the zip ships (python-rsa), 'verification' is then signature == padded digest, so anyone can "
-    "sign an Admin token for that kid. Needs a hostile or broken JWKS document (embedded or refetched)"))
 def test_a_jwks_key_with_exponent_one_is_never_used(shipped_jose_backend, handler, idp, keys):
+    """With e=1 and the zip's pure-Python backend, 'verification' is signature == padded digest:
+    anyone could sign for that kid (was a FINDING; such keys are now refused as weak)."""
     rotated = Keys(keys.issuer, keys.client_id, kid="key-2")
     idp.jwks_override = {"keys": [{**rotated.public_jwk(), "e": "AQ"}]}
     forged = _forge_for_exponent_one(rotated)
@@ -264,8 +257,7 @@ def test_jwks_refetch_is_at_most_once_per_window_even_when_it_fails(handler, idp
 
 # -- revocation at sign-out ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fault", ["hang", "reset", "500", "503", "garbage", "refused",
-                                   pytest.param("drip", marks=DRIP_FINDING)])
+@pytest.mark.parametrize("fault", ["hang", "reset", "500", "503", "garbage", "refused", "drip"])
 def test_sign_out_with_a_failing_revocation_still_signs_out(make_config, make_handler, login, idp, fault):
     config = make_config(idp={"revocation_endpoint": refused_base() + "/revoke"}) if fault == "refused" else make_config()
     browser = Browser(make_handler(config))
@@ -311,12 +303,9 @@ def test_two_idp_calls_in_one_callback_fit_the_budget(make_handler, slow_config,
     assert (idp.hits["/token"], idp.hits["/jwks"]) == (1, 1)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FINDING: when the JWKS refetch at the callback times out or fails, the page says 400 "
-    "'We couldn't sign you in' (id_token_unknown_kid) instead of the IdP's 503/504; the person "
-    "is told the sign-in failed rather than that the sign-in service is unavailable"))
 @pytest.mark.parametrize("fault,status", [("hang", "504"), ("503", "503")])
 def test_a_failed_jwks_refetch_at_the_callback_is_reported_as_an_idp_failure(browser, idp, keys, fault, status):
+    """Was a FINDING: a 400 'We couldn't sign you in' (id_token_unknown_kid)."""
     query = start_login(browser)
     idp.keys = Keys(keys.issuer, keys.client_id, kid="key-2")
     idp.fault, idp.fault_paths = fault, ("/jwks",)

@@ -48,7 +48,7 @@ RULE_SPELLINGS = {
              "/admin" + "%20" * 1000],
 }
 
-# Spellings that only other origins resolve to /admin; see the two FINDING tests at the end.
+# Spellings that servlet and NTFS origins resolve to /admin (were FINDINGS; see the end).
 PATH_PARAMETERS = ["/admin;x", "/admin;/x", "/admin;jsessionid=1/secret.html", "/docs/..;/admin/x",
                    "/admin;x/secret.html", "/admin%3bx/y", "/admin%3B/x", "/x;/../admin;/y"]
 NTFS_STREAMS = ["/admin::$INDEX_ALLOCATION/x", "/admin:$i30:$INDEX_ALLOCATION/secret.html", "/admin::$DATA",
@@ -152,25 +152,41 @@ def test_public_patterns_open_nothing_else(handler):
 
 
 def test_public_paths_still_work(handler):
-    for path in ("/public/logo.svg", "/public/a/b/c.css", "/favicon.ico", "/public/x/../y.js", "/public//z"):
+    for path in ("/public/logo.svg", "/public/a/b/c.css", "/favicon.ico", "/public/caf%C3%A9.css"):
         assert not is_response(handler(event(path), None)), path
 
 
-# -- findings: origins the loose form does not model ---------------------------------------------------
+# -- servlet and NTFS origins ------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FINDING: `;` path parameters step around a rule on servlet origins (Tomcat, Jetty, Spring): "
-    "a Viewer's /admin;x/secret.html and /docs/..;/admin/x pass, and the origin cuts ';...' and "
-    "serves /admin/...; /public/..;/admin passes as public. S3 is not affected"))
 def test_path_parameters_cannot_step_around_a_rule(handler, viewer_cookie):
+    """Was a FINDING: a Viewer's /admin;x/secret.html and /docs/..;/admin/x passed, and a servlet
+    container (Tomcat, Jetty, Spring) cuts ';...' and serves /admin/...; /public/..;/admin passed
+    as public."""
     check_all(handler, viewer_cookie, PATH_PARAMETERS, {"servlet": MORE_ORIGINS["servlet"]})
     for path in ("/public/..;/admin", "/favicon.ico/..;/admin", "/public/..;/docs/secret"):
         result = handler(event(path, headers=FETCH_JSON), None)
         assert is_response(result), f"{path!r} passed as public; a servlet serves {MORE_ORIGINS['servlet'](path)!r}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FINDING: NTFS stream names step around a rule on Windows/IIS origins: a Viewer's "
-    "/admin::$INDEX_ALLOCATION/x and /admin:x pass; NTFS opens /admin/x. S3 is not affected"))
 def test_ntfs_stream_names_cannot_step_around_a_rule(handler, viewer_cookie):
+    """Was a FINDING: a Viewer's /admin::$INDEX_ALLOCATION/x and /admin:x passed; NTFS opens /admin/x."""
     check_all(handler, viewer_cookie, NTFS_STREAMS, {"ntfs_streams": MORE_ORIGINS["ntfs_streams"]})
+
+
+def test_a_public_request_goes_on_with_exactly_the_path_that_was_matched(handler):
+    """A public request goes on untouched, so only its canonical spelling may be public: S3
+    does not resolve dot segments, and /admin/../public/x would be the key 'admin/../public/x'.
+    (Was a FINDING: such spellings passed as public with the raw URI.) Other spellings either
+    need a session or go on as the normalised path."""
+    from edge.paths import normalise
+
+    for raw in ("/admin/../public/x", "/admin/x/../../public/y", "/admin//..//public/z", "/admin%2F..%2Fpublic/x",
+                "/admin\\..\\public\\x", "//public/x", "/public/./x", "/public/x/../y.js", "/public//z",
+                "/%70ublic/x", "/public/%78"):
+        result = handler(event(raw), None)
+        if is_response(result):
+            assert_not_let_in(result)
+            continue
+        assert result["uri"] == normalise(raw).encoded, (raw, result["uri"])
+        for name, model in ORIGINS.items():
+            assert model(result["uri"]).startswith("/public/"), (raw, name, model(result["uri"]))
