@@ -17,6 +17,7 @@ a JSON array, missing fields and a huge body. FaultyIdp adds:
   rate_limited    429 with Retry-After
   id_token_number, id_token_garbage, access_token_list: a 200 with a broken token field
 
+`mutate_tokens` rewrites a successful token response (say, a refresh token with a ";" in it).
 `delay_seconds` (on `delay_paths`) delays every answer, faulty or not, so a slow-but-working
 endpoint can be combined with a failing one. `hits` counts requests per path.
 """
@@ -38,7 +39,14 @@ class FaultyIdp(LocalIdp):
         self.drip_interval = 0.2
         self.drip_seconds = 6.0
         self.hits: Counter = Counter()
+        self.mutate_tokens = None  # tokens dict -> tokens dict, applied to every 200 from /token
         super().__init__(keys, client_id, client_secret)
+
+    def _token(self, headers, form):
+        status, body = super()._token(headers, form)
+        if status == 200 and self.mutate_tokens is not None:
+            body = self.mutate_tokens(dict(body))
+        return status, body
 
     def _handler_class(self):
         base = super()._handler_class()
