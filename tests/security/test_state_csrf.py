@@ -257,3 +257,24 @@ def test_a_signed_state_with_a_hostile_return_path_still_lands_on_the_site(brows
     if result["status"] == "302":
         assert header(result, "location") == "/"
         assert_location_same_site(header(result, "location"))
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "FINDING: a deep link whose return path is ~1450-2048 characters (accepted by "
+    "safe_return_path, MAX_RETURN_LENGTH = 2048) makes a state longer than Signer's "
+    "MAX_SIGNED_LENGTH (2048): the person signs in at the IdP, then the callback says 400 "
+    "state_malformed"))
+@pytest.mark.parametrize("length", [1500, 2000])
+def test_a_long_deep_link_still_completes_the_login(browser, idp, keys, length):
+    target = "/docs?q=" + "a" * length
+    query = start(browser, target)
+    result = browser.request("/_gate/callback", f"code={code_for(idp, keys, query)}&state={query['state']}")
+    assert result["status"] == "302", result["body"][-120:]
+    assert header(result, "location") in (target, "/")
+
+
+def test_a_deep_link_under_the_limit_comes_back_exactly(browser, idp, keys):
+    target = "/docs?q=" + "a" * 1000
+    query = start(browser, target)
+    result = browser.request("/_gate/callback", f"code={code_for(idp, keys, query)}&state={query['state']}")
+    assert header(result, "location") == target
