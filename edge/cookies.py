@@ -11,7 +11,7 @@ from collections import namedtuple
 
 CHUNK_SIZE = 3800  # leaves room for name and attributes under the ~4096-byte browser limit
 MAX_CHUNKS = 8
-MAX_COOKIE_HEADER_BYTES = 16 * 1024
+MAX_COOKIE_HEADER_BYTES = 20 * 1024  # CloudFront refuses larger requests anyway
 # What the three session cookies may add up to, so that with the rest of a request's
 # headers the viewer stays under CloudFront's 20,480-byte request limit.
 MAX_SESSION_BYTES = 12 * 1024
@@ -46,10 +46,10 @@ def parse(headers: dict) -> dict[str, str]:
         value = entry.get("value", "") if isinstance(entry, dict) else ""
         if not isinstance(value, str):
             continue
-        seen += len(value)
         if seen > MAX_COOKIE_HEADER_BYTES:
             break
-        for pair in value.split(";"):
+        seen += len(value)
+        for pair in value[:MAX_COOKIE_HEADER_BYTES].split(";"):
             name, sep, cookie_value = pair.partition("=")
             name = name.strip(_OWS)
             if sep and name and name not in jar:

@@ -26,6 +26,8 @@ from .signing import BadSignature, Signer
 from .urls import urlencode
 from .verifier import TokenVerifier
 
+# base64url, JOSE dots, and what opaque tokens use (RFC 6750 b64token); no ; , " \ or spaces
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
 REQUEST_BUDGET_SECONDS = 4.3  # every answer well inside the 5 s viewer-request limit
 MAX_LOGIN_COOKIES = 4
 _VERIFIER_LENGTH = 43
@@ -177,7 +179,15 @@ class Gate:
         return frozenset(g for g in value if isinstance(g, str))
 
     def _in_refresh_window(self, claims: dict, now: float) -> bool:
-        return claims["exp"] - now <= self.config.tokens.refresh_window_seconds
+        """Time to refresh early. Never for the first half of a token's life: an ID token that
+        lives no longer than the window would otherwise refresh on every navigation, for ever."""
+        exp, iat = claims["exp"], claims.get("iat")
+        window = self.config.tokens.refresh_window_seconds
+        if isinstance(iat, (int, float)) and not isinstance(iat, bool) and exp > iat:
+            window = min(window, (exp - iat) / 2)
+        else:
+            window = min(window, 60)
+        return exp - now <= window
 
     def _unauthenticated(self, request: ViewerRequest, reason: str) -> Outcome:
         if request.wants_json:
@@ -393,8 +403,13 @@ class Gate:
 
 
 def _check_size(tokens: dict) -> None:
+    """The IdP's token values go into Set-Cookie: only cookie-safe characters, bounded size."""
     if len(tokens["id_token"]) > MAX_SESSION_BYTES:
         raise IdpError("session_too_large")
+    for name in ("id_token", "access_token", "refresh_token"):
+        value = tokens.get(name)
+        if value is not None and (not value or not _TOKEN_CHARS.issuperset(value)):
+            raise IdpError(f"idp_bad_{name}")
 
 
 def _display_name(claims: dict) -> str:

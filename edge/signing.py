@@ -8,7 +8,7 @@ use can never be accepted for another.
 from .digest import HmacKey, compare_digest, hmac_sha256
 from .encoding import b64url_decode, b64url_encode
 
-MAX_SIGNED_LENGTH = 2048
+MAX_SIGNED_LENGTH = 4096  # a 2048-character return path, base64url-encoded, with stamp and MAC
 
 
 class BadSignature(Exception):
