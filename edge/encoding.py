@@ -4,7 +4,6 @@ import binascii
 
 _TO_URL = bytes.maketrans(b"+/", b"-_")
 _FROM_URL = bytes.maketrans(b"-_", b"+/")
-_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def b64url_encode(data: bytes) -> str:
@@ -18,7 +17,10 @@ def b64_encode(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict decode: only the base64url alphabet, no padding, no whitespace."""
-    if not isinstance(text, str) or len(text) % 4 == 1 or not _ALPHABET.issuperset(text):
+    # strict_mode below refuses anything outside the standard alphabet and any padding; refusing
+    # "+", "/" and "=" first leaves exactly base64url
+    if (not isinstance(text, str) or len(text) % 4 == 1 or not text.isascii()
+            or "+" in text or "/" in text or "=" in text):
         raise ValueError("not base64url")
     padded = (text + "=" * (-len(text) % 4)).encode("ascii").translate(_FROM_URL)
     try:

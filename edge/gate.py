@@ -159,8 +159,9 @@ class Gate:
 
     def _authorize(self, request: ViewerRequest, claims: dict) -> Outcome:
         sub = claims.get("sub")
-        member_of = self._groups(claims)
-        for groups in self._required_groups(request):
+        required = self._required_groups(request)
+        member_of = self._groups(claims) if required else frozenset()
+        for groups in required:
             if not groups & member_of:
                 page = pages.forbidden(self.config.paths, _display_name(claims), "missing_group")
                 return Outcome(page, "deny", "missing_group", sub)

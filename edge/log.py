@@ -64,10 +64,11 @@ class DecisionLog:
         level = "error" if reason == "internal_error" else "warning" if (status or 0) >= 500 else "info"
         if LEVELS[level] < self._threshold:
             return
-        fields = [("level", level), ("path", path[:MAX_PATH_IN_LOG]), ("decision", decision),
-                  ("reason", reason), ("status", status), ("subject", self.subject_hash(sub)),
-                  ("ms", round(duration_ms, 3))]
+        # level, decision and reason are the gate's own identifiers; only the path and the
+        # detail come from outside and need escaping
+        line = (f'{{"level":"{level}","path":{json_value(path[:MAX_PATH_IN_LOG])},'
+                f'"decision":"{decision}","reason":{json_value(reason)},"status":{json_value(status)},'
+                f'"subject":{json_value(self.subject_hash(sub))},"ms":{round(duration_ms, 3)!r}')
         if detail:
-            fields.append(("detail", detail))
-        line = "{" + ",".join(f'"{k}":{json_value(v)}' for k, v in fields) + "}\n"
-        (self._stream or sys.stdout).write(line)
+            line += f',"detail":{json_value(detail)}'
+        (self._stream or sys.stdout).write(line + "}\n")
