@@ -149,6 +149,26 @@ def test_refresh_faults_on_a_page(browser, login, idp, fault):
     assert idp.hits["/token"] == 1
 
 
+def test_refresh_and_jwks_with_the_connection_refused(make_config, make_handler, login, keys):
+    refused = refused_base()
+    browser = Browser(make_handler(make_config(idp={"token_endpoint": refused + "/token",
+                                                    "jwks_uri": refused + "/jwks"})))
+    with freeze_time("2026-03-01 09:00:00"):  # a session from before the outage
+        browser.jar[ID] = keys.id_token(lifetime=3600, now=int(time.time()))
+        browser.jar[RT] = "rt-some-refresh-token"
+    with freeze_time("2026-03-01 10:30:00", tick=True):
+        started = time.monotonic()
+        page = browser.get("/docs")
+        whoami = browser.get("/_gate/me", headers=FETCH_JSON)
+        unknown = sign_raw(keys, {"alg": "RS256", "kid": "rotated"}, keys.id_claims())
+        asset = browser.handler(event("/app.js", headers=ASSET, cookies=[f"{ID}={unknown}"]), None)
+        elapsed = time.monotonic() - started
+    assert_error_page(page, "503", "idp_unreachable")
+    assert whoami["status"] == "503" and json_body(whoami) == {"signedIn": False, "error": "idp_unreachable"}
+    assert asset["status"] == "401"
+    assert elapsed < 1.0
+
+
 @pytest.mark.parametrize("fault", ["hang", "500", "503", "bad_json", "missing_fields"])
 def test_refresh_faults_in_who_am_i_are_json(browser, login, idp, fault):
     expired_session(browser, login)
