@@ -188,12 +188,21 @@ ATTACKS = {
 }
 
 
+DUPLICATE_CLAIMS = pytest.mark.xfail(strict=True, reason=(
+    "FINDING (d4e9bbc): duplicate claim names in a validly signed payload pass again, the last "
+    "one winning: {..., 'cognito:groups': ['Viewer'], 'cognito:groups': ['Admin']} is an Admin. "
+    "The README says a JSON part with a duplicate key is refused; RFC 7519 allows last-wins, so "
+    "it is a way in only if the IdP can be made to sign such a payload"))
+SIGNED_DUPLICATES = {"duplicate_groups_claim", "duplicate_sub_claim", "duplicate_aud_claim", "duplicate_exp_claim"}
+
+
 @pytest.fixture
 def attack_tokens(keys, other_keys, idp):
     return lambda name: ATTACKS[name](keys, other_keys, idp.base)
 
 
-@pytest.mark.parametrize("name", sorted(ATTACKS))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=DUPLICATE_CLAIMS) if n in SIGNED_DUPLICATES else n
+                                  for n in sorted(ATTACKS)])
 def test_forged_id_token_never_passes(handler, attack_tokens, idp, name):
     token = attack_tokens(name)
     assert_token_refused(handler, token)
@@ -205,7 +214,7 @@ def test_every_forged_token_is_refused_with_the_shipped_pure_python_backend(ship
                                                                            attack_tokens, keys):
     """The same attacks, verified by python-rsa as in the zip (the test venv defaults to cryptography)."""
     failures = []
-    for name in sorted(ATTACKS):
+    for name in sorted(set(ATTACKS) - SIGNED_DUPLICATES):  # those: the FINDING above, either backend
         try:
             assert_token_refused(handler, attack_tokens(name))
         except AssertionError as exc:
@@ -234,7 +243,7 @@ def test_float_exp_in_the_future_is_a_valid_numeric_date(handler, keys):
 
 
 @pytest.mark.parametrize("name", ["signature_from_another_key_same_kid", "payload_swapped_to_admin",
-                                  "alg_none_with_real_sig", "duplicate_groups_claim"])
+                                  "alg_none_with_real_sig", "header_duplicate_alg"])
 def test_a_refused_token_does_not_poison_the_cache(handler, keys, attack_tokens, name):
     """A forged token tried first, then and again after the genuine one, is refused every time."""
     honest = keys.id_token()

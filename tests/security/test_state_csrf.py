@@ -259,13 +259,10 @@ def test_a_signed_state_with_a_hostile_return_path_still_lands_on_the_site(brows
         assert_location_same_site(header(result, "location"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "FINDING: a deep link whose return path is ~1450-2048 characters (accepted by "
-    "safe_return_path, MAX_RETURN_LENGTH = 2048) makes a state longer than Signer's "
-    "MAX_SIGNED_LENGTH (2048): the person signs in at the IdP, then the callback says 400 "
-    "state_malformed"))
 @pytest.mark.parametrize("length", [1500, 2000])
 def test_a_long_deep_link_still_completes_the_login(browser, idp, keys, length):
+    """Was a FINDING: a return path of ~1450-2048 characters made a state longer than the signer
+    accepted; the person signed in at the IdP, then the callback said 400 state_malformed."""
     target = "/docs?q=" + "a" * length
     query = start(browser, target)
     result = browser.request("/_gate/callback", f"code={code_for(idp, keys, query)}&state={query['state']}")
