@@ -65,16 +65,23 @@ class LogCheck:
 
     def __init__(self):
         self.lines: list[str] = []
+        self.errors: list[str] = []  # the handler swallows a failing log write: remember it here
 
     def write(self, text: str) -> None:
-        text.encode("utf-8")  # what a strict UTF-8 stdout (Lambda's) does with the text
-        for line in text.split("\n"):  # Lambda splits log events on "\n" only
-            if line:
-                record = json.loads(line)
-                assert {"path", "decision", "reason"} <= record.keys(), record
-                self.lines.append(line)
+        try:
+            text.encode("utf-8")  # what a strict UTF-8 stdout (Lambda's) does with the text
+            for line in text.split("\n"):  # Lambda splits log events on "\n" only
+                if line:
+                    record = json.loads(line)
+                    assert {"path", "decision", "reason"} <= record.keys(), record
+                    self.lines.append(line)
+        except Exception as exc:
+            self.errors.append(f"{type(exc).__name__}: {exc} in {text[:200]!r}")
+            raise
 
     def take(self) -> list[dict]:
+        errors, self.errors = self.errors, []
+        assert not errors, errors
         records = [json.loads(line) for line in self.lines]
         self.lines.clear()
         return records
