@@ -308,14 +308,15 @@ def test_a_hanging_exchange_with_the_largest_timeout_fits_the_budget(make_handle
     assert_error_page(result, "504", "idp_timeout")
 
 
-def test_two_idp_calls_in_one_callback_fit_the_budget(make_handler, slow_config, idp, keys):
-    """A slow exchange (3 s) whose ID token names a new kid, then a JWKS endpoint that hangs:
-    the refetch gets only what is left of the request's budget."""
+@pytest.mark.parametrize("jwks_fault", ["hang", "drip"])
+def test_two_idp_calls_in_one_callback_fit_the_budget(make_handler, slow_config, idp, keys, jwks_fault):
+    """A slow exchange (3 s) whose ID token names a new kid, then a JWKS endpoint that hangs or
+    drips: the refetch gets only what is left of the request's budget."""
     browser = Browser(make_handler(slow_config))
     query = start_login(browser)
     idp.keys = Keys(keys.issuer, keys.client_id, kid="key-2")  # the IdP rotated its key
     idp.delay_seconds, idp.delay_paths = 3.0, ("/token",)
-    idp.fault, idp.fault_paths, idp.hang_seconds = "hang", ("/jwks",), 6.0
+    idp.fault, idp.fault_paths, idp.hang_seconds = jwks_fault, ("/jwks",), 6.0
     result, elapsed = callback(browser, idp, keys, query)
     assert elapsed < GATE_BUDGET, elapsed
     assert_response(result)
