@@ -22,12 +22,11 @@ def _no_duplicate_keys(pairs):
     return result
 
 
-def parse_json_object(raw: bytes, refuse_duplicates: bool = True) -> dict:
+def parse_json_object(raw: bytes) -> dict:
     import json  # lazy: the no-cookie path never parses JSON
 
-    hook = _no_duplicate_keys if refuse_duplicates else None
     try:
-        value = json.loads(raw.decode("utf-8"), object_pairs_hook=hook)
+        value = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except (ValueError, RecursionError):
         raise TokenInvalid("malformed_token") from None
     if not isinstance(value, dict):
@@ -67,6 +66,6 @@ def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: floa
         payload_raw = b64url_decode(payload_b64)
     except ValueError:
         raise TokenInvalid("malformed_token") from None
-    # The header is read before its signature is checked, so it refuses duplicate names; the
-    # payload is read only once the IdP's signature covers it.
-    return parse_json_object(payload_raw, refuse_duplicates=False)
+    # Duplicate claim names are refused even under a valid signature: which one a reader takes
+    # differs between JSON libraries, so the token means different things to different readers.
+    return parse_json_object(payload_raw)
