@@ -11,11 +11,10 @@ import importlib.util
 import io
 import os
 import sys
-import tomllib
 import zipfile
 from typing import Callable
 
-from gatebuild.config_file import ConfigFileError, validate
+from gatebuild.config_file import ConfigFileError, read_toml, validate
 
 from . import CALLBACK_PATH, EDGE_REGION, MAX_ZIP_BYTES, SIGNED_OUT_PATH
 from .errors import DeployError
@@ -95,14 +94,7 @@ def deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
-def read_raw_config(path: str) -> dict:
-    try:
-        with open(path, "rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigFileError(f"{path}: no such file; copy gate.example.toml and edit it") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
+read_raw_config = read_toml  # one reader for build.py, the validator and the deploy commands
 
 
 def prevalidate(config_path: str, cognito_from_stack: bool):
