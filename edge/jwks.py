@@ -57,20 +57,12 @@ def construct_key(jwk: dict, algorithm: str):
 
 
 class KeyStore:
-    def __init__(
-        self,
-        jwks: dict,
-        algorithms: tuple[str, ...],
-        fetch_jwks=None,
-        on_refetch=None,
-    ):
+    def __init__(self, jwks: dict, algorithms: tuple[str, ...], fetch_jwks=None):
         self._algorithms = algorithms
         self._jwks_by_kid = usable_jwks(jwks, algorithms)
         self._keys: dict[tuple[str, str], object] = {}
         self._fetch_jwks = fetch_jwks
-        self._on_refetch = on_refetch or (lambda outcome: None)
         self._last_fetch = float("-inf")
-        self.fetch_count = 0
 
     def key_for(self, kid: object, algorithm: str, now: float):
         if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
@@ -97,14 +89,11 @@ class KeyStore:
         if self._fetch_jwks is None or now - self._last_fetch < REFETCH_INTERVAL_SECONDS:
             return None
         self._last_fetch = now
-        self.fetch_count += 1
         try:
             fresh = usable_jwks(self._fetch_jwks(), self._algorithms)
         except GateError as exc:
-            self._on_refetch(exc.reason)
             return exc
         # Keys already known keep working even when the new document drops them: a token
         # they signed stays valid until it expires, as with the embedded set.
         self._jwks_by_kid = {**self._jwks_by_kid, **fresh}
-        self._on_refetch("jwks_refetched")
         return None

@@ -13,7 +13,6 @@ from collections import namedtuple
 from .encoding import b64url_decode, b64url_encode
 
 PROVIDERS = ("cognito", "oidc")
-LOGOUT_STYLES = ("cognito", "oidc", "none")
 SAME_SITE_VALUES = ("Lax", "Strict", "None")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
