@@ -188,8 +188,6 @@ ATTACKS = {
 }
 
 
-
-
 @pytest.fixture
 def attack_tokens(keys, other_keys, idp):
     return lambda name: ATTACKS[name](keys, other_keys, idp.base)
