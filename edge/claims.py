@@ -14,6 +14,9 @@ from .errors import TokenExpired, TokenInvalid
 ID_TOKEN = "id"
 ACCESS_TOKEN = "access"
 MAX_FUTURE_SECONDS = 10 * 365 * 86400
+# A NumericDate beyond this (year 5138) is not a date: refusing it keeps huge integers (10**400)
+# out of float arithmetic, where they would raise OverflowError.
+MAX_NUMERIC_DATE = 10**11
 
 
 def _numeric_date(claims: dict, name: str, required: bool) -> float | None:
@@ -22,7 +25,11 @@ def _numeric_date(claims: dict, name: str, required: bool) -> float | None:
         if required:
             raise TokenInvalid(f"missing_{name}")
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TokenInvalid(f"bad_{name}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TokenInvalid(f"bad_{name}")
+    if not 0 <= value <= MAX_NUMERIC_DATE:
         raise TokenInvalid(f"bad_{name}")
     return value
 
@@ -42,6 +49,37 @@ def check_time(claims: dict, now: float, leeway: int) -> None:
         raise TokenInvalid("token_issued_in_future")
 
 
+# RFC 9068 access tokens: `typ` is "at+jwt", or the full media type (compared case-insensitively)
+ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
+
+
+def check_type(header: dict, kind: str) -> None:
+    """An ID token must not be a JWT access token, whatever its `aud` says."""
+    typ = header.get("typ")
+    if typ is None:
+        return
+    if not isinstance(typ, str):
+        raise TokenInvalid("bad_typ")
+    if kind == ID_TOKEN and typ.lower() in ACCESS_TOKEN_TYPES:
+        raise TokenInvalid("access_token_as_id_token")
+
+
+SAME_LOGIN_CLAIMS = ("iss", "sub", "aud", "azp")
+
+
+def check_same_login(previous: dict, fresh: dict) -> None:
+    """OIDC Core 12.2: a refreshed ID token has the same iss, sub, aud and azp (or no azp)."""
+    for name in SAME_LOGIN_CLAIMS:
+        if _as_set(previous.get(name)) != _as_set(fresh.get(name)):
+            raise TokenInvalid("identity_changed")
+
+
+def _as_set(value):
+    if isinstance(value, list):
+        return frozenset(v for v in value if isinstance(v, str)), len(value)
+    return value
+
+
 def check_identity(claims: dict, *, kind: str, issuer: str, client_id: str,
                    check_token_use: bool, nonce: str | None = None,
                    nonce_required: bool = True) -> None:
@@ -57,6 +95,12 @@ def check_identity(claims: dict, *, kind: str, issuer: str, client_id: str,
             raise TokenInvalid("wrong_audience")
         if len(audiences) > 1 and claims.get("azp") != client_id:
             raise TokenInvalid("wrong_audience")
+        # OIDC Core 3.1.3.7: an `azp` that is present must be our client, even with one audience
+        if "azp" in claims and claims["azp"] != client_id:
+            raise TokenInvalid("wrong_authorized_party")
+        # Cognito's access tokens say token_use "access"; any IdP's `token_use` must say "id"
+        if "token_use" in claims and claims["token_use"] != ID_TOKEN:
+            raise TokenInvalid("wrong_token_use")
     else:
         if claims.get("client_id") != client_id:
             raise TokenInvalid("wrong_client")

@@ -19,7 +19,8 @@ EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
 _OWS = " \t"  # RFC 6265 trims only spaces and tabs; CR, LF and friends stay part of the value
 
 
-class CookieNames(namedtuple("CookieNames", "id_token access_token refresh_token login_prefix all_prefix")):
+class CookieNames(namedtuple("CookieNames",
+                             "id_token access_token refresh_token login_prefix all_prefix refresh_tried")):
     __slots__ = ()
 
     @classmethod
@@ -32,6 +33,7 @@ class CookieNames(namedtuple("CookieNames", "id_token access_token refresh_token
             refresh_token=base + "rt",
             login_prefix=base + "login-",
             all_prefix=base,
+            refresh_tried=base + "rtried",
         )
 
     def session(self) -> tuple[str, str, str]:
@@ -108,9 +110,27 @@ class CookieWriter:
         return [self.clear(name), *(self.clear(chunk) for chunk in _chunk_names(name, jar))]
 
 
+# Only names the gate itself could have written are ever written back (cleared): a name taken
+# from the request could carry CR/LF, `;` or non-ASCII digits into a Set-Cookie header.
+_CHUNK_NAMES = tuple(str(i) for i in range(1, MAX_CHUNKS + 1))
+LOGIN_ID_LENGTH = 16  # base64url of 12 random bytes
+_LOGIN_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+MAX_CLEARED_LOGINS = 8  # bounds a generated answer, however many pending logins a browser sends
+
+
 def _chunk_names(name: str, jar: dict[str, str]) -> list[str]:
-    prefix = name + "."
-    return [key for key in jar if key.startswith(prefix) and key[len(prefix):].isdigit()]
+    return [chunk for chunk in (f"{name}.{i}" for i in _CHUNK_NAMES) if chunk in jar]
+
+
+def is_login_id(login_id: str) -> bool:
+    return len(login_id) == LOGIN_ID_LENGTH and _LOGIN_ID_CHARS.issuperset(login_id)
+
+
+def pending_logins(jar: dict[str, str], login_prefix: str) -> list[str]:
+    """Names of the login cookies in `jar` that the gate could have set, at most MAX_CLEARED_LOGINS."""
+    found = [name for name in jar
+             if name.startswith(login_prefix) and is_login_id(name[len(login_prefix):])]
+    return found[:MAX_CLEARED_LOGINS]
 
 
 def strip_gate_cookies(headers: dict, prefix: str) -> None:

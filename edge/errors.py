@@ -35,7 +35,9 @@ class TokenInvalid(GateError):
 
 
 class TokenExpired(TokenInvalid):
+    """A genuine token past its `exp`; `claims` holds its verified claims."""
     reason = "token_expired"
+    claims: dict | None = None
 
 
 class IdpError(GateError):

@@ -13,7 +13,7 @@ import time
 
 from . import claims as claim_kinds
 from . import pages, responses
-from .cookies import MAX_SESSION_BYTES, CookieNames, CookieWriter, strip_gate_cookies
+from .cookies import MAX_SESSION_BYTES, CookieNames, CookieWriter, is_login_id, pending_logins, strip_gate_cookies
 from .cookies import read as read_cookie
 from .digest import HmacKey, hmac_sha256, sha256
 from .encoding import b64url_encode
@@ -45,13 +45,25 @@ class Outcome:
 
 
 class Session:
-    __slots__ = ("claims", "reason", "refresh_token", "expired")
+    """`claims` of a valid ID token, or None; `expired_claims` of a genuine expired one."""
+    __slots__ = ("claims", "reason", "refresh_token", "expired", "expired_claims", "early_refresh_tried")
 
-    def __init__(self, claims, reason, refresh_token, expired=False):
+    def __init__(self, claims, reason, refresh_token, expired=False, expired_claims=None,
+                 early_refresh_tried=False):
         self.claims = claims
         self.reason = reason
         self.refresh_token = refresh_token
         self.expired = expired
+        self.expired_claims = expired_claims
+        self.early_refresh_tried = early_refresh_tried
+
+
+class RefreshGaveNoIdToken(Exception):
+    """The refresh answer had no ID token (OAuth allows it); `cookies` keep a rotated refresh token."""
+
+    def __init__(self, cookies: list[str]):
+        super().__init__("refresh_without_id_token")
+        self.cookies = cookies
 
 
 class Gate:
@@ -90,6 +102,7 @@ class Gate:
             if route is not None:
                 return route(request, now)
             if self._is_public(request):
+                strip_gate_cookies(cf_request["headers"], self.names.all_prefix)
                 return Outcome(cf_request, "allow", "public_path")
             return self._protected(request, now)
         except GateError as exc:
@@ -138,16 +151,18 @@ class Gate:
         try:
             claims = self.verifier.verify(id_token, claim_kinds.ID_TOKEN, now)
         except TokenExpired as exc:
-            return Session(None, exc.reason, refresh_token, expired=True)
+            return Session(None, exc.reason, refresh_token, expired=True, expired_claims=exc.claims)
         except GateError as exc:  # invalid, or its key could not be fetched: not signed in
             return Session(None, exc.reason, refresh_token)
-        return Session(claims, "valid_session", refresh_token)
+        tried = request.jar.get(self.names.refresh_tried) == _token_mark(id_token)
+        return Session(claims, "valid_session", refresh_token, early_refresh_tried=tried)
 
     def _protected(self, request: ViewerRequest, now: float) -> Outcome:
         session = self._read_session(request, now)
         navigation = request.is_navigation
         claims = session.claims
-        if claims is not None and navigation and session.refresh_token and self._in_refresh_window(claims, now):
+        if (claims is not None and navigation and session.refresh_token and not session.early_refresh_tried
+                and self._in_refresh_window(claims, now)):
             return self._refresh_then_return(request, now, session, still_valid=True)
         if claims is None:
             if navigation and session.refresh_token and (session.expired or session.reason == "no_session"):
@@ -223,7 +238,7 @@ class Gate:
             "nonce": self._nonce_for(verifier),
         })
         cookies_out = list(extra_cookies)
-        pending = [name for name in request.jar if name.startswith(self.names.login_prefix)]
+        pending = pending_logins(request.jar, self.names.login_prefix)
         if len(pending) >= MAX_LOGIN_COOKIES:
             cookies_out += [self.cookie_writer.clear(name, "Lax") for name in pending]
         cookies_out.append(self.cookie_writer.set(
@@ -240,6 +255,8 @@ class Gate:
         return self._start_login(request, now, target, "sign_in_requested")
 
     def _callback(self, request: ViewerRequest, now: float) -> Outcome:
+        if request.method != "GET":  # the IdP redirects with GET; nothing else may spend a code
+            raise BadRequest("callback_needs_get")
         error = request.param("error")
         if error is not None:
             code = error if error.isascii() and error.replace("_", "").isalnum() and len(error) <= 40 else "unknown"
@@ -252,7 +269,7 @@ class Gate:
         except BadSignature as exc:
             raise LoginFailed(exc.reason) from None
         login_id, separator, return_path = payload.partition("\n")
-        if not separator or not login_id:
+        if not separator or not is_login_id(login_id):
             raise LoginFailed("state_malformed")
         login_cookie = self.names.login_prefix + login_id
         verifier = request.jar.get(login_cookie)
@@ -270,7 +287,7 @@ class Gate:
             return self._error_outcome(LoginFailed(f"id_token_{exc.reason}"), clear_login)
         except GateError as exc:
             return self._error_outcome(exc, clear_login)
-        session_cookies = self._session_cookies(request, tokens)
+        session_cookies = self._session_cookies(request, tokens, claims, now, from_login=True)
         if session_cookies is None:
             return self._error_outcome(IdpError("session_too_large"), clear_login)
         target = safe_return_path(return_path) or "/"
@@ -279,48 +296,77 @@ class Gate:
             return Outcome(pages.continue_to(target, set_cookies), "login_complete", "code_exchanged", claims.get("sub"))
         return Outcome(responses.redirect(target, set_cookies), "login_complete", "code_exchanged", claims.get("sub"))
 
-    def _session_cookies(self, request: ViewerRequest, tokens: dict) -> list[str] | None:
-        """Set-Cookie lines for new tokens, or None when they cannot fit in a request."""
+    def _session_cookies(self, request: ViewerRequest, tokens: dict, claims: dict, now: float,
+                         from_login: bool) -> list[str] | None:
+        """Set-Cookie lines for new tokens, or None when they cannot fit in a request.
+
+        A login that returns no refresh token clears any refresh cookie already there: it may
+        belong to whoever signed in before, and would turn this session back into theirs. A
+        refresh that returns none keeps the one it used (no rotation)."""
         max_age = self.config.cookies.session_max_age_seconds
-        values = {self.names.id_token: tokens["id_token"]}
+        names = self.names
+        values = {names.id_token: tokens["id_token"]}
         if tokens.get("refresh_token"):
-            values[self.names.refresh_token] = tokens["refresh_token"]
-        elif read_cookie(request.jar, self.names.refresh_token) is None:
-            values[self.names.refresh_token] = None
+            values[names.refresh_token] = tokens["refresh_token"]
         access = tokens.get("access_token")
         if self.config.tokens.store_access_token and access:
-            values[self.names.access_token] = access
-        if sum(len(v) for v in values.values() if v) > MAX_SESSION_BYTES:
-            values.pop(self.names.access_token, None)
-            if sum(len(v) for v in values.values() if v) > MAX_SESSION_BYTES:
+            values[names.access_token] = access
+        if sum(len(v) for v in values.values()) > MAX_SESSION_BYTES:
+            values.pop(names.access_token, None)
+            if sum(len(v) for v in values.values()) > MAX_SESSION_BYTES:
                 return None
         lines: list[str] = []
-        for name in self.names.session():
-            if name in values and values[name]:
+        for name in names.session():
+            if name in values:
                 lines += self.cookie_writer.set(name, values[name], max_age, request.jar)
-            elif name == self.names.access_token and name in request.jar:
+            elif name in request.jar and (name == names.access_token or from_login):
                 lines += self.cookie_writer.clear_all(name, request.jar)
+        if self._in_refresh_window(claims, now):
+            # A new token that is already due for refresh (an IdP that hands back the same
+            # near-expiry token, or whose clock runs behind) must not send the next navigation
+            # round again: mark it as refreshed once.
+            lines.append(self.cookie_writer.set(names.refresh_tried, _token_mark(tokens["id_token"]),
+                                                max(1, int(claims["exp"] - now)), {})[0])
+        elif names.refresh_tried in request.jar:
+            lines.append(self.cookie_writer.clear(names.refresh_tried))
         return lines
 
     def _clear_session(self, request: ViewerRequest) -> list[str]:
         lines: list[str] = []
         for name in self.names.session():
             lines += self.cookie_writer.clear_all(name, request.jar)
-        lines += [self.cookie_writer.clear(name, "Lax") for name in request.jar
-                  if name.startswith(self.names.login_prefix)]
+        if self.names.refresh_tried in request.jar:
+            lines.append(self.cookie_writer.clear(self.names.refresh_tried))
+        lines += [self.cookie_writer.clear(name, "Lax")
+                  for name in pending_logins(request.jar, self.names.login_prefix)]
         return lines
 
     # -- refresh -----------------------------------------------------------------------
 
-    def _refresh(self, request: ViewerRequest, now: float, refresh_token: str) -> tuple[dict, list[str]]:
+    def _refresh(self, request: ViewerRequest, now: float, refresh_token: str,
+                 previous: dict | None) -> tuple[dict, list[str]]:
+        """New claims and cookies from the refresh grant. `previous` holds the verified claims of
+        the ID token being replaced (valid or expired): the new one must be the same login's."""
         tokens = self.idp.refresh(refresh_token)
         now = max(now, self.clock())
+        if "id_token" not in tokens:
+            _check_size(tokens, id_token_required=False)
+            keep = []
+            if tokens.get("refresh_token"):  # a rotated refresh token must not be lost
+                keep = self.cookie_writer.set(self.names.refresh_token, tokens["refresh_token"],
+                                              self.config.cookies.session_max_age_seconds, request.jar)
+            raise RefreshGaveNoIdToken(keep)
         _check_size(tokens)
         try:
             claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now)
+            if previous is not None:
+                claim_kinds.check_same_login(previous, claims)
         except TokenInvalid as exc:
+            if exc.reason == "identity_changed":
+                # never let a refresh turn one person's session into another's: start again
+                raise LoginFailed("identity_changed") from None
             raise IdpError(f"refreshed_{exc.reason}") from None
-        cookies_out = self._session_cookies(request, tokens)
+        cookies_out = self._session_cookies(request, tokens, claims, now, from_login=False)
         if cookies_out is None:
             raise IdpError("session_too_large")
         return claims, cookies_out
@@ -328,10 +374,20 @@ class Gate:
     def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session,
                              still_valid: bool) -> Outcome:
         target = request.original_target()
+        previous = session.claims if still_valid else session.expired_claims
         try:
-            claims, cookies_out = self._refresh(request, now, session.refresh_token)
+            claims, cookies_out = self._refresh(request, now, session.refresh_token, previous)
+        except RefreshGaveNoIdToken as answer:
+            if still_valid:  # keep the rotated refresh token; don't try again for this ID token
+                mark = self.cookie_writer.set(self.names.refresh_tried,
+                                              _token_mark(read_cookie(request.jar, self.names.id_token)),
+                                              max(1, int(session.claims["exp"] - now)), {})
+                return Outcome(responses.redirect(safe_return_path(target) or "/", answer.cookies + mark),
+                               "refreshed", "refresh_without_id_token", session.claims.get("sub"))
+            return self._start_login(request, now, target, "refresh_without_id_token",
+                                     extra_cookies=answer.cookies)
         except LoginFailed as exc:  # invalid_grant: the refresh token is spent or revoked
-            if still_valid:
+            if still_valid and exc.reason != "identity_changed":
                 clear = self.cookie_writer.clear_all(self.names.refresh_token, request.jar)
                 return Outcome(responses.redirect(safe_return_path(target) or "/", clear),
                                "refresh_failed", exc.reason, session.claims.get("sub"))
@@ -351,8 +407,10 @@ class Gate:
         claims, cookies_out, reason = session.claims, [], session.reason
         if claims is None and session.refresh_token and (session.expired or reason == "no_session"):
             try:
-                claims, cookies_out = self._refresh(request, now, session.refresh_token)
+                claims, cookies_out = self._refresh(request, now, session.refresh_token, session.expired_claims)
                 reason = "token_refreshed"
+            except RefreshGaveNoIdToken as answer:
+                cookies_out, reason = answer.cookies, "refresh_without_id_token"
             except LoginFailed as exc:
                 cookies_out, reason = self._clear_session(request), f"refresh_{exc.reason}"
             except GateError as exc:
@@ -403,14 +461,19 @@ class Gate:
         return Outcome(page, "signed_out", "signed_out_page")
 
 
-def _check_size(tokens: dict) -> None:
+def _check_size(tokens: dict, id_token_required: bool = True) -> None:
     """The IdP's token values go into Set-Cookie: only cookie-safe characters, bounded size."""
-    if len(tokens["id_token"]) > MAX_SESSION_BYTES:
+    if id_token_required and len(tokens["id_token"]) > MAX_SESSION_BYTES:
         raise IdpError("session_too_large")
     for name in ("id_token", "access_token", "refresh_token"):
         value = tokens.get(name)
         if value is not None and (not value or not _TOKEN_CHARS.issuperset(value)):
             raise IdpError(f"idp_bad_{name}")
+
+
+def _token_mark(token: str | None) -> str:
+    """A short, cookie-safe tag of one token (the tail of its signature)."""
+    return (token or "")[-16:]
 
 
 def _display_name(claims: dict) -> str:

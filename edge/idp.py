@@ -118,7 +118,7 @@ class IdpClient:
 
         try:
             value = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays under 64 KB
             value = None
         if status == 200:
             if not isinstance(value, dict):
@@ -135,10 +135,12 @@ class IdpClient:
             raise LoginFailed(code)
         raise IdpError(f"idp_{code}")
 
-    def _token_call(self, fields: dict) -> dict:
+    def _token_call(self, fields: dict, id_token_required: bool = True) -> dict:
         fields = {**fields, "client_id": self._config.client_id}
         tokens = self._json(*self._request("POST", self._config.endpoints.token, fields=fields))
-        if not isinstance(tokens.get("id_token"), str):
+        if "id_token" not in tokens and not id_token_required and isinstance(tokens.get("access_token"), str):
+            pass  # a refresh answer may carry no ID token (OIDC Core 12.2), never no access token
+        elif not isinstance(tokens.get("id_token"), str):
             raise IdpError("idp_no_id_token")
         for name in ("access_token", "refresh_token"):
             if name in tokens and not isinstance(tokens[name], str):
@@ -150,7 +152,8 @@ class IdpClient:
                                  "redirect_uri": redirect_uri, "code_verifier": verifier})
 
     def refresh(self, refresh_token: str) -> dict:
-        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token},
+                                id_token_required=False)
 
     def revoke(self, refresh_token: str) -> str:
         """Best effort: returns an outcome code, never raises."""

@@ -34,8 +34,11 @@ def parse_json_object(raw: bytes) -> dict:
     return value
 
 
-def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: float) -> dict:
-    """Return the verified payload's claims. Raises TokenInvalid with a reason code."""
+def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: float,
+                     check_header=None) -> dict:
+    """Return the verified payload's claims. Raises TokenInvalid with a reason code.
+
+    `check_header(header)`, when given, runs once the signature is known to be good."""
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
         raise TokenInvalid("malformed_token")
     parts = token.split(".")
@@ -62,6 +65,8 @@ def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: floa
         valid = False
     if not valid:
         raise TokenInvalid("bad_signature")
+    if check_header is not None:
+        check_header(header)
     try:
         payload_raw = b64url_decode(payload_b64)
     except ValueError:

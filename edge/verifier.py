@@ -8,6 +8,7 @@ against the clock on every hit. Verification with a nonce (at the callback) is n
 from __future__ import annotations
 
 from . import claims as claim_checks
+from .errors import TokenExpired
 from .jws import verify_signature
 
 CACHE_SIZE = 512
@@ -26,9 +27,10 @@ class TokenVerifier:
         if nonce is None:
             cached = self._cache.get((kind, token))
             if cached is not None:
-                claim_checks.check_time(cached, now, leeway)
+                _check_time(cached, now, leeway)
                 return cached
-        claims = verify_signature(token, self._keys, self._config.tokens.algorithms, now)
+        claims = verify_signature(token, self._keys, self._config.tokens.algorithms, now,
+                                  check_header=lambda header: claim_checks.check_type(header, kind))
         claim_checks.check_identity(
             claims,
             kind=kind,
@@ -38,9 +40,17 @@ class TokenVerifier:
             nonce=nonce,
             nonce_required=nonce_required,
         )
-        claim_checks.check_time(claims, now, leeway)
+        _check_time(claims, now, leeway)
         if nonce is None:
             if len(self._cache) >= self._cache_size:
                 del self._cache[next(iter(self._cache))]
             self._cache[(kind, token)] = claims
         return claims
+
+
+def _check_time(claims: dict, now: float, leeway: int) -> None:
+    try:
+        claim_checks.check_time(claims, now, leeway)
+    except TokenExpired as exc:
+        exc.claims = claims  # genuine but expired: what a refresh must keep the same (OIDC 12.2)
+        raise

@@ -279,9 +279,17 @@ def test_public_path_spelled_otherwise_needs_a_session(handler):
 
 
 def test_public_paths_pass_untouched(handler):
-    ev = event("/public/logo.svg", cookies=["__Host-gate-id=whatever"])
+    ev = event("/public/logo.svg", cookies=["theme=dark"])
     original = json.loads(json.dumps(ev["Records"][0]["cf"]["request"]))
     assert handler(ev, None) == original
+
+
+def test_public_paths_never_carry_the_gate_cookies_to_the_origin(handler):
+    """Issue 11.17: the session's tokens are the gate's, never the origin's, on any path."""
+    ev = event("/public/logo.svg", cookies=["__Host-gate-id=whatever; theme=dark", "__Host-gate-rt=x"])
+    result = handler(ev, None)
+    assert result["uri"] == "/public/logo.svg"
+    assert result["headers"]["cookie"] == [{"key": "Cookie", "value": "theme=dark"}]
 
 
 # -- 3. valid cookie, rules ---------------------------------------------------------------------
