@@ -31,6 +31,9 @@ class LocalIdp:
         self.rotate_refresh_tokens = False
         self.jwks_override: dict | None = None
         self.id_token_claims: dict = {}
+        # refresh_answer(tokens, refresh_entry) -> the JSON body to send instead (a hostile or odd IdP)
+        self.refresh_answer = None
+        self.code_answer = None  # likewise for the authorization_code grant
         self.hang_seconds = 8.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -101,7 +104,10 @@ class LocalIdp:
             challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
             if challenge != entry["challenge"] or form.get("redirect_uri") != entry["redirect_uri"]:
                 return 400, {"error": "invalid_grant"}
-            return 200, self._tokens(entry["claims"], entry["nonce"])
+            tokens = self._tokens(entry["claims"], entry["nonce"])
+            if self.code_answer is not None:
+                tokens = self.code_answer(tokens, entry)
+            return 200, tokens
         if grant == "refresh_token":
             token = form.get("refresh_token", "")
             entry = self.refresh_tokens.get(token)
@@ -113,6 +119,8 @@ class LocalIdp:
             else:
                 del self.refresh_tokens[tokens["refresh_token"]]
                 tokens.pop("refresh_token")
+            if self.refresh_answer is not None:
+                tokens = self.refresh_answer(tokens, entry)
             return 200, tokens
         return 400, {"error": "unsupported_grant_type"}
 
@@ -147,6 +155,8 @@ class LocalIdp:
                     "json_array": (200, b"[1,2,3]", "application/json"),
                     "missing_fields": (200, b'{"token_type":"Bearer"}', "application/json"),
                     "huge": (200, b'{"x":"' + b"a" * (200 * 1024) + b'"}', "application/json"),
+                    # 30,000 levels of arrays: under the 64 KB read limit, over json's recursion limit
+                    "nested_json": (200, b'{"x":' + b"[" * 30000 + b"]" * 30000 + b"}", "application/json"),
                 }
                 status, body, ctype = pages[fault]
                 self._send(status, body, ctype)
