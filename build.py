@@ -20,7 +20,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
-from edge.jwks import usable_jwks  # noqa: E402
+from edge.jwks import private_members, usable_jwks  # noqa: E402
 from edge.encoding import b64url_decode  # noqa: E402
 from gatebuild import config_file, discovery, runtime, secret_store, vendor, zipper  # noqa: E402
 from gatebuild.config_file import ConfigFileError  # noqa: E402
@@ -88,6 +88,12 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
             jwks = discovery.fetch_json(config.endpoints.jwks)
         except discovery.FetchError as exc:
             raise BuildError(f"fetching the JWKS failed: {exc}") from None
+    for jwk in (jwks.get("keys") if isinstance(jwks, dict) and isinstance(jwks.get("keys"), list) else []):
+        secret = private_members(jwk) if isinstance(jwk, dict) else []
+        if secret:
+            raise BuildError(
+                f"JWKS key {jwk.get('kid')!r} carries private-key members ({', '.join(secret)}): anyone who can "
+                "read the zip could sign tokens the gate accepts; give the provider's public JWKS (jwks_uri)")
     usable = usable_jwks(jwks, config.tokens.algorithms)
     if not usable:
         raise BuildError("the JWKS has no RSA signing key usable with tokens.algorithms; check jwks_uri")
@@ -146,14 +152,21 @@ def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_
     if len(data) > zipper.LIMIT_BYTES:
         raise BuildError(f"the zip would be {len(data):,} bytes, over the 1 MB viewer-request limit; not written")
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-    with open(out, "wb") as f:
-        f.write(data)
+    write_private(out, data)
     if site_env:
         _write_site_env(site_env, config)
     say(f"wrote {out} (handler: edge.handler.handler, provider: {config.provider}, "
         f"{len(jwks['keys'])} signing key(s) embedded, {'bytecode for python3.13' if python313 else 'sources only'})")
     say(zipper.format_report(data))
     return out
+
+
+def write_private(path: str, data: bytes) -> None:
+    """Write a file only its owner can read: the zip holds the state and client secrets."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        os.fchmod(f.fileno(), 0o600)  # an existing file keeps its old mode otherwise
+        f.write(data)
 
 
 def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python313: str | None) -> bytes:

@@ -16,6 +16,8 @@ REFETCH_INTERVAL_SECONDS = 10.0
 MAX_KEYS = 50
 MAX_KID_LENGTH = 256
 MIN_RSA_BITS = 2048
+PUBLIC_MEMBERS = ("kty", "kid", "use", "alg", "n", "e")
+PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 
 
 def usable_jwks(jwks: object, algorithms: tuple[str, ...]) -> dict[str, dict]:
@@ -35,8 +37,13 @@ def usable_jwks(jwks: object, algorithms: tuple[str, ...]) -> dict[str, dict]:
             continue
         if not isinstance(jwk.get("n"), str) or not isinstance(jwk.get("e"), str):
             continue
-        found[kid] = jwk
+        found[kid] = {name: jwk[name] for name in PUBLIC_MEMBERS if name in jwk}
     return found
+
+
+def private_members(jwk: dict) -> list[str]:
+    """The private-key members (RFC 7518 6.3.2) a JWK carries; a JWKS must carry none."""
+    return [name for name in PRIVATE_MEMBERS if name in jwk]
 
 
 def construct_key(jwk: dict, algorithm: str):

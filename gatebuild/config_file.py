@@ -263,7 +263,7 @@ def _endpoints(provider: str, idp: dict, cognito: dict) -> tuple[str, Endpoints,
             raise ConfigFileError('[cognito]: only used with idp.provider = "cognito"; remove it')
         if not idp["issuer"]:
             raise ConfigFileError('idp.issuer: missing; add the provider\'s issuer URL under [idp]')
-        issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
+        issuer = _url("idp.issuer", idp["issuer"])  # exactly as the tokens' `iss` (Auth0's ends with "/")
         logout_style = "oidc"
     to_discover = [k for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")
                    if given[k] is None]
@@ -306,13 +306,13 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
         if match.group(1) != region:
             raise ConfigFileError(f"cognito.user_pool_id: pool {pool!r} is not in cognito.region {region!r}")
     if idp["issuer"]:
-        issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
+        issuer = _url("idp.issuer", idp["issuer"])
     else:
         issuer = f"https://cognito-idp.{region}.amazonaws.com/{pool}"
     return issuer, {
         "authorization_endpoint": f"{base}/oauth2/authorize",
         "token_endpoint": f"{base}/oauth2/token",
-        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "jwks_uri": f"{issuer.rstrip('/')}/.well-known/jwks.json",
         "revocation_endpoint": f"{base}/oauth2/revoke",
         "end_session_endpoint": f"{base}/logout",
     }

@@ -7,6 +7,7 @@ import urllib.error
 import urllib.request
 
 from .config_file import ConfigFileError
+from .config_file import _url as check_url
 
 TIMEOUT_SECONDS = 15
 MAX_BYTES = 1024 * 1024
@@ -43,16 +44,20 @@ def fetch_json(url: str) -> dict:
 
 def discover(issuer: str, wanted: list[str]) -> dict[str, str]:
     """Endpoint values for the config keys in `wanted`, from the issuer's discovery document."""
-    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"  # OIDC Discovery 1.0, 4.
     document = fetch_json(url)
-    if document.get("issuer", "").rstrip("/") != issuer.rstrip("/"):
+    if document.get("issuer") != issuer:  # compared exactly, trailing slash and all (4.3)
         raise FetchError(
-            f"{url} names issuer {document.get('issuer')!r}, not {issuer!r}; set idp.issuer to the provider's issuer"
+            f"{url} names issuer {document.get('issuer')!r}, not {issuer!r}; set idp.issuer to exactly the "
+            "provider's issuer (the tokens' `iss`)"
         )
     found = {}
     for key in wanted:
         value = document.get(DISCOVERED_NAMES[key], "")
         if key in ("authorization_endpoint", "token_endpoint", "jwks_uri") and not value:
             raise ConfigFileError(f"idp.{key}: the provider's discovery document has none; set it under [idp]")
-        found[key] = value if isinstance(value, str) else ""
+        value = value if isinstance(value, str) else ""
+        if value:  # the same rules as a URL written in the config: https, or http on loopback only
+            check_url(f"idp.{key} (from {url})", value)
+        found[key] = value
     return found
