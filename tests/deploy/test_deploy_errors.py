@@ -83,7 +83,7 @@ def test_cli_without_credentials_prints_one_line(tmp_path):
     (site / "index.html").write_text("<!doctype html>")
     result = subprocess.run(
         [sys.executable, str(ROOT / "deploy.py"), "stack", "--stack-name", "my-site",
-         "--cognito-domain-prefix", "my-login", "--site-dir", str(site), "--csp-file", str(tmp_path / "none")],
+         "--cognito-domain-prefix", "my-login", "--site-dir", str(site)],
         cwd=tmp_path, env=_no_credentials_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("error: no AWS credentials found")
