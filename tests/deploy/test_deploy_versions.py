@@ -1,0 +1,94 @@
+"""New code -> new numbered version -> the distribution's association moves; same code -> nothing.
+
+CloudFormation's side is modelled in edge_stack_model.py (moto's CloudFormation updates $LATEST
+only; the model follows the AWS documentation it cites), on top of moto's real Lambda and S3."""
+
+from __future__ import annotations
+
+import boto3
+
+from gatebuild.deploy.clients import Clients
+from gatebuild.deploy.gatezip import sha256_b64
+from gatebuild.deploy.stack import StackOptions, deploy_stack
+
+from edge_stack_model import EdgeStackModel  # tests/deploy has no __init__: its dir is on sys.path
+
+OIDC = ('[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'
+        'authorization_endpoint = "https://login.example.com/a"\ntoken_endpoint = "https://login.example.com/t"\n'
+        'jwks_uri = "https://login.example.com/j"\n')
+
+
+class ContentBuilder:
+    """A builder whose zip depends only on its inputs (like build.py): config text and overrides."""
+
+    def __init__(self):
+        self.extra = ""
+
+    def __call__(self, config_path, *, jwks_file=None, out="dist/edge.zip", overrides=None):
+        import json
+        import os
+        import zipfile
+
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with zipfile.ZipFile(out, "w") as archive:
+            info = zipfile.ZipInfo("edge/baked.py", date_time=(2020, 1, 1, 0, 0, 0))
+            archive.writestr(info, f"CONFIG = {json.dumps(overrides, sort_keys=True)!r}\n{self.extra}")
+        return out
+
+
+def _deploy(model, tmp_path, site_dir, builder, progress):
+    config = tmp_path / "gate.toml"
+    config.write_text(OIDC)
+    opts = StackOptions(stack_name="v-site", config_path=str(config), site_dir=site_dir,
+                        zip_out=str(tmp_path / "edge.zip"), poll_seconds=0)
+    clients = Clients(cloudformation=model, cloudfront=model)
+    return deploy_stack(opts, clients, progress, builder=builder, sleep=lambda s: None)
+
+
+def test_changed_code_publishes_a_new_version_and_moves_the_association(moto_aws, tmp_path, site_dir,
+                                                                         quiet_progress):
+    model, builder = EdgeStackModel(), ContentBuilder()
+    first = _deploy(model, tmp_path, site_dir, builder, quiet_progress)
+    # create: bootstrap version 1, then the built gate as version 2
+    assert [arn.rsplit(":", 1)[1] for arn in model.published] == ["1", "2"]
+    assert first["FunctionVersionArn"] == model.association == model.published[-1]
+    lam = boto3.client("lambda", region_name="us-east-1")
+    built = (tmp_path / "edge.zip").read_bytes()
+    assert lam.get_function(FunctionName=model.association)["Configuration"]["CodeSha256"] == sha256_b64(built)
+
+    builder.extra = "# new gate code\n"
+    second = _deploy(model, tmp_path, site_dir, builder, quiet_progress)
+    assert second["FunctionVersionArn"].endswith(":3")
+    assert model.association == second["FunctionVersionArn"]
+    rebuilt = (tmp_path / "edge.zip").read_bytes()
+    assert rebuilt != built
+    assert lam.get_function(FunctionName=model.association)["Configuration"]["CodeSha256"] == sha256_b64(rebuilt)
+    # the previous version still exists, unchanged (retained; replicas may still run it)
+    assert lam.get_function(FunctionName=first["FunctionVersionArn"])["Configuration"]["CodeSha256"] == \
+        sha256_b64(built)
+    assert quiet_progress.err.getvalue() == ""       # verify_association found the new version everywhere
+
+
+def test_same_inputs_from_a_fresh_checkout_publish_nothing(moto_aws, tmp_path, site_dir, quiet_progress):
+    """Item 12: the state secret comes back from SSM, so a second run (as from a fresh CI checkout,
+    no build/state-secret) builds the identical zip: no new version, no distribution deployment."""
+    model, builder = EdgeStackModel(), ContentBuilder()
+    _deploy(model, tmp_path, site_dir, builder, quiet_progress)
+    first = (tmp_path / "edge.zip").read_bytes()
+    (tmp_path / "edge.zip").unlink()
+    again = _deploy(model, tmp_path, site_dir, builder, quiet_progress)
+    assert (tmp_path / "edge.zip").read_bytes() == first
+    assert len(model.published) == 2 and again["FunctionVersionArn"].endswith(":2")
+    assert "function code unchanged" in quiet_progress.out.getvalue()
+
+
+def test_rotating_the_state_secret_changes_the_zip(moto_aws, tmp_path, site_dir, quiet_progress):
+    model, builder = EdgeStackModel(), ContentBuilder()
+    _deploy(model, tmp_path, site_dir, builder, quiet_progress)
+    config = tmp_path / "gate.toml"
+    opts = StackOptions(stack_name="v-site", config_path=str(config), site_dir=site_dir,
+                        zip_out=str(tmp_path / "edge.zip"), poll_seconds=0, rotate_state_secret=True)
+    out = deploy_stack(opts, Clients(cloudformation=model, cloudfront=model), quiet_progress, builder=builder,
+                       sleep=lambda s: None)
+    assert out["FunctionVersionArn"].endswith(":3")
+    assert "rotated the state secret" in quiet_progress.out.getvalue()
