@@ -48,6 +48,23 @@ class EdgeStackModel:
         self.association: str | None = None       # the distribution's viewer-request LambdaFunctionARN
         self.published: list[str] = []             # version ARNs, in publishing order
         self.invalidations: list[list[str]] = []
+        # (association, callback URLs the app client allows) at every moment a viewer could see:
+        # the template's UserPoolClient lists https://<first alias or cloudfront domain>/_gate/callback
+        # and, while set, <PreviousSiteUrl>/_gate/callback
+        self.history: list[tuple[str | None, tuple[str, ...]]] = []
+        self.callbacks: tuple[str, ...] = ()
+
+    @staticmethod
+    def site_url(params: dict) -> str:
+        aliases = [a for a in (params.get("Aliases") or "").split(",") if a]
+        return f"https://{aliases[0]}" if aliases else "https://d111111abcdef8.cloudfront.net"
+
+    def _client_urls(self, params: dict) -> None:
+        urls = [self.site_url(params) + "/_gate/callback"]
+        if params.get("PreviousSiteUrl"):
+            urls.append(params["PreviousSiteUrl"] + "/_gate/callback")
+        self.callbacks = tuple(urls)
+        self.history.append((self.association, self.callbacks))
 
     # ------------------------------------------------------------------ cloudformation
     def _event(self, name: str, resource: str, status: str, kind: str) -> None:
@@ -78,6 +95,7 @@ class EdgeStackModel:
         version = self._publish(function, params["CodeSha256"])
         self._event(StackName, "GateVersion", "CREATE_COMPLETE", "AWS::Lambda::Version")
         self.association = version
+        self._client_urls(params)
         self._event(StackName, "Distribution", "CREATE_COMPLETE", "AWS::CloudFront::Distribution")
         self._event(StackName, StackName, "CREATE_COMPLETE", "AWS::CloudFormation::Stack")
         self.stacks[StackName] = self._describe(StackName, "CREATE_COMPLETE", params, bucket, function, version)
@@ -92,12 +110,14 @@ class EdgeStackModel:
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
         function, version = outputs["FunctionName"], outputs["FunctionVersionArn"]
         self._event(StackName, StackName, "UPDATE_IN_PROGRESS", "AWS::CloudFormation::Stack")
+        self._client_urls(params)      # the app client may change before the distribution has deployed
         if params.get("CodeKey") != old.get("CodeKey"):
             self.lam.update_function_code(FunctionName=function, ZipFile=self._code(params))
         if params.get("CodeSha256") != old.get("CodeSha256"):      # Update requires: Replacement
             version = self._publish(function, params["CodeSha256"])
             self._event(StackName, "GateVersion", "CREATE_COMPLETE", "AWS::Lambda::Version")
             self.association = version                              # !Ref GateVersion moves
+            self.history.append((version, self.callbacks))
             self._event(StackName, "Distribution", "UPDATE_COMPLETE", "AWS::CloudFront::Distribution")
         self._event(StackName, StackName, "UPDATE_COMPLETE", "AWS::CloudFormation::Stack")
         self.stacks[StackName] = self._describe(StackName, "UPDATE_COMPLETE", params, outputs["BucketName"],
@@ -117,7 +137,7 @@ class EdgeStackModel:
         return arn
 
     def _describe(self, name, status, params, bucket, function, version) -> dict:
-        outputs = {"SiteUrl": "https://d111111abcdef8.cloudfront.net", "DistributionId": DISTRIBUTION,
+        outputs = {"SiteUrl": self.site_url(params), "DistributionId": DISTRIBUTION,
                    "DistributionDomainName": "d111111abcdef8.cloudfront.net", "BucketName": bucket,
                    "FunctionName": function, "FunctionVersionArn": version}
         return {"StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1", "StackName": name,

@@ -23,6 +23,7 @@ class ContentBuilder:
 
     def __init__(self):
         self.extra = ""
+        self.site_by_sha: dict[str, str] = {}
 
     def __call__(self, config_path, *, jwks_file=None, out="dist/edge.zip", overrides=None):
         import json
@@ -33,14 +34,16 @@ class ContentBuilder:
         with zipfile.ZipFile(out, "w") as archive:
             info = zipfile.ZipInfo("edge/baked.py", date_time=(2020, 1, 1, 0, 0, 0))
             archive.writestr(info, f"CONFIG = {json.dumps(overrides, sort_keys=True)!r}\n{self.extra}")
+        with open(out, "rb") as f:
+            self.site_by_sha[sha256_b64(f.read())] = overrides["site"]["url"]
         return out
 
 
-def _deploy(model, tmp_path, site_dir, builder, progress):
+def _deploy(model, tmp_path, site_dir, builder, progress, **extra):
     config = tmp_path / "gate.toml"
     config.write_text(OIDC)
     opts = StackOptions(stack_name="v-site", config_path=str(config), site_dir=site_dir,
-                        zip_out=str(tmp_path / "edge.zip"), poll_seconds=0)
+                        zip_out=str(tmp_path / "edge.zip"), poll_seconds=0, **extra)
     clients = Clients(cloudformation=model, cloudfront=model)
     return deploy_stack(opts, clients, progress, builder=builder, sleep=lambda s: None)
 
@@ -92,3 +95,26 @@ def test_rotating_the_state_secret_changes_the_zip(moto_aws, tmp_path, site_dir,
                        sleep=lambda s: None)
     assert out["FunctionVersionArn"].endswith(":3")
     assert "rotated the state secret" in quiet_progress.out.getvalue()
+
+
+def test_adding_an_alias_never_leaves_the_running_gate_without_its_callback_url(moto_aws, tmp_path, site_dir,
+                                                                              quiet_progress):
+    """Item 7: the app client switches to the new URL in phase 1, the gate built for it reaches the
+    edge only in phase 2. At every moment the model records, whatever code the distribution runs
+    has its callback URL registered; afterwards only the new URL is."""
+    model, builder = EdgeStackModel(), ContentBuilder()
+    _deploy(model, tmp_path, site_dir, builder, quiet_progress)
+    _deploy(model, tmp_path, site_dir, builder, quiet_progress, aliases=["www.example.com"],
+            certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/abc-123")
+    lam = boto3.client("lambda", region_name="us-east-1")
+    checked = 0
+    for association, callbacks in model.history:
+        site = builder.site_by_sha.get(lam.get_function(FunctionName=association)["Configuration"]["CodeSha256"])
+        if site:                                          # None: the bootstrap gate, which lets nobody in
+            assert f"{site}/_gate/callback" in callbacks, (association, callbacks)
+            checked += 1
+    assert checked >= 4
+    assert model.callbacks == ("https://www.example.com/_gate/callback",)
+    assert "moves from https://d111111abcdef8.cloudfront.net" in quiet_progress.out.getvalue()
+    stack = model.stacks["v-site"]
+    assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["PreviousSiteUrl"] == ""
