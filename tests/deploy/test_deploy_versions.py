@@ -118,3 +118,75 @@ def test_adding_an_alias_never_leaves_the_running_gate_without_its_callback_url(
     assert "moves from https://d111111abcdef8.cloudfront.net" in quiet_progress.out.getvalue()
     stack = model.stacks["v-site"]
     assert {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}["PreviousSiteUrl"] == ""
+
+
+# --------------------------------------------------------------------------- documented permissions
+
+# API operation -> the IAM action docs/deploy.md must name (Service Authorization Reference:
+# HeadBucket and ListObjectsV2 are authorised by s3:ListBucket, HeadObject by s3:GetObject, ...)
+IAM_ACTION = {"HeadBucket": "ListBucket", "ListObjectsV2": "ListBucket", "HeadObject": "GetObject",
+              "PutBucketEncryption": "PutEncryptionConfiguration", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+              "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration", "DeleteObjects": "DeleteObject",
+              "CopyObject": "PutObject"}
+
+
+def test_every_call_a_deploy_makes_is_in_the_documented_permissions(moto_aws, tmp_path, site_dir, quiet_progress,
+                                                                    monkeypatch):
+    """Item 10: record every AWS operation a create + update + alias change makes, and find each
+    IAM action in docs/deploy.md's Prerequisites."""
+    from pathlib import Path
+
+    from botocore.client import BaseClient
+
+    seen: set[tuple[str, str]] = set()
+    original = BaseClient._make_api_call
+
+    def recording(self, operation, params):
+        seen.add((self.meta.service_model.service_name, operation))
+        return original(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    model, builder = EdgeStackModel(), ContentBuilder()
+    _deploy(model, tmp_path, site_dir, builder, quiet_progress)
+    builder.extra = "# changed\n"
+    _deploy(model, tmp_path, site_dir, builder, quiet_progress, aliases=["www.example.com"],
+            certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/abc-123")
+    # what the model answers in CloudFormation's and CloudFront's place, and what CloudFormation
+    # itself does with the deployer's permissions
+    model_calls = {("cloudformation", op) for op in ("CreateStack", "UpdateStack", "DescribeStacks",
+                                                     "DescribeStackEvents")}
+    model_calls |= {("cloudfront", "GetDistributionConfig"), ("cloudfront", "CreateInvalidation")}
+    model_calls |= {("lambda", op) for op in ("CreateFunction", "UpdateFunctionCode", "PublishVersion")}
+    model_calls |= {("iam", "CreateRole"), ("iam", "PutRolePolicy"), ("s3", "CreateBucket")}
+    deploy_calls = seen
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    permissions = docs[docs.index("- Permissions for the identity"):docs.index("- Nothing to install by hand")]
+    missing = sorted({f"{service}:{IAM_ACTION.get(op, op)}" for service, op in deploy_calls | model_calls
+                      if f"`{IAM_ACTION.get(op, op)}`" not in permissions})
+    assert missing == []
+    assert ("s3", "PutBucketPolicy") in seen and ("ssm", "PutParameter") in seen and ("logs", "PutRetentionPolicy") in seen
+    for action in ("DisableReplication*", "EnableReplication*", "TagResource", "PassRole"):
+        assert f"`{action}`" in permissions
+
+
+def test_the_documented_hand_deploy_satisfies_the_templates_rules():
+    """Item 8: docs/deploy.md's `aws cloudformation deploy` must pass the template's own Rules."""
+    import re
+    from pathlib import Path
+
+    from gatebuild.lambda_edge_rules import load_template
+
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "deploy.md").read_text()
+    command = docs[docs.index("aws cloudformation deploy"):]
+    command = command[:command.index("```")].replace("\\\n", " ")
+    given = dict(re.findall(r"(\w+)=(\S+)", command.split("--parameter-overrides", 1)[1]))
+    template = load_template(str(root / "cloudformation.yaml"))
+    values = {k: str(v.get("Default", "")) for k, v in template["Parameters"].items()}
+    values.update(given)
+    assert set(given) <= set(template["Parameters"])
+    # CognitoNeedsDomainPrefix: CreateCognito "true" needs a prefix
+    rule = template["Rules"]["CognitoNeedsDomainPrefix"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "CreateCognito"}, "true"]}
+    if values["CreateCognito"] == "true":
+        assert values["CognitoDomainPrefix"] not in ("", "...")
