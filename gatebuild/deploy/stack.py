@@ -26,13 +26,12 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from . import EDGE_REGION
-from gatebuild.site_policy import CspError, site_csp
+from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (re-exported)
 
+from . import EDGE_REGION
 from .clients import Clients
 from .cognito import client_secret, report_urls
 from .errors import DeployError, hint_for
-from .logs import ensure_retention
 from .gatezip import (
     Builder,
     bootstrap_zip,
@@ -45,6 +44,7 @@ from .gatezip import (
     sha256_hex,
     write_minimal_config,
 )
+from .logs import ensure_retention
 from .progress import Progress
 from .state_secret import parameter_name, state_secrets
 from .upload import (
@@ -63,9 +63,7 @@ from .upload import (
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "cloudformation.yaml"
-from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP  # noqa: E402  (one place for the policy)
-
-STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,58}$")
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,58}$")   # "<name>-site" (the OAC) must fit 64
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ALIAS = re.compile(r"^(?=.{1,253}$)(\*\.)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
@@ -134,7 +132,7 @@ def check_options(opts: StackOptions) -> None:
     if not STACK_NAME.match(opts.stack_name):
         raise DeployError(
             f"--stack-name {opts.stack_name!r}: use a letter then letters, digits or hyphens, at most 59 "
-            "characters (the function is named <stack>-gate)"
+            "characters (the origin access control is named <stack>-site, at most 64)"
         )
     if opts.cognito_domain_prefix is not None and not DOMAIN_PREFIX.match(opts.cognito_domain_prefix):
         raise DeployError(
