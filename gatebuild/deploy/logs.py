@@ -20,14 +20,6 @@ def log_group_name(function_name: str) -> str:
     return f"/aws/lambda/us-east-1.{function_name}"
 
 
-def regions(session) -> list[str]:
-    """Every commercial region CloudWatch Logs exists in (regions not enabled are skipped later)."""
-    try:
-        return sorted(session.get_available_regions("logs"))
-    except Exception:
-        return []
-
-
 def set_retention(logs, group: str, days: int) -> str:
     """'created', 'updated' or 'kept' for one region's client."""
     outcome = "kept"

@@ -26,7 +26,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (re-exported)
+from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (CSP_MAX, DEFAULT_CSP re-exported)
 
 from . import EDGE_REGION
 from .clients import Clients
@@ -470,6 +470,7 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
                 progress.warn(f"{config_path} sets state.secret; --rotate-state-secret changes only the one "
                               "deploy.py keeps in SSM, so it has no effect here")
         else:
+            # the previous secret (after a rotation) is not baked in yet: docs/deploy.md, Secrets
             current, _older = state_secrets(clients.ssm, parameter_name("stack", name), progress,
                                             rotate=opts.rotate_state_secret, now=clock())
             overrides["state"] = {"secret": current}

@@ -27,7 +27,6 @@ from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.errors import DeployError, explain, hint_for
 from gatebuild.deploy.gatezip import build_gate_zip
 from gatebuild.deploy.logs import ensure_retention, log_group_name
-from gatebuild.deploy.progress import Progress
 from gatebuild.deploy.publish import (
     PublishOptions,
     default_role_name,

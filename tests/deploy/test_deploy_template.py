@@ -98,7 +98,7 @@ def test_function_has_no_fixed_name_and_logs_only_its_own_groups(template):
     resources = [r["Fn::Sub"] for r in policy["Properties"]["PolicyDocument"]["Statement"][0]["Resource"]]
     assert any(r.endswith(":log-group:/aws/lambda/us-east-1.${GateFunction}:*") and ":logs:*:" in r
                for r in resources)
-    assert "GateLogsPolicy" in _res(template, "GateVersion")["DependsOn"]   # no replica runs without it
+    assert {"GateLogsPolicy", "GateLogGroup"} <= set(_res(template, "GateVersion")["DependsOn"])   # no replica runs without them
     group = _res(template, "GateLogGroup")["Properties"]
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/us-east-1.${GateFunction}"}
