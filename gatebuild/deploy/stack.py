@@ -406,7 +406,7 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> dict[str, str]:
     """The one deploy command. Returns the stack's final outputs."""
     check_options(opts)
-    csp = read_csp(opts.csp_file, progress, None if opts.skip_site else opts.site_dir)
+    csp = read_csp(opts.csp_file, progress, opts.site_dir)     # also with --skip-site: never reset the policy
     if not opts.skip_site:
         site_files(opts.site_dir)               # fail now, not after 15 minutes of CloudFormation
     template_body, declared = read_template(opts.template_path)

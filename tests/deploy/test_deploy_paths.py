@@ -428,3 +428,24 @@ def test_stack_warns_when_the_config_names_another_site_url(moto_aws, tmp_path, 
                               zip_out=str(tmp_path / "e.zip")), Clients(cloudformation=model, cloudfront=model),
                  quiet_progress, builder=ContentBuilder(), sleep=lambda s: None)
     assert "site.url in" in quiet_progress.err.getvalue() and "https://stale.example.com" in quiet_progress.err.getvalue()
+
+
+def test_skip_site_still_sends_the_sites_csp(moto_aws, tmp_path, site_dir, quiet_progress):
+    """--skip-site uploads nothing but must not reset the distribution's CSP to the default."""
+    from edge_stack_model import EdgeStackModel
+    from test_deploy_versions import OIDC, ContentBuilder
+
+    from gatebuild.deploy.stack import deploy_stack
+
+    (tmp_path / "csp.txt").write_text("default-src 'self'; connect-src 'self' https://api.example.com\n")
+    config = tmp_path / "gate.toml"
+    config.write_text(OIDC)
+    model = EdgeStackModel()
+    deploy_stack(StackOptions(stack_name="k-site", config_path=str(config), site_dir=site_dir, skip_site=True,
+                              poll_seconds=0, zip_out=str(tmp_path / "e.zip")),
+                 Clients(cloudformation=model, cloudfront=model), quiet_progress, builder=ContentBuilder(),
+                 sleep=lambda s: None)
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in model.stacks["k-site"]["Parameters"]}
+    assert params["ContentSecurityPolicy"] == "default-src 'self'; connect-src 'self' https://api.example.com"
+    s3 = boto3.client("s3", region_name="us-east-1")
+    assert "Contents" not in s3.list_objects_v2(Bucket="k-site-sitebucket-model")
