@@ -123,9 +123,12 @@ def test_cli_unknown_profile(tmp_path, monkeypatch):
 
 
 def test_help_documents_both_commands(capsys):
-    for argv, words in ((["--help"], ["stack", "publish", "us-east-1"]),
+    for argv, words in ((["--help"], ["stack", "publish", "status", "us-east-1"]),
+                        (["status", "--help"], ["--stack-name", "--distribution-id", "--config"]),
                         (["stack", "--help"], ["--stack-name", "--cognito-domain-prefix", "--alias", "--config",
-                                               "--site-dir", "--csp-file", "examples:"]),
+                                               "--site-dir", "--csp-file", "examples:", "--hsts-include-subdomains",
+                                               "--hsts-preload", "--log-retention-days", "--rotate-state-secret",
+                                               "--keep-old-assets-days", "csp.txt beside the site"]),
                         (["publish", "--help"], ["--function-name", "--site-url", "Lambda@Edge"])):
         with pytest.raises(SystemExit) as exit_:
             main(argv)
