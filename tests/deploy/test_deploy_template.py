@@ -83,6 +83,17 @@ def test_hsts_subdomains_and_preload_are_opt_in(template):
     assert template["Conditions"]["HstsSubdomains"] == {"Fn::Equals": [{"Ref": "HstsIncludeSubdomains"}, "true"]}
 
 
+def test_site_policy_hsts_matches_the_template(template):
+    """gatebuild.site_policy.hsts is what the local emulator can send: same max-age, same defaults."""
+    from gatebuild.site_policy import hsts
+
+    config = _res(template, "SecurityHeadersPolicy")["Properties"]["ResponseHeadersPolicyConfig"]
+    age = config["SecurityHeadersConfig"]["StrictTransportSecurity"]["AccessControlMaxAgeSec"]
+    assert hsts() == f"max-age={age}"
+    assert hsts(include_subdomains=True) == f"max-age={age}; includeSubDomains"
+    assert hsts(preload=True) == f"max-age={age}; includeSubDomains; preload"
+
+
 def test_user_pool_survives_stack_delete_and_replacement(template):
     pool = _res(template, "UserPool")
     assert pool["DeletionPolicy"] == "Retain" and pool["UpdateReplacePolicy"] == "Retain"
