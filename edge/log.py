@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from .digest import HmacKey
+from .metrics import emf_members
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 MAX_PATH_IN_LOG = 256
@@ -71,4 +72,4 @@ class DecisionLog:
                 f'"subject":{json_value(self.subject_hash(sub))},"ms":{round(duration_ms, 3)!r}')
         if detail:
             line += f',"detail":{json_value(detail)}'
-        (self._stream or sys.stdout).write(line + "}\n")
+        (self._stream or sys.stdout).write(line + emf_members() + "}\n")

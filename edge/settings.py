@@ -39,12 +39,12 @@ class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami pub
 
 
 _CONFIG_FIELDS = ("provider issuer client_id endpoints state_secret client_secret scopes site_url "
-                  "idp_timeout_seconds paths rules tokens cookies log_level")
+                  "idp_timeout_seconds paths rules tokens cookies log_level previous_state_secrets")
 
 
 class Config(namedtuple("Config", _CONFIG_FIELDS,
                         defaults=("", ("openid", "email", "profile"), "", 3.0, Paths(), (), Tokens(),
-                                  Cookies(), "info"))):
+                                  Cookies(), "info", ()))):
     __slots__ = ()
 
     def __repr__(self) -> str:  # never print the secrets
@@ -57,6 +57,10 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
     def to_dict(self) -> dict:
         data = _plain(self)
         data["state_secret"] = b64url_encode(self.state_secret)
+        if self.previous_state_secrets:
+            data["previous_state_secrets"] = [b64url_encode(s) for s in self.previous_state_secrets]
+        else:
+            data.pop("previous_state_secrets", None)   # absent: zips built before rotation existed stay identical
         return data
 
     @classmethod
@@ -77,7 +81,13 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
                              "algorithms": tuple(data.get("tokens", {}).get("algorithms", ("RS256",)))}),
             cookies=Cookies(**data.get("cookies", {})),
             log_level=data.get("log_level", "info"),
+            previous_state_secrets=tuple(b64url_decode(s) for s in data.get("previous_state_secrets", ())),
         )
+
+    @property
+    def state_secrets(self) -> tuple:
+        """The secrets login state is verified with, newest (the signing one) first."""
+        return (self.state_secret, *self.previous_state_secrets)
 
 
 def _plain(value):

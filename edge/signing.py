@@ -3,6 +3,9 @@
 Format: base64url(payload) "." base64url(8-byte timestamp) "." base64url(HMAC-SHA256), the
 MAC over the first two parts under a key derived for one purpose, so a value signed for one
 use can never be accepted for another.
+
+Rotation (like itsdangerous): given several secrets, the first (newest) signs and every one
+verifies, so values signed just before a rotation stay valid for their lifetime.
 """
 
 from .digest import HmacKey, compare_digest, hmac_sha256
@@ -18,8 +21,14 @@ class BadSignature(Exception):
 
 
 class Signer:
-    def __init__(self, secret: bytes, purpose: str):
-        self._key = HmacKey(hmac_sha256(secret, b"gate-signer:" + purpose.encode()))
+    def __init__(self, secret, purpose: str):
+        """`secret`: bytes, or a sequence of bytes with the newest first."""
+        secrets = (secret,) if isinstance(secret, (bytes, bytearray)) else tuple(secret)
+        if not secrets:
+            raise ValueError("Signer needs at least one secret")
+        label = b"gate-signer:" + purpose.encode()
+        self._keys = tuple(HmacKey(hmac_sha256(s, label)) for s in secrets)
+        self._key = self._keys[0]
 
     def sign(self, payload: str, now: float) -> str:
         body = b64url_encode(payload.encode("utf-8"))
@@ -39,7 +48,8 @@ class Signer:
             stamp_bytes = b64url_decode(stamp)
         except ValueError:
             raise BadSignature("state_malformed") from None
-        if not compare_digest(given_mac, self._key.digest(f"{body}.{stamp}".encode("ascii"))):
+        signed = f"{body}.{stamp}".encode("ascii")
+        if not any(compare_digest(given_mac, key.digest(signed)) for key in self._keys):
             raise BadSignature("state_forged")
         if len(stamp_bytes) != 8:
             raise BadSignature("state_malformed")

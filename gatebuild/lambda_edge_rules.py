@@ -203,6 +203,15 @@ def _check_function(name: str, resources: dict, kind: str, event_type: str) -> l
     tracing = (props.get("TracingConfig") or {}).get("Mode")
     if tracing == "Active":
         problems.append(f"{where}.TracingConfig: Lambda@Edge does not support X-Ray tracing; remove it")
+    storage = (props.get("EphemeralStorage") or {}).get("Size", 512)
+    if not isinstance(storage, int) or storage != 512:
+        problems.append(f"{where}.EphemeralStorage: Lambda@Edge functions keep the default 512 MB of /tmp; remove it")
+    update_mode = (props.get("RuntimeManagementConfig") or {}).get("UpdateRuntimeOn", "Auto")
+    if update_mode != "Auto":
+        problems.append(f"{where}.RuntimeManagementConfig: Lambda@Edge accepts only the Auto runtime update "
+                        "mode (AWS \"Restrictions on Lambda@Edge\"); remove it")
+    if (props.get("SnapStart") or {}).get("ApplyOn", "None") != "None":
+        problems.append(f"{where}.SnapStart: Lambda@Edge does not support SnapStart; remove it")
     max_memory, max_timeout = LIMITS[kind]
     problems += _limit(where, "MemorySize", props.get("MemorySize", LAMBDA_DEFAULT_MEMORY), max_memory,
                        f"{max_memory} MB is the limit this project keeps for a {event_type} function")

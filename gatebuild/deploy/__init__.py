@@ -1,9 +1,10 @@
-"""Deploying the gate to AWS with boto3: `python deploy.py stack` and `python deploy.py publish`.
+"""Deploying the gate to AWS with boto3: `scripts/deploy stack`, `publish` and `status`.
 
 Modules: errors (one-line messages), progress (what the user sees), clients (boto3 clients,
 always us-east-1), gatezip (building the function's zip, the bootstrap zip), upload (artifact
-bucket, site files, invalidation), stack (CloudFormation, the two-phase deploy), publish
-(function + version without CloudFormation), cli (argparse).
+bucket, site files, stale-file pruning, invalidation), state_secret (the state secret in SSM),
+logs (log retention in every region), stack (CloudFormation, the two-phase deploy), publish
+(function + version without CloudFormation), status (checks a distribution), cli (argparse).
 """
 
 EDGE_REGION = "us-east-1"

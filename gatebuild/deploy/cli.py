@@ -19,6 +19,7 @@ from .gatezip import Builder
 from .progress import Progress
 from .publish import PublishOptions, publish
 from .stack import StackOptions, deploy_stack
+from .status import cognito_of, status
 
 DEFAULT_CONFIG = "gate.toml"
 
@@ -30,6 +31,7 @@ Deploy the sign-in gate to AWS (always us-east-1: Lambda@Edge functions live the
            the gate built for the stack's URL, site/dist uploaded, cache invalidated.
   publish  only build the gate and publish a numbered function version, to attach to a
            CloudFront distribution you already have.
+  status   check a deployed (or console-associated) distribution and say what is wrong.
 
 Credentials come from the usual places (aws configure, AWS_PROFILE, --profile, SSO).
 See docs/deploy.md."""
@@ -37,28 +39,28 @@ See docs/deploy.md."""
 STACK_EPILOG = """\
 examples:
   # a new site with its own Cognito user pool (hosted UI at my-site-login.auth.us-east-1.amazoncognito.com)
-  python deploy.py stack --stack-name my-site --cognito-domain-prefix my-site-login
+  scripts/deploy stack --stack-name my-site --cognito-domain-prefix my-site-login
 
   # an existing Cognito pool or OIDC provider, described in gate.toml
-  python deploy.py stack --stack-name my-site --config gate.toml
+  scripts/deploy stack --stack-name my-site --config gate.toml
 
   # a custom domain (the certificate must be in us-east-1)
-  python deploy.py stack --stack-name my-site --alias www.example.com \\
+  scripts/deploy stack --stack-name my-site --alias www.example.com \\
       --certificate-arn arn:aws:acm:us-east-1:123456789012:certificate/abcd-...
 
 Running it again updates the stack, the gate and the site; options not given keep their values."""
 
 PUBLISH_EPILOG = """\
 example:
-  python deploy.py publish --config gate.toml --function-name my-site-gate
+  scripts/deploy publish --config gate.toml --function-name my-site-gate
   -> prints arn:aws:lambda:us-east-1:<account>:function:my-site-gate:<N>; in the CloudFront
      console: behavior -> Function associations -> Viewer request -> Lambda@Edge -> paste it."""
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python deploy.py", description=DESCRIPTION,
+    top = argparse.ArgumentParser(prog="scripts/deploy", description=DESCRIPTION,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = top.add_subparsers(dest="command", metavar="{stack,publish}", required=True)
+    commands = top.add_subparsers(dest="command", metavar="{stack,publish,status}", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         aws = p.add_argument_group("AWS")
@@ -92,14 +94,30 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("--price-class", choices=["PriceClass_100", "PriceClass_200", "PriceClass_All"],
                       help="CloudFront price class (new stacks: PriceClass_100)")
     site.add_argument("--site-dir", default="site/dist", help="site build to upload (default: %(default)s)")
-    site.add_argument("--csp-file", default="site/csp.txt",
-                      help="one-line Content-Security-Policy for the site (default: %(default)s; a strict "
-                           "self-only policy when missing)")
+    site.add_argument("--csp-file", default=None,
+                      help="one-line Content-Security-Policy for the site (default: csp.txt beside the site "
+                           "directory, e.g. ../my-app/csp.txt for ../my-app/dist; a strict same-origin policy "
+                           "when there is none). The local emulator applies the same policy.")
+    site.add_argument("--hsts-include-subdomains", dest="hsts_subdomains", action="store_true", default=None,
+                      help="add includeSubDomains to Strict-Transport-Security (forces HTTPS on every subdomain "
+                           "of an apex alias; off by default)")
+    site.add_argument("--no-hsts-include-subdomains", dest="hsts_subdomains", action="store_false")
+    site.add_argument("--hsts-preload", dest="hsts_preload", action="store_true", default=None,
+                      help="add preload to Strict-Transport-Security (implies --hsts-include-subdomains)")
+    site.add_argument("--no-hsts-preload", dest="hsts_preload", action="store_false")
+    site.add_argument("--keep-old-assets-days", type=float, default=7, metavar="DAYS",
+                      help="hashed assets the new build no longer has are deleted after DAYS (default: %(default)s)")
     site.add_argument("--skip-site", action="store_true", help="do not upload the site")
     site.add_argument("--no-invalidate", dest="invalidate", action="store_false",
                       help="do not invalidate /* after uploading")
     stack.add_argument("--artifact-bucket", help="bucket in us-east-1 for the function's zips "
                                                  "(default: gate-artifacts-<account>-us-east-1, created if missing)")
+    stack.add_argument("--log-retention-days", type=int, default=None, metavar="DAYS",
+                       choices=[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                                2557, 2922, 3288, 3653],
+                       help="days CloudWatch keeps the gate's logs, in every region (new stacks: 30)")
+    stack.add_argument("--rotate-state-secret", action="store_true",
+                       help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)")
     stack.add_argument("--template", default=None, help=argparse.SUPPRESS)
     common(stack)
 
@@ -112,7 +130,24 @@ def parser() -> argparse.ArgumentParser:
     pub.add_argument("--function-name", default="signin-gate", help="Lambda function name (default: %(default)s)")
     pub.add_argument("--role-name", help="IAM role to create for a new function (default: <function-name>-edge-role)")
     pub.add_argument("--site-url", help="the site's origin, e.g. https://www.example.com (overrides site.url)")
+    pub.add_argument("--rotate-state-secret", action="store_true",
+                     help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)")
     common(pub)
+
+    st = commands.add_parser(
+        "status", help="check a deployed or console-associated distribution (read-only)",
+        description="Check a distribution running the gate and say what is wrong: the viewer-request association "
+                    "(numbered version, every behavior), the function's settings and role, error pages hiding the "
+                    "gate's 403, and the Cognito app client's URLs. Exit status 1 when something is wrong.")
+    which = st.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stack-name", help="a stack made by `stack`")
+    which.add_argument("--distribution-id", help="any distribution (e.g. one you associated in the console)")
+    st.add_argument("--config", help="the gate's TOML config, to check a Cognito app client's URLs")
+    st.add_argument("--site-url", help="the site's origin (default: the stack's, or the first alias)")
+    aws = st.add_argument_group("AWS")
+    aws.add_argument("--profile", help="AWS profile to use")
+    aws.add_argument("--region", default=None, help=f"must be {EDGE_REGION}; the default")
+    st.add_argument("--quiet", "-q", action="store_true", help=argparse.SUPPRESS)
     return top
 
 
@@ -142,14 +177,33 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
                 skip_site=args.skip_site, invalidate=args.invalidate, jwks_file=args.jwks_file,
                 zip_out=args.zip_out, artifact_bucket=args.artifact_bucket,
             )
+            opts.hsts_include_subdomains = args.hsts_subdomains
+            opts.hsts_preload = args.hsts_preload
+            opts.log_retention_days = args.log_retention_days
+            opts.rotate_state_secret = args.rotate_state_secret
+            opts.keep_old_assets_days = args.keep_old_assets_days
             if args.template:
                 opts.template_path = args.template
             deploy_stack(opts, clients, progress, builder=builder, sleep=sleep)
-        else:
+        elif args.command == "publish":
             opts = PublishOptions(config_path=args.config, function_name=args.function_name,
                                   role_name=args.role_name, site_url=args.site_url, jwks_file=args.jwks_file,
-                                  zip_out=args.zip_out)
+                                  zip_out=args.zip_out, rotate_state_secret=args.rotate_state_secret)
             publish(opts, clients, progress, builder=builder, sleep=sleep)
+        else:
+            pool = client_id = None
+            cognito_region = EDGE_REGION
+            if args.config:
+                from .gatezip import final_config, read_raw_config
+
+                read_raw_config(args.config)
+                config = final_config(args.config, None)
+                if config is not None:
+                    pool, client_id, cognito_region = cognito_of(config)
+            report = status(clients, progress, stack_name=args.stack_name, distribution_id=args.distribution_id,
+                            site_url=args.site_url, pool_id=pool, client_id=client_id,
+                            cognito_region=cognito_region)
+            return 1 if report.problems else 0
     except ConfigFileError as exc:
         print(f"error: config: {exc}", file=stderr)
         return 2
@@ -157,6 +211,7 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
         print(f"error: {explain(exc, stack_name)}", file=stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; a CloudFormation operation already started goes on (see the console)", file=stderr)
+        print("interrupted; a CloudFormation operation already started goes on (see the console); "
+              "run the same command again once it has finished", file=stderr)
         return 130
     return 0

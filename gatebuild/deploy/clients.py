@@ -9,7 +9,7 @@ from botocore.config import Config as BotoConfig
 
 from . import EDGE_REGION
 
-SERVICES = ("cloudformation", "s3", "lambda", "iam", "sts", "cloudfront", "cognito-idp")
+SERVICES = ("cloudformation", "s3", "lambda", "iam", "sts", "cloudfront", "cognito-idp", "ssm", "logs")
 
 
 class Clients:
@@ -35,6 +35,17 @@ class Clients:
 
     def get(self, service: str):
         return getattr(self, service)
+
+    def available_regions(self, service: str) -> list[str]:
+        """Regions the SDK knows for a service (some may not be enabled for the account)."""
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.Session()
+        try:
+            return sorted(self._session.get_available_regions(service))
+        except Exception:
+            return []
 
     def regional(self, service: str, region: str):
         """A client for `service` in another region (e.g. a Cognito pool outside us-east-1)."""

@@ -43,12 +43,24 @@ HINTS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"replicated function|replicas", re.I),
      "Lambda@Edge replicas of the function still exist; CloudFront removes them within a few "
      "hours of the association going away: wait, then retry"),
+    # CloudFront: "One or more aliases specified for the distribution includes an incorrectly
+    # configured DNS record that points to another CloudFront distribution" (CNAMEs.html,
+    # requirements for alternate domain names). Before the $LATEST/alias hint, which says "alias".
+    (re.compile(r"points to another CloudFront distribution|incorrectly configured DNS record", re.I),
+     "the alias's DNS record still points at another CloudFront distribution; CloudFront refuses the alias "
+     "until it does not: point the DNS record (CNAME or Route 53 alias) at this stack's DistributionDomainName, "
+     "or remove it for the change, then run this again (docs/deploy.md, Moving a domain)"),
     (re.compile(r"CNAMEAlreadyExists|CNAMEs you provided are already associated", re.I),
      "an alias is already used by another CloudFront distribution; remove it there first or choose another --alias"),
     (re.compile(r"certificate", re.I),
      "the ACM certificate must be in us-east-1, issued (validated) and cover every --alias"),
     (re.compile(r"Domain already (exists|associated)|domain.*(is|already) (taken|in use)", re.I),
      "the Cognito hosted-UI domain prefix is taken; choose another --cognito-domain-prefix"),
+    (re.compile(r"already exists", re.I),
+     "a resource of that name is left from an earlier attempt (a Lambda@Edge function cannot be deleted for "
+     "hours after it was replicated): delete it, or if it cannot be deleted yet, delete the stack with "
+     "aws cloudformation delete-stack --stack-name {stack} --region us-east-1 --retain-resources <it>, then run "
+     "this again (the stack names its resources anew)"),
     (re.compile(r"redirect_mismatch|callback ?url|CallbackURLs|LogoutURLs|logout ?url", re.I),
      "the Cognito app client's callback/sign-out URLs must be exactly https://<site>/_gate/callback "
      "and https://<site>/_gate/signed-out (otherwise sign-in fails with redirect_mismatch)"),
@@ -58,7 +70,7 @@ HINTS: list[tuple[re.Pattern, str]] = [
      "Lambda@Edge functions must be in us-east-1"),
     (re.compile(r"environment variables", re.I),
      "Lambda@Edge functions cannot have environment variables; remove them from the function"),
-    (re.compile(r"\$LATEST|qualified|alias", re.I),
+    (re.compile(r"\$LATEST|qualified|function alias|alias ARN|LambdaFunctionARN", re.I),
      "associate a numbered function version ARN (ending in :<number>), never $LATEST or an alias"),
     (re.compile(r"cannot be assumed", re.I),
      "the new IAM role is not usable yet (IAM takes a few seconds); run the command again"),

@@ -8,6 +8,7 @@ back to what Lambda@Edge accepts (no environment, no layers, 128 MB, 5 s, x86_64
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from .errors import DeployError
 from .cognito import report_urls
 from .gatezip import Builder, build_gate_zip, final_config, read_raw_config, sha256_b64
 from .progress import Progress
+from .state_secret import parameter_name, state_secrets
 
 TRUSTED_SERVICES = ("lambda.amazonaws.com", "edgelambda.amazonaws.com")
 TRUST_POLICY = {
@@ -38,6 +40,21 @@ class PublishOptions:
     site_url: str | None = None
     jwks_file: str | None = None
     zip_out: str = "dist/edge.zip"
+    rotate_state_secret: bool = False
+
+
+ROLE_SUFFIX = "-edge-role"
+IAM_ROLE_NAME_MAX = 64
+
+
+def default_role_name(function_name: str) -> str:
+    """<function>-edge-role, shortened with a hash when that would pass IAM's 64 characters."""
+    name = function_name + ROLE_SUFFIX
+    if len(name) <= IAM_ROLE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(function_name.encode()).hexdigest()[:8]
+    keep = IAM_ROLE_NAME_MAX - len(ROLE_SUFFIX) - len(digest) - 1
+    return f"{function_name[:keep]}-{digest}{ROLE_SUFFIX}"
 
 
 def logs_policy(account: str, function_name: str) -> dict:
@@ -127,8 +144,9 @@ def create_function(lam, name: str, role_arn: str, data: bytes, progress: Progre
     _wait(lam, "function_active_v2", name)
 
 
-def update_function(lam, name: str, current: dict, data: bytes, progress: Progress) -> None:
-    """Bring an existing function to the Lambda@Edge settings, then replace its code."""
+def edge_settings_changes(current: dict) -> dict:
+    """update_function_configuration arguments that bring a function to what Lambda@Edge accepts
+    ("Restrictions on Lambda@Edge", CloudFront developer guide); {} when it already is."""
     changes: dict = {}
     wanted = {"Runtime": RUNTIME, "Handler": HANDLER, "MemorySize": MEMORY_MB, "Timeout": TIMEOUT_S}
     for key, value in wanted.items():
@@ -136,15 +154,37 @@ def update_function(lam, name: str, current: dict, data: bytes, progress: Progre
             changes[key] = value
     if (current.get("Environment") or {}).get("Variables"):
         changes["Environment"] = {"Variables": {}}
-        progress.note("removing the function's environment variables (Lambda@Edge refuses them)")
     if current.get("Layers"):
         changes["Layers"] = []
     if (current.get("VpcConfig") or {}).get("SubnetIds"):
         changes["VpcConfig"] = {"SubnetIds": [], "SecurityGroupIds": []}
+    if (current.get("DeadLetterConfig") or {}).get("TargetArn"):
+        changes["DeadLetterConfig"] = {"TargetArn": ""}          # an empty ARN removes it
+    if (current.get("TracingConfig") or {}).get("Mode") == "Active":
+        changes["TracingConfig"] = {"Mode": "PassThrough"}
+    if (current.get("EphemeralStorage") or {}).get("Size", 512) != 512:
+        changes["EphemeralStorage"] = {"Size": 512}
+    if (current.get("SnapStart") or {}).get("ApplyOn", "None") != "None":
+        changes["SnapStart"] = {"ApplyOn": "None"}
+    return changes
+
+
+def update_function(lam, name: str, current: dict, data: bytes, progress: Progress) -> None:
+    """Bring an existing function to the Lambda@Edge settings, then replace its code."""
+    changes = edge_settings_changes(current)
+    if "Environment" in changes:
+        progress.note("removing the function's environment variables (Lambda@Edge refuses them)")
     if changes:
         progress.note("setting " + ", ".join(sorted(changes)) + " for Lambda@Edge")
         lam.update_function_configuration(FunctionName=name, **changes)
         _wait(lam, "function_updated_v2", name)
+    try:
+        runtime = lam.get_runtime_management_config(FunctionName=name)
+    except ClientError:
+        runtime = {}
+    if runtime.get("UpdateRuntimeOn", "Auto") != "Auto":
+        progress.note("setting runtime management to Auto (Lambda@Edge accepts no other mode)")
+        lam.put_runtime_management_config(FunctionName=name, UpdateRuntimeOn="Auto")
     progress.note(f"uploading code to {name}")
     lam.update_function_code(FunctionName=name, ZipFile=data, Architectures=[ARCHITECTURE], Publish=False)
     _wait(lam, "function_updated_v2", name)
@@ -155,8 +195,14 @@ def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder:
     """Build, upload and publish; returns the numbered version ARN."""
     if len(opts.function_name) > 64 or not opts.function_name.replace("-", "").replace("_", "").isalnum():
         raise DeployError(f"--function-name {opts.function_name!r}: letters, digits, - and _ only, at most 64")
-    overrides = {"site": {"url": opts.site_url.rstrip("/")}} if opts.site_url else None
-    read_raw_config(opts.config_path)          # a missing or broken file: one line, before anything else
+    overrides = {"site": {"url": opts.site_url.rstrip("/")}} if opts.site_url else {}
+    raw = read_raw_config(opts.config_path)    # a missing or broken file: one line, before anything else
+    if not (raw.get("state") or {}).get("secret"):
+        # kept in SSM so a fresh checkout (CI) builds the same zip for the same inputs
+        current, _older = state_secrets(clients.ssm, parameter_name("function", opts.function_name), progress,
+                                        rotate=opts.rotate_state_secret)
+        overrides["state"] = {"secret": current}
+    overrides = overrides or None
 
     progress.step("building the gate")
     data = build_gate_zip(builder, opts.config_path, jwks_file=opts.jwks_file, out=opts.zip_out,
@@ -174,7 +220,7 @@ def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder:
             raise
         current = None
     if current is None:
-        role_arn, _ = ensure_role(iam, opts.role_name or f"{opts.function_name}-edge-role", opts.function_name,
+        role_arn, _ = ensure_role(iam, opts.role_name or default_role_name(opts.function_name), opts.function_name,
                                   account, progress)
         create_function(lam, opts.function_name, role_arn, data, progress, sleep)
     else:
@@ -188,6 +234,7 @@ def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder:
                                   Description=f"gate code {sha}")
     arn = version["FunctionArn"]
     if not arn.rsplit(":", 1)[-1].isdigit():
+        # Lambda: "the version number ... increments"; only $LATEST is unnumbered ("Lambda function versions")
         raise DeployError(f"Lambda returned {arn}, not a numbered version; publish again")
 
     progress.step("done")

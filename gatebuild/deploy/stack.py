@@ -26,6 +26,8 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (CSP_MAX, DEFAULT_CSP re-exported)
+
 from . import EDGE_REGION
 from .clients import Clients
 from .cognito import client_secret, report_urls
@@ -42,24 +44,26 @@ from .gatezip import (
     sha256_hex,
     write_minimal_config,
 )
+from .logs import ensure_retention
 from .progress import Progress
+from .state_secret import parameter_name, state_secrets
 from .upload import (
+    STALE_GRACE_DAYS,
     artifact_bucket_name,
     ensure_artifact_bucket,
     invalidate_all,
+    prune_site,
+    read_state,
+    refresh_artifact,
     site_files,
     upload_artifact,
     upload_site,
+    write_state,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "cloudformation.yaml"
-DEFAULT_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
-)
-CSP_MAX = 1783                       # CloudFront's limit for the CSP in a response headers policy
-STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,58}$")   # "<name>-gate" must fit Lambda's 64
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,58}$")   # "<name>-site" (the OAC) must fit 64
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ALIAS = re.compile(r"^(?=.{1,253}$)(\*\.)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
@@ -68,12 +72,16 @@ SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 NOT_UPDATABLE = {
     "ROLLBACK_COMPLETE": "the stack's first creation failed and it can only be deleted: "
                          "aws cloudformation delete-stack --stack-name {name} --region us-east-1, then run this again",
-    "ROLLBACK_FAILED": "its rollback failed; delete it in the CloudFormation console (retain what cannot be "
-                       "deleted), then run this again",
+    "ROLLBACK_FAILED": "its rollback failed, usually on the Lambda@Edge function, whose replicas take hours to "
+                       "go. Delete it: aws cloudformation delete-stack --stack-name {name} --region us-east-1; "
+                       "if that ends in DELETE_FAILED on GateFunction, run it again with --retain-resources "
+                       "GateFunction. Then run this again (the new stack names its function anew) and delete the "
+                       "old function a few hours later (aws lambda delete-function)",
     "UPDATE_ROLLBACK_FAILED": "its last rollback failed; in the console choose Stack actions -> Continue update "
                               "rollback (or aws cloudformation continue-update-rollback), then run this again",
-    "DELETE_FAILED": "deleting it failed, usually on Lambda@Edge replicas; wait a few hours and delete it again "
-                     "(see docs/deploy.md, Teardown)",
+    "DELETE_FAILED": "deleting it failed, usually on Lambda@Edge replicas; wait a few hours and delete it again, "
+                     "or now with aws cloudformation delete-stack --stack-name {name} --region us-east-1 "
+                     "--retain-resources GateFunction (see docs/deploy.md, Teardown)",
     "DELETE_IN_PROGRESS": "it is being deleted; wait until that finishes",
 }
 
@@ -87,7 +95,12 @@ class StackOptions:
     aliases: list[str] = field(default_factory=list)
     certificate_arn: str | None = None
     price_class: str | None = None
-    csp_file: str = "site/csp.txt"
+    csp_file: str | None = None
+    hsts_include_subdomains: bool | None = None
+    hsts_preload: bool | None = None
+    log_retention_days: int | None = None
+    rotate_state_secret: bool = False
+    keep_old_assets_days: float = STALE_GRACE_DAYS
     site_dir: str = "site/dist"
     skip_site: bool = False
     invalidate: bool = True
@@ -101,25 +114,25 @@ class StackOptions:
 
 # --------------------------------------------------------------------------- local checks
 
-def read_csp(path: str | None, progress: Progress) -> str:
-    if not path or not os.path.exists(path):
-        progress.note(f"{path or 'no CSP file'} not found; using the default Content-Security-Policy")
-        return DEFAULT_CSP
-    with open(path, encoding="utf-8") as f:
-        lines = [line.strip() for line in f.read().splitlines() if line.strip()]
-    if len(lines) != 1:
-        raise DeployError(f"{path}: must hold the Content-Security-Policy on one line")
-    csp = lines[0]
-    if len(csp) > CSP_MAX:
-        raise DeployError(f"{path}: {len(csp)} characters; CloudFront accepts at most {CSP_MAX} in a CSP header")
-    return csp
+def read_csp(path: str | None, progress: Progress, site_dir: str | None = None) -> str:
+    """The site's CSP, from gatebuild.site_policy (the local emulator reads the same)."""
+    try:
+        chosen = site_csp(site_dir, path)
+    except CspError as exc:
+        raise DeployError(str(exc)) from None
+    if chosen.source == "default":
+        progress.note("no csp.txt beside the site and no --csp-file: using the default (same-origin only) "
+                      "Content-Security-Policy")
+    else:
+        progress.note(f"Content-Security-Policy from {chosen.source}")
+    return chosen.policy
 
 
 def check_options(opts: StackOptions) -> None:
     if not STACK_NAME.match(opts.stack_name):
         raise DeployError(
             f"--stack-name {opts.stack_name!r}: use a letter then letters, digits or hyphens, at most 59 "
-            "characters (the function is named <stack>-gate)"
+            "characters (the origin access control is named <stack>-site, at most 64)"
         )
     if opts.cognito_domain_prefix is not None and not DOMAIN_PREFIX.match(opts.cognito_domain_prefix):
         raise DeployError(
@@ -143,6 +156,31 @@ def check_options(opts: StackOptions) -> None:
             )
     if opts.jwks_file and not os.path.isfile(opts.jwks_file):
         raise DeployError(f"--jwks-file {opts.jwks_file}: no such file")
+    if opts.hsts_preload and opts.hsts_include_subdomains is False:
+        raise DeployError("--hsts-preload needs --hsts-include-subdomains (browsers' preload lists require it)")
+
+
+def check_change(opts: StackOptions, previous: dict[str, str] | None) -> None:
+    """Refuse, before anything starts, a change CloudFormation would fail on halfway."""
+    if not previous:
+        return
+    old_prefix = previous.get("CognitoDomainPrefix", "")
+    if opts.cognito_domain_prefix and old_prefix and opts.cognito_domain_prefix != old_prefix:
+        raise DeployError(
+            f"--cognito-domain-prefix {opts.cognito_domain_prefix}: stack {opts.stack_name} already has the hosted UI "
+            f"at {old_prefix}; a user pool takes only one domain and CloudFormation would have to replace it, "
+            "which fails. Keep the prefix (leave the option out), or see docs/deploy.md, Changing the Cognito "
+            "domain prefix"
+        )
+
+
+def previous_site_url(opts: StackOptions, stack: dict | None) -> str:
+    """The site URL to keep registered during this deploy ("" when it does not change)."""
+    if not stack or not opts.aliases:
+        return parameters_of(stack).get("PreviousSiteUrl", "") if stack else ""
+    old = outputs_of(stack).get("SiteUrl", "").rstrip("/")
+    new = f"https://{opts.aliases[0]}"
+    return old if old and old != new else parameters_of(stack).get("PreviousSiteUrl", "")
 
 
 # --------------------------------------------------------------------------- CloudFormation
@@ -202,6 +240,13 @@ def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | No
         given["CertificateArn"] = opts.certificate_arn
     if opts.price_class:
         given["PriceClass"] = opts.price_class
+    for key, value in (("HstsIncludeSubdomains", opts.hsts_include_subdomains), ("HstsPreload", opts.hsts_preload)):
+        if value is not None:
+            given[key] = "true" if value else "false"
+    if opts.hsts_preload:
+        given["HstsIncludeSubdomains"] = "true"
+    if opts.log_retention_days is not None:
+        given["LogRetentionDays"] = str(opts.log_retention_days)
     if code:
         given.update(zip(CODE_PARAMETERS, code))
     for key, value in (previous or {}).items():
@@ -338,26 +383,30 @@ def apply(cfn, name: str, template_body: str, parameters: list[dict], exists: bo
 # --------------------------------------------------------------------------- CloudFront
 
 def verify_association(cloudfront, distribution_id: str, version_arn: str, progress: Progress) -> bool:
-    """Check the distribution's default behavior runs exactly this version on viewer request."""
+    """Check every behavior of the distribution runs exactly this version on viewer request."""
     config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
-    items = ((config.get("DefaultCacheBehavior") or {}).get("LambdaFunctionAssociations") or {}).get("Items") or []
-    found = [a.get("LambdaFunctionARN") for a in items if a.get("EventType") == "viewer-request"]
-    if found != [version_arn]:
-        progress.warn(
-            f"distribution {distribution_id} runs {found or 'no function'} on viewer request, expected {version_arn}; "
-            "check the stack's Distribution resource"
-        )
-        return False
-    return True
+    behaviors = [("default", config.get("DefaultCacheBehavior") or {})]
+    behaviors += [(b.get("PathPattern", "?"), b) for b in (config.get("CacheBehaviors") or {}).get("Items") or []]
+    fine = True
+    for label, behavior in behaviors:
+        items = (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
+        found = [a.get("LambdaFunctionARN") for a in items if a.get("EventType") == "viewer-request"]
+        if found != [version_arn]:
+            progress.warn(
+                f"distribution {distribution_id} behavior {label} runs {found or 'no function'} on viewer request, "
+                f"expected {version_arn}; check the stack's Distribution resource"
+            )
+            fine = False
+    return fine
 
 
 # --------------------------------------------------------------------------- the command
 
 def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, builder: Builder | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> dict[str, str]:
     """The one deploy command. Returns the stack's final outputs."""
     check_options(opts)
-    csp = read_csp(opts.csp_file, progress)
+    csp = read_csp(opts.csp_file, progress, opts.site_dir)     # also with --skip-site: never reset the policy
     if not opts.skip_site:
         site_files(opts.site_dir)               # fail now, not after 15 minutes of CloudFormation
     template_body, declared = read_template(opts.template_path)
@@ -368,7 +417,9 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
     stack = describe(clients.cloudformation, name)
     check_updatable(stack, name)
     previous = parameters_of(stack) if stack else None
+    check_change(opts, previous)
     creates_cognito = bool(opts.cognito_domain_prefix) or (previous or {}).get("CreateCognito") == "true"
+    keep_url = previous_site_url(opts, stack)
 
     with tempfile.TemporaryDirectory(prefix="gate-deploy-") as scratch:
         config_path = opts.config_path
@@ -384,17 +435,25 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         prevalidate(config_path, creates_cognito)
 
         bucket = opts.artifact_bucket or artifact_bucket_name(account, EDGE_REGION)
-        ensure_artifact_bucket(clients.s3, bucket, EDGE_REGION, progress)
+        ensure_artifact_bucket(clients.s3, bucket, EDGE_REGION, account, progress)
         code = None
         if stack is None:
             boot = bootstrap_zip()
             key = f"{name}/bootstrap-{sha256_hex(boot)[:16]}.zip"
-            upload_artifact(clients.s3, bucket, key, boot, progress)
+            upload_artifact(clients.s3, bucket, key, boot, account, progress)
             code = (bucket, key, sha256_b64(boot))
+        elif previous.get("CodeBucket") == bucket and previous.get("CodeKey"):
+            # a failed update rolls back to this zip: keep the lifecycle rule away from it
+            refresh_artifact(clients.s3, bucket, previous["CodeKey"], account)
 
         progress.step(("creating" if stack is None else "updating") + f" stack {name} (infrastructure)"
                       + (": CloudFront takes 5-15 minutes" if stack is None else ""))
         parameters = stack_parameters(opts, csp, previous, code, declared)
+        if keep_url and "PreviousSiteUrl" in declared:
+            progress.note(f"the site moves from {keep_url}: its sign-in URLs stay registered until the new gate "
+                          "is deployed everywhere")
+            parameters = [p for p in parameters if p["ParameterKey"] != "PreviousSiteUrl"]
+            parameters.append({"ParameterKey": "PreviousSiteUrl", "ParameterValue": keep_url})
         stack, _ = apply(clients.cloudformation, name, template_body, parameters,
                          exists=previous is not None, progress=progress, poll=opts.poll_seconds,
                          timeout=opts.timeout_seconds, sleep=sleep)
@@ -405,14 +464,24 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         if outputs.get("UserPoolId"):
             secret = client_secret(clients.cognito_idp, outputs["UserPoolId"], outputs["UserPoolClientId"])
         overrides = overrides_from_outputs(outputs, secret)
-        given_site = (read_raw_config(config_path).get("site") or {}).get("url", "")
+        raw = read_raw_config(config_path)
+        if (raw.get("state") or {}).get("secret"):
+            if opts.rotate_state_secret:
+                progress.warn(f"{config_path} sets state.secret; --rotate-state-secret changes only the one "
+                              "deploy.py keeps in SSM, so it has no effect here")
+        else:
+            # the previous secret (after a rotation) is not baked in yet: docs/deploy.md, Secrets
+            current, _older = state_secrets(clients.ssm, parameter_name("stack", name), progress,
+                                            rotate=opts.rotate_state_secret, now=clock())
+            overrides["state"] = {"secret": current}
+        given_site = (raw.get("site") or {}).get("url", "")
         if isinstance(given_site, str) and given_site and given_site.rstrip("/") != overrides["site"]["url"]:
             progress.warn(f"site.url in {config_path} is {given_site}; the stack serves {overrides['site']['url']}, "
                           "which the gate is built for")
         os.makedirs(os.path.dirname(os.path.abspath(opts.zip_out)), exist_ok=True)
         data = build_gate_zip(builder, config_path, jwks_file=opts.jwks_file, out=opts.zip_out, overrides=overrides)
         key = f"{name}/gate-{sha256_hex(data)[:32]}.zip"
-        upload_artifact(clients.s3, bucket, key, data, progress)
+        upload_artifact(clients.s3, bucket, key, data, account, progress)
         config = final_config(config_path, overrides)
 
     progress.step(f"updating stack {name} (function code)")
@@ -422,12 +491,29 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
     outputs = outputs_of(stack)
     if not changed:
         progress.note("function code unchanged")
+    if parameters_of(stack).get("PreviousSiteUrl"):
+        # CloudFormation reports the distribution updated once it is deployed: the new gate runs
+        # everywhere, so the old URL can go
+        progress.step(f"updating stack {name} (removing the previous site URL from the app client)")
+        parameters = [{**p, "ParameterValue": ""} if p["ParameterKey"] == "PreviousSiteUrl" else p
+                      for p in code_parameters(parameters_of(stack), (bucket, key, sha256_b64(data)), declared)]
+        stack, _ = apply(clients.cloudformation, name, template_body, parameters, exists=True, progress=progress,
+                         poll=opts.poll_seconds, timeout=opts.timeout_seconds, sleep=sleep)
+        outputs = outputs_of(stack)
     if outputs.get("DistributionId") and outputs.get("FunctionVersionArn"):
         verify_association(clients.cloudfront, outputs["DistributionId"], outputs["FunctionVersionArn"], progress)
+    if outputs.get("FunctionName"):
+        days = int(parameters_of(stack).get("LogRetentionDays") or opts.log_retention_days or 30)
+        ensure_retention(clients, outputs["FunctionName"], days, clients.available_regions("logs"), progress)
 
     if not opts.skip_site:
         progress.step(f"uploading {opts.site_dir} to s3://{outputs['BucketName']}")
-        upload_site(clients.s3, outputs["BucketName"], opts.site_dir, progress)
+        upload_site(clients.s3, outputs["BucketName"], opts.site_dir, progress, account)
+        state_key = f"{name}/stale-assets.json"
+        stale = prune_site(clients.s3, outputs["BucketName"], opts.site_dir, progress,
+                           stale_since=read_state(clients.s3, bucket, state_key, account), now=clock(),
+                           grace_days=opts.keep_old_assets_days, account=account)
+        write_state(clients.s3, bucket, state_key, stale, account)
     if opts.invalidate:
         invalidate_all(clients.cloudfront, outputs["DistributionId"], progress)
 

@@ -30,10 +30,30 @@ def aws_env(monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+def _secure_transport_like_aws(monkeypatch):
+    """moto evaluates S3 bucket policies but not their Bool conditions, and answers DENIED when a
+    condition does not hold even for a Deny statement (moto/iam/access_control.py,
+    IAMPolicyStatement.is_action_permitted), so the artifact bucket's TLS-only Deny would refuse
+    everything. AWS sets aws:SecureTransport to true for a request sent over TLS ("AWS global
+    condition context keys", IAM user guide: a Deny on "false" then does not apply), and boto3
+    always uses https: make exactly that statement not apply, as on AWS."""
+    from moto.iam import access_control
+
+    original = access_control.IAMPolicyStatement.is_action_permitted
+
+    def is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+        if self._statement.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}:
+            return access_control.PermissionResult.NEUTRAL
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    monkeypatch.setattr(access_control.IAMPolicyStatement, "is_action_permitted", is_action_permitted)
+
+
 @pytest.fixture
-def moto_aws(aws_env):
+def moto_aws(aws_env, monkeypatch):
     from moto import mock_aws
 
+    _secure_transport_like_aws(monkeypatch)
     with mock_aws():
         yield
 

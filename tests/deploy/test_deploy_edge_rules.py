@@ -170,3 +170,21 @@ def test_yaml_needs_cloudformation_loader():
     """The plain YAML loader cannot read the template (it uses !Ref etc.); ours can."""
     with pytest.raises(yaml.YAMLError):
         yaml.safe_load(TEMPLATE_PATH.read_text())
+
+
+# "Restrictions on Lambda@Edge" (CloudFront developer guide, Lambda features): runtime management
+# other than Auto, more than the default ephemeral storage and SnapStart are refused at association.
+@pytest.mark.parametrize("key,value,word", [
+    ("EphemeralStorage", {"Size": 1024}, "EphemeralStorage"),
+    ("RuntimeManagementConfig", {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:x"}, "Auto"),
+    ("SnapStart", {"ApplyOn": "PublishedVersions"}, "SnapStart"),
+])
+def test_more_unsupported_features(template, key, value, word):
+    _props(template)[key] = value
+    _only(check_template(template), "GateFunction", word)
+
+
+def test_default_ephemeral_storage_and_auto_runtime_are_fine(template):
+    _props(template)["EphemeralStorage"] = {"Size": 512}
+    _props(template)["RuntimeManagementConfig"] = {"UpdateRuntimeOn": "Auto"}
+    assert check_template(template) == []

@@ -83,7 +83,7 @@ def test_cli_without_credentials_prints_one_line(tmp_path):
     (site / "index.html").write_text("<!doctype html>")
     result = subprocess.run(
         [sys.executable, str(ROOT / "deploy.py"), "stack", "--stack-name", "my-site",
-         "--cognito-domain-prefix", "my-login", "--site-dir", str(site), "--csp-file", str(tmp_path / "none")],
+         "--cognito-domain-prefix", "my-login", "--site-dir", str(site)],
         cwd=tmp_path, env=_no_credentials_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("error: no AWS credentials found")
@@ -123,9 +123,12 @@ def test_cli_unknown_profile(tmp_path, monkeypatch):
 
 
 def test_help_documents_both_commands(capsys):
-    for argv, words in ((["--help"], ["stack", "publish", "us-east-1"]),
+    for argv, words in ((["--help"], ["stack", "publish", "status", "us-east-1"]),
+                        (["status", "--help"], ["--stack-name", "--distribution-id", "--config"]),
                         (["stack", "--help"], ["--stack-name", "--cognito-domain-prefix", "--alias", "--config",
-                                               "--site-dir", "--csp-file", "examples:"]),
+                                               "--site-dir", "--csp-file", "examples:", "--hsts-include-subdomains",
+                                               "--hsts-preload", "--log-retention-days", "--rotate-state-secret",
+                                               "--keep-old-assets-days", "csp.txt beside the site"]),
                         (["publish", "--help"], ["--function-name", "--site-url", "Lambda@Edge"])):
         with pytest.raises(SystemExit) as exit_:
             main(argv)

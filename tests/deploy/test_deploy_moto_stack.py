@@ -16,7 +16,7 @@ def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, s
                       'authorization_endpoint = "https://login.example.com/a"\n'
                       'token_endpoint = "https://login.example.com/t"\njwks_uri = "https://login.example.com/j"\n')
     opts = StackOptions(stack_name="moto-site", config_path=str(config), site_dir=site_dir,
-                        csp_file=str(tmp_path / "none"), zip_out=str(tmp_path / "edge.zip"), invalidate=False,
+                        csp_file=None, zip_out=str(tmp_path / "edge.zip"), invalidate=False,
                         template_path=moto_template, poll_seconds=0)
     outputs = deploy_stack(opts, Clients(), quiet_progress, builder=fake_builder, sleep=lambda s: None)
 
@@ -29,13 +29,13 @@ def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, s
     assert parameters["CodeKey"].startswith("moto-site/gate-")
     assert parameters["CreateCognito"] == "false"
 
-    function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName="moto-site-gate")
+    function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName=outputs["FunctionName"])
     assert function["Configuration"]["CodeSha256"] == sha256_b64(built)    # phase 2 replaced the bootstrap
     assert function["Configuration"]["MemorySize"] == 128
 
     s3 = boto3.client("s3", region_name="us-east-1")
     head = s3.head_object(Bucket=outputs["BucketName"], Key="assets/index-Ab12Cd34.js")
-    assert head["CacheControl"] == "public, max-age=31536000, immutable"
+    assert head["CacheControl"] == "private, max-age=31536000, immutable"
     out = quiet_progress.out.getvalue()
     assert "CREATE_COMPLETE" in out and "UPDATE_COMPLETE" in out
     assert "register with your identity provider" in out

@@ -60,7 +60,11 @@ def test_publish_creates_role_function_and_version(moto_aws, config_file, tmp_pa
     assert "https://www.example.com/_gate/callback" in out
     assert "https://www.example.com/_gate/signed-out" in out
     assert "Viewer request" in out
-    assert fake_builder.calls[0]["overrides"] is None
+    # the state secret comes from SSM (created on the first run), so a fresh checkout builds the same zip
+    stored = boto3.client("ssm", region_name="us-east-1").get_parameter(
+        Name="/signin-gate/function/my-gate/state-secret", WithDecryption=True)["Parameter"]
+    assert stored["Type"] == "SecureString"
+    assert fake_builder.calls[0]["overrides"] == {"state": {"secret": json.loads(stored["Value"])["current"]}}
 
 
 def test_publish_again_makes_a_new_version(moto_aws, config_file, tmp_path, fake_builder, quiet_progress):
@@ -68,7 +72,8 @@ def test_publish_again_makes_a_new_version(moto_aws, config_file, tmp_path, fake
     second = publish(_opts(config_file, tmp_path, site_url="https://other.example.com/"), Clients(),
                      quiet_progress, builder=fake_builder)
     assert first.endswith(":1") and second.endswith(":2")
-    assert fake_builder.calls[1]["overrides"] == {"site": {"url": "https://other.example.com"}}
+    assert fake_builder.calls[1]["overrides"]["site"] == {"url": "https://other.example.com"}
+    assert fake_builder.calls[1]["overrides"]["state"] == fake_builder.calls[0]["overrides"]["state"]
     assert "https://other.example.com/_gate/callback" in quiet_progress.out.getvalue()
 
 

@@ -110,13 +110,13 @@ def test_stack_with_real_build_against_moto(moto_aws, moto_template, tmp_path, j
                       '[cognito]\nregion = "eu-west-1"\nuser_pool_id = "eu-west-1_AbC123xyz"\n'
                       'domain = "login.example.com"\n')
     opts = StackOptions(stack_name="real-site", config_path=str(config), site_dir=site_dir, jwks_file=jwks_file,
-                        csp_file=str(tmp_path / "none"), zip_out=str(tmp_path / "edge.zip"), invalidate=False,
+                        csp_file=None, zip_out=str(tmp_path / "edge.zip"), invalidate=False,
                         template_path=moto_template, poll_seconds=0)
     out, err = io.StringIO(), io.StringIO()
-    deploy_stack(opts, Clients(), Progress(out, err), sleep=lambda s: None)
+    outputs = deploy_stack(opts, Clients(), Progress(out, err), sleep=lambda s: None)
     built = (tmp_path / "edge.zip").read_bytes()
     assert _config_json(built)["site_url"] == "https://d111111abcdef8.cloudfront.net"
-    function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName="real-site-gate")
+    function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName=outputs["FunctionName"])
     assert function["Configuration"]["CodeSha256"] == sha256_b64(built)
     # the pool is in eu-west-1 and unknown to moto: the URL check says so instead of failing
     assert "register with your identity provider: callback URL https://d111111abcdef8.cloudfront.net/_gate/callback" \

@@ -120,6 +120,11 @@ def outputs(pool=None, client=None, version=VERSION_ARN):
     return o
 
 
+def _stored_secret(name):
+    value = boto3.client("ssm", region_name="us-east-1").get_parameter(Name=name, WithDecryption=True)
+    return json.loads(value["Parameter"]["Value"])["current"]
+
+
 def _opts(tmp_path, site_dir, **extra):
     csp = tmp_path / "csp.txt"
     csp.write_text("default-src 'self'; img-src 'self' https://img.example.com\n")
@@ -183,6 +188,7 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
     (call,) = fake_builder.calls
     assert call["overrides"] == {
         "site": {"url": "https://d111111abcdef8.cloudfront.net"},
+        "state": {"secret": _stored_secret(f"/signin-gate/stack/{NAME}/state-secret")},
         "idp": {"provider": "cognito", "client_id": client_id, "client_secret": secret},
         "cognito": {"region": "us-east-1", "user_pool_id": pool,
                     "domain": "my-login.auth.us-east-1.amazoncognito.com"},
@@ -196,7 +202,7 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
     with open(tmp_path / "edge.zip", "rb") as f:
         assert built == f.read()
     site = s3.head_object(Bucket="my-site-sitebucket-abc", Key="index.html")
-    assert site["CacheControl"] == "no-cache"
+    assert site["CacheControl"] == "private, no-cache"
 
     out = quiet_progress.out.getvalue()
     assert "CREATE_IN_PROGRESS" in out and "AWS::CloudFront::Distribution" in out
@@ -226,13 +232,15 @@ def test_existing_stack_nothing_changed(aws, tmp_path, site_dir, fake_builder, q
     cf.add_response("create_invalidation", invalidation_reply(), {"DistributionId": DIST, "InvalidationBatch": ANY})
 
     opts = _opts(tmp_path, site_dir, config_path=str(config))
-    opts.csp_file = str(tmp_path / "missing-csp.txt")
+    opts.csp_file = None          # and no csp.txt beside the site: the default policy
+    (tmp_path / "csp.txt").unlink()
     deploy_stack(opts, clients, quiet_progress, builder=fake_builder, sleep=lambda s: None)
     cfn.assert_no_pending_responses()
-    assert fake_builder.calls[0]["overrides"] == {"site": {"url": "https://d111111abcdef8.cloudfront.net"}}
+    assert fake_builder.calls[0]["overrides"] == {"site": {"url": "https://d111111abcdef8.cloudfront.net"},
+                                                  "state": {"secret": _stored_secret(f"/signin-gate/stack/{NAME}/state-secret")}}
     out = quiet_progress.out.getvalue()
     assert out.count("no changes") == 2 and "function code unchanged" in out
-    assert "default Content-Security-Policy" in out
+    assert "default (same-origin only) Content-Security-Policy" in out
     assert "register with your identity provider: callback URL https://d111111abcdef8.cloudfront.net/_gate/callback" in out
 
 
@@ -320,7 +328,21 @@ def test_csp_file(tmp_path, quiet_progress):
     path.write_text("x" * 1800)
     with pytest.raises(DeployError, match="1783"):
         read_csp(str(path), quiet_progress)
-    assert read_csp(str(tmp_path / "none.txt"), quiet_progress) == DEFAULT_CSP
+    with pytest.raises(DeployError, match="cannot read"):        # a file named explicitly must exist
+        read_csp(str(tmp_path / "none.txt"), quiet_progress)
+    assert read_csp(None, quiet_progress, str(tmp_path / "nowhere" / "dist")) == DEFAULT_CSP
+
+
+def test_your_own_site_brings_its_own_csp(tmp_path, quiet_progress):
+    """Item 14: `--site-dir ../my-app/dist` sends ../my-app/csp.txt, never this repository's
+    site/csp.txt (gatebuild.site_policy, which the local emulator reads too)."""
+    app = tmp_path / "my-app"
+    (app / "dist").mkdir(parents=True)
+    (app / "csp.txt").write_text("default-src 'self'; connect-src 'self' https://api.example.com; "
+                                 "font-src https://fonts.gstatic.com\n")
+    csp = read_csp(None, quiet_progress, str(app / "dist"))
+    assert "https://api.example.com" in csp and "fonts.gstatic.com" in csp
+    assert str(app / "csp.txt") in quiet_progress.out.getvalue()
 
 
 @pytest.mark.parametrize("args,message", [
