@@ -81,7 +81,7 @@ def _as_set(value):
 
 
 def check_identity(claims: dict, *, kind: str, issuer: str, client_id: str,
-                   check_token_use: bool, nonce: str | None = None,
+                   check_token_use: bool, nonce: str | tuple[str, ...] | None = None,
                    nonce_required: bool = True) -> None:
     if claims.get("iss") != issuer:
         raise TokenInvalid("wrong_issuer")
@@ -110,5 +110,6 @@ def check_identity(claims: dict, *, kind: str, issuer: str, client_id: str,
         given = claims.get("nonce")
         if given is None and not nonce_required:
             return
-        if not isinstance(given, str) or not compare_digest(given.encode(), nonce.encode()):
+        expected = (nonce,) if isinstance(nonce, str) else nonce
+        if not isinstance(given, str) or not any(compare_digest(given.encode(), n.encode()) for n in expected):
             raise TokenInvalid("nonce_mismatch")

@@ -75,8 +75,8 @@ class Gate:
         self.verifier = TokenVerifier(config, self.keys)
         self.names = CookieNames.for_settings(config.cookies)
         self.cookie_writer = CookieWriter(config.cookies)
-        self.state_signer = Signer(config.state_secret, "state")
-        self._nonce_key = HmacKey(hmac_sha256(config.state_secret, b"gate-nonce"))
+        self.state_signer = Signer(config.state_secrets, "state")  # newest signs, all verify
+        self._nonce_keys = tuple(HmacKey(hmac_sha256(s, b"gate-nonce")) for s in config.state_secrets)
         case_sensitive = config.paths.case_sensitive
         self.public = tuple(Pattern(p, case_sensitive) for p in config.paths.public)
         self.rules = tuple(
@@ -218,7 +218,11 @@ class Gate:
         return self.config.site_url or f"https://{request.host()}"
 
     def _nonce_for(self, verifier: str) -> str:
-        return b64url_encode(self._nonce_key.digest(verifier.encode()))
+        return b64url_encode(self._nonce_keys[0].digest(verifier.encode()))
+
+    def _nonces_for(self, verifier: str) -> tuple[str, ...]:
+        """Every nonce a login in flight may carry: one started before a secret rotation too."""
+        return tuple(b64url_encode(key.digest(verifier.encode())) for key in self._nonce_keys)
 
     def _start_login(self, request: ViewerRequest, now: float, target: str, reason: str,
                      extra_cookies=()) -> Outcome:
@@ -281,7 +285,7 @@ class Gate:
             now = max(now, self.clock())  # the IdP stamped its tokens after we took `now`
             _check_size(tokens)
             claims = self.verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now,
-                                          nonce=self._nonce_for(verifier),
+                                          nonce=self._nonces_for(verifier),
                                           nonce_required=self.config.tokens.require_nonce)
         except TokenInvalid as exc:
             return self._error_outcome(LoginFailed(f"id_token_{exc.reason}"), clear_login)

@@ -21,7 +21,7 @@ class TokenVerifier:
         self._cache: dict[tuple[str, str], dict] = {}
         self._cache_size = cache_size
 
-    def verify(self, token: str, kind: str, now: float, nonce: str | None = None,
+    def verify(self, token: str, kind: str, now: float, nonce: str | tuple[str, ...] | None = None,
                nonce_required: bool = True) -> dict:
         leeway = self._config.tokens.leeway_seconds
         if nonce is None:

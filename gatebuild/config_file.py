@@ -82,7 +82,7 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "session_max_age_seconds": (int, 30 * 24 * 3600),
         "login_max_age_seconds": (int, 600),
     },
-    "state": {"secret": (str, "")},
+    "state": {"secret": (str, ""), "previous_secrets": (list, [])},
     "log": {"level": (str, "info")},
 }
 RULE_KEYS = {"paths": list, "groups": list}
@@ -137,6 +137,11 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     tokens = _tokens(sections["tokens"])
     cookies = _cookies(sections["cookies"], site_url)
     secret = _state_secret(sections["state"]["secret"])
+    # after a rotation: still accepted for logins that started before it (deploy.py drops them
+    # after one login lifetime)
+    previous_secrets = tuple(_state_secret(s, "state.previous_secrets") for s in sections["state"]["previous_secrets"])
+    if previous_secrets and not secret:
+        raise ConfigFileError("state.previous_secrets: only with state.secret (the secret that signs now)")
     log_level = _one_of("log.level", sections["log"]["level"], LOG_LEVELS)
     config = Config(
         provider=provider,
@@ -153,6 +158,7 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         tokens=tokens,
         cookies=cookies,
         log_level=log_level,
+        previous_state_secrets=previous_secrets,
     )
     return config, to_discover
 
@@ -443,17 +449,17 @@ def _cookies(section: dict, site_url: str) -> Cookies:
                    session_max_age_seconds=session, login_max_age_seconds=login)
 
 
-def _state_secret(given: str) -> bytes:
+def _state_secret(given: str, key: str = "state.secret") -> bytes:
     """The configured secret, or b"" for build.py to take from its local secret store."""
-    if not given:
+    if not given and key == "state.secret":
         return b""
     try:
-        raw = base64.urlsafe_b64decode(given + "=" * (-len(given) % 4))
+        raw = base64.urlsafe_b64decode(given + "=" * (-len(given) % 4)) if isinstance(given, str) else b""
     except ValueError:
         raw = b""
     if len(raw) < MIN_SECRET_BYTES:
         raise ConfigFileError(
-            "state.secret: must be at least 32 random bytes, base64url-encoded; "
+            f"{key}: must be at least 32 random bytes, base64url-encoded; "
             'leave it out and build.py generates one'
         )
     return raw

@@ -199,9 +199,9 @@ def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder:
     raw = read_raw_config(opts.config_path)    # a missing or broken file: one line, before anything else
     if not (raw.get("state") or {}).get("secret"):
         # kept in SSM so a fresh checkout (CI) builds the same zip for the same inputs
-        current, _older = state_secrets(clients.ssm, parameter_name("function", opts.function_name), progress,
+        current, older = state_secrets(clients.ssm, parameter_name("function", opts.function_name), progress,
                                         rotate=opts.rotate_state_secret)
-        overrides["state"] = {"secret": current}
+        overrides["state"] = {"secret": current, **({"previous_secrets": older} if older else {})}
     overrides = overrides or None
 
     progress.step("building the gate")

@@ -470,10 +470,9 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
                 progress.warn(f"{config_path} sets state.secret; --rotate-state-secret changes only the one "
                               "deploy.py keeps in SSM, so it has no effect here")
         else:
-            # the previous secret (after a rotation) is not baked in yet: docs/deploy.md, Secrets
-            current, _older = state_secrets(clients.ssm, parameter_name("stack", name), progress,
+            current, older = state_secrets(clients.ssm, parameter_name("stack", name), progress,
                                             rotate=opts.rotate_state_secret, now=clock())
-            overrides["state"] = {"secret": current}
+            overrides["state"] = {"secret": current, **({"previous_secrets": older} if older else {})}
         given_site = (raw.get("site") or {}).get("url", "")
         if isinstance(given_site, str) and given_site and given_site.rstrip("/") != overrides["site"]["url"]:
             progress.warn(f"site.url in {config_path} is {given_site}; the stack serves {overrides['site']['url']}, "
