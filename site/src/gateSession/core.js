@@ -190,6 +190,7 @@ export function createGateSession(options = {}) {
 
   function end(reason, { broadcast }) {
     clearTimer();
+    checkTicket += 1; // a who-am-I answer still on its way is older news
     generation += 1;
     setState({ status: 'signedOut', user: null, expiresAt: null, reason });
     if (broadcast && channel) channel.post({ type: 'ended', reason });
@@ -368,7 +369,7 @@ export function createGateSession(options = {}) {
     if (response.status !== 401) return response;
     const reason = response.headers.get('X-Gate-Reason');
     if (ENDED_REASONS.has(reason)) {
-      if (state.status === 'signedIn') end(reason, { broadcast: true });
+      if (state.status !== 'signedOut') end(reason, { broadcast: true });
       return response;
     }
     if (reason !== REASONS.expired || !replayable) return response;
@@ -376,7 +377,7 @@ export function createGateSession(options = {}) {
     if (!fresh.ok) return response;
     const second = await fetchImpl(...args());
     const secondReason = second.status === 401 ? second.headers.get('X-Gate-Reason') : null;
-    if (ENDED_REASONS.has(secondReason) && state.status === 'signedIn') end(secondReason, { broadcast: true });
+    if (ENDED_REASONS.has(secondReason) && state.status !== 'signedOut') end(secondReason, { broadcast: true });
     return second;
   }
 

@@ -3,26 +3,39 @@
 import { Component, createElement, lazy } from 'react';
 import { getDefaultGateSession, isSessionEndedError } from './core.js';
 
+// Every lazyWithRetry component whose last load failed, so a boundary's retry can reset it.
+const failedLoads = new Set();
+
+/** Let every failed lazyWithRetry component load afresh on its next render. */
+export function resetFailedLazyLoads() {
+  for (const reset of [...failedLoads]) reset();
+}
+
 /**
  * React.lazy with one refresh-and-retry (see importWithRetry in core.js). React.lazy
- * remembers a rejected import forever, so after a failure the next render gets a fresh
- * lazy(): the boundary's "Try again" really tries again.
+ * remembers a rejected import forever, so after a failure the component is swapped for a
+ * fresh lazy() when a GateErrorBoundary retries (resetFailedLazyLoads): "Try again" really
+ * tries again. (Swapping at once would make React retry in a loop instead of showing the
+ * error.)
  */
-export function lazyWithRetry(factory, { session } = {}) {
+export function lazyWithRetry(factory, { session, importUrl } = {}) {
   const load = () => {
     const s = session || getDefaultGateSession();
-    const attempt = s ? s.importWithRetry(factory) : factory();
+    const attempt = s ? s.importWithRetry(factory, importUrl ? { importUrl } : undefined) : factory();
     return attempt.catch((error) => {
-      Current = makeLazy();
+      failedLoads.add(reset);
       throw error;
     });
   };
   const makeLazy = () => lazy(load);
   let Current = makeLazy();
+  function reset() {
+    failedLoads.delete(reset);
+    Current = makeLazy();
+  }
   function LazyWithRetry(props) {
     return createElement(Current, props);
   }
-  LazyWithRetry.preload = () => load().catch(() => undefined);
   return LazyWithRetry;
 }
 
@@ -53,15 +66,18 @@ function DefaultFallback({ ended, signInUrl, reload, retry }) {
 
 /**
  * Catches what rendering below it throws (a chunk that would not load, a SessionEndedError).
- * fallback({ error, ended, signInUrl, retry, reload }) renders the friendly state; the
- * default one is plain markup. Give it a key that changes with the route so moving on
+ * `fallback` is a component given { error, ended, signInUrl, retry, reload }: the friendly
+ * state with a way on. The default one is plain markup. Give it a key that changes with the route so moving on
  * clears it.
  */
 export class GateErrorBoundary extends Component {
   constructor(props) {
     super(props);
     this.state = { error: null };
-    this.retry = () => this.setState({ error: null });
+    this.retry = () => {
+      resetFailedLazyLoads();
+      this.setState({ error: null });
+    };
     this.reload = () => window.location.reload();
   }
 
@@ -82,6 +98,6 @@ export class GateErrorBoundary extends Component {
       retry: this.retry,
       reload: this.reload,
     };
-    return (this.props.fallback || DefaultFallback)(info);
+    return createElement(this.props.fallback || DefaultFallback, info);
   }
 }
