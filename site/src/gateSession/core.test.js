@@ -285,6 +285,21 @@ describe('one refresh per browser', () => {
     for (const t of tabs) expect(t.session.getState().status).toBe('signedIn');
   });
 
+  it('a refresh in one tab is shared: the other tab reschedules and asks nothing', async () => {
+    const gate = new FakeGate({ ttl: 600 });
+    const browser = fakeBrowser();
+    const a = started(tab(gate, browser));
+    await pass(30_000); // B opens 30 s later, so its timer would fire 30 s after A's
+    const b = started(tab(gate, browser));
+    await pass(100);
+    const whoamiBefore = gate.log.filter((r) => r.path === PATHS.whoamiUrl).length;
+    await pass(540_000); // A's scheduled refresh, then well past B's old schedule
+    expect(gate.posts()).toBe(1);
+    expect(gate.log.filter((r) => r.path === PATHS.whoamiUrl).length).toBe(whoamiBefore + 1); // A's pre-check only
+    expect(b.session.getState().expiresAt).toBe(gate.jar.exp);
+    expect(a.session.getState().expiresAt).toBe(gate.jar.exp);
+  });
+
   it('with no Web Locks, a localStorage lease still gives one spend', async () => {
     const gate = new FakeGate({ ttl: 600, whoamiRefreshesInline: false });
     const tabs = await wakeThreeTabs(gate, fakeBrowser({ locks: false, storage: sharedStorage() }));
