@@ -277,9 +277,11 @@ export function createGateSession(options = {}) {
     return inflight;
   }
 
+  // Someone refreshed since we decided to (a newer, unexpired session), or, unless the gate
+  // has just said "expired", the session is simply not near its end.
   const freshEnough = (expiresAt, knownExpiresAt, force) => {
     const left = remainingMs(expiresAt);
-    if (knownExpiresAt != null && expiresAt > knownExpiresAt && left > o.minDelayMs) return true;
+    if (knownExpiresAt != null && expiresAt > knownExpiresAt && left > 0) return true;
     return !force && left > leadMs;
   };
 

@@ -76,6 +76,15 @@ describe('scheduling', () => {
     expect(gate.posts()).toBeLessThanOrEqual(6);
   });
 
+  it('does not refresh again when who-am-I has just refreshed inline (session shorter than the floor)', async () => {
+    const gate = new FakeGate({ ttl: 5, whoamiRefreshesInline: true });
+    started(tab(gate, fakeBrowser()));
+    await pass(60_000);
+    expect(gate.posts()).toBe(0); // the pre-check's inline refresh was enough each time
+    expect(gate.idpSpends).toBeLessThanOrEqual(6);
+    expect(gate.reuseDetected).toBe(false);
+  });
+
   it('never loops when the gate keeps answering an already-expired session', async () => {
     const gate = new FakeGate({ ttl: 600 });
     const realBody = gate.body.bind(gate);
