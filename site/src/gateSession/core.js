@@ -386,10 +386,12 @@ export function createGateSession(options = {}) {
   let retryCounter = 0;
   /**
    * Load a chunk with one refresh-and-retry. The retry imports a different URL when the
-   * error names one: browsers that follow the older HTML spec (Chromium, WebKit, Gecko in
-   * 2025-26) keep a failed module fetch in the module map, so importing the same URL again
-   * fails at once without a request (whatwg/html#6768, fixed by whatwg/html#10327;
-   * implementation bugs crbug 534781954, WebKit 319492, Gecko 2055211). Same chunk, new key.
+   * error names one: under the HTML spec as it stood, a failed module fetch stays in the
+   * module map, so importing the same URL again fails at once without a request
+   * (whatwg/html#6768). whatwg/html#10327 changed that; Chromium 156 (measured here)
+   * fetches again, but browsers without the change (implementation bugs crbug 534781954,
+   * WebKit 319492, Gecko 2055211) do not. A new query string works in both: same file,
+   * new module-map key.
    */
   async function importWithRetry(factory, { importUrl = (url) => import(/* @vite-ignore */ url) } = {}) {
     const seen = generation;
