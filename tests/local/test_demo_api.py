@@ -16,8 +16,10 @@ import urllib.error
 import urllib.request
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from local.api import JwksCache, TokenVerifier, make_server, reports_for
+from local.api import JwksCache, TokenError, TokenVerifier, make_server, reports_for
 from tests.support.idp_server import LocalIdp
 from tests.support.tokens import Keys
 
@@ -220,3 +222,31 @@ def test_other_methods_and_paths(api, keys):
     assert call(api + "/api/reports", keys.access_token(), method="POST")[0] == 405
     assert call(api + "/api/nope", keys.access_token())[0] == 404
     assert call(api + "/api/health")[0] == 200
+
+
+# -- the access-token decision, against an oracle written from the rules above ------------------
+_maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731
+
+
+@settings(max_examples=300, deadline=None)
+@given(token_use=_maybe(st.sampled_from(["access", "id", "refresh", ""])),
+       typ=_maybe(st.sampled_from(["at+jwt", "AT+JWT", "application/at+jwt", "JWT", ""])),
+       client_id=_maybe(st.sampled_from([CLIENT, "other", ""])),
+       aud=_maybe(st.one_of(st.sampled_from(["api", "other", CLIENT]),
+                            st.lists(st.sampled_from(["api", "other"]), max_size=2))),
+       audience=_maybe(st.just("api")))
+def test_access_token_decision_matches_the_rules(token_use, typ, client_id, aud, audience):
+    verifier = TokenVerifier(issuer=ISSUER, client_id=CLIENT, jwks=JwksCache("http://127.0.0.1:9/jwks"),
+                             audience=audience)
+    header = {} if typ is None else {"typ": typ}
+    claims = {k: v for k, v in {"token_use": token_use, "client_id": client_id, "aud": aud}.items()
+              if v is not None}
+    is_access = token_use == "access" if token_use is not None else (typ or "").lower() in ("at+jwt", "application/at+jwt")
+    auds = aud if isinstance(aud, list) else [aud]
+    expected = is_access and client_id == CLIENT and (audience is None or audience in auds)
+    try:
+        verifier._check_access_token(header, claims)
+        accepted = True
+    except TokenError:
+        accepted = False
+    assert accepted == expected
