@@ -6,7 +6,7 @@ import {
   createGateSession,
   withRetryQuery,
 } from './core.js';
-import { FakeGate, ORIGIN, PATHS, fakeBrowser, setVisibility, sharedStorage } from '../test/gateWorld.js';
+import { FakeGate, ORIGIN, PATHS, fakeBrowser, setVisibility } from '../test/gateWorld.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 
@@ -311,10 +311,31 @@ describe('one refresh per browser', () => {
 
   it('with no Web Locks, a localStorage lease still gives one spend', async () => {
     const gate = new FakeGate({ ttl: 600, whoamiRefreshesInline: false });
-    const tabs = await wakeThreeTabs(gate, fakeBrowser({ locks: false, storage: sharedStorage() }));
+    const tabs = await wakeThreeTabs(gate, fakeBrowser({ locks: false, storage: true }));
     expect(gate.idpSpends).toBe(1);
     expect(gate.reuseDetected).toBe(false);
     for (const t of tabs) expect(t.session.getState().status).toBe('signedIn');
+  });
+
+  it('with neither Web Locks nor BroadcastChannel, localStorage carries the lease and the news', async () => {
+    const gate = new FakeGate({ ttl: 600, whoamiRefreshesInline: false });
+    const browser = fakeBrowser({ locks: false, channels: false, storage: true });
+    const tabs = await wakeThreeTabs(gate, browser);
+    expect(gate.idpSpends).toBe(1);
+    expect(gate.reuseDetected).toBe(false);
+    for (const t of tabs) expect(t.session.getState()).toMatchObject({ status: 'signedIn', expiresAt: gate.jar.exp });
+    // and a later refresh in one tab reaches the others through 'storage' events
+    const whoamiBefore = gate.log.filter((r) => r.path === PATHS.whoamiUrl).length;
+    const before = tabs[1].session.getState().expiresAt;
+    vi.setSystemTime(Date.now() + 5_000); // so the new expiresAt differs
+    const done = tabs[0].session.ensureFresh({ force: true });
+    await pass(1_000);
+    expect(await done).toEqual({ ok: true });
+    const p = tabs[0].session.getState().expiresAt;
+    expect(p).toBeGreaterThan(before);
+    expect(tabs[1].session.getState().expiresAt).toBe(p);
+    expect(tabs[2].session.getState().expiresAt).toBe(p);
+    expect(gate.log.filter((r) => r.path === PATHS.whoamiUrl).length).toBe(whoamiBefore + 1);
   });
 
   it('control: without any lock the tabs collide and the rotating IdP ends the session', async () => {

@@ -135,8 +135,12 @@ export class FakeGate {
   };
 }
 
-/** One browser: a Web Locks manager and BroadcastChannel bus that all its tabs share. */
-export function fakeBrowser({ locks = true, channels = true, storage = null } = {}) {
+/**
+ * One browser: a Web Locks manager, a BroadcastChannel bus and (optionally) one localStorage
+ * that all its tabs share. A write to that storage fires 'storage' in every OTHER tab's
+ * window, as browsers do.
+ */
+export function fakeBrowser({ locks = true, channels = true, storage = false } = {}) {
   const queues = new Map();
   const lockManager = {
     request(name, _options, callback) {
@@ -175,16 +179,37 @@ export function fakeBrowser({ locks = true, channels = true, storage = null } = 
       bus.delete(this);
     }
   }
+  const data = new Map();
+  const windows = new Set();
+  const storageFor = (own) => ({
+    getItem: (k) => (data.has(k) ? data.get(k) : null),
+    setItem(k, v) {
+      const value = String(v);
+      const old = data.has(k) ? data.get(k) : null;
+      data.set(k, value);
+      if (old === value) return;
+      for (const w of windows) {
+        if (w !== own) {
+          const event = new Event('storage');
+          Object.assign(event, { key: k, oldValue: old, newValue: value });
+          Promise.resolve().then(() => w.dispatchEvent(event));
+        }
+      }
+    },
+    removeItem: (k) => data.delete(k),
+  });
   return {
+    storageData: data,
     tabEnv(path = '/docs') {
       const document = new EventTarget();
       document.visibilityState = 'visible';
       const window = new EventTarget();
+      windows.add(window);
       const [pathname, search = ''] = path.split('?');
       return {
         navigator: locks ? { locks: lockManager } : {},
         BroadcastChannel: channels ? FakeBroadcastChannel : undefined,
-        localStorage: storage,
+        localStorage: storage ? storageFor(window) : undefined,
         document,
         window,
         location: { origin: ORIGIN, href: ORIGIN + path, pathname, search: search ? `?${search}` : '' },
@@ -196,17 +221,4 @@ export function fakeBrowser({ locks = true, channels = true, storage = null } = 
 export function setVisibility(env, visibilityState) {
   env.document.visibilityState = visibilityState;
   env.document.dispatchEvent(new Event('visibilitychange'));
-}
-
-/** A shared localStorage for several tabs that fires 'storage' in the other tabs. */
-export function sharedStorage() {
-  const data = new Map();
-  return {
-    data,
-    getItem: (k) => (data.has(k) ? data.get(k) : null),
-    setItem(k, v) {
-      data.set(k, String(v));
-    },
-    removeItem: (k) => data.delete(k),
-  };
 }
