@@ -112,6 +112,7 @@ export function createGateSession(options = {}) {
   let inflight = null;
   let timer = null;
   let failures = 0;
+  let lastFailure = null; // { at, result } of the last transient failure
   let lastCheckAt = 0;
   let started = false;
   let channel = null;
@@ -260,6 +261,9 @@ export function createGateSession(options = {}) {
       return Promise.resolve({ ok: true });
     }
     if (inflight) return inflight;
+    // However it is asked for (timer, tab shown, a wave of 401s), no new attempt within
+    // minDelayMs of a failed one: an IdP outage must not turn into a storm of refreshes.
+    if (lastFailure && Date.now() - lastFailure.at < o.minDelayMs) return Promise.resolve(lastFailure.result);
     const knownExpiresAt = state.expiresAt;
     const seenGeneration = generation;
     inflight = withLock(env, o.lockName, () => refreshUnderLock(knownExpiresAt, seenGeneration, force))
@@ -267,7 +271,10 @@ export function createGateSession(options = {}) {
       .then((result) => {
         if (result.transient) {
           failures += 1;
+          lastFailure = { at: Date.now(), result };
           scheduleRetry();
+        } else {
+          lastFailure = null;
         }
         return result;
       })

@@ -266,6 +266,36 @@ describe('a failing IdP (502 from refresh)', () => {
   });
 });
 
+describe('an IdP outage does not become a storm', () => {
+  it('401s and tab switches during the back-off make no new attempt', async () => {
+    const gate = new FakeGate({ ttl: 600, whoamiRefreshesInline: false });
+    const t = started(tab(gate, fakeBrowser()));
+    await pass(100);
+    gate.refreshFault = 503;
+    gate.expireNow();
+    const first = t.session.fetch('/api/a');
+    await pass(500);
+    expect((await first).status).toBe(401);
+    expect(gate.posts()).toBe(1);
+    const more = [];
+    for (let i = 0; i < 5; i += 1) {
+      more.push(t.session.fetch(`/api/b${i}`));
+      setVisibility(t.env, 'hidden');
+      setVisibility(t.env, 'visible');
+      await pass(1_000);
+    }
+    expect((await Promise.all(more)).map((r) => r.status)).toEqual([401, 401, 401, 401, 401]);
+    expect(gate.posts()).toBe(1); // still only the one attempt
+    expect(t.session.getState().status).toBe('signedIn'); // kept: the session may yet be fine
+    gate.refreshFault = null;
+    await pass(6_000); // the scheduled retry, 10 s after the failure
+    expect(gate.posts()).toBe(2);
+    const after = t.session.fetch('/api/c');
+    await pass(500);
+    expect((await after).status).toBe(200);
+  });
+});
+
 describe('one refresh per browser', () => {
   async function wakeThreeTabs(gate, browser) {
     const tabs = [0, 1, 2].map(() => started(tab(gate, browser)));
