@@ -1,7 +1,9 @@
 import { Suspense } from 'react';
 import { Footer } from './components/Footer.jsx';
 import { Header } from './components/Header.jsx';
+import { PageLoadProblem } from './components/PageLoadProblem.jsx';
 import { SignedOutNotice } from './components/SessionStatus.jsx';
+import { GateErrorBoundary } from './gateSession/react.jsx';
 import { Router, useLocation, normalizePath } from './router.jsx';
 import { matchRoute } from './routes.jsx';
 import { SessionProvider } from './session.jsx';
@@ -21,6 +23,7 @@ function Loading() {
 }
 
 export function Layout() {
+  const { pathname } = useLocation();
   return (
     <>
       <a className="skip-link" href="#main">
@@ -29,9 +32,12 @@ export function Layout() {
       <Header />
       <main id="main" className="site-main" tabIndex={-1}>
         <SignedOutNotice />
-        <Suspense fallback={<Loading />}>
-          <CurrentPage />
-        </Suspense>
+        {/* Keyed by page: moving to another page clears a load problem. */}
+        <GateErrorBoundary key={normalizePath(pathname)} fallback={PageLoadProblem}>
+          <Suspense fallback={<Loading />}>
+            <CurrentPage />
+          </Suspense>
+        </GateErrorBoundary>
       </main>
       <Footer />
     </>

@@ -1,7 +1,7 @@
 // The ONE place the site learns the sign-in gate's endpoint paths.
 //
-// The gate's build.py writes VITE_GATE_WHOAMI, VITE_GATE_SIGN_IN and VITE_GATE_SIGN_OUT
-// into site/.env.production.local (its --site-env option) from the [paths] table of
+// The gate's build.py writes VITE_GATE_WHOAMI, VITE_GATE_SIGN_IN, VITE_GATE_SIGN_OUT and
+// VITE_GATE_REFRESH into site/.env.production.local (its --site-env option) from the [paths] table of
 // gate.toml, so changing the paths there and rebuilding keeps the site in step.
 // Nothing else in the site may spell these paths out.
 
@@ -9,12 +9,14 @@ export const GATE_PATH_DEFAULTS = Object.freeze({
   whoami: '/_gate/me',
   signIn: '/_gate/sign-in',
   signOut: '/_gate/sign-out',
+  refresh: '/_gate/refresh',
 });
 
 const ENV_NAMES = Object.freeze({
   whoami: 'VITE_GATE_WHOAMI',
   signIn: 'VITE_GATE_SIGN_IN',
   signOut: 'VITE_GATE_SIGN_OUT',
+  refresh: 'VITE_GATE_REFRESH',
 });
 
 // A same-origin absolute path: starts with one "/", no scheme, no "//" host, no query,

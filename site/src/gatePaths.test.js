@@ -10,18 +10,24 @@ describe('resolveGatePaths', () => {
       whoami: '/_gate/me',
       signIn: '/_gate/sign-in',
       signOut: '/_gate/sign-out',
+      refresh: '/_gate/refresh',
     });
     expect(resolveGatePaths({ VITE_GATE_WHOAMI: '  ' }).whoami).toBe(GATE_PATH_DEFAULTS.whoami);
   });
 
-  it('honours VITE_GATE_WHOAMI, VITE_GATE_SIGN_IN and VITE_GATE_SIGN_OUT', () => {
+  it('honours VITE_GATE_WHOAMI, VITE_GATE_SIGN_IN, VITE_GATE_SIGN_OUT and VITE_GATE_REFRESH', () => {
     expect(
       resolveGatePaths({
         VITE_GATE_WHOAMI: '/auth/whoami',
         VITE_GATE_SIGN_IN: '/auth/login',
         VITE_GATE_SIGN_OUT: '/auth/logout',
+        VITE_GATE_REFRESH: '/auth/refresh',
       }),
-    ).toEqual({ whoami: '/auth/whoami', signIn: '/auth/login', signOut: '/auth/logout' });
+    ).toEqual({ whoami: '/auth/whoami', signIn: '/auth/login', signOut: '/auth/logout', refresh: '/auth/refresh' });
+  });
+
+  it('refuses an off-site refresh path too', () => {
+    expect(() => resolveGatePaths({ VITE_GATE_REFRESH: '//evil.example/r' })).toThrow(/VITE_GATE_REFRESH/);
   });
 
   it.each(['https://evil.example/me', '//evil.example/me', 'me', '/me?x=1', '/a b', '/a\\b'])(
@@ -37,15 +43,17 @@ describe('the gatePaths module', () => {
     vi.stubEnv('VITE_GATE_WHOAMI', '/edge/me');
     vi.stubEnv('VITE_GATE_SIGN_IN', '/edge/in');
     vi.stubEnv('VITE_GATE_SIGN_OUT', '/edge/out');
+    vi.stubEnv('VITE_GATE_REFRESH', '/edge/refresh');
     vi.resetModules();
     const { gatePaths } = await import('./gatePaths.js');
-    expect(gatePaths).toEqual({ whoami: '/edge/me', signIn: '/edge/in', signOut: '/edge/out' });
+    expect(gatePaths).toEqual({ whoami: '/edge/me', signIn: '/edge/in', signOut: '/edge/out', refresh: '/edge/refresh' });
   });
 
   it('falls back to the defaults without them', async () => {
     vi.stubEnv('VITE_GATE_WHOAMI', '');
     vi.stubEnv('VITE_GATE_SIGN_IN', '');
     vi.stubEnv('VITE_GATE_SIGN_OUT', '');
+    vi.stubEnv('VITE_GATE_REFRESH', '');
     vi.resetModules();
     const { gatePaths } = await import('./gatePaths.js');
     expect(gatePaths).toEqual(GATE_PATH_DEFAULTS);

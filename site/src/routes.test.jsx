@@ -2,6 +2,7 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { gatePaths } from './gatePaths.js';
+import { API_PATHS } from './api.js';
 import { ADMIN_DATA_URL } from './pages/Admin.jsx';
 import { ADA, OVERVIEW, jsonResponse, renderAt, stubFetch } from './test/helpers.jsx';
 
@@ -36,14 +37,65 @@ describe('routes (deep links load index.html, the router picks the page)', () =>
     expect(document.title).toBe('Page not found · Acme Field Notes');
   });
 
-  it('the reports page shows its figures as a table', async () => {
+  it('without an API (a 404) the reports page says so and shows the sample figures', async () => {
     signedIn();
     renderAt('/reports');
     await h1('Reports');
+    expect(await screen.findByText(/The reports API isn’t part of this deployment/)).toBeInTheDocument();
     const table = screen.getByRole('table', { name: /Visits and findings by region/ });
     const north = within(table).getByRole('row', { name: /North/ });
     expect(within(north).getAllByRole('cell').map((c) => c.textContent)).toEqual(['42', '17', '14', '82%']);
     expect(screen.getByRole('img', { name: /Site visits in October 2025 by region/ })).toBeInTheDocument();
+  });
+
+  it('treats the index.html fallback (no API behind this distribution) the same way', async () => {
+    signedIn(ADA, {
+      [API_PATHS.reports]: () =>
+        new Response('<!doctype html>', { status: 200, headers: { 'Content-Type': 'text/html' } }),
+    });
+    renderAt('/reports');
+    expect(await screen.findByText(/The reports API isn’t part of this deployment/)).toBeInTheDocument();
+    expect(screen.getByRole('table', { name: 'Visits and findings by region, October 2025' })).toBeInTheDocument();
+  });
+
+  it('loads the person’s own figures from the API, through the gate-session fetch', async () => {
+    const regions = [
+      { region: 'North', visits: 7, findings: 4, closed: 1 },
+      { region: 'City', visits: 9, findings: 0, closed: 0 },
+    ];
+    const fetchMock = signedIn(ADA, {
+      [API_PATHS.reports]: () => jsonResponse(200, { person: { sub: ADA.sub, username: 'ada' }, regions }),
+    });
+    renderAt('/reports');
+    const table = await screen.findByRole('table', { name: /Your visits and findings by region/ });
+    const north = within(table).getByRole('row', { name: /North/ });
+    expect(within(north).getAllByRole('cell').map((c) => c.textContent)).toEqual(['7', '4', '1', '25%']);
+    expect(screen.getByText(/Your own figures \(ada\)/)).toBeInTheDocument();
+    const [, init] = fetchMock.mock.calls.find((c) => c[0] === API_PATHS.reports);
+    expect(new Headers(init.headers).get('X-Gate-Request')).toBe('1');
+    expect(init.credentials).toBe('same-origin');
+  });
+
+  it('says the session has ended when the API call gets a 401 that says so', async () => {
+    let signedOutElsewhere = false; // e.g. signed out in another tab
+    stubFetch({
+      [gatePaths.whoami]: () =>
+        signedOutElsewhere ? jsonResponse(401, { signedIn: false, reason: 'signed_out' }) : jsonResponse(200, ADA),
+      [API_PATHS.reports]: () => {
+        signedOutElsewhere = true;
+        return new Response(JSON.stringify({ signedIn: false, reason: 'signed_out' }), {
+          status: 401,
+          headers: { 'Content-Type': 'application/json', 'X-Gate-Reason': 'signed_out' },
+        });
+      },
+    });
+    renderAt('/reports');
+    expect(await screen.findByText(/Your session has ended, so the reports API/)).toBeInTheDocument();
+    // the whole app learns it too: the header offers sign-in
+    expect(await screen.findByRole('link', { name: 'Sign in to Field Notes' })).toHaveAttribute(
+      'href',
+      '/_gate/sign-in?return=%2Freports',
+    );
   });
 });
 
@@ -66,6 +118,29 @@ describe('the admin page', () => {
     renderAt('/admin');
     expect(await screen.findByText(/The gate refused the team overview/)).toBeInTheDocument();
     expect(screen.getByText(/Your session does not list the Admin group/)).toBeInTheDocument();
+  });
+
+  it('a Viewer calling the admin API is told plainly they lack the Admin group', async () => {
+    signedIn({ ...ADA, groups: ['Viewer'] }, {
+      [ADMIN_DATA_URL]: () => jsonResponse(200, OVERVIEW),
+      [API_PATHS.adminStats]: () =>
+        jsonResponse(403, { error: 'forbidden', reason: 'missing_group', required: ['Admin'] }),
+    });
+    renderAt('/admin');
+    expect(
+      await screen.findByText('The admin API refused your request: your account is not in the Admin group.'),
+    ).toBeInTheDocument();
+  });
+
+  it('shows the admin API statistics to an Admin', async () => {
+    signedIn(ADA, {
+      [ADMIN_DATA_URL]: () => jsonResponse(200, OVERVIEW),
+      [API_PATHS.adminStats]: () =>
+        jsonResponse(200, { reportsServed: 12, distinctPeople: 3, startedAt: '2026-01-05T09:00:00Z' }),
+    });
+    renderAt('/admin');
+    expect(await screen.findByText('12')).toBeInTheDocument();
+    expect(screen.getByText('Reports served')).toBeInTheDocument();
   });
 
   it('does not mistake an index.html fallback for the admin data', async () => {

@@ -1,25 +1,28 @@
-// Who is signed in, as the gate's who-am-I endpoint tells it. The site never reads
-// tokens or cookies: the browser sends the gate's cookies, the gate answers with JSON.
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+// Who is signed in, as the gate's who-am-I endpoint tells it, kept fresh by the gate-session
+// module (src/gateSession/): it refreshes before expiresAt, when a tab is shown again, and
+// once per browser across tabs. The site never reads tokens or cookies.
+import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { getJson } from './api.js';
 import { gatePaths } from './gatePaths.js';
+import { createGateSession, getDefaultGateSession, setDefaultGateSession } from './gateSession/index.js';
 
 const SessionContext = createContext(null);
 
 /** The group the gate's rules reserve /admin and /admin/* for. */
 export const ADMIN_GROUP = 'Admin';
 
-function normalizeUser(body) {
+function normalizeUser(user, expiresAt) {
   const text = (v) => (typeof v === 'string' && v.trim() !== '' ? v.trim() : null);
-  const groups = Array.isArray(body.groups)
-    ? body.groups.filter((g) => typeof g === 'string' && g !== '')
+  const groups = Array.isArray(user.groups)
+    ? user.groups.filter((g) => typeof g === 'string' && g !== '')
     : [];
   return {
-    sub: text(body.sub),
-    username: text(body.username),
-    email: text(body.email),
-    name: text(body.name),
+    sub: text(user.sub),
+    username: text(user.username),
+    email: text(user.email),
+    name: text(user.name),
     groups,
-    expiresAt: Number.isFinite(body.expiresAt) ? body.expiresAt : null,
+    expiresAt: Number.isFinite(expiresAt) ? expiresAt : null,
   };
 }
 
@@ -33,73 +36,64 @@ export function isInGroup(user, group) {
 }
 
 /**
- * Ask the gate who is signed in. Resolves (never rejects) to one of
- *   { status: 'signedIn', user }
- *   { status: 'signedOut' }
- *   { status: 'error', reason }
+ * The module's state as the site shows it:
+ *   { status: 'loading' } | { status: 'signedIn', user } | { status: 'signedOut', reason }
+ *   | { status: 'error', reason }
  */
-export async function fetchSession(fetchImpl = globalThis.fetch) {
-  let response;
-  try {
-    response = await fetchImpl(gatePaths.whoami, {
-      method: 'GET',
-      credentials: 'same-origin',
-      cache: 'no-store',
-      headers: { Accept: 'application/json' },
-    });
-  } catch {
-    return { status: 'error', reason: 'The network request failed.' };
-  }
-  if (response.status === 401) return { status: 'signedOut' };
-  if (!response.ok) {
-    return { status: 'error', reason: `The gate answered with status ${response.status}.` };
-  }
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    return { status: 'error', reason: 'The gate’s answer was not JSON.' };
-  }
-  if (!body || typeof body !== 'object' || body.signedIn !== true) {
-    return { status: 'error', reason: 'The gate’s answer did not describe a session.' };
-  }
-  return { status: 'signedIn', user: normalizeUser(body) };
+function toView(state) {
+  if (state.status === 'signedIn') return { status: 'signedIn', user: normalizeUser(state.user, state.expiresAt) };
+  if (state.status === 'signedOut') return { status: 'signedOut', reason: state.reason };
+  if (state.status === 'error') return { status: 'error', reason: state.reason };
+  return { status: 'loading' };
+}
+
+export function createSiteGateSession(fetchImpl) {
+  return createGateSession({
+    whoamiUrl: gatePaths.whoami,
+    refreshUrl: gatePaths.refresh,
+    signInPath: gatePaths.signIn,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
 }
 
 export function SessionProvider({ children, fetchImpl }) {
-  const [state, setState] = useState({ status: 'loading' });
-  const latest = useRef(0);
-
-  const refresh = useCallback(async () => {
-    const ticket = ++latest.current;
-    setState({ status: 'loading' });
-    const next = await fetchSession(fetchImpl ?? globalThis.fetch);
-    if (ticket === latest.current) setState(next);
-  }, [fetchImpl]);
+  const [gate] = useState(() => createSiteGateSession(fetchImpl));
+  const [state, setState] = useState(() => toView(gate.getState()));
 
   useEffect(() => {
-    refresh();
-  }, [refresh]);
-
-  // Coming back to a tab whose session has run out: check again, so the header does
-  // not go on naming someone the gate no longer knows.
-  useEffect(() => {
-    const onVisible = () => {
-      if (document.visibilityState !== 'visible') return;
-      const expiresAt = state.status === 'signedIn' ? state.user.expiresAt : null;
-      if (expiresAt !== null && expiresAt * 1000 <= Date.now()) refresh();
+    const unsubscribe = gate.subscribe((next) => setState(toView(next)));
+    setDefaultGateSession(gate); // for lazyWithRetry and the error boundary
+    gate.start();
+    return () => {
+      unsubscribe();
+      gate.stop();
+      if (getDefaultGateSession() === gate) setDefaultGateSession(null);
     };
-    document.addEventListener('visibilitychange', onVisible);
-    return () => document.removeEventListener('visibilitychange', onVisible);
-  }, [state, refresh]);
+  }, [gate]);
 
-  return (
-    <SessionContext.Provider value={{ ...state, refresh }}>{children}</SessionContext.Provider>
-  );
+  // "Retry" in the header: ask who-am-I again, showing that we are checking.
+  const refresh = useCallback(() => gate.check({ showLoading: true }), [gate]);
+  const value = useMemo(() => ({ ...state, refresh, gate }), [state, refresh, gate]);
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 
 export function useSession() {
   const ctx = useContext(SessionContext);
   if (!ctx) throw new Error('useSession() needs a <SessionProvider> above it');
   return ctx;
+}
+
+/** fetch() for the site's own paths and API: survives an expired session (see gateSession). */
+export function useGateFetch() {
+  return useSession().gate.fetch;
+}
+
+/**
+ * getJson (src/api.js) through the gate-session fetch. Lives here, in the main bundle, so
+ * the lazily loaded pages share no chunk of their own: a retried page chunk would otherwise
+ * import a shared chunk whose failed fetch the browser may still hold in its module map.
+ */
+export function useGetJson() {
+  const gateFetch = useGateFetch();
+  return useCallback((path) => getJson(gateFetch, path), [gateFetch]);
 }

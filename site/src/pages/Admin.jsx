@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
+import { API_PATHS } from '../api.js';
 import { Page } from '../components/Page.jsx';
-import { ADMIN_GROUP, isInGroup, useSession } from '../session.jsx';
+import { ADMIN_GROUP, isInGroup, useGateFetch, useGetJson, useSession } from '../session.jsx';
 
 // Lives under /admin/, so the gate serves it only to the Admin group, like this page.
 export const ADMIN_DATA_URL = '/admin/overview.json';
@@ -30,12 +31,13 @@ export async function fetchAdminOverview(fetchImpl = globalThis.fetch) {
 }
 
 function Overview() {
+  const gateFetch = useGateFetch();
   const [state, setState] = useState({ status: 'loading' });
 
   const load = useCallback(async () => {
     setState({ status: 'loading' });
-    setState(await fetchAdminOverview());
-  }, []);
+    setState(await fetchAdminOverview(gateFetch));
+  }, [gateFetch]);
 
   useEffect(() => {
     load();
@@ -89,6 +91,61 @@ function Overview() {
   );
 }
 
+/** Figures from the admin-only API endpoint; the API itself checks the Admin group. */
+function ApiStats() {
+  const getJson = useGetJson();
+  const [state, setState] = useState({ status: 'loading' });
+
+  const load = useCallback(async () => {
+    setState({ status: 'loading' });
+    setState(await getJson(API_PATHS.adminStats));
+  }, [getJson]);
+
+  useEffect(() => {
+    load();
+  }, [load]);
+
+  if (state.status === 'loading') return <p role="status">Loading the API statistics…</p>;
+  if (state.status === 'forbidden') {
+    const required = state.required.length ? state.required.join(', ') : ADMIN_GROUP;
+    return (
+      <p className="notice notice--warning">
+        The admin API refused your request: your account is not in the {required} group.
+      </p>
+    );
+  }
+  if (state.status === 'unavailable') {
+    return <p className="notice notice--info">The admin API isn’t part of this deployment.</p>;
+  }
+  if (state.status === 'signedOut') {
+    return (
+      <p className="notice notice--warning">Your session has ended: sign in again to see the API statistics.</p>
+    );
+  }
+  if (state.status === 'error') {
+    return (
+      <div className="notice notice--error" role="alert">
+        <p>We couldn’t load the API statistics. {state.reason}</p>
+        <button type="button" className="button" onClick={load}>
+          Try again
+        </button>
+      </div>
+    );
+  }
+  const { data } = state;
+  const num = (n) => (Number.isFinite(n) ? n : '–');
+  return (
+    <dl className="facts">
+      <dt>Reports served</dt>
+      <dd>{num(data.reportsServed)}</dd>
+      <dt>Different people</dt>
+      <dd>{num(data.distinctPeople)}</dd>
+      <dt>API running since</dt>
+      <dd>{typeof data.startedAt === 'string' ? data.startedAt : '–'}</dd>
+    </dl>
+  );
+}
+
 export default function Admin() {
   const session = useSession();
   const notAdmin = session.status === 'signedIn' && !isInGroup(session.user, ADMIN_GROUP);
@@ -113,6 +170,10 @@ export default function Admin() {
       <section aria-labelledby="team-title">
         <h2 id="team-title">Team overview</h2>
         <Overview />
+      </section>
+      <section aria-labelledby="api-title">
+        <h2 id="api-title">API statistics</h2>
+        <ApiStats />
       </section>
       <section aria-labelledby="tasks-title">
         <h2 id="tasks-title">Regular tasks</h2>
