@@ -416,10 +416,13 @@ def _covered(later: str, earlier: str, forms) -> bool:
 
 def _part_of(earlier: str, later: str, decided: list[str], forms) -> str | None:
     """A path both match (and no `decided` pattern does), unless `earlier` lies wholly inside
-    `later` (an exception the user wrote on purpose)."""
+    `later` (an exception the user wrote on purpose) and is not all of it."""
     for f in forms:
         sample = globs.witness([f(earlier), f(later)], [f(d) for d in decided])
-        if sample is not None and globs.witness([f(earlier)], [f(later)]) is not None:
+        if sample is None:
+            continue
+        inside = globs.witness([f(earlier)], [f(later)]) is None
+        if not inside or globs.witness([f(later)], [f(earlier)]) is None:
             return sample
     return None
 
