@@ -45,6 +45,7 @@ _FOLD = {0xDF: "ss", 0x130: "i", 0x131: "i", 0x17F: "s", 0x1F0: "j", 0x1E96: "h"
 # exact and loose: the main readings; encoded: what goes to the origin; exacts and looses: every
 # reading (the main one first), matched case-sensitively and folded.
 NormalPath = namedtuple("NormalPath", "exact loose encoded exacts looses")
+_new_path = tuple.__new__  # NormalPath(...) without the Python-level __new__, on the common path
 
 
 def fold(text: str) -> str:
@@ -64,7 +65,11 @@ def normalise(uri: str) -> NormalPath:
     if _PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri:
         # the common case: nothing to decode, resolve, cut or re-encode
         if not uri.endswith(".") and "./" not in uri:
-            return _readings(uri, uri.lower(), uri, None)
+            loose = uri.lower()
+            last = uri.rfind("/")
+            if last > 0 and uri.find(".", 0, last) == -1:  # no dotted directory to read as a file
+                return _new_path(NormalPath, (uri, loose, uri, (uri,), (loose,)))
+            return _readings(uri, loose, uri, None)
     return normalise_fully(uri)
 
 
