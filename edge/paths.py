@@ -111,7 +111,7 @@ def _readings(exact: str, loose: str, encoded: str, cut) -> NormalPath:
         looses.append(ROOT_OBJECT)
         if exact == "/":
             encoded = ROOT_OBJECT
-    if len(exacts) > 1:
+    if len(exacts) > 1 or len(looses) > 1:
         return NormalPath(exact, loose, encoded, tuple(dict.fromkeys(exacts)), tuple(dict.fromkeys(looses)))
     return NormalPath(exact, loose, encoded, (exact,), (loose,))
 
@@ -209,10 +209,6 @@ class Pattern:
         else:
             loose = self.loose
             self.exact = lambda text: loose(fold(text))
-
-    def matches(self, path: NormalPath) -> bool:
-        """True when the pattern matches any reading of the path."""
-        return any(map(self.exact, path.exacts)) or any(map(self.loose, path.looses))
 
 
 def _has_encoded_control(value: str) -> bool:
