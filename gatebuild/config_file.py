@@ -378,6 +378,14 @@ def _check_overlaps(paths: Paths, rules: list[Rule]) -> None:
     and a public pattern or an earlier rule with fewer restrictions that matches *part* of a
     rule. An earlier pattern lying wholly inside the later one is a deliberate exception and
     allowed. Checked on the patterns as written and case-folded (the loose reading)."""
+    try:
+        _check_overlaps_in(paths, rules)
+    except globs.TooComplex:
+        raise ConfigFileError("rules: the path patterns are too complex to check for overlaps; "
+                              "use fewer '*' per pattern") from None
+
+
+def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
     forms = [fold] if not paths.case_sensitive else [str, fold]
     for index, rule in enumerate(rules, start=1):
         where = f"rules[{index}].paths"

@@ -12,6 +12,11 @@ from __future__ import annotations
 from collections import deque
 
 _PREFERRED_OTHER = "xyzqjkw0123456789"
+MAX_STATES = 200_000
+
+
+class TooComplex(Exception):
+    """The patterns have too many ways to match together to be compared in reasonable time."""
 
 
 def _closure(pattern: str, states) -> frozenset:
@@ -61,4 +66,6 @@ def witness(must: list[str], must_not: list[str] = ()) -> str | None:
             if after not in seen:
                 seen[after] = text + char
                 queue.append(after)
+        if len(seen) > MAX_STATES:
+            raise TooComplex()
     return None

@@ -151,3 +151,15 @@ def test_readings(uri, exacts, looses):
     path = paths.normalise(uri)
     assert sorted(path.exacts) == sorted(exacts)
     assert sorted(path.looses) == sorted(looses)
+
+
+def test_the_build_gives_up_loudly_on_patterns_too_complex_to_compare(monkeypatch):
+    from gatebuild import config_file
+    from tests.conftest import raw_config
+
+    monkeypatch.setattr(globs, "MAX_STATES", 3)
+    with pytest.raises(globs.TooComplex):
+        globs.witness(["/*a*b*"], ["/*b*a*"])
+    rules = [{"paths": ["/*a*b*"], "groups": ["A"]}, {"paths": ["/*b*a*"], "groups": ["B"]}]
+    with pytest.raises(config_file.ConfigFileError, match="too complex to check for overlaps"):
+        config_file.validate(raw_config("https://idp.example.com", rules=rules))
