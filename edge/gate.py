@@ -125,21 +125,40 @@ class Gate:
     # -- protected pages -----------------------------------------------------------------
 
     def _is_public(self, request: ViewerRequest) -> bool:
-        """Public only as spelled canonically: a public request goes on untouched, so the
-        origin must see exactly the path that was matched. Other spellings need a session."""
+        """Public only as spelled canonically (a public request goes on untouched, so the origin
+        must see exactly the path that was matched; other spellings need a session), and only
+        when every reading of the path is public (see paths.py). The root goes on as the index
+        object, never as "/"."""
         path = request.path
-        return (path.encoded == request.raw["uri"]
-                and any(p.matches_exact(path) for p in self.public)
-                and any(p.matches_loose(path) for p in self.public))
+        uri = request.raw["uri"]
+        if path.encoded != uri and not (uri == "/" and path.exact == "/"):
+            return False
+        public = self.public
+        for text in path.exacts:
+            if not any(p.exact(text) for p in public):
+                return False
+        for text in path.looses:
+            if not any(p.loose(text) for p in public):
+                return False
+        if path.encoded != uri:
+            request.raw["uri"] = path.encoded
+        return True
 
     def _required_groups(self, request: ViewerRequest) -> list[frozenset]:
-        """The groups of the first rule matching each form of the path (see paths.py)."""
+        """The groups of the first rule matching each reading of the path (see paths.py)."""
         path = request.path
         required = []
-        for matches in (Pattern.matches_exact, Pattern.matches_loose):
+        for text in path.exacts:
             for patterns, groups in self.rules:
-                if any(matches(p, path) for p in patterns):
-                    required.append(groups)
+                if any(p.exact(text) for p in patterns):
+                    if groups not in required:
+                        required.append(groups)
+                    break
+        for text in path.looses:
+            for patterns, groups in self.rules:
+                if any(p.loose(text) for p in patterns):
+                    if groups not in required:
+                        required.append(groups)
                     break
         return required
 

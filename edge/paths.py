@@ -1,10 +1,18 @@
 """Request paths as the origin will see them, path patterns, and safe return paths.
 
-A path is matched in two forms: `exact` (percent-decoded once, "\\" read as "/", "." and ".."
-resolved, "//" collapsed: what S3 will look up) and `loose` (also lower-cased, each segment cut
-at ";" and ":" and stripped of trailing dots and spaces before resolving: what a servlet, IIS or
-case-insensitive origin might look up). A path is public only when both forms are public, and a person must satisfy the first
-matching rule of each form, so no spelling of a path can step around a rule.
+A path is read in several ways, and each reading is matched against the patterns:
+- `exact`: percent-decoded once, "\\" read as "/", "." and ".." resolved, "//" collapsed: what
+  S3 will look up once the gate forwards `encoded` (the exact path percent-encoded again, "+"
+  as "%2B": S3 reads a literal "+" in a path as a space);
+- `loose`: also each segment cut at ";" and ":", stripped of trailing dots and spaces, and
+  case-folded (`fold`): what a servlet, IIS or case-insensitive origin might look up;
+- the same two cut at a decoded "?" or "#" (an origin that decodes, then parses again);
+- every directory prefix that looks like a file name ("/a/page.html" of "/a/page.html/x.css"):
+  what an origin serving PATH_INFO would send;
+- for the root, the site's index object, which is what goes to the origin instead of "/".
+`exacts` holds the readings matched case-sensitively (unless the config says otherwise), `looses`
+the folded ones. A path is public only when every reading is public, and a person must satisfy
+the first matching rule of every reading, so no spelling of a path can step around a rule.
 """
 
 from __future__ import annotations
@@ -16,14 +24,35 @@ from .urls import quote, unquote_to_bytes
 
 MAX_URI_LENGTH = 8192
 MAX_RETURN_LENGTH = 2048
+# Forwarded instead of "/": S3 would answer "GET /" with a listing of the bucket when the origin
+# access control may s3:ListBucket. The same object as DefaultRootObject in cloudformation.yaml.
+ROOT_OBJECT = "/index.html"
 _RETURN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%")
 _HEX = frozenset("0123456789abcdefABCDEF")
-_URI_SAFE = "/!$&'()*+,;=:@-._~"
-# what needs no decoding, resolving or cutting (so not "%", ";" or ":")
-_PLAIN_URI_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/!$&'()*+,=@-._~")
+_URI_SAFE = "/!$&'()*,;=:@-._~"  # not "+": S3 reads it as a space
+# what needs no decoding, resolving, cutting or re-encoding (so not "%", ";", ":" or "+")
+_PLAIN_URI_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/!$&'()*,=@-._~")
 
-# exact, loose, and `encoded`: exact percent-encoded again, which is what goes to the origin
-NormalPath = namedtuple("NormalPath", "exact loose encoded")
+# Every code point whose upper case, lower case or case fold is ASCII letters once combining
+# marks are dropped (U+0131 dotless i upper-cases to "I", U+017F long s to "S", U+212A Kelvin
+# lower-cases to "k", U+0130 to "i" + U+0307), mapped to those letters in lower case: origins that
+# compare by upper-casing (Java equalsIgnoreCase, .NET, NTFS) or by lower-casing then match the
+# ASCII name. tests/gate/test_paths.py derives this table from unicodedata over every code point.
+_FOLD = {0xDF: "ss", 0x130: "i", 0x131: "i", 0x17F: "s", 0x1F0: "j", 0x1E96: "h", 0x1E97: "t",
+         0x1E98: "w", 0x1E99: "y", 0x1E9E: "ss", 0x212A: "k", 0xFB00: "ff", 0xFB01: "fi",
+         0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
+
+# exact and loose: the main readings; encoded: what goes to the origin; exacts and looses: every
+# reading (the main one first), matched case-sensitively and folded.
+NormalPath = namedtuple("NormalPath", "exact loose encoded exacts looses")
+_new_path = tuple.__new__  # NormalPath(...) without the Python-level __new__, on the common path
+
+
+def fold(text: str) -> str:
+    """Lower case, with every character an origin could fold to an ASCII letter folded to it."""
+    if text.isascii():
+        return text.lower()
+    return text.translate(_FOLD).lower()
 
 
 def has_control(text: str) -> bool:
@@ -36,7 +65,11 @@ def normalise(uri: str) -> NormalPath:
     if _PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri:
         # the common case: nothing to decode, resolve, cut or re-encode
         if not uri.endswith(".") and "./" not in uri:
-            return NormalPath(uri, uri.lower(), uri)
+            loose = uri.lower()
+            last = uri.rfind("/")
+            if last > 0 and uri.find(".", 0, last) == -1:  # no dotted directory to read as a file
+                return _new_path(NormalPath, (uri, loose, uri, (uri,), (loose,)))
+            return _readings(uri, loose, uri, None)
     return normalise_fully(uri)
 
 
@@ -47,13 +80,55 @@ def normalise_fully(uri: str) -> NormalPath:
         raise BadRequest("bad_path_encoding") from None
     if has_control(decoded):
         raise BadRequest("bad_path")
+    exact, loose = _exact_and_loose(decoded, strict=True)
+    cut = None
+    end = min((i for i in (decoded.find("?"), decoded.find("#")) if i != -1), default=-1)
+    if end != -1:
+        cut = _exact_and_loose(decoded[:end], strict=False)
+    return _readings(exact, loose, quote(exact, _URI_SAFE), cut)
+
+
+def _exact_and_loose(decoded: str, strict: bool) -> tuple[str, str]:
     raw_segments = decoded.replace("\\", "/").split("/")
     trailing = decoded.endswith(("/", "/.", "/.."))
-    exact = _resolve(raw_segments, trailing, strict=True)
+    exact = _resolve(raw_segments, trailing, strict)
     # The loose spelling: what servlet containers (";" path parameters), IIS/NTFS (":" stream
     # names, trailing dots and spaces) and case-insensitive origins would look up.
-    loose = _resolve([_loosen(s) for s in raw_segments], trailing, strict=False).lower()
-    return NormalPath(exact, loose, quote(exact, _URI_SAFE))
+    loose = fold(_resolve([_loosen(s) for s in raw_segments], trailing, strict=False))
+    return exact, loose
+
+
+def _readings(exact: str, loose: str, encoded: str, cut) -> NormalPath:
+    exacts = [exact]
+    looses = [loose]
+    if cut is not None:
+        exacts.append(cut[0])
+        looses.append(cut[1])
+    exacts += [p for e in exacts for p in _file_prefixes(e)]
+    looses += [p for e in looses for p in _file_prefixes(e)]
+    if "/" in exacts or "/" in looses:
+        exacts.append(ROOT_OBJECT)
+        looses.append(ROOT_OBJECT)
+        if exact == "/":
+            encoded = ROOT_OBJECT
+    if len(exacts) > 1 or len(looses) > 1:
+        return NormalPath(exact, loose, encoded, tuple(dict.fromkeys(exacts)), tuple(dict.fromkeys(looses)))
+    return NormalPath(exact, loose, encoded, (exact,), (loose,))
+
+
+def _file_prefixes(path: str) -> list[str]:
+    """Each proper prefix of `path` whose last segment has a "." in it, like a file name."""
+    last = path.rfind("/")
+    if last <= 0 or "." not in path[:last]:
+        return []
+    prefixes = []
+    start = 0
+    end = path.find("/", 1)
+    while end != -1:
+        if "." in path[start + 1:end]:
+            prefixes.append(path[:end])
+        start, end = end, path.find("/", end + 1)
+    return prefixes
 
 
 def _loosen(segment: str) -> str:
@@ -78,54 +153,62 @@ def _resolve(raw_segments: list[str], trailing: bool, strict: bool) -> str:
 
 
 def glob_match(pattern: str, text: str) -> bool:
-    """CloudFront path-pattern matching: '*' any characters ('/' too), '?' exactly one."""
+    """CloudFront path-pattern matching: '*' any characters ('/' too), '?' exactly one.
+
+    A '*' or '?' in the pattern is always a wildcard, also where the text has that character;
+    on a mismatch the last '*' takes one more character (enough for '*' and '?' globs)."""
     p = t = 0
     star = -1
     mark = 0
-    while t < len(text):
-        if p < len(pattern) and (pattern[p] == "?" or pattern[p] == text[t]):
-            p += 1
-            t += 1
-        elif p < len(pattern) and pattern[p] == "*":
-            star, mark = p, t
-            p += 1
-        elif star != -1:
-            p = star + 1
-            mark += 1
-            t = mark
-        else:
+    n, m = len(pattern), len(text)
+    while t < m:
+        if p < n:
+            c = pattern[p]
+            if c == "*":
+                star, mark = p, t
+                p += 1
+                continue
+            if c == "?" or c == text[t]:
+                p += 1
+                t += 1
+                continue
+        if star == -1:
             return False
-    while p < len(pattern) and pattern[p] == "*":
+        p = star + 1
+        mark += 1
+        t = mark
+    while p < n and pattern[p] == "*":
         p += 1
-    return p == len(pattern)
+    return p == n
 
 
 def _matcher(pattern: str):
     """The cheapest test that is equivalent to glob_match(pattern, text)."""
     if "*" not in pattern and "?" not in pattern:
         return pattern.__eq__
-    head = pattern[:-1]
-    if pattern.endswith("*") and "*" not in head and "?" not in head:
-        return lambda text: text.startswith(head)
+    head, star, tail = pattern.partition("*")
+    if "?" not in head and not any(c in tail for c in "*?"):
+        if not tail:
+            return lambda text: text.startswith(head)
+        least = len(head) + len(tail)
+        return lambda text: len(text) >= least and text.startswith(head) and text.endswith(tail)
     return lambda text: glob_match(pattern, text)
 
 
 class Pattern:
-    """A path pattern from the config, matched against both forms of a NormalPath."""
+    """A path pattern from the config: `exact(text)` matches an exact reading, `loose(text)` a
+    folded one."""
 
-    __slots__ = ("text", "_exact", "_loose", "_fold_exact")
+    __slots__ = ("text", "exact", "loose")
 
     def __init__(self, pattern: str, case_sensitive: bool):
         self.text = pattern
-        self._fold_exact = not case_sensitive
-        self._exact = _matcher(pattern if case_sensitive else pattern.lower())
-        self._loose = _matcher(pattern.lower())
-
-    def matches_exact(self, path: NormalPath) -> bool:
-        return self._exact(path.exact.lower() if self._fold_exact else path.exact)
-
-    def matches_loose(self, path: NormalPath) -> bool:
-        return self._loose(path.loose)
+        self.loose = _matcher(fold(pattern))
+        if case_sensitive:
+            self.exact = _matcher(pattern)
+        else:
+            loose = self.loose
+            self.exact = lambda text: loose(fold(text))
 
 
 def _has_encoded_control(value: str) -> bool:

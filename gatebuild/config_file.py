@@ -15,6 +15,7 @@ import re
 import tomllib
 from urllib.parse import urlsplit
 
+from edge.paths import fold
 from edge.settings import (
     ALLOWED_ALGORITHMS,
     LOG_LEVELS,
@@ -27,6 +28,7 @@ from edge.settings import (
     Rule,
     Tokens,
 )
+from gatebuild import globs
 
 
 class ConfigFileError(Exception):
@@ -356,7 +358,6 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
     if not isinstance(raw_rules, list):
         raise ConfigFileError("rules: write each rule as a [[rules]] table with paths and groups")
     rules: list[Rule] = []
-    earlier: list[str] = list(paths.public)
     for index, raw in enumerate(raw_rules, start=1):
         where = f"rules[{index}]"
         if not isinstance(raw, dict):
@@ -372,30 +373,77 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
         groups = tuple(_str_list(f"{where}.groups", raw["groups"]))
         for pattern in patterns:
             _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
-            for before in earlier:
-                if _covers(before, pattern):
-                    raise ConfigFileError(
-                        f"{where}.paths: {pattern!r} can never match because {before!r} comes first "
-                        "(first match wins); move this rule up or narrow the earlier pattern"
-                    )
-        earlier.extend(patterns)
         rules.append(Rule(paths=patterns, groups=groups))
+    _check_overlaps(paths, rules)
     return tuple(rules)
+
+
+def _check_overlaps(paths: Paths, rules: list[Rule]) -> None:
+    """Public patterns come first, then rules in order, and the first match decides. Refuse what
+    would silently weaken a rule: a rule covered by what comes before it (it can never match),
+    and a public pattern or an earlier rule with fewer restrictions that matches *part* of a
+    rule. An earlier pattern lying wholly inside the later one is a deliberate exception and
+    allowed. Checked on the patterns as written and case-folded (the loose reading)."""
+    try:
+        _check_overlaps_in(paths, rules)
+    except globs.TooComplex:
+        raise ConfigFileError("rules: the path patterns are too complex to check for overlaps; "
+                              "use fewer '*' per pattern") from None
+
+
+def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
+    forms = [fold] if not paths.case_sensitive else [str, fold]
+    for index, rule in enumerate(rules, start=1):
+        where = f"rules[{index}].paths"
+        for later in rule.paths:
+            for pattern in paths.public:
+                if _covered(later, pattern, forms):
+                    raise ConfigFileError(f"{where}: {later!r} can never match because {pattern!r} comes first "
+                                          "(public paths are matched first); narrow the public pattern")
+                sample = _part_of(pattern, later, [], forms)
+                if sample is not None:
+                    raise ConfigFileError(
+                        f"paths.public: {pattern!r} would make part of {where} {later!r} public "
+                        f"(both match {sample!r}); narrow the public pattern so it stays outside the rule")
+            decided: list[str] = []  # patterns of the rules before `earlier`: they decide first
+            for before_index, earlier in enumerate(rules[:index - 1], start=1):
+                for pattern in earlier.paths:
+                    if _covered(later, pattern, forms):
+                        raise ConfigFileError(
+                            f"{where}: {later!r} can never match because {pattern!r} comes first "
+                            "(first match wins); move this rule up or narrow the earlier pattern")
+                    if set(earlier.groups) <= set(rule.groups):
+                        continue  # anyone the earlier rule lets in, this one would let in too
+                    sample = _part_of(pattern, later, decided, forms)
+                    if sample is not None:
+                        raise ConfigFileError(
+                            f"{where}: {later!r} and rules[{before_index}].paths {pattern!r} both match "
+                            f"{sample!r}, and the first match wins, so rules[{before_index}] would decide part "
+                            "of this rule; make the patterns not overlap, or put a narrower exception first")
+                decided.extend(earlier.paths)
+
+
+def _covered(later: str, earlier: str, forms) -> bool:
+    """Everything `later` matches, `earlier` matches too."""
+    return all(globs.witness([f(later)], [f(earlier)]) is None for f in forms)
+
+
+def _part_of(earlier: str, later: str, decided: list[str], forms) -> str | None:
+    """A path both match (and no `decided` pattern does), unless `earlier` lies wholly inside
+    `later` (an exception the user wrote on purpose) and is not all of it."""
+    for f in forms:
+        sample = globs.witness([f(earlier), f(later)], [f(d) for d in decided])
+        if sample is None:
+            continue
+        inside = globs.witness([f(earlier)], [f(later)]) is None
+        if not inside or globs.witness([f(later)], [f(earlier)]) is None:
+            return sample
+    return None
 
 
 def _not_a_gate_path(key: str, pattern: str, gate_paths) -> None:
     if pattern in gate_paths:
         raise ConfigFileError(f"{key}: {pattern!r} can never match: the gate answers that path itself; remove it")
-
-
-def _covers(earlier: str, later: str) -> bool:
-    """True when every path `later` can match is already matched by `earlier`."""
-    if earlier == later:
-        return True
-    if earlier.endswith("*") and not any(c in earlier[:-1] for c in "*?"):
-        literal_prefix = re.split(r"[*?]", later, maxsplit=1)[0]
-        return literal_prefix.startswith(earlier[:-1])
-    return False
 
 
 def _tokens(section: dict) -> Tokens:

@@ -521,9 +521,11 @@ class S3Origin:
         self.root = os.path.realpath(root)
 
     def get(self, uri: str, if_none_match: str | None = None) -> OriginReply:
-        key = unquote(uri)[1:]
+        # S3 reads a literal "+" in the path as a space ("%2B" is a plus): servo/rust-url#882,
+        # sveltejs/kit#6451, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
+        key = unquote(uri.replace("+", " "))[1:]
         if key == "":
-            key = DEFAULT_ROOT_OBJECT
+            return self._list_objects()
         path = os.path.realpath(os.path.join(self.root, key))
         inside = path.startswith(self.root + os.sep)
         if not inside or key.endswith("/") or not os.path.isfile(path):
@@ -541,6 +543,17 @@ class S3Origin:
         if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
             return OriginReply(304, b"", headers)
         return OriginReply(200, data, headers)
+
+    def _list_objects(self) -> OriginReply:
+        """GET on the bucket itself is ListObjects: the origin access control may s3:ListBucket
+        (cloudformation.yaml), so S3 answers with the name of every key."""
+        keys = sorted(os.path.relpath(os.path.join(d, f), self.root).replace(os.sep, "/")
+                      for d, _, files in os.walk(self.root) for f in files)
+        contents = "".join(f"<Contents><Key>{_html_escape(k)}</Key></Contents>" for k in keys)
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/'
+                f'2006-03-01/"><Name>site-bucket</Name><KeyCount>{len(keys)}</KeyCount>{contents}'
+                "</ListBucketResult>").encode()
+        return OriginReply(200, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
 
 
 # --------------------------------------------------------------------------------------------
@@ -685,7 +698,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "status" in result:
             self._send_generated(result, request_id, started)
         else:
-            self._send_origin(result, request_id, started)
+            self._send_origin(result, request_id, started, viewer_uri=request["uri"])
 
     def _common_headers(self, request_id: str, x_cache: str) -> list[tuple[str, str]]:
         return [("Date", self.date_time_string()), ("X-Cache", f"{x_cache} from cloudfront"),
@@ -726,12 +739,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._write(status, response.get("statusDescription") or None, headers, data)
         self._access_log(status, "generated", started)
 
-    def _send_origin(self, request: dict, request_id: str, started: float) -> None:
+    def _send_origin(self, request: dict, request_id: str, started: float, viewer_uri: str = "") -> None:
         dist = self.distribution
         inm = None
         for entry in (request.get("headers") or {}).get("if-none-match", []):
             inm = entry["value"]
-        reply = dist.origin.get(request["uri"], inm)
+        uri = request["uri"]
+        if uri == "/" and viewer_uri == "/":
+            # DefaultRootObject applies to a viewer's request for the root. Whether it also applies
+            # when the function rewrote another URI to "/" is not documented: then S3 gets "/".
+            uri = "/" + DEFAULT_ROOT_OBJECT
+        reply = dist.origin.get(uri, inm)
         source = "origin"
         if reply.status in dist.spa_fallback:
             # Custom error response: fetched from the origin directly, no trigger runs again.

@@ -6,10 +6,12 @@ browser, login) are used as they are. This file adds:
 - `assert_response` / `assert_location_same_site`: the shape every generated response must
   have, and what a same-site redirect is;
 - `assert_not_let_in`: a protected request was answered at the edge, never passed on;
-- origin models (`ORIGINS`, `MORE_ORIGINS`): how S3, an RFC 3986 web server, a Windows/IIS
-  origin (with and without NTFS stream names) and a Java servlet container would map a
-  forwarded URI onto a stored object, to decide whether a URI the gate let through could still
-  reach an object under a protected prefix;
+- origin models (`ORIGINS`, `MORE_ORIGINS`): how S3 (with "+" as a space, and "/" as a bucket
+  listing), an RFC 3986 web server, a Windows/IIS or Java origin folding case by upper- or by
+  lower-casing (with and without NTFS stream names), a proxy that parses a decoded "?"/"#" again,
+  an origin serving PATH_INFO and a Java servlet container would map a forwarded URI onto a
+  stored object, to decide whether a URI the gate let through could still reach an object under
+  a protected prefix;
 - `signed_in`: a browser that has completed a real login through the local IdP.
 """
 
@@ -138,8 +140,12 @@ def _resolve(segments) -> list[str]:
 
 
 def origin_s3(uri: str) -> str:
-    """S3 REST: the key is the path decoded once, byte for byte (no dot or slash handling)."""
-    return "/" + _decode(uri).lstrip("/")
+    """S3 REST: the key is the path decoded once, byte for byte (no dot or slash handling), and a
+    literal "+" in the path is a space ("%2B" is a plus): S3 answers NoSuchKey for key
+    "v0.15.1 xxx/xxx" to a request for "/v0.15.1+xxx/xxx" (servo/rust-url#882, sveltejs/kit#6451,
+    eclipse-openvsx/openvsx#2011; AWS lists "+" among the key characters that "might require
+    special handling": https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html)."""
+    return "/" + _decode(_safe(uri).split("?", 1)[0].replace("+", " ")).lstrip("/")
 
 
 def origin_rfc3986(uri: str) -> str:
@@ -147,14 +153,44 @@ def origin_rfc3986(uri: str) -> str:
     return "/" + "/".join(_resolve(_decode(uri).split("/")))
 
 
-def origin_windows(uri: str) -> str:
-    """IIS/NTFS-like: also "\\" as "/", case-insensitive, trailing dots and spaces dropped."""
+def _windows_path(uri: str) -> str:
     segments = []
     for segment in _decode(uri).replace("\\", "/").split("/"):
         if segment not in (".", ".."):
             segment = segment.rstrip(". ")
         segments.append(segment)
-    return ("/" + "/".join(_resolve(segments))).lower()
+    return "/" + "/".join(_resolve(segments))
+
+
+def _simple_upper(char: str) -> str:
+    """Java's Character.toUpperCase(char) / .NET ToUpperInvariant: one character to one (UnicodeData's
+    simple mapping); where the full mapping is longer ("ß" -> "SS") the character stays."""
+    upper = char.upper()
+    return upper if len(upper) == 1 else char
+
+
+def _simple_lower(char: str) -> str:
+    lower = char.lower()
+    return lower if len(lower) == 1 else {"\u0130": "i"}.get(char, char)  # U+0130's simple lower is "i"
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def origin_windows(uri: str) -> str:
+    """IIS/NTFS-like: also "\\" as "/", trailing dots and spaces dropped, and case-insensitive the
+    way NTFS (its upcase table), .NET (ToUpperInvariant) and Java (String.equalsIgnoreCase, which
+    compares Character.toUpperCase of each character first:
+    https://docs.oracle.com/javase/8/docs/api/java/lang/String.html#equalsIgnoreCase-java.lang.String-)
+    compare: by upper-casing each character, so "ı" (U+0131) and "ſ" (U+017F) are "I" and "S".
+    The result is shown with ASCII letters in lower case, to compare with "/admin"."""
+    return "".join(_simple_upper(c) for c in _windows_path(uri)).translate(_ASCII_LOWER)
+
+
+def origin_windows_lower(uri: str) -> str:
+    """origin_windows for an origin that folds by lower-casing each character instead
+    (Character.toLowerCase, ToLowerInvariant): the Kelvin sign (U+212A) is "k", "İ" (U+0130) is "i"."""
+    return "".join(_simple_lower(c) for c in _windows_path(uri))
 
 
 def origin_ntfs_streams(uri: str) -> str:
@@ -169,10 +205,44 @@ def origin_servlet(uri: str) -> str:
     return "/" + "/".join(_resolve("/".join(segments).split("/")))
 
 
-# What the README promises: the origin looks up the exact form (S3, any RFC 3986 server) or the
-# loose form (Windows, case-insensitive). The other two are checked by their own tests.
-ORIGINS = {"s3": origin_s3, "rfc3986": origin_rfc3986, "windows": origin_windows}
-MORE_ORIGINS = {"servlet": origin_servlet, "ntfs_streams": origin_ntfs_streams}
+def origin_reparse(uri: str) -> str:
+    """A proxy or framework that percent-decodes the path, then parses it again as a URL: a decoded
+    "?" starts a query and a decoded "#" a fragment, so "/admin/x.html%3F.css" is /admin/x.html."""
+    decoded = _decode(uri)
+    for marker in "?#":
+        decoded = decoded.split(marker, 1)[0]
+    return "/" + "/".join(_resolve(decoded.split("/")))
+
+
+def origin_path_info(uri: str) -> str:
+    """An origin that accepts trailing path information (Apache `AcceptPathInfo On`, CGI/PHP
+    handlers: "/test/here.html/more" is served by /test/here.html,
+    https://httpd.apache.org/docs/2.4/mod/core.html#acceptpathinfo). Which prefixes are files is
+    the site's business; this model takes any segment with a "." in its name for a file and serves
+    the first such prefix, on the RFC 3986 reading."""
+    path = origin_rfc3986(uri)
+    segments = path.split("/")
+    for end in range(2, len(segments)):
+        if "." in segments[end - 1]:
+            return "/".join(segments[:end])
+    return path
+
+
+def origin_root(uri: str) -> str:
+    """S3 again, asked for the bucket itself: "GET /" is ListObjects (every key) when the origin
+    access control may s3:ListBucket, as cloudformation.yaml allows. Returned as "/<listing>" so
+    that it is under no prefix but its own."""
+    looked_up = origin_s3(uri)
+    return "/<listing>" if looked_up == "/" else looked_up
+
+
+# What the README promises: the origin looks up the exact form (S3, any RFC 3986 server), the
+# loose form (Windows, case-insensitive, folding by upper- or lower-casing), or the path up to a
+# decoded "?" or "#". The others are checked by their own tests.
+ORIGINS = {"s3": origin_s3, "rfc3986": origin_rfc3986, "windows": origin_windows,
+           "windows_lower": origin_windows_lower, "reparse": origin_reparse}
+MORE_ORIGINS = {"servlet": origin_servlet, "ntfs_streams": origin_ntfs_streams, "path_info": origin_path_info,
+                "root": origin_root}
 
 
 def under(path: str, prefix: str) -> bool:

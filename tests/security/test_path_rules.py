@@ -4,8 +4,9 @@ Configuration (tests/conftest.py): rule `/admin`, `/admin/*` for group Admin; pu
 `/favicon.ico`, `/public/*`. A Viewer is signed in for the rule tests; nobody for the public ones.
 
 For each spelling the gate must answer 403 or 400, or pass the request on with a URI that no
-origin model (tests/security/conftest.py: S3, an RFC 3986 server, a Windows/case-insensitive
-origin) maps to an object under /admin. tests/gate/test_sessions.py has the first 16 of these.
+origin model (tests/security/conftest.py: S3 with "+" as a space, an RFC 3986 server, Windows/
+case-insensitive origins folding by upper- and by lower-casing, a proxy parsing again at a decoded
+"?"/"#") maps to an object under /admin. tests/gate/test_sessions.py has the first 16 of these.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ RULE_SPELLINGS = {
     "double_encoding": ["/%252e%252e/admin", "/docs/%252e%252e/admin/x", "/%2561dmin", "/admin%252fx",
                         "/docs%252f..%252fadmin", "/%25%32%65%25%32%65/admin", "/docs/%252E%252E%252Fadmin"],
     "query_and_fragment_markers": ["/admin?x", "/admin%3fx", "/admin%3Fx/y", "/admin#x", "/admin%23x",
-                                   "/admin%23/x", "/admin/%3f"],
+                                   "/admin%23/x", "/admin/%3f", "/admin%3F/../x", "/admin%23/../x",
+                                   "/ADMIN%3F/../x", "/x%3F/../admin"],
     "unicode_lookalikes": ["/\uff41\uff44\uff4d\uff49\uff4e", "/%EF%BD%81dmin", "/adm\u0131n", "/ADM\u0130N",
                            "/admin\u200b", "/ad\u00admin", "/\u0430dmin", "/admin\uff0fx", "/admin%EF%BC%8Fx",
-                           "/admin\u2215x", "/adm%C4%B1n"],
+                           "/admin\u2215x", "/adm%C4%B1n", "/ADM%C4%B0N/x", "/adm%C4%B1n/secret.html",
+                           "/%E2%80%8Cadmin"],
     "long": ["/admin/" + "x/" * 2000, "/" + "x/../" * 1500 + "admin", "/" + "./" * 3000 + "admin",
              "/admin" + "%20" * 1000],
 }
