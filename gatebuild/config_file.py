@@ -102,6 +102,12 @@ def read_toml(path: str) -> dict:
             return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigFileError(f"{path}: no such file; copy gate.example.toml and edit it") from None
+    except IsADirectoryError:
+        raise ConfigFileError(f"{path}: is a directory; give the gate's TOML file, e.g. --config gate.toml") from None
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot read it ({exc.strerror}); check the path and its permissions") from None
+    except UnicodeDecodeError:
+        raise ConfigFileError(f"{path}: not UTF-8 text; save the TOML file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
 
@@ -164,7 +170,7 @@ def with_endpoints(config: Config, **found: str) -> Config:
 def _checked_sections(raw: dict) -> dict[str, dict]:
     for name in raw:
         if name not in SCHEMA and name != "rules":
-            raise ConfigFileError(_unknown(f"[{name}]", name, [*SCHEMA, "rules"]))
+            raise ConfigFileError(_unknown(f"[{name}]", name, [*SCHEMA, "rules"], what="section"))
     out = {}
     for section, keys in SCHEMA.items():
         given = raw.get(section, {})
@@ -187,10 +193,10 @@ def _checked_sections(raw: dict) -> dict[str, dict]:
     return out
 
 
-def _unknown(where: str, key: str, known: list[str]) -> str:
+def _unknown(where: str, key: str, known: list[str], what: str = "key") -> str:
     close = difflib.get_close_matches(key, known, n=1)
-    hint = f'did you mean "{close[0]}"?' if close else "known keys: " + ", ".join(known)
-    return f"{where}: unknown key; {hint}"
+    hint = f'did you mean "{close[0]}"?' if close else f"known {what}s: " + ", ".join(known)
+    return f"{where}: unknown {what}; {hint}"
 
 
 def _typed(key: str, value, kind):
@@ -200,7 +206,7 @@ def _typed(key: str, value, kind):
     else:
         ok = isinstance(value, kinds)
     if not ok:
-        names = " or ".join(_type_name(k) for k in kinds)
+        names = "a number" if set(kinds) == {int, float} else " or ".join(_type_name(k) for k in kinds)
         raise ConfigFileError(f"{key}: must be {names}, not {_type_name(type(value))}")
     return value
 
@@ -237,14 +243,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# Keys whose URL is scheme and host only: their hint must not suggest a path.
+_HOST_ONLY_KEYS = ("site.url", "cognito.domain")
+
+
 def _url(key: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme == "https" and parts.hostname:
         return value
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
         return value
+    example = "https://host" if key in _HOST_ONLY_KEYS else "https://host/path"
     raise ConfigFileError(
-        f'{key}: {value!r} is not an https URL; write it as "https://host/path" '
+        f'{key}: {value!r} is not an https URL; write it as "{example}" '
         "(plain http is accepted only for localhost)"
     )
 
@@ -304,7 +315,8 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
         if not match:
             raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a pool id such as "us-east-1_AbC123xyz"')
         if match.group(1) != region:
-            raise ConfigFileError(f"cognito.user_pool_id: pool {pool!r} is not in cognito.region {region!r}")
+            raise ConfigFileError(f"cognito.region: pool {pool!r} is in {match.group(1)!r}, not {region!r}; "
+                                  f'set region = "{match.group(1)}" under [cognito]')
     if idp["issuer"]:
         issuer = _url("idp.issuer", idp["issuer"]).rstrip("/")
     else:
@@ -367,6 +379,11 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
         for pattern in patterns:
             _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
             for before in earlier:
+                if _covers(before, pattern) and before in paths.public:
+                    raise ConfigFileError(
+                        f"{where}.paths: {pattern!r} can never apply because paths.public has {before!r}, "
+                        "and public paths need no sign-in; narrow or remove that public pattern"
+                    )
                 if _covers(before, pattern):
                     raise ConfigFileError(
                         f"{where}.paths: {pattern!r} can never match because {before!r} comes first "
