@@ -15,6 +15,7 @@ import re
 import tomllib
 from urllib.parse import urlsplit
 
+from gatebuild import branding
 from edge.settings import (
     ALLOWED_ALGORITHMS,
     LOG_LEVELS,
@@ -84,6 +85,13 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
     },
     "state": {"secret": (str, "")},
     "log": {"level": (str, "info")},
+    "branding": {
+        "name": (str, ""),
+        "logo": (str, ""),
+        "accent": (str, ABSENT),
+        "background": (str, ABSENT),
+        "text": (str, ABSENT),
+    },
 }
 RULE_KEYS = {"paths": list, "groups": list}
 ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
@@ -144,6 +152,8 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     cookies = _cookies(sections["cookies"], site_url)
     secret = _state_secret(sections["state"]["secret"])
     log_level = _one_of("log.level", sections["log"]["level"], LOG_LEVELS)
+    brand = branding.validate(sections["branding"], public_matches=lambda p: _is_public(p, paths),
+                              site_url=site_url, error=ConfigFileError)
     config = Config(
         provider=provider,
         issuer=issuer,
@@ -159,8 +169,17 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         tokens=tokens,
         cookies=cookies,
         log_level=log_level,
+        branding=brand,
     )
     return config, to_discover
+
+
+def _is_public(path: str, paths: Paths) -> bool:
+    from edge.paths import Pattern, normalise
+
+    target = normalise(path)  # as the gate decides (edge/gate.py _is_public): both forms must match
+    patterns = [Pattern(p, paths.case_sensitive) for p in paths.public]
+    return any(p.matches_exact(target) for p in patterns) and any(p.matches_loose(target) for p in patterns)
 
 
 def with_endpoints(config: Config, **found: str) -> Config:
