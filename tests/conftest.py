@@ -137,6 +137,8 @@ def pytest_collection_modifyitems(config, items):
     from gatebuild import runtime
 
     if runtime.find_python313() is None:
+        if os.environ.get("GATE_PY313_REQUIRED") == "1":  # CI: never skip these
+            raise pytest.UsageError(f"python3.13 is required (GATE_PY313_REQUIRED=1): {runtime.HOW_TO_GET}")
         for item in marked:
             item.add_marker(pytest.mark.skip(reason=NEEDS_313))
 
