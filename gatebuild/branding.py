@@ -19,6 +19,7 @@ AAA = 7.0
 HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 # What may appear in a CSP source expression's path and in an unquoted-safe URL here.
 LOGO_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+=:@/-]*$")
+LOGO_HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")  # netloc, no user info: safe in a CSP source
 LIGHT, DARK = "#ffffff", "#111111"
 NAME_MAX = 60
 
@@ -84,8 +85,8 @@ def _logo_source(logo: str, public_matches, site_url: str, error) -> str:
         # CSP: a path needs a host; without site.url, 'self' (any same-site image) is the best fit.
         return site_url + logo if site_url else "'self'"
     parts = urlsplit(logo)
-    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment or parts.username \
-            or not LOGO_PATH.match(parts.path or "/"):
+    if parts.scheme != "https" or not LOGO_HOST.match(parts.netloc) or parts.query or parts.fragment \
+            or "?" in logo or "#" in logo or not LOGO_PATH.match(parts.path or "/"):
         raise error(f'branding.logo: {logo!r} must be an https URL without query, such as '
                     '"https://cdn.example.com/logo.svg", or a same-site path such as "/brand/logo.svg"')
     return logo

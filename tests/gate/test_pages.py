@@ -192,6 +192,9 @@ def test_errors_are_json_when_the_request_asked_for_json(browser):
     ({"logo": "http://cdn.example.com/l.svg"}, "branding.logo: 'http://cdn.example.com/l.svg' must be an https URL"),
     ({"logo": "https://cdn.example.com/l.svg?v=2"}, "without query"),
     ({"logo": "https://cdn.example.com/l;script-src.svg"}, "must be an https URL"),
+    ({"logo": "https://a;script-src 'unsafe-inline'.example.com/l.svg"}, "must be an https URL"),
+    ({"logo": "https://user@cdn.example.com/l.svg"}, "must be an https URL"),
+    ({"logo": "https://cdn.example.com/l.svg?"}, "without query"),
     ({"name": "a\nb"}, "branding.name: at most 60 characters, on one line"),
     ({"colour": "#fff"}, 'branding.colour: unknown key'),
 ])
@@ -205,3 +208,29 @@ def test_same_site_logo_with_site_url_is_allowed_exactly(idp):
     config, _ = validate(raw_config(idp.base, site={"url": "https://docs.example.com"},
                                     paths={"public": ["/logo.svg"]}, branding={"logo": "/logo.svg"}))
     assert config.branding.logo_src == "https://docs.example.com/logo.svg"
+
+
+# -- the build's contrast check against the oracle -----------------------------------------------
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from gatebuild import branding as build_branding  # noqa: E402
+
+colours = st.integers(0, 0xFFFFFF).map(lambda n: f"#{n:06x}")
+
+
+@given(colours, colours)
+def test_build_contrast_matches_the_wcag_oracle(a, b):
+    assert abs(build_branding.contrast(a, b) - wcag_ratio(a, b)) < 1e-9
+
+
+@given(colours, colours, colours)
+def test_build_accepts_exactly_the_aaa_colour_pairs(accent, background, text):
+    section = {"accent": accent, "background": background, "text": text}
+    ok = wcag_ratio(text, background) >= 7 and max(wcag_ratio("#ffffff", accent), wcag_ratio("#111111", accent)) >= 7
+    try:
+        brand = build_branding.validate(section, public_matches=lambda p: False, site_url="", error=ValueError)
+    except ValueError:
+        assert not ok
+    else:
+        assert ok and wcag_ratio(brand.button_text, brand.accent) >= 7
