@@ -3,9 +3,11 @@
 
 Validates the config once, resolves the IdP endpoints (Cognito: derived; OIDC: discovered at
 build time unless given), embeds config and JWKS, installs and trims the pinned dependencies,
-compiles bytecode for python3.13 and writes a deterministic zip whose handler is
-`edge.handler.handler`. Exit status 2 for a config mistake (one line naming the key), 1 for
-any other build failure; never a traceback for either.
+compiles bytecode for python3.13 (sources only when there is no python3.13: see
+gatebuild/runtime.py) and writes a deterministic zip whose handler is `edge.handler.handler`,
+stamped with the gate's version (edge/__init__.py). Exit status 2 for a user's mistake (the
+config, --config, --jwks-file, the IdP unreachable or answering nonsense: one line naming the
+fix), 1 for any other build failure; never a traceback and never a zip for either.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, ROOT)
 
+from edge import __version__  # noqa: E402
 from edge.jwks import private_members, usable_jwks  # noqa: E402
 from edge.encoding import b64url_decode  # noqa: E402
 from gatebuild import config_file, discovery, runtime, secret_store, vendor, zipper  # noqa: E402
@@ -32,7 +35,14 @@ COLD_PACKAGES = ("urllib3/",)
 
 
 class BuildError(Exception):
-    pass
+    """A build that cannot go on; str() is the one line shown. exit_code 2: the user can fix it."""
+
+    def __init__(self, message: str, exit_code: int = 1):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+OFFLINE_HINT = "build offline with --jwks-file FILE (the IdP's JWKS, saved) and every endpoint under [idp]"
 
 
 def _merge(base: dict, overrides: dict) -> dict:
@@ -65,7 +75,8 @@ def load_config(config_path: str, *, jwks_file: str | None = None, overrides: di
             try:
                 found = discovery.discover(config.issuer, to_discover)
             except discovery.FetchError as exc:
-                raise BuildError(f"discovery failed: {exc}") from None
+                raise BuildError(f"OIDC discovery failed: {exc}; check idp.issuer and the network, "
+                                 f"or {OFFLINE_HINT}", 2) from None
         config = config_file.with_endpoints(config, **{
             {"authorization_endpoint": "authorization", "token_endpoint": "token", "jwks_uri": "jwks",
              "revocation_endpoint": "revocation", "end_session_endpoint": "logout"}[k]: v
@@ -81,32 +92,45 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
         try:
             with open(jwks_file, "rb") as f:
                 jwks = json.loads(f.read())
-        except (OSError, ValueError) as exc:
-            raise BuildError(f"--jwks-file {jwks_file}: cannot read a JSON document ({exc})") from None
+        except IsADirectoryError:
+            raise BuildError(f"--jwks-file {jwks_file}: is a directory; give the JWKS JSON file", 2) from None
+        except OSError as exc:
+            raise BuildError(f"--jwks-file {jwks_file}: cannot read it ({exc.strerror}); "
+                             "give the path of the IdP's saved JWKS (JSON)", 2) from None
+        except ValueError as exc:
+            raise BuildError(f"--jwks-file {jwks_file}: not JSON ({exc}); save the IdP's jwks_uri "
+                             'document as it is, {"keys": [...]}', 2) from None
+        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
+            raise BuildError(f'--jwks-file {jwks_file}: not a JWKS; it must be a JSON object {{"keys": [...]}}', 2)
+        where = f"--jwks-file {jwks_file}"
     else:
         try:
             jwks = discovery.fetch_json(config.endpoints.jwks)
         except discovery.FetchError as exc:
-            raise BuildError(f"fetching the JWKS failed: {exc}") from None
-    for jwk in (jwks.get("keys") if isinstance(jwks, dict) and isinstance(jwks.get("keys"), list) else []):
+            raise BuildError(f"fetching the JWKS failed: {exc}; check the network and idp.jwks_uri, "
+                             "or build offline with --jwks-file FILE (the IdP's JWKS, saved)", 2) from None
+        where = config.endpoints.jwks
+    for jwk in (jwks.get("keys") if isinstance(jwks.get("keys"), list) else []):
         secret = private_members(jwk) if isinstance(jwk, dict) else []
         if secret:
             raise BuildError(
                 f"JWKS key {jwk.get('kid')!r} carries private-key members ({', '.join(secret)}): anyone who can "
-                "read the zip could sign tokens the gate accepts; give the provider's public JWKS (jwks_uri)")
-    usable = usable_jwks(jwks, config.tokens.algorithms)
+                "read the zip could sign tokens the gate accepts; give the provider's public JWKS (jwks_uri)", 2)
+    usable = usable_jwks(jwks, config.tokens.algorithms) if isinstance(jwks.get("keys"), list) else {}
     if not usable:
-        raise BuildError("the JWKS has no RSA signing key usable with tokens.algorithms; check jwks_uri")
+        raise BuildError(f"{where}: the JWKS has no RSA signing key usable with tokens.algorithms "
+                         f"({', '.join(config.tokens.algorithms)}); check that it is your IdP's JWKS", 2)
     for kid, jwk in usable.items():
         try:
             bits = int.from_bytes(b64url_decode(jwk["n"]), "big").bit_length()
             exponent = int.from_bytes(b64url_decode(jwk["e"]), "big")
         except ValueError:
-            raise BuildError(f"JWKS key {kid!r} has a malformed modulus or exponent") from None
+            raise BuildError(f"JWKS key {kid!r} has a malformed modulus or exponent; check the JWKS", 2) from None
         if bits < 2048:
-            raise BuildError(f"JWKS key {kid!r} is {bits}-bit RSA; the gate requires at least 2048")
+            raise BuildError(f"JWKS key {kid!r} is {bits}-bit RSA; the gate requires at least 2048: "
+                             "use a 2048-bit or larger key at the IdP", 2)
         if exponent < 3 or exponent % 2 == 0:
-            raise BuildError(f"JWKS key {kid!r} has the unsafe RSA exponent {exponent}")
+            raise BuildError(f"JWKS key {kid!r} has the unsafe RSA exponent {exponent}; use 65537 at the IdP", 2)
     return {"keys": list(usable.values())}
 
 
@@ -128,6 +152,7 @@ def baked_module(config, jwks: dict) -> str:
         return repr(json.loads(json.dumps(value, sort_keys=True)))
 
     return ("# Written by build.py: the gate's resolved configuration and signing keys.\n"
+            f"VERSION = {__version__!r}\n"
             f"CONFIG = {literal(config.to_dict())}\n"
             f"JWKS = {literal(jwks)}\n")
 
@@ -137,9 +162,9 @@ def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_
     say = (lambda *a: None) if quiet else (lambda *a: print(*a))
     config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides)
     python313 = runtime.find_python313()
-    if python313 is None:
-        print("warning: no python3.13 found (on PATH or under pyenv): writing a source-only zip; "
-              "every cold start will compile the code. Install Python 3.13 for bytecode.", file=sys.stderr)
+    if python313 is None and not quiet:
+        print("warning: no python3.13 found: writing a sources-only zip (the same gate; every cold start "
+              f"compiles it, ~0.3-0.5 s slower). For bytecode, {runtime.HOW_TO_GET}.", file=sys.stderr)
     try:
         vendor_dir = vendor.install(BUILD_DIR, python313)
     except vendor.VendorError as exc:
@@ -155,7 +180,7 @@ def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_
     write_private(out, data)
     if site_env:
         _write_site_env(site_env, config)
-    say(f"wrote {out} (handler: edge.handler.handler, provider: {config.provider}, "
+    say(f"wrote {out}: gate {__version__} (handler: edge.handler.handler, provider: {config.provider}, "
         f"{len(jwks['keys'])} signing key(s) embedded, {'bytecode for python3.13' if python313 else 'sources only'})")
     say(zipper.format_report(data))
     return out
@@ -193,7 +218,8 @@ def _write_site_env(path: str, config) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build the sign-in gate's Lambda@Edge zip.")
+    parser = argparse.ArgumentParser(description=f"Build the sign-in gate's Lambda@Edge zip (gate {__version__}).")
+    parser.add_argument("--version", action="version", version=f"gate {__version__}")
     parser.add_argument("--config", required=True, help="the gate's TOML config (see gate.example.toml)")
     parser.add_argument("--jwks-file", help="embed this JWKS instead of fetching it (no network at all)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
@@ -205,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
     except BuildError as exc:
-        print(f"build failed: {exc}", file=sys.stderr)
-        return 1
+        print(f"{'error' if exc.exit_code == 2 else 'build failed'}: {exc}", file=sys.stderr)
+        return exc.exit_code
     return 0
 
 

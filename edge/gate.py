@@ -69,6 +69,7 @@ class RefreshGaveNoIdToken(Exception):
 class Gate:
     def __init__(self, config, jwks: dict, idp: IdpClient | None = None, clock=None):
         self.config = config
+        responses.set_branding(config.branding)
         self.clock = clock or (lambda: time.time())  # looked up per call: tests may freeze time
         self.idp = idp or IdpClient(config)
         self.keys = KeyStore(jwks, config.tokens.algorithms, fetch_jwks=self.idp.fetch_jwks)
@@ -96,6 +97,7 @@ class Gate:
 
     def handle(self, cf_request: dict, now: float) -> Outcome:
         self.idp.deadline = time.monotonic() + REQUEST_BUDGET_SECONDS
+        request = None
         try:
             request = ViewerRequest(cf_request)
             route = self.routes.get(request.path.exact)
@@ -106,9 +108,12 @@ class Gate:
                 return Outcome(cf_request, "allow", "public_path")
             return self._protected(request, now)
         except GateError as exc:
-            return self._error_outcome(exc)
+            return self._error_outcome(exc, request=request)
 
-    def _error_outcome(self, exc: GateError, set_cookies=()) -> Outcome:
+    def _error_outcome(self, exc: GateError, set_cookies=(), request: ViewerRequest | None = None) -> Outcome:
+        if request is not None and request.wants_json:
+            return Outcome(responses.json_response(exc.status, {"error": exc.reason}, set_cookies),
+                           "error", exc.reason)
         titles = {
             400: ("We couldn't complete that request", "Something in the link was not right. Start again."),
             401: ("Sign-in required", "You need to sign in to see this."),
@@ -119,8 +124,36 @@ class Gate:
         title, message = titles.get(exc.status, titles[502])
         if isinstance(exc, LoginFailed):
             title, message = "We couldn't sign you in", "The sign-in did not complete. Start again."
-        page = pages.error(exc.status, title, message, self.config.paths, exc.reason, set_cookies)
+            if exc.reason.startswith("idp_error_"):
+                message = "The sign-in was cancelled or refused at the sign-in service. You can start again."
+        page = pages.error(exc.status, title, message, self.config.paths, exc.reason, set_cookies,
+                           action=self._way_on(exc, request))
         return Outcome(page, "error", exc.reason)
+
+    def _way_on(self, exc: GateError, request: ViewerRequest | None) -> tuple[str, str] | None:
+        """"Try again" for the page the person was on (503/504); after a failed sign-in,
+        "Sign in again" back to where they were going (from the verified state at the callback)."""
+        if request is None:
+            return None
+        paths = self.config.paths
+        retry = exc.status in (503, 504)
+        if request.path.exact == paths.callback:  # the code is spent: start a new sign-in
+            return pages.sign_in_href(paths, self._state_return_path(request)), "Try again" if retry else "Sign in again"
+        target = safe_return_path(request.original_target()) or "/"
+        if request.path.exact in self.routes:
+            target = "/"
+        if retry and request.is_navigation:
+            return target, "Try again"
+        return pages.sign_in_href(paths, target), "Sign in again"
+
+    def _state_return_path(self, request: ViewerRequest) -> str:
+        """The return path inside a callback's state, only when its signature and age verify."""
+        try:
+            payload = self.state_signer.unsign(request.param("state") or "", self.clock(),
+                                               self.config.cookies.login_max_age_seconds)
+        except (GateError, BadSignature, ValueError, TypeError):
+            return "/"
+        return safe_return_path(payload.partition("\n")[2]) or "/"
 
     # -- protected pages -----------------------------------------------------------------
 
@@ -197,7 +230,10 @@ class Gate:
         member_of = self._groups(claims) if required else frozenset()
         for groups in required:
             if not groups & member_of:
-                page = pages.forbidden(self.config.paths, _display_name(claims), "missing_group")
+                if request.wants_json:
+                    page = responses.json_response(403, {"signedIn": True, "error": "missing_group"})
+                else:
+                    page = pages.forbidden(self.config.paths, _display_name(claims), "missing_group")
                 return Outcome(page, "deny", "missing_group", sub)
         cf_request = request.raw
         strip_gate_cookies(cf_request["headers"], self.names.all_prefix)
@@ -283,7 +319,7 @@ class Gate:
         error = request.param("error")
         if error is not None:
             code = error if error.isascii() and error.replace("_", "").isalnum() and len(error) <= 40 else "unknown"
-            return self._error_outcome(LoginFailed(f"idp_error_{code}"))
+            return self._error_outcome(LoginFailed(f"idp_error_{code}"), request=request)
         code, state = request.param("code"), request.param("state")
         if not code or not state or len(code) > 2048:
             raise BadRequest("callback_missing_code_or_state")
@@ -307,12 +343,12 @@ class Gate:
                                           nonce=self._nonces_for(verifier),
                                           nonce_required=self.config.tokens.require_nonce)
         except TokenInvalid as exc:
-            return self._error_outcome(LoginFailed(f"id_token_{exc.reason}"), clear_login)
+            return self._error_outcome(LoginFailed(f"id_token_{exc.reason}"), clear_login, request)
         except GateError as exc:
-            return self._error_outcome(exc, clear_login)
+            return self._error_outcome(exc, clear_login, request)
         session_cookies = self._session_cookies(request, tokens, claims, now, from_login=True)
         if session_cookies is None:
-            return self._error_outcome(IdpError("session_too_large"), clear_login)
+            return self._error_outcome(IdpError("session_too_large"), clear_login, request)
         target = safe_return_path(return_path) or "/"
         set_cookies = clear_login + session_cookies
         if self.config.cookies.same_site == "Strict":
@@ -419,7 +455,7 @@ class Gate:
         except GateError as exc:
             if still_valid:  # the IdP is down but the token is still good: let them in
                 return self._authorize(request, session.claims)
-            return self._error_outcome(exc)
+            return self._error_outcome(exc, request=request)
         return Outcome(responses.redirect(safe_return_path(target) or "/", cookies_out),
                        "refreshed", "token_refreshed", claims.get("sub"))
 

@@ -1,9 +1,9 @@
-"""The short human pages the gate answers with. Every page offers a way on."""
+"""The short human pages the gate answers with. Every page says what happened in a sentence,
+offers a way on, and keeps the reason code as a small reference for the site's support."""
 
 from __future__ import annotations
 
-
-from . import responses
+from . import __version__, responses
 from .responses import escape
 from .urls import quote
 
@@ -12,15 +12,23 @@ def _link(href: str, text: str) -> str:
     return f'<a class="button" href="{escape(href)}">{escape(text)}</a>'
 
 
+def _reference(reason: str) -> str:
+    # "Reason: <code>" last: support asks for it, the log line carries the same code.
+    return f'<p class="ref">If you ask the site\'s support, quote: gate {__version__} \u00b7 Reason: {escape(reason)}</p>'
+
+
 def sign_in_href(paths, return_path: str = "/") -> str:
     return f"{paths.sign_in}?return={quote(return_path, safe='')}"
 
 
-def error(status: int, title: str, message: str, paths, reason: str, set_cookies=()) -> dict:
+def error(status: int, title: str, message: str, paths, reason: str, set_cookies=(),
+          action: tuple[str, str] | None = None) -> dict:
+    """action: (href, label) of the way on; default "Sign in again" to the home page."""
+    href, label = action or (sign_in_href(paths), "Sign in again")
     body = (
         f"<p>{escape(message)}</p>"
-        f"<p>{_link(sign_in_href(paths), 'Sign in again')}{_link('/', 'Go to the home page')}</p>"
-        f'<p class="muted">Reason: {escape(reason)}</p>'
+        f"<p>{_link(href, label)}{_link('/', 'Go to the home page')}</p>"
+        f"{_reference(reason)}"
     )
     return responses.html_page(status, title, body, set_cookies)
 
@@ -31,7 +39,7 @@ def forbidden(paths, who: str, reason: str) -> dict:
         "a group you are not in. Ask the site's owner for access, or use another account.</p>"
         f"<p>{_link(paths.sign_out, 'Sign out or switch account')}"
         f"{_link('/', 'Go to the home page')}</p>"
-        f'<p class="muted">Reason: {escape(reason)}</p>'
+        f"{_reference(reason)}"
     )
     return responses.html_page(403, "You don't have access to this page", body)
 
@@ -40,7 +48,7 @@ def unauthenticated(paths, return_path: str, reason: str) -> dict:
     body = (
         "<p>You need to sign in to see this.</p>"
         f"<p>{_link(sign_in_href(paths, return_path), 'Sign in')}</p>"
-        f'<p class="muted">Reason: {escape(reason)}</p>'
+        f"{_reference(reason)}"
     )
     return responses.html_page(401, "Sign-in required", body,
                                extra={"www-authenticate": [{"key": "WWW-Authenticate",

@@ -16,14 +16,48 @@ STATUS_TEXT = {
     500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+# The pages' only style, hashed into their CSP. Colours come from [branding] (checked for WCAG
+# AAA contrast at build: gatebuild/branding.py); the reference line uses the text colour too.
 _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;"
-    "color:#1b1b1b}h1{font-size:1.5rem}a.button{display:inline-block;margin:.25rem .5rem .25rem 0;"
-    "padding:.5rem 1rem;border-radius:.375rem;background:#1f4ed8;color:#fff;text-decoration:none}"
-    "a.button:focus{outline:3px solid #f59e0b}.muted{color:#555;font-size:.875rem}"
+    "color:%(text)s;background:%(background)s}h1{font-size:1.5rem}"
+    "header{display:flex;align-items:center;gap:.75rem;font-weight:600}header img{max-height:2.5rem;max-width:10rem}"
+    "a.button{display:inline-block;margin:.25rem .5rem .25rem 0;padding:.5rem 1rem;border-radius:.375rem;"
+    "background:%(accent)s;color:%(button_text)s;text-decoration:none}"
+    "a.button:focus{outline:3px solid %(text)s;outline-offset:2px}.ref{font-size:.875rem}"
 )
-_STYLE_HASH = b64_encode(sha256(_STYLE.encode()))
-PAGE_CSP = f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+_branding = None  # edge.settings.Branding, set by the Gate; None: the default look
+_theme = None     # (style, csp, header html, title suffix), built on the first page
+
+
+def set_branding(branding) -> None:
+    global _branding, _theme
+    _branding, _theme = branding, None
+
+
+def _page_theme() -> tuple:
+    global _theme
+    if _theme is None:
+        brand = _branding
+        if brand is None:
+            from .settings import Branding  # only when no Gate was made (an internal error)
+
+            brand = Branding()
+        style = _STYLE % brand._asdict()
+        img = f"; img-src {brand.logo_src}" if brand.logo_src else ""
+        csp = (f"default-src 'none'; style-src 'sha256-{b64_encode(sha256(style.encode()))}'{img}; "
+               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        header = ""
+        if brand.logo or brand.name:
+            logo = f'<img src="{escape(brand.logo)}" alt="{escape(brand.name)}">' if brand.logo else ""
+            name = escape(brand.name) if brand.name and not brand.logo else ""
+            header = f"<header>{logo}{name}</header>"
+        _theme = (style, csp, header, f" · {brand.name}" if brand.name else "")
+    return _theme
+
+
+def page_csp() -> str:
+    return _page_theme()[1]
 
 
 def escape(text: str) -> str:
@@ -63,11 +97,11 @@ def redirect(location: str, set_cookies=()) -> dict:
     body = page("Redirecting", f'<p><a href="{escape(location)}">Continue</a></p>')
     return response(302, body, "text/html; charset=utf-8", set_cookies,
                     {"location": _header("Location", location),
-                     "content-security-policy": _header("Content-Security-Policy", PAGE_CSP)})
+                     "content-security-policy": _header("Content-Security-Policy", page_csp())})
 
 
 def html_page(status: int, title: str, body_html: str, set_cookies=(), extra=None) -> dict:
-    headers = {"content-security-policy": _header("Content-Security-Policy", PAGE_CSP),
+    headers = {"content-security-policy": _header("Content-Security-Policy", page_csp()),
                "x-frame-options": _header("X-Frame-Options", "DENY")}
     if extra:
         headers.update(extra)
@@ -81,11 +115,12 @@ def json_response(status: int, data: dict, set_cookies=()) -> dict:
 
 
 def page(title: str, body_html: str) -> str:
+    style, _, header, suffix = _page_theme()
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><main><h1>{escape(title)}</h1>{body_html}</main></body></html>"
+        f"<title>{escape(title + suffix)}</title><style>{style}</style></head>"
+        f"<body>{header}<main><h1>{escape(title)}</h1>{body_html}</main></body></html>"
     )
 
 

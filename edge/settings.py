@@ -25,6 +25,11 @@ Rule = namedtuple("Rule", "paths groups")
 Tokens = namedtuple("Tokens", "algorithms leeway_seconds groups_claim refresh_window_seconds "
                     "store_access_token require_nonce",
                     defaults=(("RS256",), 30, "cognito:groups", 300, True, True))
+# The gate's own pages: the site's name, a logo and colours (build.py checks every colour pair
+# reaches WCAG AAA, 7:1). logo is "" or an https URL / same-site path; logo_src is the exact CSP
+# source for it. button_text is derived from accent at build time.
+Branding = namedtuple("Branding", "name logo logo_src accent background text button_text",
+                      defaults=("", "", "", "#1e40af", "#ffffff", "#1b1b1b", "#ffffff"))
 Cookies = namedtuple("Cookies", "prefix domain same_site secure session_max_age_seconds login_max_age_seconds",
                      defaults=("gate", "", "Lax", True, 30 * 24 * 3600, 600))
 
@@ -39,12 +44,12 @@ class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami pub
 
 
 _CONFIG_FIELDS = ("provider issuer client_id endpoints state_secret client_secret scopes site_url "
-                  "idp_timeout_seconds paths rules tokens cookies log_level previous_state_secrets")
+                  "idp_timeout_seconds paths rules tokens cookies log_level branding previous_state_secrets")
 
 
 class Config(namedtuple("Config", _CONFIG_FIELDS,
                         defaults=("", ("openid", "email", "profile"), "", 3.0, Paths(), (), Tokens(),
-                                  Cookies(), "info", ()))):
+                                  Cookies(), "info", Branding(), ()))):
     __slots__ = ()
 
     def __repr__(self) -> str:  # never print the secrets
@@ -81,6 +86,7 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
                              "algorithms": tuple(data.get("tokens", {}).get("algorithms", ("RS256",)))}),
             cookies=Cookies(**data.get("cookies", {})),
             log_level=data.get("log_level", "info"),
+            branding=Branding(**data.get("branding", {})),
             previous_state_secrets=tuple(b64url_decode(s) for s in data.get("previous_state_secrets", ())),
         )
 

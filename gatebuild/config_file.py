@@ -16,6 +16,7 @@ import tomllib
 from urllib.parse import urlsplit
 
 from edge.paths import fold
+from gatebuild import branding
 from edge.settings import (
     ALLOWED_ALGORITHMS,
     LOG_LEVELS,
@@ -86,6 +87,13 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
     },
     "state": {"secret": (str, ""), "previous_secrets": (list, [])},
     "log": {"level": (str, "info")},
+    "branding": {
+        "name": (str, ""),
+        "logo": (str, ""),
+        "accent": (str, ABSENT),
+        "background": (str, ABSENT),
+        "text": (str, ABSENT),
+    },
 }
 RULE_KEYS = {"paths": list, "groups": list}
 ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
@@ -104,6 +112,12 @@ def read_toml(path: str) -> dict:
             return tomllib.load(f)
     except FileNotFoundError:
         raise ConfigFileError(f"{path}: no such file; copy gate.example.toml and edit it") from None
+    except IsADirectoryError:
+        raise ConfigFileError(f"{path}: is a directory; give the gate's TOML file, e.g. --config gate.toml") from None
+    except OSError as exc:
+        raise ConfigFileError(f"{path}: cannot read it ({exc.strerror}); check the path and its permissions") from None
+    except UnicodeDecodeError:
+        raise ConfigFileError(f"{path}: not UTF-8 text; save the TOML file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
 
@@ -145,6 +159,8 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     if previous_secrets and not secret:
         raise ConfigFileError("state.previous_secrets: only with state.secret (the secret that signs now)")
     log_level = _one_of("log.level", sections["log"]["level"], LOG_LEVELS)
+    brand = branding.validate(sections["branding"], public_matches=lambda p: _is_public(p, paths),
+                              site_url=site_url, error=ConfigFileError)
     config = Config(
         provider=provider,
         issuer=issuer,
@@ -160,9 +176,18 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         tokens=tokens,
         cookies=cookies,
         log_level=log_level,
+        branding=brand,
         previous_state_secrets=previous_secrets,
     )
     return config, to_discover
+
+
+def _is_public(path: str, paths: Paths) -> bool:
+    from edge.paths import Pattern, normalise
+
+    target = normalise(path)  # as the gate decides (edge/gate.py _is_public): both forms must match
+    patterns = [Pattern(p, paths.case_sensitive) for p in paths.public]
+    return any(p.matches_exact(target) for p in patterns) and any(p.matches_loose(target) for p in patterns)
 
 
 def with_endpoints(config: Config, **found: str) -> Config:
@@ -172,7 +197,7 @@ def with_endpoints(config: Config, **found: str) -> Config:
 def _checked_sections(raw: dict) -> dict[str, dict]:
     for name in raw:
         if name not in SCHEMA and name != "rules":
-            raise ConfigFileError(_unknown(f"[{name}]", name, [*SCHEMA, "rules"]))
+            raise ConfigFileError(_unknown(f"[{name}]", name, [*SCHEMA, "rules"], what="section"))
     out = {}
     for section, keys in SCHEMA.items():
         given = raw.get(section, {})
@@ -195,10 +220,10 @@ def _checked_sections(raw: dict) -> dict[str, dict]:
     return out
 
 
-def _unknown(where: str, key: str, known: list[str]) -> str:
+def _unknown(where: str, key: str, known: list[str], what: str = "key") -> str:
     close = difflib.get_close_matches(key, known, n=1)
-    hint = f'did you mean "{close[0]}"?' if close else "known keys: " + ", ".join(known)
-    return f"{where}: unknown key; {hint}"
+    hint = f'did you mean "{close[0]}"?' if close else f"known {what}s: " + ", ".join(known)
+    return f"{where}: unknown {what}; {hint}"
 
 
 def _typed(key: str, value, kind):
@@ -208,7 +233,7 @@ def _typed(key: str, value, kind):
     else:
         ok = isinstance(value, kinds)
     if not ok:
-        names = " or ".join(_type_name(k) for k in kinds)
+        names = "a number" if set(kinds) == {int, float} else " or ".join(_type_name(k) for k in kinds)
         raise ConfigFileError(f"{key}: must be {names}, not {_type_name(type(value))}")
     return value
 
@@ -245,14 +270,19 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+# Keys whose URL is scheme and host only: their hint must not suggest a path.
+_HOST_ONLY_KEYS = ("site.url", "cognito.domain")
+
+
 def _url(key: str, value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme == "https" and parts.hostname:
         return value
     if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
         return value
+    example = "https://host" if key in _HOST_ONLY_KEYS else "https://host/path"
     raise ConfigFileError(
-        f'{key}: {value!r} is not an https URL; write it as "https://host/path" '
+        f'{key}: {value!r} is not an https URL; write it as "{example}" '
         "(plain http is accepted only for localhost)"
     )
 
@@ -312,7 +342,8 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
         if not match:
             raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a pool id such as "us-east-1_AbC123xyz"')
         if match.group(1) != region:
-            raise ConfigFileError(f"cognito.user_pool_id: pool {pool!r} is not in cognito.region {region!r}")
+            raise ConfigFileError(f"cognito.region: pool {pool!r} is in {match.group(1)!r}, not {region!r}; "
+                                  f'set region = "{match.group(1)}" under [cognito]')
     if idp["issuer"]:
         issuer = _url("idp.issuer", idp["issuer"])
     else:
@@ -398,8 +429,8 @@ def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
         for later in rule.paths:
             for pattern in paths.public:
                 if _covered(later, pattern, forms):
-                    raise ConfigFileError(f"{where}: {later!r} can never match because {pattern!r} comes first "
-                                          "(public paths are matched first); narrow the public pattern")
+                    raise ConfigFileError(f"{where}: {later!r} can never apply because paths.public has {pattern!r}, "
+                                          "and public paths need no sign-in; narrow or remove that public pattern")
                 sample = _part_of(pattern, later, [], forms)
                 if sample is not None:
                     raise ConfigFileError(

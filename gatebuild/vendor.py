@@ -64,7 +64,8 @@ def install(build_dir: str, python313: str | None) -> str:
 
 def traced_files(staging: str, python: str) -> list[str]:
     """Relative paths of every .py under `staging` that the edge function imports."""
-    result = subprocess.run([python, "-I", "-B", TRACE_SCRIPT, staging], capture_output=True, text=True)
+    # -S: no site-packages, as on Lambda; a cryptography installed there would hide the rsa backend
+    result = subprocess.run([python, "-I", "-S", "-B", TRACE_SCRIPT, staging], capture_output=True, text=True)
     if result.returncode != 0:
         raise VendorError("tracing the edge function's imports failed:\n" + result.stderr.strip()[-2000:])
     return json.loads(result.stdout)

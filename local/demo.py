@@ -1,7 +1,13 @@
 """See the sign-in gate working on your machine: no AWS account, nothing beyond the registries.
 
-    python -m local.demo                  # cognito-local
-    python -m local.demo --provider oidc  # oidc-provider, a generic OpenID Connect provider
+    scripts/demo                                   # cognito-local, in front of site/dist
+    scripts/demo --provider oidc                   # oidc-provider, a generic OpenID Connect provider
+    scripts/demo --site ../my-app/dist             # YOUR built site behind the gate
+    scripts/demo --site ../my-app/dist --config gate.toml   # ... with your paths, rules, branding
+
+(`scripts/demo` is `.venv/bin/python -m local.demo` after scripts/setup.)
+With --site, the site's CSP comes from where deploy.py takes it: --csp-file, else csp.txt beside
+the site directory, else the strict default (gatebuild/site_policy.py).
 
 Installs local/idp's npm packages if missing (npm ci), builds the site if site/dist is missing
 (npm ci + npm run build in site/), starts the identity provider, writes the gate's TOML, builds
@@ -19,9 +25,15 @@ import subprocess
 import sys
 import threading
 
+from gatebuild import runtime
+from gatebuild.site_policy import CspError, site_csp
 from local.stack import DEFAULT_PORTS, ROOT, Stack, StackError, install_idp_packages, port_in_use
 
 SITE = os.path.join(ROOT, "site")
+
+
+class UsageError(StackError):
+    """A mistake in the demo's arguments: one line, exit 2."""
 
 
 def build_site(force: bool) -> str:
@@ -43,24 +55,30 @@ def build_site(force: bool) -> str:
     return dist
 
 
-def banner(stack: Stack) -> str:
+def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
     width = max(len(u.username) for u in stack.users)
     users = "\n".join(f"    {u.username:<{width}}  {u.password:<18} groups: {', '.join(u.groups)}"
                       for u in stack.users)
     name = "cognito-local" if stack.provider == "cognito" else "oidc-provider"
+    if stack.user_config:
+        hint = f"  Paths, rules and branding from {stack.user_config}."
+    else:
+        hint = "  /admin needs the Admin group: sign in as the viewer to see the gate refuse it."
+    notice = "\n" + "\n".join("  " + line for line in notice.splitlines()) + "\n" if notice else ""
     return f"""
   The site, behind the sign-in gate:  {stack.site_url}/
   Identity provider ({name}):  {stack.idp_url}   (issuer {stack.issuer})
 
   Demo users (password, groups):
 {users}
-  /admin needs the Admin group: sign in as the viewer to see the gate refuse it.
+{hint}
   Sign out: {stack.site_url}/_gate/sign-out      Who am I: {stack.site_url}/_gate/me
 
+  Site:        {stack.site_dir}   (CSP from {csp_source})
   Gate config: {stack.config_path}
   Zip:         {stack.zip_path}
   Logs:        {stack.workdir}/*.log   (the emulator's lines are shown below)
-
+{notice}
   Ctrl-C stops everything.
 """
 
@@ -73,6 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id-token-ttl", type=int, default=3600,
                         help="ID/access token lifetime in seconds (try 60 to watch refreshes)")
     parser.add_argument("--rebuild-site", action="store_true", help="run the site's build even if site/dist exists")
+    parser.add_argument("--site", metavar="DIR", help="your own built site (a directory with index.html) "
+                        "instead of this repository's site/dist")
+    parser.add_argument("--config", metavar="TOML", help="your gate config: its [paths], [[rules]], [tokens] "
+                        "and [branding] are used; the identity provider, site URL and cookies are the demo's")
+    parser.add_argument("--csp-file", metavar="FILE", help="the site's Content-Security-Policy "
+                        "(default: csp.txt beside the site directory, else the strict default; as deploy.py)")
     parser.add_argument("--quiet", action="store_true", help="do not echo the emulator's log lines")
     args = parser.parse_args(argv)
     idp_port = args.idp_port or DEFAULT_PORTS[args.provider]
@@ -81,16 +105,33 @@ def main(argv: list[str] | None = None) -> int:
         for port, what in ((args.port, "--port"), (idp_port, "--idp-port")):
             if port_in_use(port):
                 raise StackError(f"port {port} is in use on 127.0.0.1; pick another with {what}")
+        if args.site:
+            site_dir = os.path.abspath(args.site)
+            if not os.path.isfile(os.path.join(site_dir, "index.html")):
+                raise UsageError(f"--site {args.site}: no index.html there; give your site's build output "
+                                 "directory (e.g. my-app/dist after npm run build)")
+        if args.config and not os.path.isfile(args.config):
+            raise UsageError(f"--config {args.config}: no such file; give your gate's TOML (see gate.example.toml)")
+        try:
+            csp = site_csp(args.site or os.path.join(SITE, "dist"), args.csp_file)
+        except CspError as exc:
+            raise UsageError(str(exc)) from None
         install_idp_packages()
-        site_dir = build_site(args.rebuild_site)
+        if not args.site:
+            site_dir = build_site(args.rebuild_site)
+        interpreter = runtime.best_python()
+        notice = "" if interpreter.exact else runtime.mismatch_notice(interpreter)
         shutil.rmtree(workdir, ignore_errors=True)  # a fresh pool, client and secret every run
         print(f"[demo] starting {args.provider} on 127.0.0.1:{idp_port}, building the gate, "
               f"starting the emulator on :{args.port} ...", file=sys.stderr, flush=True)
         stack = Stack(args.provider, site_dir=site_dir, site_port=args.port, idp_port=idp_port,
-                      workdir=workdir, id_token_ttl=args.id_token_ttl, echo_emulator=not args.quiet)
+                      workdir=workdir, id_token_ttl=args.id_token_ttl, echo_emulator=not args.quiet,
+                      user_config=os.path.abspath(args.config) if args.config else None,
+                      csp_file=args.csp_file, notice_shown=True)
+        stack.echo_on.clear()  # the emulator's start-up and readiness lines go to its log, not before the banner
     except (StackError, subprocess.TimeoutExpired) as exc:
         print(f"demo: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -99,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     except StackError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
-    print(banner(stack), flush=True)
+    print(banner(stack, csp.source, notice), flush=True)
+    stack.echo_on.set()
     try:
         while not stop.wait(0.5):
             dead = [p.name for p in stack.processes if not p.alive()]

@@ -3,11 +3,13 @@
     python -m local.emulator --zip dist/edge.zip --site site/dist --port 8080
 
 Each HTTP request becomes a viewer-request event shaped as CloudFront shapes it, and runs
-through the handler FROM THE BUILT ZIP in a warm `python3.13 -I -S -B` worker whose sys.path
+through the handler FROM THE BUILT ZIP in a warm `python3.13 -I -S -B` worker (or the best
+Python here when there is no 3.13: gatebuild/runtime.py, said once at start) whose sys.path
 is only the extracted zip (read-only, like /var/task) plus the standard library. A generated
 response goes back as it is; a passed-through request is served from the site directory as
 the private S3 bucket (OAC) behind the distribution would serve it, with the distribution's
-SPA fallback (404 -> /index.html, 200; as cloudformation.yaml).
+SPA fallback (404 -> /index.html, 200; as cloudformation.yaml) and the same security headers
+and Content-Security-Policy as the deployed distribution (gatebuild/site_policy.py).
 
 What CloudFront enforces on a viewer-request trigger and this emulator checks, loudly (stderr
 and CloudFront's own error page): the 5 s timeout, the 40 KB generated-response limit, headers
@@ -22,7 +24,6 @@ import argparse
 import base64
 import calendar
 import email.utils
-import glob
 import hashlib
 import http.server
 import json
@@ -44,6 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote
+
+from gatebuild import runtime
+from gatebuild.site_policy import CspError, SiteCsp, site_csp
 
 VIEWER_REQUEST_TIMEOUT_S = 5.0
 INIT_TIMEOUT_S = 10.0
@@ -98,35 +102,13 @@ def loud(message: str) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Finding python3.13
+# The interpreter the worker runs on
 # --------------------------------------------------------------------------------------------
 
-def find_python313() -> str:
-    """The python3.13 the worker runs on: $GATE_PYTHON313, python3.13 on PATH (when it runs:
-    pyenv's shim fails unless 3.13 is selected), then pyenv's versions directory."""
-    candidates = []
-    if os.environ.get("GATE_PYTHON313"):
-        candidates.append(os.environ["GATE_PYTHON313"])
-    on_path = shutil.which("python3.13")
-    if on_path:
-        candidates.append(on_path)
-    roots = [os.environ.get("PYENV_ROOT", ""), os.path.expanduser("~/.pyenv"), "/root/.pyenv"]
-    for root in filter(None, roots):
-        candidates.extend(sorted(glob.glob(os.path.join(root, "versions", "3.13*", "bin", "python3.13")),
-                                 reverse=True))
-    candidates.extend(["/usr/bin/python3.13", "/usr/local/bin/python3.13"])
-    if sys.version_info[:2] == (3, 13):
-        candidates.append(os.path.realpath(sys.executable))
-    for path in candidates:
-        try:
-            out = subprocess.run([path, "-I", "-S", "-c", "import sys; print(sys.version_info[:2])"],
-                                 capture_output=True, text=True, timeout=20)
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if out.returncode == 0 and out.stdout.strip() == "(3, 13)":
-            return os.path.realpath(path)
-    raise RuntimeError("python3.13 not found: set GATE_PYTHON313 to its path (pyenv: "
-                       "$(pyenv root)/versions/3.13.x/bin/python3.13)")
+def find_python() -> runtime.Interpreter:
+    """python3.13 (the Lambda runtime's version) when this machine has one, else the best
+    interpreter it has (gatebuild/runtime.py: $GATE_PYTHON, or this one)."""
+    return runtime.best_python()
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,7 +276,13 @@ class WorkerPool:
     def __init__(self, zip_path: str, handler: str = DEFAULT_HANDLER, *, python: str | None = None,
                  timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, memory_mb: int = MEMORY_MB,
                  max_workers: int = 4, sink: Callable[[str], None] | None = None):
-        self.python = python or find_python313()
+        if python:
+            version = runtime.version_of(python) or (0, 0)
+            interpreter = runtime.Interpreter(python, version, version == runtime.TARGET)
+        else:
+            interpreter = find_python()
+        self.python = interpreter.path
+        self.interpreter = interpreter
         self.task = TaskDir(zip_path)
         self.handler = handler
         self.timeout_s = timeout_s
@@ -345,7 +333,7 @@ class WorkerPool:
         except WorkerFailure:
             self._discard(worker)
             raise
-        self.sink(f"[edge:{worker.number}] INIT_START Runtime Version: python:3.13 "
+        self.sink(f"[edge:{worker.number}] INIT_START Runtime Version: python:{self.interpreter.version[0]}.{self.interpreter.version[1]} "
                   f"(cold start; Init Duration: {worker.init_ms:.2f} ms)")
         return worker
 
@@ -570,15 +558,6 @@ def security_headers(csp: str | None) -> list[tuple[str, str]]:
     return headers
 
 
-def find_csp(site_dir: str) -> str | None:
-    """The site's CSP (site/csp.txt beside site/dist), as the deployment passes it."""
-    path = os.path.join(os.path.dirname(os.path.abspath(site_dir.rstrip("/"))), "csp.txt")
-    if os.path.isfile(path):
-        with open(path, encoding="utf-8") as f:
-            return " ".join(f.read().split()) or None
-    return None
-
-
 def error_page(status: int, title: str, detail: str, request_id: str) -> bytes:
     """CloudFront's own error page, as the viewer sees it."""
     return (
@@ -781,13 +760,16 @@ class Emulator:
                  handler: str = DEFAULT_HANDLER, python: str | None = None,
                  timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, max_workers: int = 4,
                  sink: Callable[[str], None] | None = None, keep_events: int = 0,
-                 url_host: str = "localhost", csp: str | None = None):
+                 url_host: str = "localhost", csp: str | None = None, csp_file: str | None = None):
         if not os.path.isdir(site_dir):
             raise FileNotFoundError(f"{site_dir}: no such site directory (build the site first)")
+        # The distribution's CSP, from the same place deploy.py takes it (gatebuild/site_policy.py);
+        # csp="" sends none (a test of the gate alone).
+        self.csp = site_csp(site_dir, csp_file) if csp is None else SiteCsp(csp, "given")
         self.pool = WorkerPool(zip_path, handler, python=python, timeout_s=timeout_s,
                                max_workers=max_workers, sink=sink)
         self.distribution = Distribution(self.pool, S3Origin(site_dir), keep_events=keep_events,
-                                         response_headers=security_headers(csp))
+                                         response_headers=security_headers(self.csp.policy or None))
         self.server = make_server(self.distribution, host, port)
         self.port = self.server.server_address[1]
         self.url = f"http://{url_host}:{self.port}"
@@ -818,26 +800,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--handler", default=DEFAULT_HANDLER)
-    parser.add_argument("--python", help="python3.13 for the worker (default: found automatically)")
+    parser.add_argument("--python", help="the worker's interpreter (default: python3.13 if found, "
+                        "else $GATE_PYTHON or this one)")
     parser.add_argument("--max-workers", type=int, default=4, help="warm containers at most")
-    parser.add_argument("--csp-file", help="Content-Security-Policy for origin responses "
-                        "(default: csp.txt beside the site directory, as deployed)")
+    parser.add_argument("--csp-file", help="Content-Security-Policy for origin responses (default: "
+                        "csp.txt beside the site directory, else the strict default; as deploy.py)")
     args = parser.parse_args(argv)
     for path, what in ((args.zip, "zip"), (args.site, "site directory")):
         if not os.path.exists(path):
             print(f"error: {what} {path} does not exist", file=sys.stderr)
             return 2
-    if args.csp_file:
-        with open(args.csp_file, encoding="utf-8") as f:
-            csp = " ".join(f.read().split())
-    else:
-        csp = find_csp(args.site)
-    emulator = Emulator(args.zip, args.site, host=args.host, port=args.port, handler=args.handler,
-                        python=args.python, max_workers=args.max_workers, csp=csp)
-    log(f"function {args.zip} ({emulator.pool.task.size} bytes) on {emulator.pool.python}"
+    try:
+        emulator = Emulator(args.zip, args.site, host=args.host, port=args.port, handler=args.handler,
+                            python=args.python, max_workers=args.max_workers, csp_file=args.csp_file)
+    except CspError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    interpreter = emulator.pool.interpreter
+    log(f"function {args.zip} ({emulator.pool.task.size} bytes) on {interpreter.name} ({interpreter.path})"
         f"; handler {args.handler}")
+    if not interpreter.exact and not os.environ.get("GATE_NOTICE_SHOWN"):
+        log(runtime.mismatch_notice(interpreter).replace("\n", "\n[emulator] "))
     log(f"origin {os.path.abspath(args.site)}; SPA fallback 404 -> /index.html (200); "
-        f"CSP {'from ' + (args.csp_file or 'csp.txt beside the site') if csp else 'none'}")
+        f"CSP from {emulator.csp.source}")
     log(f"listening on {emulator.url}  (Ctrl-C stops)")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -58,6 +58,45 @@ class StackError(RuntimeError):
     pass
 
 
+# A user's own gate TOML (demo --config): these sections are theirs; the identity provider,
+# site URL, cookies and state secret are the local stack's.
+USER_SECTIONS = ("paths", "rules", "tokens", "branding")
+
+
+def read_user_sections(path: str) -> dict:
+    """The sections of a user's gate config that the local stack keeps (validated by build.py)."""
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            raw = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise StackError(f"--config {path}: cannot read it as TOML ({exc}); give your gate.toml") from None
+    return {k: v for k, v in raw.items() if k in USER_SECTIONS}
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # a JSON string is a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise StackError(f"cannot write {value!r} back as TOML")
+
+
+def toml_table(name: str, values: dict) -> list[str]:
+    """`[name]` (or `[[rules]]` for name "[rules]") and its key = value lines."""
+    lines = ["", f"[{name}]"]
+    for key, value in values.items():
+        if isinstance(value, dict):
+            raise StackError(f"[{name}].{key}: nested tables are not used by the gate's config")
+        lines.append(f"{key} = {_toml_value(value)}")
+    return lines
+
+
 class _build_lock:
     """An exclusive lock on build/.local-build.lock (fcntl), so local builds do not overlap."""
 
@@ -107,7 +146,7 @@ class Process:
     """A child in its own process group, output to a log file (and optionally echoed)."""
 
     def __init__(self, name: str, argv: list[str], log_path: str, *, cwd: str = ROOT,
-                 env: dict | None = None, echo=None):
+                 env: dict | None = None, echo=None, echo_on: threading.Event | None = None):
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, "ab", buffering=0)
@@ -115,13 +154,14 @@ class Process:
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self._echo = echo
+        self._echo_on = echo_on  # echo only once it is set (the demo: after its banner)
         self._reader = threading.Thread(target=self._pump, daemon=True)
         self._reader.start()
 
     def _pump(self) -> None:
         for line in iter(self.proc.stdout.readline, b""):
             self._log.write(line)
-            if self._echo:
+            if self._echo and (self._echo_on is None or self._echo_on.is_set()):
                 self._echo(line.decode("utf-8", "replace").rstrip("\n"))
         self.proc.stdout.close()
 
@@ -206,6 +246,9 @@ class Stack:
     timeout: float = 60.0                   # for each readiness wait
     build_timeout: float = 300.0
     cognito_config_style: str | None = None  # "cognito" or "oidc"; None: the validator decides
+    user_config: str | None = None          # a user's gate TOML: its paths, rules, branding, ... (see below)
+    csp_file: str | None = None             # the site's CSP; default as deployed (gatebuild/site_policy.py)
+    notice_shown: bool = False              # the caller already said the Python-version notice
 
     site_url: str = field(init=False, default="")
     idp_url: str = field(init=False, default="")
@@ -227,8 +270,17 @@ class Stack:
         self.idp_port = self.idp_port or free_port()
         self.site_url = f"http://localhost:{self.site_port}"
         self.idp_url = f"http://127.0.0.1:{self.idp_port}"
-        self.callback_url = self.site_url + "/_gate/callback"
-        self.signed_out_url = self.site_url + "/_gate/signed-out"
+        self._user_sections = read_user_sections(self.user_config) if self.user_config else {}
+        user_paths = self._user_sections.get("paths", {})
+        self.callback_url = self.site_url + user_paths.get("callback", "/_gate/callback")
+        self.signed_out_url = self.site_url + user_paths.get("signed_out", "/_gate/signed-out")
+        self.groups = tuple(sorted(set(GROUPS) | set(self.groups_in_rules())))
+        if self.user_config and self.users == DEMO_USERS:
+            # The admin is in every group the user's rules name, so both answers can be seen.
+            admin, *others = DEMO_USERS
+            self.users = (User(admin.username, admin.password, self.groups, admin.name, admin.sub), *others)
+        self.echo_on = threading.Event()
+        self.echo_on.set()
         self._stopped = False
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -309,7 +361,7 @@ class Stack:
             TokenValidityUnits={"IdToken": "seconds", "AccessToken": "seconds", "RefreshToken": "days"},
             EnableTokenRevocation=True,
         )["UserPoolClient"]
-        for group in GROUPS:
+        for group in self.groups:
             client.create_group(UserPoolId=pool_id, GroupName=group)
         for user in self.users:
             client.admin_create_user(
@@ -392,23 +444,20 @@ class Stack:
                 'scopes = ["openid", "email", "profile"]',
             ]
             groups_claim, nonce = "cognito:groups", "false"
-        lines += [
-            "",
-            "[site]",
-            f'url = "{self.site_url}"',
-            "",
-            "[paths]",
-            'public = ["/favicon.svg", "/robots.txt"]',
-            "",
-            "[[rules]]",
-            'paths = ["/admin", "/admin/*"]',
-            'groups = ["Admin"]',
-            "",
-            "[tokens]",
-            f'groups_claim = "{groups_claim}"',
-            f"refresh_window_seconds = {self.refresh_window_seconds}",
-            f"leeway_seconds = {self.leeway_seconds}",
-        ]
+        lines += ["", "[site]", f'url = "{self.site_url}"', ""]
+        user = self._user_sections
+        if user:
+            lines += [f"# From {self.user_config}: everything but the identity provider, site and cookies."]
+        lines += toml_table("paths", user.get("paths") or {"public": ["/favicon.svg", "/robots.txt"]})
+        rules = user.get("rules", [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}] if not user else [])
+        for rule in rules:
+            lines += toml_table("[rules]", rule)
+        if "branding" in user:
+            lines += toml_table("branding", user["branding"])
+        tokens = {k: v for k, v in user.get("tokens", {}).items() if k not in ("groups_claim", "require_nonce")}
+        tokens.update(groups_claim=groups_claim, refresh_window_seconds=self.refresh_window_seconds,
+                      leeway_seconds=self.leeway_seconds)
+        lines += toml_table("tokens", tokens)
         if nonce == "false":
             lines.append("require_nonce = false   # cognito-local drops the nonce from its ID tokens")
         lines += [
@@ -477,8 +526,13 @@ class Stack:
         echo = (lambda line: print(line, file=sys.stderr, flush=True)) if self.echo_emulator else None
         argv = [sys.executable, "-m", "local.emulator", "--zip", self.zip_path, "--site", self.site_dir,
                 "--port", str(self.site_port)]
+        if self.csp_file:
+            argv += ["--csp-file", self.csp_file]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.notice_shown:
+            env["GATE_NOTICE_SHOWN"] = "1"
         proc = Process("emulator", argv, os.path.join(self.workdir, "emulator.log"), echo=echo,
-                       env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                       env=env, echo_on=self.echo_on)
         self.processes.append(proc)
         # The gate answers /_gate/me with 401 JSON when nobody is signed in: proof that the
         # emulator, a warm worker and the built handler all work.
@@ -487,6 +541,12 @@ class Stack:
                    "the emulator and the gate (GET /_gate/me -> 401)", self.timeout, proc)
 
     # -- helpers for tests ---------------------------------------------------------------
+
+    def groups_in_rules(self) -> list[str]:
+        rules = self._user_sections.get("rules") if self._user_sections else None
+        if rules is None:
+            return list(GROUPS)
+        return sorted({g for rule in rules for g in rule.get("groups", [])})
 
     def user(self, group: str) -> User:
         return next(u for u in self.users if group in u.groups)

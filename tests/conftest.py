@@ -126,6 +126,36 @@ def log_hygiene(keys, other_keys):
     assert hygiene.leaks(lines) == []
 
 
+NEEDS_313 = "needs python3.13, the Lambda runtime's version (its bytecode)"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without python3.13, skip only the tests marked needs_py313 (see gatebuild/runtime.py)."""
+    marked = [item for item in items if item.get_closest_marker("needs_py313")]
+    if not marked:
+        return
+    from gatebuild import runtime
+
+    if runtime.find_python313() is None:
+        if os.environ.get("GATE_PY313_REQUIRED") == "1":  # CI: never skip these
+            raise pytest.UsageError(f"python3.13 is required (GATE_PY313_REQUIRED=1): {runtime.HOW_TO_GET}")
+        for item in marked:
+            item.add_marker(pytest.mark.skip(reason=NEEDS_313))
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NEEDS_313 in str(r.longrepr)]
+    if skipped:
+        from gatebuild import runtime
+
+        terminalreporter.write_sep("=", f"{len(skipped)} skipped: no python3.13 on this machine", yellow=True)
+        terminalreporter.write_line("Everything else ran on " + runtime.best_python().name + ". These need "
+                                    "python3.13 itself (zip bytecode, benchmark):")
+        for report in skipped:
+            terminalreporter.write_line(f"  {report.nodeid}")
+        terminalreporter.write_line(f"To run them, {runtime.HOW_TO_GET}.")
+
+
 def pytest_sessionfinish(session, exitstatus):
     os.makedirs(ARTIFACTS, exist_ok=True)
     with open(os.path.join(ARTIFACTS, "gate-log.jsonl"), "w") as f:

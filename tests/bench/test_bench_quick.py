@@ -10,7 +10,6 @@ import sys
 
 import pytest
 
-from gatebuild.runtime import find_python313
 from tests.conftest import ROOT
 
 ROWS = ("Zip size", "Bare interpreter", "Cold (a) no cookie", "Cold (b) valid cookie", "Cold (c) callback",
@@ -21,7 +20,7 @@ TARGETS = {"valid_cookie_cold_5x_faster_than_naive", "no_cookie_cold_within_15ms
 
 
 @pytest.mark.zip
-@pytest.mark.skipif(find_python313() is None, reason="python3.13 not installed")
+@pytest.mark.needs_py313
 def test_quick_benchmark_completes_and_prints_every_row(tmp_path):
     results = tmp_path / "bench.json"
     run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--json", str(results)],

@@ -147,7 +147,7 @@ def example_text() -> str:
 
 def test_a_jwks_with_private_key_members_is_refused(tmp_path, keys):
     result, out = build(tmp_path, example_text(), {"keys": [private_jwk(keys)]})
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 2, result.stderr  # a user mistake: one line, exit 2
     assert "private-key members (d, p, q, dp, dq, qi)" in result.stderr and "key-1" in result.stderr
     assert not out.exists()
 

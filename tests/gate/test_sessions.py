@@ -93,7 +93,8 @@ def test_idp_failure_during_refresh_of_an_expired_token_is_a_page_that_can_be_le
     with freeze_time("2026-03-01 10:05:00"):
         result = browser.get("/docs")
     assert result["status"] == "503" and header(result, "location") is None
-    assert "/_gate/sign-in" in result["body"] and 'href="/"' in result["body"]
+    # "Try again" reloads the page they were on (issue 17), which retries the refresh
+    assert '<a class="button" href="/docs">Try again</a>' in result["body"] and 'href="/"' in result["body"]
     assert RT in browser.jar  # kept, so the next try can refresh once the IdP is back
 
 
