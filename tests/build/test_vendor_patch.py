@@ -1,4 +1,5 @@
-"""vendor/*.patch: the trimmed python-jose verifies exactly as upstream, except a wrong hash.
+"""vendor/*.patch: the trimmed python-jose verifies exactly as upstream, except a wrong hash;
+the trimmed urllib3 behaves as upstream without importing importlib.metadata.
 
 Upstream is python-jose 3.5.0 as its pinned wheel ships it (vendor/requirements.txt, installed
 by hash into a temp dir with no patch), on the same pure-Python backend the zip uses (python-rsa;
@@ -174,6 +175,36 @@ def test_trimmed_jose_verifies_as_upstream_except_a_hash_other_than_the_algorith
 def test_long_to_bytes_without_ecdsa_matches_upstream(packages, ints):
     """jose.utils.long_to_bytes used ecdsa's int_to_string; the patch's own version agrees."""
     assert run(packages["upstream"], [], ints)["long_to_bytes"] == run(packages["patched"], [], ints)["long_to_bytes"]
+
+
+URLLIB3_RUNNER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import urllib3, urllib3.http2
+loaded_metadata = "importlib.metadata" in sys.modules
+try:
+    urllib3.http2.inject_into_urllib3()
+    outcome = "injected"
+except Exception as exc:  # h2 is not installed: upstream and patched both say so the same way
+    outcome = type(exc).__name__ + ": " + str(exc)
+pool = urllib3.PoolManager(retries=False).connection_from_url("http://127.0.0.1:9/")
+print(json.dumps({"metadata_at_import": loaded_metadata, "inject": outcome, "pool": type(pool).__name__,
+                  "version": urllib3.__version__}))
+"""
+
+
+def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadata(packages):
+    results = {}
+    for name, path in packages.items():
+        run_ = subprocess.run([PYTHON313, "-I", "-S", "-B", "-c", URLLIB3_RUNNER, path],
+                              capture_output=True, text=True, timeout=120)
+        assert run_.returncode == 0, run_.stderr[-2000:]
+        results[name] = json.loads(run_.stdout)
+    assert results["upstream"]["metadata_at_import"] is True
+    assert results["patched"]["metadata_at_import"] is False  # ~20-35 ms of the callback's cold start
+    assert results["upstream"]["inject"] == results["patched"]["inject"] != "injected"
+    assert {k: v for k, v in results["upstream"].items() if k != "metadata_at_import"} == \
+        {k: v for k, v in results["patched"].items() if k != "metadata_at_import"}
 
 
 def test_patch_applies_strictly(tmp_path):
