@@ -1,6 +1,6 @@
 """The benchmark (issues 7 and 15): the built zip under python3.13, in two contexts, beside a Node peer.
 
-    .venv/bin/python -m bench              # full run (15 cold processes per figure, peer required)
+    .venv/bin/python -m bench              # full run (21 cold processes per figure, peer required)
     .venv/bin/python -m bench --quick      # short mode, what CI runs (3 per figure; peer skipped if it cannot be installed)
     .venv/bin/python -m bench --json results.json --importtime
 
@@ -51,7 +51,7 @@ MB = 1024 * 1024
 LAMBDA_PRELOAD = "import json, logging, traceback, decimal, datetime, concurrent.futures"
 CONTEXTS = {"bare": "", "lambda": LAMBDA_PRELOAD}
 
-FULL = {"cold": 15, "first": 1000, "repeat": 20000, "peer_repeat": 5000, "pow": 2000, "rounds": 10}
+FULL = {"cold": 21, "first": 1000, "repeat": 20000, "peer_repeat": 5000, "pow": 2000, "rounds": 10}
 QUICK = {"cold": 3, "first": 60, "repeat": 1000, "peer_repeat": 300, "pow": 100, "rounds": 3}
 
 CONFIG = """
