@@ -1,1 +1,1 @@
-"""Issue 7's benchmark of the built zip: `.venv/bin/python -m bench [--quick] [--json FILE]`."""
+"""The benchmark (issues 7, 15): `.venv/bin/python -m bench [--quick] [--json FILE]`; see bench/README.md."""

@@ -19,7 +19,8 @@ import edge.settings  # noqa: E402,F401
 from edge.jwks import construct_key  # noqa: E402
 
 # A throwaway 2048-bit public key: only its shape matters here.
-construct_key({"kty": "RSA", "e": "AQAB", "n": "u" + "A" * 340 + "Q"}, "RS256")
+key = construct_key({"kty": "RSA", "e": "AQAB", "n": "u" + "A" * 340 + "Q"}, "RS256")
+key.verify(b"header.payload", b"\1" * 256)  # the verify path's own lazy imports, if any
 import urllib3  # noqa: E402
 
 urllib3.PoolManager(retries=False).connection_from_url("https://example.invalid/")
