@@ -22,7 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.build.test_build_zip import PYTHON313, build
+from gatebuild.runtime import find_python313
+from tests.build.test_build_zip import build
 from tests.conftest import ROOT
 
 OIDC_CONFIG = """
@@ -158,7 +159,7 @@ def test_only_public_members_are_embedded(tmp_path, keys):
     assert result.returncode == 0, result.stderr
     task = tmp_path / "task"
     zipfile.ZipFile(out).extractall(task)
-    python = PYTHON313 or sys.executable
+    python = find_python313() or sys.executable
     baked = subprocess.run([python, "-I", "-S", "-c",
                             f"import sys, json; sys.path.insert(0, {str(task)!r}); import edge.baked as b; "
                             "print(json.dumps(b.JWKS))"], capture_output=True, text=True)
