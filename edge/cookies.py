@@ -136,7 +136,7 @@ def pending_logins(jar: dict[str, str], login_prefix: str) -> list[str]:
 def strip_gate_cookies(headers: dict, prefix: str) -> None:
     """Remove the gate's own cookies from what goes to the origin (in place)."""
     entries = headers.get("cookie")
-    if not entries:
+    if not entries or not isinstance(entries, list):  # not CloudFront's shape: nothing we could read
         return
     kept_entries = []
     for entry in entries:

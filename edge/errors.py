@@ -1,57 +1,62 @@
-"""Every way a request can fail, as a small hierarchy with a reason code and an HTTP status.
+"""Every way a request can fail, as a small hierarchy with a stable reason code.
 
-`reason` is a stable, short, lowercase code: it goes into the log line and the test suite
-asserts on it. `detail` is for the human page and must never contain a token, code or secret.
+`reason` is a short lowercase code: it goes into the log line, the page's reference line and
+the tests. The errors say what went wrong, never how to answer: the HTTP status is chosen where
+answers are made (edge/answers.py). `set_cookies` carries Set-Cookie lines the answer must still
+send (a spent login cookie to clear, a rotated refresh token to keep).
 """
+
+from __future__ import annotations
 
 
 class GateError(Exception):
-    status = 502
     reason = "internal_error"
 
-    def __init__(self, reason: str | None = None, detail: str = ""):
+    def __init__(self, reason: str | None = None, set_cookies: list[str] | tuple[str, ...] = ()):
         super().__init__(reason or self.reason)
         if reason:
             self.reason = reason
-        self.detail = detail
+        self.set_cookies = list(set_cookies)
 
 
 class BadRequest(GateError):
     """The request itself is malformed or unsafe (bad path, bad query, bad state)."""
-    status = 400
+
     reason = "bad_request"
 
 
 class LoginFailed(GateError):
-    """The callback could not complete a login (state, PKCE binding, IdP error, bad token)."""
-    status = 400
+    """A login could not complete (state, PKCE binding, IdP error, bad token, refused grant)."""
+
     reason = "login_failed"
 
 
 class TokenInvalid(GateError):
     """A token failed verification. Never shown as-is; it only means 'not signed in'."""
-    status = 401
+
     reason = "token_invalid"
 
 
 class TokenExpired(TokenInvalid):
     """A genuine token past its `exp`; `claims` holds its verified claims."""
+
     reason = "token_expired"
-    claims: dict | None = None
+    claims: dict[str, object] | None = None
 
 
 class IdpError(GateError):
     """The identity provider answered, but not usefully (5xx, bad JSON, refused grant)."""
-    status = 502
+
     reason = "idp_error"
 
 
 class IdpUnavailable(IdpError):
     """The identity provider could not be reached."""
-    status = 503
+
     reason = "idp_unavailable"
 
 
 class IdpTimeout(IdpError):
-    status = 504
+    """The identity provider did not answer within the request's budget."""
+
     reason = "idp_timeout"

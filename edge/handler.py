@@ -34,7 +34,7 @@ def handler(event, context=None):
         cf_request = event["Records"][0]["cf"]["request"]
         uri = cf_request.get("uri")
         path = uri if isinstance(uri, str) else "?"
-        outcome = gate.handle(cf_request, time.time())
+        outcome = gate.handle(cf_request)
         result, decision, reason, sub, status = (outcome.result, outcome.decision,
                                                  outcome.reason, outcome.sub, outcome.status)
         if status is not None and responses.size_of(result) > responses.MAX_RESPONSE_BYTES:

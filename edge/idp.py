@@ -53,12 +53,28 @@ class HardDeadline:
         raise Overdue()
 
 
+class Deadline:
+    """The end of one viewer request's budget, on the monotonic clock: every IdP call of that
+    request shares it, so two calls in one request together stay inside the 5 s limit."""
+
+    __slots__ = ("at",)
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.at - time.monotonic()
+
+
+NO_DEADLINE = Deadline(float("inf"))
+
+
 class IdpClient:
+    """The token endpoint, revocation and JWKS; one pooled connection per host, no retries."""
+
     def __init__(self, config):
         self._config = config
         self._pool = None
-        self.deadline = float("inf")  # set per viewer request by the gate (monotonic clock)
-        self.calls = 0
 
     def _http(self):
         if self._pool is None:
@@ -67,14 +83,15 @@ class IdpClient:
             self._pool = urllib3.PoolManager(num_pools=4, maxsize=1, retries=False, block=False)
         return self._pool
 
-    def _budget(self, cap: float) -> float:
-        remaining = self.deadline - time.monotonic() - 0.1
+    def _budget(self, cap: float, deadline: Deadline) -> float:
+        remaining = deadline.remaining() - 0.1
         budget = min(cap, self._config.idp_timeout_seconds, remaining)
         if budget < 0.05:
             raise IdpTimeout("deadline_reached")
         return budget
 
-    def _request(self, method: str, url: str, *, fields=None, cap: float = 10.0) -> tuple[int, bytes]:
+    def _request(self, method: str, url: str, deadline: Deadline, *, fields=None,
+                 cap: float = 10.0) -> tuple[int, bytes]:
         import urllib3
         import urllib3.exceptions as ue
 
@@ -86,9 +103,8 @@ class IdpClient:
                 pair = f"{quote(self._config.client_id, safe='')}:{quote(self._config.client_secret, safe='')}"
                 headers["Authorization"] = "Basic " + b64_encode(pair.encode())
             body = urlencode(fields)
-        budget = self._budget(cap)
+        budget = self._budget(cap, deadline)
         timeout = urllib3.Timeout(connect=min(budget, 1.5), read=budget, total=budget)
-        self.calls += 1
         try:
             # urllib3's timeouts bound each socket operation; a server that drips a byte at a
             # time would never trip them. The alarm bounds the whole call.
@@ -135,9 +151,9 @@ class IdpClient:
             raise LoginFailed(code)
         raise IdpError(f"idp_{code}")
 
-    def _token_call(self, fields: dict, id_token_required: bool = True) -> dict:
+    def _token_call(self, fields: dict, deadline: Deadline, id_token_required: bool = True) -> dict:
         fields = {**fields, "client_id": self._config.client_id}
-        tokens = self._json(*self._request("POST", self._config.endpoints.token, fields=fields))
+        tokens = self._json(*self._request("POST", self._config.endpoints.token, deadline, fields=fields))
         if "id_token" not in tokens and not id_token_required and isinstance(tokens.get("access_token"), str):
             pass  # a refresh answer may carry no ID token (OIDC Core 12.2), never no access token
         elif not isinstance(tokens.get("id_token"), str):
@@ -147,15 +163,15 @@ class IdpClient:
                 raise IdpError("idp_bad_json")
         return tokens
 
-    def exchange_code(self, code: str, verifier: str, redirect_uri: str) -> dict:
+    def exchange_code(self, code: str, verifier: str, redirect_uri: str, deadline: Deadline) -> dict:
         return self._token_call({"grant_type": "authorization_code", "code": code,
-                                 "redirect_uri": redirect_uri, "code_verifier": verifier})
+                                 "redirect_uri": redirect_uri, "code_verifier": verifier}, deadline)
 
-    def refresh(self, refresh_token: str) -> dict:
-        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token},
+    def refresh(self, refresh_token: str, deadline: Deadline) -> dict:
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token}, deadline,
                                 id_token_required=False)
 
-    def revoke(self, refresh_token: str) -> str:
+    def revoke(self, refresh_token: str, deadline: Deadline) -> str:
         """Best effort: returns an outcome code, never raises."""
         url = self._config.endpoints.revocation
         if not url:
@@ -163,10 +179,10 @@ class IdpClient:
         fields = {"token": refresh_token, "token_type_hint": "refresh_token",
                   "client_id": self._config.client_id}
         try:
-            status, _ = self._request("POST", url, fields=fields, cap=REVOKE_TIMEOUT_SECONDS)
+            status, _ = self._request("POST", url, deadline, fields=fields, cap=REVOKE_TIMEOUT_SECONDS)
         except IdpError as exc:
             return exc.reason
         return "revoked" if status == 200 else f"revoke_http_{status}"
 
-    def fetch_jwks(self) -> dict:
-        return self._json(*self._request("GET", self._config.endpoints.jwks))
+    def fetch_jwks(self, deadline: Deadline) -> dict:
+        return self._json(*self._request("GET", self._config.endpoints.jwks, deadline))

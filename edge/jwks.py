@@ -71,7 +71,7 @@ class KeyStore:
         self._fetch_jwks = fetch_jwks
         self._last_fetch = float("-inf")
 
-    def key_for(self, kid: object, algorithm: str, now: float):
+    def key_for(self, kid: object, algorithm: str, now: float, deadline=None):
         if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
             raise TokenInvalid("bad_kid")
         key = self._keys.get((kid, algorithm))
@@ -79,7 +79,7 @@ class KeyStore:
             return key
         jwk = self._jwks_by_kid.get(kid)
         if jwk is None:
-            failure = self._refetch(now)
+            failure = self._refetch(now, deadline)
             jwk = self._jwks_by_kid.get(kid)
             if jwk is None:
                 if failure is not None:  # the keys could not be checked: say so, as the IdP's error
@@ -91,13 +91,13 @@ class KeyStore:
         self._keys[(kid, algorithm)] = key
         return key
 
-    def _refetch(self, now: float) -> GateError | None:
+    def _refetch(self, now: float, deadline) -> GateError | None:
         """Fetch the JWKS again unless one was fetched in the window; the failure, if any."""
         if self._fetch_jwks is None or now - self._last_fetch < REFETCH_INTERVAL_SECONDS:
             return None
         self._last_fetch = now
         try:
-            fresh = usable_jwks(self._fetch_jwks(), self._algorithms)
+            fresh = usable_jwks(self._fetch_jwks(deadline), self._algorithms)
         except GateError as exc:
             return exc
         # Keys already known keep working even when the new document drops them: a token

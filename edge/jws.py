@@ -35,7 +35,7 @@ def parse_json_object(raw: bytes) -> dict:
 
 
 def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: float,
-                     check_header=None) -> dict:
+                     check_header=None, deadline=None) -> dict:
     """Return the verified payload's claims. Raises TokenInvalid with a reason code.
 
     `check_header(header)`, when given, runs once the signature is known to be good."""
@@ -58,7 +58,7 @@ def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: floa
         raise TokenInvalid("crit_not_supported")
     if not signature:
         raise TokenInvalid("bad_signature")
-    key = keys.key_for(header.get("kid"), alg, now)
+    key = keys.key_for(header.get("kid"), alg, now, deadline)
     try:
         valid = key.verify(token[:len(header_b64) + 1 + len(payload_b64)].encode("ascii"), signature)
     except Exception:  # any backend complaint about the signature bytes means "not valid"

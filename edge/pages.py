@@ -8,6 +8,25 @@ from .responses import escape
 from .urls import quote
 
 
+_ERROR_COPY = {
+    400: ("We couldn't complete that request", "Something in the link was not right. Start again."),
+    401: ("Sign-in required", "You need to sign in to see this."),
+    502: ("Sign-in is not working right now", "The sign-in service gave an answer we could not use. Try again in a moment."),
+    503: ("Sign-in is unavailable", "The sign-in service could not be reached. Try again in a moment."),
+    504: ("Sign-in is taking too long", "The sign-in service did not answer in time. Try again in a moment."),
+}
+
+
+def error_copy(status: int, reason: str, login_failed: bool) -> tuple[str, str]:
+    """The title and the sentence of an error page."""
+    if login_failed:
+        if reason.startswith("idp_error_"):
+            return ("We couldn't sign you in",
+                    "The sign-in was cancelled or refused at the sign-in service. You can start again.")
+        return "We couldn't sign you in", "The sign-in did not complete. Start again."
+    return _ERROR_COPY.get(status, _ERROR_COPY[502])
+
+
 def _link(href: str, text: str) -> str:
     return f'<a class="button" href="{escape(href)}">{escape(text)}</a>'
 

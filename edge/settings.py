@@ -55,10 +55,6 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
     def __repr__(self) -> str:  # never print the secrets
         return f"Config(provider={self.provider!r}, issuer={self.issuer!r}, client_id={self.client_id!r})"
 
-    @property
-    def checks_token_use(self) -> bool:
-        return self.provider == "cognito"
-
     def to_dict(self) -> dict:
         data = _plain(self)
         data["state_secret"] = b64url_encode(self.state_secret)

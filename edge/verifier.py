@@ -15,14 +15,21 @@ CACHE_SIZE = 512
 
 
 class TokenVerifier:
-    def __init__(self, config, keys, cache_size: int = CACHE_SIZE):
+    def __init__(self, config, keys, check_token_use: bool | None = None, cache_size: int = CACHE_SIZE):
+        if check_token_use is None:
+            from .provider import provider_for
+
+            check_token_use = provider_for(config).checks_token_use
         self._config = config
+        self._check_token_use = check_token_use
         self._keys = keys
         self._cache: dict[tuple[str, str], dict] = {}
         self._cache_size = cache_size
 
     def verify(self, token: str, kind: str, now: float, nonce: str | tuple[str, ...] | None = None,
-               nonce_required: bool = True) -> dict:
+               nonce_required: bool = True, deadline=None) -> dict:
+        """The verified claims; raises TokenInvalid (TokenExpired) or the IdP's error when an
+        unknown `kid` made the JWKS be fetched again and that failed."""
         leeway = self._config.tokens.leeway_seconds
         if nonce is None:
             cached = self._cache.get((kind, token))
@@ -30,13 +37,14 @@ class TokenVerifier:
                 _check_time(cached, now, leeway)
                 return cached
         claims = verify_signature(token, self._keys, self._config.tokens.algorithms, now,
-                                  check_header=lambda header: claim_checks.check_type(header, kind))
+                                  check_header=lambda header: claim_checks.check_type(header, kind),
+                                  deadline=deadline)
         claim_checks.check_identity(
             claims,
             kind=kind,
             issuer=self._config.issuer,
             client_id=self._config.client_id,
-            check_token_use=self._config.checks_token_use,
+            check_token_use=self._check_token_use,
             nonce=nonce,
             nonce_required=nonce_required,
         )

@@ -183,11 +183,11 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
 
 
 def _is_public(path: str, paths: Paths) -> bool:
-    from edge.paths import Pattern, normalise
+    from edge.access import AccessPolicy
+    from edge.paths import normalise
 
-    target = normalise(path)  # as the gate decides (edge/gate.py _is_public): both forms must match
-    patterns = [Pattern(p, paths.case_sensitive) for p in paths.public]
-    return any(p.matches_exact(target) for p in patterns) and any(p.matches_loose(target) for p in patterns)
+    # exactly as the gate decides (edge/access.py): every reading public, canonical spelling
+    return AccessPolicy(paths, ()).public_uri(normalise(path), path) is not None
 
 
 def with_endpoints(config: Config, **found: str) -> Config:

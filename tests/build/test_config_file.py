@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from edge.provider import provider_for
+
 from gatebuild.config_file import ConfigFileError, validate
 from tests.conftest import ROOT
 
@@ -41,7 +43,7 @@ def test_cognito_mode_derives_every_endpoint():
     assert config.endpoints.authorization == "https://app.auth.eu-west-1.amazoncognito.com/oauth2/authorize"
     assert config.endpoints.token.endswith("/oauth2/token") and config.endpoints.revocation.endswith("/oauth2/revoke")
     assert (config.endpoints.logout, config.endpoints.logout_style) == ("https://app.auth.eu-west-1.amazoncognito.com/logout", "cognito")
-    assert config.checks_token_use
+    assert provider_for(config).checks_token_use
 
 
 def test_oidc_mode_asks_for_discovery_of_what_is_missing():
@@ -49,7 +51,7 @@ def test_oidc_mode_asks_for_discovery_of_what_is_missing():
                    "token_endpoint": "https://op.example.com/token"}}
     config, to_discover = validate(raw)
     # kept exactly: OIDC compares issuers as strings, and Auth0's ends with "/" (issue 14)
-    assert config.issuer == "https://op.example.com/" and not config.checks_token_use
+    assert config.issuer == "https://op.example.com/" and not provider_for(config).checks_token_use
     assert to_discover == ["authorization_endpoint", "jwks_uri", "revocation_endpoint", "end_session_endpoint"]
 
 
@@ -151,7 +153,7 @@ def test_cognito_local_is_accepted_only_on_localhost():
            "cognito": {"region": "local", "user_pool_id": "local_AbC12345", "domain": "http://localhost:9229"}}
     config, _ = validate(raw)
     assert config.endpoints.jwks == "http://localhost:9229/local_AbC12345/.well-known/jwks.json"
-    assert config.endpoints.logout == "http://localhost:9229/logout" and config.checks_token_use
+    assert config.endpoints.logout == "http://localhost:9229/logout" and provider_for(config).checks_token_use
     remote = copy.deepcopy(raw)
     remote["cognito"]["domain"] = "auth.example.com"
     assert 'cognito.region: "local" is only for cognito-local' in error_of(remote)

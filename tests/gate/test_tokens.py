@@ -210,7 +210,7 @@ class CountingFetch:
     def __init__(self, result):
         self.result, self.calls = result, 0
 
-    def __call__(self):
+    def __call__(self, deadline):  # the request's Deadline (None outside a request)
         self.calls += 1
         if isinstance(self.result, Exception):
             raise self.result

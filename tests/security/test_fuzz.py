@@ -110,6 +110,28 @@ class Pool:
         self.secrets = [t.split(".")[-1][:32] for t in (self.viewer, self.admin) if "." in t]
 
 
+
+def without_gate_cookies(request):
+    """The request as the origin should get it: every `__Host-gate-*` pair gone from each Cookie
+    header (RFC 6265 pairs split at ";"), empty Cookie headers dropped; nothing else changed."""
+    request = json.loads(json.dumps(request, default=str))
+    headers = request.get("headers")
+    if not isinstance(headers, dict) or not isinstance(headers.get("cookie"), list):
+        return request
+    kept = []
+    for entry in headers["cookie"]:
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if not isinstance(value, str):
+            continue
+        pairs = [p for p in value.split(";") if p.strip() and not p.strip().startswith("__Host-gate-")]
+        if pairs:
+            kept.append({"key": "Cookie", "value": ";".join(pairs).strip()})
+    if kept:
+        headers["cookie"] = kept
+    else:
+        del headers["cookie"]
+    return request
+
 @pytest.fixture
 def fuzz(make_config, keys, other_keys, idp):
     config = make_config()
@@ -390,8 +412,9 @@ def check(handler, pool, log, ev, request, shaped):
         models = ORIGINS
         if not genuine:
             assert is_public_oracle(forwarded, models), f"let through without a session: {original_uri!r}"
-            assert result == before or json.loads(json.dumps(result, default=str)) == before, \
-                "a public request was changed"
+            expected = without_gate_cookies(before)  # issue 11.17: the gate's cookies never reach the origin
+            assert result == expected or json.loads(json.dumps(result, default=str)) == expected, \
+                "a public request was changed (other than losing the gate's cookies)"
         else:
             reaching = [name for name, model in models.items()
                         if model(forwarded) == "/admin" or model(forwarded).startswith("/admin/")]

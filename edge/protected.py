@@ -1,0 +1,107 @@
+"""A request for a protected path: the session state machine.
+
+valid session -> rules -> forward (gate cookies stripped) or 403;
+valid but inside the refresh window, on a navigation -> one early refresh, 302 to the same URL;
+expired, or only a refresh cookie, on a navigation -> refresh, 302 to the same URL;
+no session on a navigation -> login (302 to the IdP); anything else -> 401 (JSON or a page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from . import pages, responses
+from .access import AccessPolicy
+from .cookies import strip_gate_cookies
+from .errors import GateError, LoginFailed
+from .idp import Deadline
+from .login import LoginFlow
+from .outcome import Outcome
+from .paths import safe_return_path
+from .provider import Provider
+from .refresh import Refresher, RefreshGaveNoIdToken
+from .request import ViewerRequest
+from .session import Session, SessionStore
+from .settings import Config
+
+
+class ProtectedPaths:
+    def __init__(self, config: Config, access: AccessPolicy, provider: Provider, store: SessionStore,
+                 login: LoginFlow, refresher: Refresher, error: Callable[..., Outcome]):
+        self._config = config
+        self._access = access
+        self._provider = provider
+        self._store = store
+        self._login = login
+        self._refresher = refresher
+        self._error = error
+        self._window = config.tokens.refresh_window_seconds
+
+    def handle(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
+        session = self._store.read(request.jar, now, deadline)
+        navigation = request.is_navigation
+        if navigation and session.wants_early_refresh(now, self._window):
+            return self._refresh_then_return(request, now, session, deadline)
+        if session.claims is None:
+            if navigation and session.refreshable:
+                return self._refresh_then_return(request, now, session, deadline)
+            if navigation:
+                return self.login(request, now, request.original_target(), session.reason)
+            return self._unauthenticated(request, session.reason)
+        return self.authorize(request, session.claims)
+
+    def login(self, request: ViewerRequest, now: float, target: str, reason: str,
+              set_cookies: list[str] | None = None) -> Outcome:
+        return Outcome.respond(self._login.start(request, now, target, set_cookies or []), "login", reason)
+
+    def authorize(self, request: ViewerRequest, claims: dict) -> Outcome:
+        sub = claims.get("sub")
+        required = self._access.required_groups(request.path)
+        if required:
+            member_of = self._provider.groups(claims)
+            for groups in required:
+                if not groups & member_of:
+                    if request.wants_json:
+                        page = responses.json_response(403, {"signedIn": True, "error": "missing_group"})
+                    else:
+                        page = pages.forbidden(self._config.paths, self._provider.display_name(claims), "missing_group")
+                    return Outcome.respond(page, "deny", "missing_group", sub)
+        cf_request = request.raw
+        strip_gate_cookies(cf_request["headers"], self._store.names.all_prefix)
+        if cf_request["uri"] != request.path.encoded:
+            cf_request["uri"] = request.path.encoded
+        return Outcome.forward(cf_request, "allow", "valid_session", sub)
+
+    def _unauthenticated(self, request: ViewerRequest, reason: str) -> Outcome:
+        paths = self._config.paths
+        if request.wants_json:
+            body = {"signedIn": False, "signInUrl": pages.sign_in_href(paths, "/")}
+            return Outcome.respond(responses.json_response(401, body), "deny", reason)
+        page = pages.unauthenticated(paths, safe_return_path(request.original_target()) or "/", reason)
+        return Outcome.respond(page, "deny", reason)
+
+    def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session,
+                             deadline: Deadline) -> Outcome:
+        target = request.original_target()
+        back = safe_return_path(target) or "/"
+        still_valid = session.claims is not None
+        previous = session.claims if still_valid else session.expired_claims
+        try:
+            claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token or "", previous,
+                                                      deadline)
+        except RefreshGaveNoIdToken as answer:
+            if still_valid:  # keep the rotated refresh token; don't try again for this ID token
+                mark = self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)
+                return Outcome.respond(responses.redirect(back, answer.set_cookies + mark),
+                                       "refreshed", "refresh_without_id_token", session.sub)
+            return self.login(request, now, target, "refresh_without_id_token", answer.set_cookies)
+        except LoginFailed as exc:  # invalid_grant: the refresh token is spent or revoked
+            if still_valid and exc.reason != "identity_changed":
+                clear = self._store.clear_refresh_token(request.jar)
+                return Outcome.respond(responses.redirect(back, clear), "refresh_failed", exc.reason, session.sub)
+            return self.login(request, now, target, f"refresh_{exc.reason}", self._store.clear(request.jar))
+        except GateError as exc:
+            if still_valid:  # the IdP is down but the token is still good: let them in
+                return self.authorize(request, session.claims or {})
+            return self._error(exc, request)
+        return Outcome.respond(responses.redirect(back, cookies), "refreshed", "token_refreshed", claims.get("sub"))

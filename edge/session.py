@@ -1,0 +1,165 @@
+"""The session as the browser carries it: read from cookies, written back under the size budget.
+
+The session is the ID token (verified on every request), plus a refresh token and, for an API,
+an access token, each in its own HttpOnly cookie (cookies.py does names, chunks and attributes).
+A refresh is due on a page navigation when the ID token has expired, when only the refresh
+cookie is left, or early, inside the refresh window: never in the first half of a token's life,
+and never twice for the same token (`early_refresh_tried`), so no IdP answer can make a loop.
+"""
+
+from __future__ import annotations
+
+from . import claims as claim_kinds
+from .cookies import MAX_SESSION_BYTES, CookieNames, CookieWriter, pending_logins
+from .cookies import read as read_cookie
+from .errors import GateError, IdpError, TokenExpired
+from .settings import Config
+from .verifier import TokenVerifier
+
+# base64url, JOSE dots, and what opaque tokens use (RFC 6750 b64token); no ; , " \ or spaces
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
+
+
+class Session:
+    """`claims` of a valid ID token, or None; `expired_claims` of a genuine expired one."""
+
+    __slots__ = ("claims", "early_refresh_tried", "expired_claims", "id_token", "reason", "refresh_token")
+
+    def __init__(self, claims: dict | None, reason: str, refresh_token: str | None, id_token: str | None = None,
+                 expired_claims: dict | None = None, early_refresh_tried: bool = False):
+        self.claims = claims
+        self.reason = reason
+        self.refresh_token = refresh_token
+        self.id_token = id_token
+        self.expired_claims = expired_claims
+        self.early_refresh_tried = early_refresh_tried
+
+    @property
+    def signed_in(self) -> bool:
+        return self.claims is not None
+
+    @property
+    def expired(self) -> bool:
+        return self.expired_claims is not None
+
+    @property
+    def refreshable(self) -> bool:
+        """Not signed in, but a refresh may bring the session back: expired, or only the refresh cookie."""
+        return (self.claims is None and bool(self.refresh_token)
+                and (self.expired or self.reason == "no_session"))
+
+    @property
+    def sub(self) -> object:
+        return self.claims.get("sub") if self.claims is not None else None
+
+    def wants_early_refresh(self, now: float, window_seconds: int) -> bool:
+        return (self.claims is not None and bool(self.refresh_token) and not self.early_refresh_tried
+                and in_refresh_window(self.claims, now, window_seconds))
+
+
+def in_refresh_window(claims: dict, now: float, window_seconds: int) -> bool:
+    """Time to refresh early. Never in the first half of a token's life: an ID token that lives
+    no longer than the window would otherwise refresh on every navigation, for ever."""
+    exp, iat = claims["exp"], claims.get("iat")
+    window: float = window_seconds
+    if isinstance(iat, (int, float)) and not isinstance(iat, bool) and exp > iat:
+        window = min(window, (exp - iat) / 2)
+    else:
+        window = min(window, 60)
+    return bool(exp - now <= window)
+
+
+def token_mark(token: str | None) -> str:
+    """A short, cookie-safe tag of one token (the tail of its signature)."""
+    return (token or "")[-16:]
+
+
+def check_token_values(tokens: dict, id_token_required: bool = True) -> None:
+    """The IdP's token values go into Set-Cookie: only cookie-safe characters, bounded size."""
+    if id_token_required and len(tokens["id_token"]) > MAX_SESSION_BYTES:
+        raise IdpError("session_too_large")
+    for name in ("id_token", "access_token", "refresh_token"):
+        value = tokens.get(name)
+        if value is not None and (not value or not _TOKEN_CHARS.issuperset(value)):
+            raise IdpError(f"idp_bad_{name}")
+
+
+class SessionStore:
+    """Reads the session from a request's cookies and writes or clears it with Set-Cookie lines."""
+
+    def __init__(self, config: Config, verifier: TokenVerifier):
+        self.names = CookieNames.for_settings(config.cookies)
+        self.writer = CookieWriter(config.cookies)
+        self._verifier = verifier
+        self._max_age = config.cookies.session_max_age_seconds
+        self._store_access_token = config.tokens.store_access_token
+        self._window = config.tokens.refresh_window_seconds
+
+    def read(self, jar: dict[str, str], now: float, deadline: object = None) -> Session:
+        names = self.names
+        refresh_token = read_cookie(jar, names.refresh_token)
+        id_token = read_cookie(jar, names.id_token)
+        if id_token is None:
+            return Session(None, "no_session", refresh_token)
+        try:
+            claims = self._verifier.verify(id_token, claim_kinds.ID_TOKEN, now, deadline=deadline)
+        except TokenExpired as exc:
+            return Session(None, exc.reason, refresh_token, id_token, expired_claims=exc.claims or {})
+        except GateError as exc:  # invalid, or its key could not be fetched: not signed in
+            return Session(None, exc.reason, refresh_token, id_token)
+        tried = jar.get(names.refresh_tried) == token_mark(id_token)
+        return Session(claims, "valid_session", refresh_token, id_token, early_refresh_tried=tried)
+
+    def access_token(self, jar: dict[str, str]) -> str | None:
+        return read_cookie(jar, self.names.access_token)
+
+    def write(self, jar: dict[str, str], tokens: dict, claims: dict, now: float, from_login: bool) -> list[str] | None:
+        """Set-Cookie lines for new tokens, or None when they cannot fit in a request.
+
+        A login that returns no refresh token clears any refresh cookie already there: it may
+        belong to whoever signed in before, and would turn this session back into theirs. A
+        refresh that returns none keeps the one it used (no rotation)."""
+        names = self.names
+        values = {names.id_token: tokens["id_token"]}
+        if tokens.get("refresh_token"):
+            values[names.refresh_token] = tokens["refresh_token"]
+        access = tokens.get("access_token")
+        if self._store_access_token and access:
+            values[names.access_token] = access
+        if sum(len(v) for v in values.values()) > MAX_SESSION_BYTES:
+            values.pop(names.access_token, None)
+            if sum(len(v) for v in values.values()) > MAX_SESSION_BYTES:
+                return None
+        lines: list[str] = []
+        for name in names.session():
+            if name in values:
+                lines += self.writer.set(name, values[name], self._max_age, jar)
+            elif name in jar and (name == names.access_token or from_login):
+                lines += self.writer.clear_all(name, jar)
+        if in_refresh_window(claims, now, self._window):
+            # A new token that is already due for refresh (an IdP that hands back the same
+            # near-expiry token, or whose clock runs behind) must not send the next navigation
+            # round again: mark it as refreshed once.
+            lines += self.mark_refresh_tried(tokens["id_token"], claims, now)
+        elif names.refresh_tried in jar:
+            lines.append(self.writer.clear(names.refresh_tried))
+        return lines
+
+    def keep_refresh_token(self, jar: dict[str, str], refresh_token: str) -> list[str]:
+        return self.writer.set(self.names.refresh_token, refresh_token, self._max_age, jar)
+
+    def mark_refresh_tried(self, id_token: str | None, claims: dict, now: float) -> list[str]:
+        return [self.writer.set(self.names.refresh_tried, token_mark(id_token), max(1, int(claims["exp"] - now)), {})[0]]
+
+    def clear_refresh_token(self, jar: dict[str, str]) -> list[str]:
+        return self.writer.clear_all(self.names.refresh_token, jar)
+
+    def clear(self, jar: dict[str, str]) -> list[str]:
+        """Clear every cookie of the session and of pending logins (names the gate could have set)."""
+        lines: list[str] = []
+        for name in self.names.session():
+            lines += self.writer.clear_all(name, jar)
+        if self.names.refresh_tried in jar:
+            lines.append(self.writer.clear(self.names.refresh_tried))
+        lines += [self.writer.clear(name, "Lax") for name in pending_logins(jar, self.names.login_prefix)]
+        return lines
