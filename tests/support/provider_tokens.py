@@ -29,13 +29,13 @@ ISSUERS = {
     # Okta custom authorization server "default": https://developer.okta.com/docs/concepts/auth-servers/
     "okta": "https://example.okta.com/oauth2/default",
     # https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference ("iss" ends in /v2.0)
-    "entra": "https://login.microsoftonline.com/9188040d-6c67-4c5b-b112-36a304b66dad/v2.0",
+    "entra": "https://login.microsoftonline.com/3c6b1f0e-8d2a-4b7e-9f10-5a4c2e1d0b93/v2.0",
     # https://developers.google.com/identity/openid-connect/reference ("modern value is https://accounts.google.com")
     "google": "https://accounts.google.com",
     # https://www.keycloak.org/docs/latest/server_admin/#_oidc (issuer <server>/realms/<realm>)
     "keycloak": "https://sso.example.com/realms/example",
 }
-ENTRA_TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+ENTRA_TENANT = "3c6b1f0e-8d2a-4b7e-9f10-5a4c2e1d0b93"
 AUTH0_GROUPS_CLAIM = "https://example.com/groups"  # namespaced, set by an Action (see auth0_id_claims)
 
 
