@@ -106,7 +106,9 @@ def gate_config(profile: str, *, issuer: str, client_id: str, client_secret: str
     if surface == "current":
         idp = {"provider": "oidc", "issuer": issuer, "client_id": client_id,
                **({"client_secret": client_secret} if client_secret else {}), "scopes": list(s["scopes"])}
-        flat = s["groups_claim"] if s["groups_claim"] and "." not in s["groups_claim"] else None
+        claim = s["groups_claim"]
+        # A namespaced claim name (Auth0: "https://example.com/groups") has dots but is one name.
+        flat = claim if claim and ("." not in claim or claim.startswith("https://")) else None
         tokens = {"groups_claim": flat} if flat else {}
         rules = [{"paths": ["/admin", "/admin/*"], "groups": s["admin"].get("groups", [])}]
         return {"idp": idp, "tokens": tokens, "rules": rules}

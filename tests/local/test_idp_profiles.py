@@ -300,6 +300,9 @@ def test_profile_gate_config_matches_the_surface(site, profile):
         assert config["entry"]["email_domains"] == ["example.com"]  # never "anyone with an account"
     if profile == "auth0":
         assert config["idp"]["extra_authorize_params"] == {"audience": profiles.AUTH0_AUDIENCE}
+        assert current["tokens"]["groups_claim"] == profiles.AUTH0_GROUPS_CLAIM  # dots, but one claim name
+    if profile == "keycloak":
+        assert "groups_claim" not in current["tokens"]  # no dotted paths in today's config
     if profile == "google":
         assert config["idp"]["extra_authorize_params"] == {"access_type": "offline", "prompt": "consent"}
         assert config["rules"][0]["emails"] == ["admin@example.com"]

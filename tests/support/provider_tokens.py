@@ -297,6 +297,9 @@ def traps(provider: str, keys: Keys | None = None) -> dict[str, str]:
         out["email_unverified"] = sign(google_id_claims(keys, email_verified=False))
         out["no_hd_consumer_account"] = sign(google_id_claims(keys, email="ada@gmail.com", hd=None))
         out["hd_spoofed_in_email_only"] = sign(google_id_claims(keys, email="ada@example.com.evil.test", hd=None))
+        # A personal Google account created with a work address: verified, but no hd, so Google is
+        # not authoritative for that domain (Google's docs: use email, email_verified AND hd).
+        out["email_domain_without_hd"] = sign(google_id_claims(keys, email="ada@example.com", hd=None))
         out["legacy_issuer"] = sign(google_id_claims(keys, iss="accounts.google.com"))
     elif provider == "keycloak":
         out["access_token_aud_client_id"] = sign(keycloak_access_claims(keys, realm_roles=("Admin",)),

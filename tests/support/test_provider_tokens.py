@@ -146,6 +146,8 @@ def test_traps_are_valid_looking_and_wrong_in_the_named_way(keyring, provider):
             assert claims["iss"] != keys.issuer and claims["aud"] == keys.client_id
         elif name == "no_hd_consumer_account":
             assert "hd" not in claims and claims["email"].endswith("@gmail.com")
+        elif name == "email_domain_without_hd":
+            assert "hd" not in claims and claims["email"].endswith("@example.com") and claims["email_verified"] is True
         elif name == "hd_spoofed_in_email_only":
             assert "hd" not in claims and "example.com" in claims["email"]
         else:
