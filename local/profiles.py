@@ -76,7 +76,7 @@ _SETTINGS = {
     "google": dict(scopes=["openid", "email", "profile"], extra={"access_type": "offline", "prompt": "consent"},
                    groups_claim=None, roles_claim=None, entry={"email_domains": ["example.com"]},
                    admin={"emails": ["admin@example.com"]}),
-    "keycloak": dict(scopes=["openid", "email", "profile", "offline_access"], extra={},
+    "keycloak": dict(scopes=["openid", "email", "profile"], extra={},  # offline_access = offline sessions
                      groups_claim="realm_access.roles", roles_claim=None, entry={},
                      admin={"groups": ["Admin"]}),
 }
