@@ -256,6 +256,7 @@ class Stack:
     notice_shown: bool = False              # the caller already said the Python-version notice
     profile: str = "oidc"                   # provider "oidc" only: behave like auth0, okta, ... (local/profiles.py)
     profile_surface: str | None = None      # "issue14" or "current"; None: the validator decides
+    profile_options: dict = field(default_factory=dict)  # profiles.idp_args options, e.g. entra_overage="sources"
 
     site_url: str = field(init=False, default="")
     idp_url: str = field(init=False, default="")
@@ -402,7 +403,7 @@ class Stack:
                 "--host", "127.0.0.1", "--client-id", self.client_id, "--client-secret", self.client_secret,
                 "--redirect-uri", self.callback_url, "--post-logout-redirect-uri", self.signed_out_url,
                 "--users", users_file, "--id-token-ttl", str(ttl),
-                "--access-token-ttl", str(self.access_token_ttl or ttl), *profiles.idp_args(self.profile)]
+                "--access-token-ttl", str(self.access_token_ttl or ttl), *profiles.idp_args(self.profile, **self.profile_options)]
         proc = Process("oidc-provider", argv, os.path.join(self.workdir, "oidc-provider.log"))
         self.processes.append(proc)
         self.discovery_url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"

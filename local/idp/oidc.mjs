@@ -506,7 +506,8 @@ const server = http.createServer(async (req, res) => {
         // (the one first-party client's consent is granted without a page).
         url.searchParams.set("prompt", [...prompts, "consent"].join(" "));
       }
-      req.url = `${path}?${url.searchParams}`;
+      const rewritten = url.searchParams.toString();
+      if (rewritten !== new URLSearchParams(params).toString()) req.url = `${path}?${rewritten}`;
     }
     // oidc-provider finds its mount path as the part of originalUrl before req.url.
     if (mountPath) req.originalUrl = mountPath + req.url;

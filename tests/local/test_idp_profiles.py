@@ -36,18 +36,10 @@ def idp(site):
     def start(profile, entra_overage=None, auth0_oidc_logout=False):
         key = (profile, entra_overage, auth0_oidc_logout)
         if key not in _started:
-            stack = Stack("oidc", site_dir=site, profile=profile, id_token_ttl=120)
-            if entra_overage or auth0_oidc_logout:
-                extra = profiles.idp_args(profile, entra_overage=entra_overage, auth0_oidc_logout=auth0_oidc_logout)
-                original = profiles.idp_args
-                profiles.idp_args = lambda *_a, **_k: extra
-                try:
-                    stack._start_oidc()
-                finally:
-                    profiles.idp_args = original
-            else:
-                stack._start_oidc()
+            stack = Stack("oidc", site_dir=site, profile=profile, id_token_ttl=120, profile_options={
+                "entra_overage": entra_overage, "auth0_oidc_logout": auth0_oidc_logout})
             _started[key] = stack
+            stack._start_oidc()
         return _started[key]
     yield start
     for stack in _started.values():
@@ -247,7 +239,8 @@ def test_auth0_v2_logout_ends_the_provider_session(idp):
     base = stack.issuer + "v2/logout?"
     bad = client.request(base + urllib.parse.urlencode({"client_id": stack.client_id, "returnTo": "http://evil.test/"}))
     assert bad[0] == 400
-    assert client.request(base + urllib.parse.urlencode({"client_id": "other", "returnTo": stack.signed_out_url}))[0] == 400
+    wrong_client = {"client_id": "other", "returnTo": stack.signed_out_url}
+    assert client.request(base + urllib.parse.urlencode(wrong_client))[0] == 400
     assert first_hop(stack, client).startswith(stack.callback_url)  # refused logouts changed nothing
     status, headers, _ = client.request(base + urllib.parse.urlencode(
         {"client_id": stack.client_id, "returnTo": stack.signed_out_url}))

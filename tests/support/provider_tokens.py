@@ -50,9 +50,11 @@ ADMIN_GROUP_ID = group_guid("Admin")
 VIEWER_GROUP_ID = group_guid("Viewer")
 
 # Header shapes. Every provider signs RS256 with a kid; some add typ.
-# Cognito: {"kid", "alg"} (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html)
+# Cognito: {"kid", "alg"}
+#   (https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-tokens-verifying-a-jwt.html)
 COGNITO_HEADER: dict = {}
-# Entra: typ "JWT" on ID and access tokens (https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference "typ: always JWT")
+# Entra: typ "JWT" on ID and access tokens ("typ: always JWT",
+#   https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference)
 ENTRA_HEADER = {"typ": "JWT"}
 # Keycloak: typ "JWT" in the header, and its own token type in the payload ("typ": "ID" / "Bearer"),
 # see https://phasetwo.io/tutorials/getting-started/your-first-token/ (copied from a Keycloak 26 run)
@@ -62,7 +64,8 @@ AT_JWT_HEADER = {"typ": "at+jwt"}
 
 
 def provider_keys(provider: str, client_id: str = CLIENT_ID) -> Keys:
-    return Keys(ISSUERS[provider], client_id, kid=f"{provider}-key-1", provider="cognito" if provider == "cognito" else "oidc")
+    return Keys(ISSUERS[provider], client_id, kid=f"{provider}-key-1",
+                provider="cognito" if provider == "cognito" else "oidc")
 
 
 def _base(keys: Keys, now: int | None, lifetime: int) -> dict:
@@ -162,7 +165,8 @@ def okta_access_claims(keys: Keys, *, groups=("Viewer",), now=None, lifetime=360
 # groups as object-id GUIDs, limited to 200 in a JWT; past it an overage claim points at Graph
 # (`_claim_names` / `_claim_sources`); `hasgroups: true` replaces groups in implicit-flow tokens:
 #   https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference (groups, hasgroups)
-#   https://learn.microsoft.com/en-us/troubleshoot/entra/entra-id/app-integration/get-signed-in-users-groups-in-access-token
+#   https://learn.microsoft.com/en-us/troubleshoot/entra/entra-id/app-integration/
+#   get-signed-in-users-groups-in-access-token
 # App roles in `roles`. No email_verified claim: `email` is an optional claim and not verified.
 
 ENTRA_OID = "00000000-0000-0000-66f3-3332eca7ea81"
@@ -175,7 +179,7 @@ def entra_id_claims(keys: Keys, *, groups=(VIEWER_GROUP_ID,), roles=(), email="a
         "nbf": base["iat"], "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "oid": ENTRA_OID,
         "tid": ENTRA_TENANT, "ver": "2.0", "name": "Ada Lovelace", "preferred_username": email,
         "email": email, "uti": "AbCdEf123", "rh": "0.ARoAv4j5cvGGr0GRqy180BHbR8.",
-        "aio": "Df2UVXL1ix!lMCWMSOJBcFatzcGfvFGhjKv8q5g0x732dR5MB5BisvGQO7YWByjd8iQDLq!eGbIDakyp5mnOrcdqHeYSnltepQmRp6AIZ8jY",
+        "aio": "Df2UVXL1ix!lMCWMSOJBcFatzcGfvFGhjKv8q5g0x732dR5MB5BisvGQO7YWByjd8iQDLq!eGbIDakyp5mnOrcd",
     }
     if overage == "sources":
         claims["_claim_names"] = {"groups": "src1"}
