@@ -110,7 +110,9 @@ def gate_config(profile: str, *, issuer: str, client_id: str, client_secret: str
         # A namespaced claim name (Auth0: "https://example.com/groups") has dots but is one name.
         flat = claim if claim and ("." not in claim or claim.startswith("https://")) else None
         tokens = {"groups_claim": flat} if flat else {}
-        rules = [{"paths": ["/admin", "/admin/*"], "groups": s["admin"].get("groups", [])}]
+        # Today's rules decide by groups only: Google's (by email) cannot be written yet.
+        groups = s["admin"].get("groups")
+        rules = [{"paths": ["/admin", "/admin/*"], "groups": groups}] if groups else []
         return {"idp": idp, "tokens": tokens, "rules": rules}
     out = {"idp": idp, "tokens": tokens, "rules": rules}
     if entry:
