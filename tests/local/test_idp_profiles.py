@@ -306,12 +306,12 @@ def test_profile_gate_config_matches_the_surface(site, profile):
 
 # ---- through the gate (the built zip in the emulator), today's config surface -----------------------
 
-def gate_sign_in(stack, path="/"):
-    """Walk a sign-in through the emulator and the provider; return the final (status, body)."""
+def gate_sign_in(stack, path="/", group="Admin"):
+    """Walk a sign-in through the emulator and the provider; return the final (status, body, url)."""
     client = Browserish()
     url = stack.site_url + path
     html = {"Accept": "text/html"}
-    user = stack.user("Admin")
+    user = stack.user(group)
     for _ in range(15):
         status, headers, body = client.request(url, headers=html if url.startswith(stack.site_url) else None)
         if status in (301, 302, 303, 307):
@@ -337,3 +337,14 @@ def test_the_gate_signs_in_with_each_profile(site, profile):
         assert headers["Location"].startswith(discovery(stack)["authorization_endpoint"] + "?")
         status, body, url = gate_sign_in(stack)
         assert status == 200 and url == stack.site_url + "/", (status, url, body[:300], stack.logs())
+
+
+@pytest.mark.parametrize("profile", ["okta", "entra"])
+def test_the_gate_applies_the_admin_rule_with_each_profiles_groups(site, profile):
+    # Okta: group names in `groups`; Entra: group object ids (GUIDs) in `groups`, so the rule names
+    # the Admin group's GUID (profiles.gate_config).
+    with Stack("oidc", site_dir=site, profile=profile) as stack:
+        status, body, _ = gate_sign_in(stack, "/admin", group="Viewer")
+        assert status == 403, (status, body[:300])
+        status, body, url = gate_sign_in(stack, "/admin", group="Admin")
+        assert status != 403 and url == stack.site_url + "/admin", (status, url, body[:300])
