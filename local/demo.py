@@ -28,6 +28,7 @@ import threading
 
 from gatebuild import runtime
 from gatebuild.site_policy import CspError, site_csp
+from local import profiles
 from local.profiles import PROFILES
 from local.stack import DEFAULT_PORTS, ROOT, Stack, StackError, install_idp_packages, port_in_use
 
@@ -69,6 +70,8 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
     else:
         hint = "  /admin needs the Admin group: sign in as the viewer to see the gate refuse it."
     notice = "\n" + "\n".join("  " + line for line in notice.splitlines()) + "\n" if notice else ""
+    if stack.profile != "oidc":
+        hint += f"\n  {profiles.note(stack.profile, stack.client_id)}"
     return f"""
   The site, behind the sign-in gate:  {stack.site_url}/
   Identity provider ({name}):  {stack.idp_url}   (issuer {stack.issuer})

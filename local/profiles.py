@@ -122,3 +122,19 @@ def gate_config(profile: str, *, issuer: str, client_id: str, client_secret: str
 
 def is_public(profile: str) -> bool:
     return check(profile) in PUBLIC_PROVIDERS
+
+
+def note(profile: str, client_id: str = "gate-local") -> str:
+    """One line for the demo's banner: where this profile puts who the person is."""
+    return {
+        "oidc": "",
+        "auth0": f"Auth0-like: issuer ends with '/'; groups in the namespaced claim {AUTH0_GROUPS_CLAIM}; "
+                 "logout at /v2/logout",
+        "okta": "Okta-like: groups in `groups` (scope groups); issuer .../oauth2/default",
+        "entra": f"Entra-like: groups as object ids (Admin = {group_guid('Admin')}, Viewer = {group_guid('Viewer')}); "
+                 "app roles Gate.<group> in `roles`; no email_verified",
+        "google": "Google-like: no groups, only email, email_verified and hd; no IdP logout; "
+                  "refresh tokens only with access_type=offline + prompt=consent",
+        "keycloak": f"Keycloak-like: roles in realm_access.roles and resource_access.{client_id}.roles; "
+                    "issuer .../realms/gate",
+    }[check(profile)]

@@ -348,3 +348,15 @@ def test_the_gate_applies_the_admin_rule_with_each_profiles_groups(site, profile
         assert status == 403, (status, body[:300])
         status, body, url = gate_sign_in(stack, "/admin", group="Admin")
         assert status != 403 and url == stack.site_url + "/admin", (status, url, body[:300])
+
+
+def test_demo_banner_says_where_the_profile_puts_groups(site):
+    from local.demo import banner
+
+    stack = Stack("oidc", site_dir=site, profile="entra")
+    try:
+        text = banner(stack)
+    finally:
+        stack.stop()
+    assert "oidc-provider as entra" in text
+    assert profiles.group_guid("Admin") in text and "no email_verified" in text
