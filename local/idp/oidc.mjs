@@ -70,7 +70,7 @@ const origin = `http://${args.host}:${args.port}`;
 
 // Entra-style group object ids for readable group names (same formula in local/profiles.py and
 // tests/support/provider_tokens.py): the first 32 hex digits of sha256("gate-local-group:" + name).
-export function groupGuid(name) {
+function groupGuid(name) {
   const h = crypto.createHash("sha256").update(`gate-local-group:${name}`).digest("hex").slice(0, 32);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
@@ -129,8 +129,10 @@ const PROFILES = {
   // email_verified and hd (Workspace domain), azp = client id
   //   (https://developers.google.com/identity/openid-connect/openid-connect#an-id-tokens-payload);
   // no end_session_endpoint in discovery (https://accounts.google.com/.well-known/openid-configuration);
-  // a refresh token only with access_type=offline (and prompt=consent to get one again)
-  //   (https://developers.google.com/identity/protocols/oauth2/web-server#offline); opaque access tokens.
+  // a refresh token only with access_type=offline, and only at a consent (so a returning user gets
+  // one only with prompt=consent: the double asks for both every time, the case a gate must plan
+  // for) (https://developers.google.com/identity/protocols/oauth2/web-server#offline); opaque
+  // access tokens; refresh tokens not rotated.
   google: {
     issuer: origin,
     routes: { authorization: "/o/oauth2/v2/auth", token: "/token", jwks: "/oauth2/v3/certs",
