@@ -2,6 +2,7 @@
 
     scripts/demo                                   # cognito-local, in front of site/dist
     scripts/demo --provider oidc                   # oidc-provider, a generic OpenID Connect provider
+    scripts/demo --provider oidc --profile keycloak   # ... behaving like Keycloak (auth0, okta, entra, google)
     scripts/demo --site ../my-app/dist             # YOUR built site behind the gate
     scripts/demo --site ../my-app/dist --config gate.toml   # ... with your paths, rules, branding
 
@@ -27,6 +28,8 @@ import threading
 
 from gatebuild import runtime
 from gatebuild.site_policy import CspError, site_csp
+from local import profiles
+from local.profiles import PROFILES
 from local.stack import DEFAULT_PORTS, ROOT, Stack, StackError, install_idp_packages, port_in_use
 
 SITE = os.path.join(ROOT, "site")
@@ -60,11 +63,15 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
     users = "\n".join(f"    {u.username:<{width}}  {u.password:<18} groups: {', '.join(u.groups)}"
                       for u in stack.users)
     name = "cognito-local" if stack.provider == "cognito" else "oidc-provider"
+    if stack.profile != "oidc":
+        name += f" as {stack.profile}"
     if stack.user_config:
         hint = f"  Paths, rules and branding from {stack.user_config}."
     else:
         hint = "  /admin needs the Admin group: sign in as the viewer to see the gate refuse it."
     notice = "\n" + "\n".join("  " + line for line in notice.splitlines()) + "\n" if notice else ""
+    if stack.profile != "oidc":
+        hint += f"\n  {profiles.note(stack.profile, stack.client_id)}"
     return f"""
   The site, behind the sign-in gate:  {stack.site_url}/
   Identity provider ({name}):  {stack.idp_url}   (issuer {stack.issuer})
@@ -85,7 +92,9 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--provider", choices=("cognito", "oidc"), default="cognito")
+    parser.add_argument("--provider", choices=("cognito", "oidc"), help="cognito (default) or oidc")
+    parser.add_argument("--profile", choices=PROFILES, help="with --provider oidc: behave like this provider "
+                        "(issuer, claims, logout, refresh rules; see docs/providers.md)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORTS["site"], help="the site's port (default 8080)")
     parser.add_argument("--idp-port", type=int, help="the provider's port (default 9229 cognito, 9230 oidc)")
     parser.add_argument("--id-token-ttl", type=int, default=3600,
@@ -99,9 +108,14 @@ def main(argv: list[str] | None = None) -> int:
                         "(default: csp.txt beside the site directory, else the strict default; as deploy.py)")
     parser.add_argument("--quiet", action="store_true", help="do not echo the emulator's log lines")
     args = parser.parse_args(argv)
+    profile = args.profile or "oidc"
+    if args.provider is None:
+        args.provider = "oidc" if args.profile else "cognito"
     idp_port = args.idp_port or DEFAULT_PORTS[args.provider]
-    workdir = os.path.join(ROOT, "build", "local", args.provider)
+    workdir = os.path.join(ROOT, "build", "local", args.provider + (f"-{profile}" if profile != "oidc" else ""))
     try:
+        if args.provider == "cognito" and args.profile:
+            raise UsageError(f"--profile {args.profile} needs --provider oidc (cognito-local is the Cognito profile)")
         for port, what in ((args.port, "--port"), (idp_port, "--idp-port")):
             if port_in_use(port):
                 raise StackError(f"port {port} is in use on 127.0.0.1; pick another with {what}")
@@ -127,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = Stack(args.provider, site_dir=site_dir, site_port=args.port, idp_port=idp_port,
                       workdir=workdir, id_token_ttl=args.id_token_ttl, echo_emulator=not args.quiet,
                       user_config=os.path.abspath(args.config) if args.config else None,
-                      csp_file=args.csp_file, notice_shown=True)
+                      csp_file=args.csp_file, notice_shown=True, profile=profile)
         stack.echo_on.clear()  # the emulator's start-up and readiness lines go to its log, not before the banner
     except (StackError, subprocess.TimeoutExpired) as exc:
         print(f"demo: {exc}", file=sys.stderr)

@@ -4,7 +4,8 @@
         print(stack.site_url, stack.users)
 
 Steps, each bounded in time: start the provider (cognito-local through local/idp/cognito.cjs,
-or oidc-provider through local/idp/oidc.mjs) on 127.0.0.1; for cognito-local, seed a user pool,
+or oidc-provider through local/idp/oidc.mjs, optionally with a provider profile from
+local/profiles.py: auth0, okta, entra, google, keycloak) on 127.0.0.1; for cognito-local, seed a user pool,
 an app client (callback + sign-out URLs, a secret, token lifetimes), the groups Admin and
 Viewer and the demo users with boto3; write the gate's TOML exactly as a user would; build the
 zip with `python build.py --config ... --out ...` (which discovers the endpoints and fetches the
@@ -31,6 +32,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+
+from local import profiles
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IDP_DIR = os.path.join(ROOT, "local", "idp")
@@ -60,7 +63,7 @@ class StackError(RuntimeError):
 
 # A user's own gate TOML (demo --config): these sections are theirs; the identity provider,
 # site URL, cookies and state secret are the local stack's.
-USER_SECTIONS = ("paths", "rules", "tokens", "branding")
+USER_SECTIONS = ("paths", "rules", "tokens", "branding", "entry")
 
 
 def read_user_sections(path: str) -> dict:
@@ -84,6 +87,8 @@ def _toml_value(value) -> str:
         return json.dumps(value)  # a JSON string is a valid TOML basic string
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table, e.g. extra_authorize_params = { audience = "..." }
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
     raise StackError(f"cannot write {value!r} back as TOML")
 
 
@@ -91,9 +96,9 @@ def toml_table(name: str, values: dict) -> list[str]:
     """`[name]` (or `[[rules]]` for name "[rules]") and its key = value lines."""
     lines = ["", f"[{name}]"]
     for key, value in values.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and name != "idp":
             raise StackError(f"[{name}].{key}: nested tables are not used by the gate's config")
-        lines.append(f"{key} = {_toml_value(value)}")
+        lines.append(f"{json.dumps(key) if not key.replace('_', '').isalnum() else key} = {_toml_value(value)}")
     return lines
 
 
@@ -249,6 +254,9 @@ class Stack:
     user_config: str | None = None          # a user's gate TOML: its paths, rules, branding, ... (see below)
     csp_file: str | None = None             # the site's CSP; default as deployed (gatebuild/site_policy.py)
     notice_shown: bool = False              # the caller already said the Python-version notice
+    profile: str = "oidc"                   # provider "oidc" only: behave like auth0, okta, ... (local/profiles.py)
+    profile_surface: str | None = None      # "issue14" or "current"; None: the validator decides
+    profile_options: dict = field(default_factory=dict)  # profiles.idp_args options, e.g. entra_overage="sources"
 
     site_url: str = field(init=False, default="")
     idp_url: str = field(init=False, default="")
@@ -263,6 +271,9 @@ class Stack:
     def __post_init__(self):
         if self.provider not in PROVIDERS:
             raise StackError(f"provider must be one of {PROVIDERS}, not {self.provider!r}")
+        if self.profile not in profiles.PROFILES or (self.profile != "oidc" and self.provider != "oidc"):
+            raise StackError(f"profile must be one of {', '.join(profiles.PROFILES)} (with provider oidc), "
+                             f"not {self.profile!r}")
         self._own_workdir = self.workdir is None
         self.workdir = self.workdir or tempfile.mkdtemp(prefix=f"gate-local-{self.provider}-")
         os.makedirs(self.workdir, exist_ok=True)
@@ -382,7 +393,7 @@ class Stack:
     def _start_oidc(self) -> None:
         self.client_id = "gate-local"
         self.client_secret = secrets.token_urlsafe(24)
-        self.issuer = self.idp_url
+        self.issuer = profiles.issuer(self.profile, self.idp_url)
         users_file = os.path.join(self.workdir, "oidc-users.json")
         with open(users_file, "w") as f:
             json.dump([{"sub": u.sub, "username": u.username, "password": u.password, "name": u.name,
@@ -392,19 +403,24 @@ class Stack:
                 "--host", "127.0.0.1", "--client-id", self.client_id, "--client-secret", self.client_secret,
                 "--redirect-uri", self.callback_url, "--post-logout-redirect-uri", self.signed_out_url,
                 "--users", users_file, "--id-token-ttl", str(ttl),
-                "--access-token-ttl", str(self.access_token_ttl or ttl)]
+                "--access-token-ttl", str(self.access_token_ttl or ttl), *profiles.idp_args(self.profile, **self.profile_options)]
         proc = Process("oidc-provider", argv, os.path.join(self.workdir, "oidc-provider.log"))
         self.processes.append(proc)
-        wait_until(lambda: http_get(self.idp_url + "/.well-known/openid-configuration")[0] == 200,
-                   "oidc-provider", self.timeout, proc)
+        self.discovery_url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
+        discovered = wait_until(lambda: (lambda r: r[0] == 200 and json.loads(r[1]))(http_get(self.discovery_url)),
+                                "oidc-provider", self.timeout, proc)
+        self.token_endpoint = discovered["token_endpoint"]
 
     # -- the gate ----------------------------------------------------------------------
 
     def config_text(self, style: str) -> str:
         """The gate's TOML for this stack, written the way a user would write it."""
         secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
-        lines = [f"# Generated by local/stack.py for {self.provider} on {self.idp_url} "
+        profile = f" (profile {self.profile})" if self.profile != "oidc" else ""
+        lines = [f"# Generated by local/stack.py for {self.provider}{profile} on {self.idp_url} "
                  f"(config style: {style}).", ""]
+        if self.provider == "oidc" and self.profile != "oidc":
+            return self._profile_config_text(lines, secret, style)
         if self.provider == "oidc":
             lines += [
                 "[idp]",
@@ -474,7 +490,36 @@ class Stack:
         ]
         return "\n".join(lines)
 
+    def _profile_config_text(self, lines: list[str], secret: str, surface: str) -> str:
+        """The gate TOML for a provider profile (local/profiles.py), the user's sections kept."""
+        sections = profiles.gate_config(self.profile, issuer=self.issuer, client_id=self.client_id,
+                                        client_secret=self.client_secret, surface=surface)
+        user = self._user_sections
+        lines += toml_table("idp", sections["idp"])
+        lines += ["", "[site]", f'url = "{self.site_url}"']
+        lines += toml_table("paths", user.get("paths") or {"public": ["/favicon.svg", "/robots.txt"]})
+        entry = user.get("entry", sections.get("entry"))
+        if entry and surface != "current":
+            lines += toml_table("entry", entry)
+        for rule in user.get("rules", sections["rules"]):
+            lines += toml_table("[rules]", rule)
+        if "branding" in user:
+            lines += toml_table("branding", user["branding"])
+        tokens = {k: v for k, v in user.get("tokens", {}).items()
+                  if k not in ("groups_claim", "roles_claim", "require_nonce")}
+        tokens.update(sections["tokens"], refresh_window_seconds=self.refresh_window_seconds,
+                      leeway_seconds=self.leeway_seconds)
+        lines += toml_table("tokens", tokens)
+        lines += ["", "[cookies]", "secure = false   # http://localhost only", "", "[state]",
+                  f'secret = "{secret}"', "", "[log]", 'level = "debug"', ""]
+        return "\n".join(lines)
+
     def _choose_style(self) -> str:
+        if self.provider == "oidc" and self.profile != "oidc":
+            # The issue-14 config surface when the validator knows it, else what it accepts today.
+            if self.profile_surface:
+                return self.profile_surface
+            return "issue14" if self._validates(self.config_text("issue14")) else "current"
         if self.provider == "oidc":
             return "oidc"
         if self.cognito_config_style:
@@ -491,6 +536,21 @@ class Stack:
             return "cognito"
         except Exception:  # noqa: BLE001 - ConfigFileError or an older validator
             return "oidc"
+        finally:
+            sys.path.remove(ROOT)
+
+    @staticmethod
+    def _validates(text: str) -> bool:
+        sys.path.insert(0, ROOT)
+        try:
+            import tomllib
+
+            from gatebuild import config_file
+
+            config_file.validate(tomllib.loads(text))
+            return True
+        except Exception:  # noqa: BLE001 - ConfigFileError or an older validator
+            return False
         finally:
             sys.path.remove(ROOT)
 
@@ -553,7 +613,8 @@ class Stack:
 
     def refresh_token_works(self, refresh_token: str) -> bool:
         """Whether the provider still accepts this refresh token (after sign-out it must not)."""
-        token_url = (f"{self.idp_url}/oauth2/token" if self.provider == "cognito" else f"{self.idp_url}/token")
+        token_url = (f"{self.idp_url}/oauth2/token" if self.provider == "cognito"
+                     else getattr(self, "token_endpoint", f"{self.idp_url}/token"))
         body = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token,
                                        "client_id": self.client_id}).encode()
         pair = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()

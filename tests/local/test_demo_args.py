@@ -13,6 +13,7 @@ from tests.local.conftest import ROOT
     (["--site", "/nonexistent/dist"], "--site /nonexistent/dist: no index.html there; give your site's build output"),
     (["--config", "/nonexistent/gate.toml"], "--config /nonexistent/gate.toml: no such file"),
     (["--csp-file", "/nonexistent/csp.txt"], "/nonexistent/csp.txt: cannot read the Content-Security-Policy file"),
+    (["--provider", "cognito", "--profile", "keycloak"], "--profile keycloak needs --provider oidc"),
 ])
 def test_demo_argument_mistakes(args, needle):
     run = subprocess.run([sys.executable, "-m", "local.demo", "--port", str(free_port()),
