@@ -14,6 +14,10 @@ from .paths import safe_return_path
 from .request import ViewerRequest
 from .settings import Paths
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .typing_aliases import CfResponse
+
 
 def status_of(exc: GateError) -> int:
     if isinstance(exc, (BadRequest, LoginFailed)):
@@ -27,7 +31,7 @@ def status_of(exc: GateError) -> int:
     return 502
 
 
-def json_error(exc: GateError, signed_in: bool | None = None) -> dict:
+def json_error(exc: GateError, signed_in: bool | None = None) -> CfResponse:
     body: dict[str, object] = {"error": exc.reason}
     if signed_in is not None:
         body = {"signedIn": signed_in, **body}

@@ -11,6 +11,10 @@ import math
 from .digest import compare_digest
 from .errors import TokenExpired, TokenInvalid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .typing_aliases import Claims, Json
+
 ID_TOKEN = "id"
 ACCESS_TOKEN = "access"
 MAX_FUTURE_SECONDS = 10 * 365 * 86400
@@ -19,7 +23,7 @@ MAX_FUTURE_SECONDS = 10 * 365 * 86400
 MAX_NUMERIC_DATE = 10**11
 
 
-def _numeric_date(claims: dict, name: str, required: bool) -> float | None:
+def _numeric_date(claims: Claims, name: str, required: bool) -> float | None:
     value = claims.get(name)
     if value is None:
         if required:
@@ -34,9 +38,11 @@ def _numeric_date(claims: dict, name: str, required: bool) -> float | None:
     return value
 
 
-def check_time(claims: dict, now: float, leeway: int) -> None:
+def check_time(claims: Claims, now: float, leeway: int) -> None:
     """exp required; nbf and iat optional; all with the same bounded leeway."""
     exp = _numeric_date(claims, "exp", required=True)
+    if exp is None:  # required=True raised already
+        raise TokenInvalid("missing_exp")
     if exp > now + MAX_FUTURE_SECONDS:
         raise TokenInvalid("bad_exp")
     if now >= exp + leeway:
@@ -53,7 +59,7 @@ def check_time(claims: dict, now: float, leeway: int) -> None:
 ACCESS_TOKEN_TYPES = ("at+jwt", "application/at+jwt")
 
 
-def check_type(header: dict, kind: str) -> None:
+def check_type(header: Json, kind: str) -> None:
     """An ID token must not be a JWT access token, whatever its `aud` says."""
     typ = header.get("typ")
     if typ is None:
@@ -67,20 +73,20 @@ def check_type(header: dict, kind: str) -> None:
 SAME_LOGIN_CLAIMS = ("iss", "sub", "aud", "azp")
 
 
-def check_same_login(previous: dict, fresh: dict) -> None:
+def check_same_login(previous: Claims, fresh: Claims) -> None:
     """OIDC Core 12.2: a refreshed ID token has the same iss, sub, aud and azp (or no azp)."""
     for name in SAME_LOGIN_CLAIMS:
         if _as_set(previous.get(name)) != _as_set(fresh.get(name)):
             raise TokenInvalid("identity_changed")
 
 
-def _as_set(value):
+def _as_set(value: object) -> object:
     if isinstance(value, list):
         return frozenset(v for v in value if isinstance(v, str)), len(value)
     return value
 
 
-def check_identity(claims: dict, *, kind: str, issuer: str, client_id: str,
+def check_identity(claims: Claims, *, kind: str, issuer: str, client_id: str,
                    check_token_use: bool, nonce: str | tuple[str, ...] | None = None,
                    nonce_required: bool = True) -> None:
     if claims.get("iss") != issuer:

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .settings import Cookies
+    from .typing_aliases import Headers
+
 CHUNK_SIZE = 3800  # leaves room for name and attributes under the ~4096-byte browser limit
 MAX_CHUNKS = 8
 MAX_COOKIE_HEADER_BYTES = 20 * 1024  # CloudFront refuses larger requests anyway
@@ -24,7 +29,7 @@ class CookieNames(namedtuple("CookieNames",
     __slots__ = ()
 
     @classmethod
-    def for_settings(cls, cookies) -> "CookieNames":
+    def for_settings(cls, cookies: Cookies) -> CookieNames:
         host_prefix = "__Host-" if cookies.secure and not cookies.domain else ""
         base = f"{host_prefix}{cookies.prefix}-"
         return cls(
@@ -40,7 +45,7 @@ class CookieNames(namedtuple("CookieNames",
         return (self.id_token, self.access_token, self.refresh_token)
 
 
-def parse(headers: dict) -> dict[str, str]:
+def parse(headers: Headers) -> dict[str, str]:
     """All cookies from every Cookie header; the first occurrence of a name wins."""
     jar: dict[str, str] = {}
     seen = 0
@@ -64,14 +69,14 @@ def read(jar: dict[str, str], name: str) -> str | None:
     value = jar.get(name)
     if value is None or len(value) != 1 or value not in "123456789":
         return value or None
-    parts = [jar.get(f"{name}.{i}") for i in range(1, int(value) + 1)]
-    if any(not part for part in parts):
+    parts = [jar.get(f"{name}.{i}") or "" for i in range(1, int(value) + 1)]
+    if not all(parts):
         return None
     return "".join(parts)
 
 
 class CookieWriter:
-    def __init__(self, settings):
+    def __init__(self, settings: Cookies):
         self._settings = settings
         attributes = ["Path=/"]
         if settings.domain:
@@ -133,7 +138,7 @@ def pending_logins(jar: dict[str, str], login_prefix: str) -> list[str]:
     return found[:MAX_CLEARED_LOGINS]
 
 
-def strip_gate_cookies(headers: dict, prefix: str) -> None:
+def strip_gate_cookies(headers: Headers, prefix: str) -> None:
     """Remove the gate's own cookies from what goes to the origin (in place)."""
     entries = headers.get("cookie")
     if not entries or not isinstance(entries, list):  # not CloudFront's shape: nothing we could read

@@ -6,15 +6,23 @@ unexpected error becomes a 502 page and an `internal_error` log line, and a requ
 let through because of an error.
 """
 
+from __future__ import annotations
+
 import time
 
 from . import responses
 
-_gate = None
-_log = None
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .gate import Gate
+    from .log import DecisionLog
+    from .typing_aliases import CfResponse, Json
+
+_gate: Gate | None = None
+_log: DecisionLog | None = None
 
 
-def _load():
+def _load() -> Gate:
     global _gate, _log
     from .gate import Gate
     from .log import DecisionLog
@@ -26,7 +34,7 @@ def _load():
     return _gate
 
 
-def handler(event, context=None):
+def handler(event: Json, context: object = None) -> Json:
     started = time.perf_counter()
     path = "?"
     try:
@@ -52,7 +60,7 @@ def handler(event, context=None):
     return result
 
 
-def _internal_error() -> dict:
+def _internal_error() -> CfResponse:
     return responses.html_page(
         502, "Something went wrong",
         '<p>The sign-in gate hit an unexpected error. Try again in a moment.</p>'
@@ -60,7 +68,7 @@ def _internal_error() -> dict:
     )
 
 
-def _log_internal(path, exc, started) -> None:
+def _log_internal(path: str, exc: Exception, started: float) -> None:
     try:
         detail = type(exc).__name__  # the type only: a message could quote a token
         if _log is not None:

@@ -14,6 +14,13 @@ from .encoding import b64_encode
 from .errors import IdpError, IdpTimeout, IdpUnavailable, LoginFailed
 from .urls import quote, urlencode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from urllib3 import PoolManager
+
+    from .settings import Config
+    from .typing_aliases import Json
+
 MAX_RESPONSE_BYTES = 64 * 1024
 REVOKE_TIMEOUT_SECONDS = 1.5
 _ERROR_CODE_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz_")
@@ -28,28 +35,29 @@ class HardDeadline:
 
     def __init__(self, seconds: float):
         self._seconds = seconds
-        self._previous = None
+        self._previous: object = None
+        self._armed = False
 
-    def __enter__(self):
+    def __enter__(self) -> HardDeadline:
         import signal
 
         try:
             self._previous = signal.signal(signal.SIGALRM, self._fire)
         except ValueError:  # not the main thread: urllib3's own timeouts still apply
             return self
+        self._armed = True
         signal.setitimer(signal.ITIMER_REAL, self._seconds)
         return self
 
-    def __exit__(self, *exc_info):
-        if self._previous is not None:
+    def __exit__(self, *exc_info: object) -> None:
+        if self._armed:
             import signal
 
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, self._previous)
-        return False
+            signal.signal(signal.SIGALRM, self._previous)  # type: ignore[arg-type]
 
     @staticmethod
-    def _fire(signum, frame):
+    def _fire(signum: int, frame: object) -> None:
         raise Overdue()
 
 
@@ -72,11 +80,11 @@ NO_DEADLINE = Deadline(float("inf"))
 class IdpClient:
     """The token endpoint, revocation and JWKS; one pooled connection per host, no retries."""
 
-    def __init__(self, config):
+    def __init__(self, config: Config):
         self._config = config
-        self._pool = None
+        self._pool: PoolManager | None = None
 
-    def _http(self):
+    def _http(self) -> PoolManager:
         if self._pool is None:
             import urllib3
 
@@ -90,7 +98,7 @@ class IdpClient:
             raise IdpTimeout("deadline_reached")
         return budget
 
-    def _request(self, method: str, url: str, deadline: Deadline, *, fields=None,
+    def _request(self, method: str, url: str, deadline: Deadline, *, fields: dict[str, str] | None = None,
                  cap: float = 10.0) -> tuple[int, bytes]:
         import urllib3
         import urllib3.exceptions as ue
@@ -129,7 +137,7 @@ class IdpClient:
             raise IdpError("idp_response_too_large")
         return resp.status, data
 
-    def _json(self, status: int, data: bytes) -> dict:
+    def _json(self, status: int, data: bytes) -> Json:
         import json
 
         try:
@@ -151,7 +159,7 @@ class IdpClient:
             raise LoginFailed(code)
         raise IdpError(f"idp_{code}")
 
-    def _token_call(self, fields: dict, deadline: Deadline, id_token_required: bool = True) -> dict:
+    def _token_call(self, fields: dict[str, str], deadline: Deadline, id_token_required: bool = True) -> Json:
         fields = {**fields, "client_id": self._config.client_id}
         tokens = self._json(*self._request("POST", self._config.endpoints.token, deadline, fields=fields))
         if "id_token" not in tokens and not id_token_required and isinstance(tokens.get("access_token"), str):
@@ -163,11 +171,11 @@ class IdpClient:
                 raise IdpError("idp_bad_json")
         return tokens
 
-    def exchange_code(self, code: str, verifier: str, redirect_uri: str, deadline: Deadline) -> dict:
+    def exchange_code(self, code: str, verifier: str, redirect_uri: str, deadline: Deadline) -> Json:
         return self._token_call({"grant_type": "authorization_code", "code": code,
                                  "redirect_uri": redirect_uri, "code_verifier": verifier}, deadline)
 
-    def refresh(self, refresh_token: str, deadline: Deadline) -> dict:
+    def refresh(self, refresh_token: str, deadline: Deadline) -> Json:
         return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token}, deadline,
                                 id_token_required=False)
 
@@ -184,5 +192,5 @@ class IdpClient:
             return exc.reason
         return "revoked" if status == 200 else f"revoke_http_{status}"
 
-    def fetch_jwks(self, deadline: Deadline) -> dict:
+    def fetch_jwks(self, deadline: Deadline) -> Json:
         return self._json(*self._request("GET", self._config.endpoints.jwks, deadline))

@@ -12,6 +12,17 @@ from __future__ import annotations
 from .encoding import b64url_decode
 from .errors import GateError, TokenInvalid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Protocol
+
+    from .idp import Deadline
+    from .typing_aliases import Json
+
+    class VerifyingKey(Protocol):  # what python-jose's key classes offer
+        def verify(self, msg: bytes, sig: bytes) -> bool: ...
+
 REFETCH_INTERVAL_SECONDS = 10.0
 MAX_KEYS = 50
 MAX_KID_LENGTH = 256
@@ -20,11 +31,11 @@ PUBLIC_MEMBERS = ("kty", "kid", "use", "alg", "n", "e")
 PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 
 
-def usable_jwks(jwks: object, algorithms: tuple[str, ...]) -> dict[str, dict]:
+def usable_jwks(jwks: object, algorithms: tuple[str, ...]) -> dict[str, Json]:
     """The signature keys of a JWKS document we may use, by kid. Malformed entries are skipped."""
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
         return {}
-    found: dict[str, dict] = {}
+    found: dict[str, Json] = {}
     for jwk in jwks["keys"][:MAX_KEYS]:
         if not isinstance(jwk, dict) or jwk.get("kty") != "RSA":
             continue
@@ -41,12 +52,12 @@ def usable_jwks(jwks: object, algorithms: tuple[str, ...]) -> dict[str, dict]:
     return found
 
 
-def private_members(jwk: dict) -> list[str]:
+def private_members(jwk: Json) -> list[str]:
     """The private-key members (RFC 7518 6.3.2) a JWK carries; a JWKS must carry none."""
     return [name for name in PRIVATE_MEMBERS if name in jwk]
 
 
-def construct_key(jwk: dict, algorithm: str):
+def construct_key(jwk: Json, algorithm: str) -> VerifyingKey:
     from jose import jwk as jose_jwk  # lazy: only requests that carry a token pay for jose
     from jose.exceptions import JOSEError
 
@@ -58,20 +69,22 @@ def construct_key(jwk: dict, algorithm: str):
     if bits < MIN_RSA_BITS or exponent < 3 or exponent % 2 == 0:  # e=1 makes any signature "valid"
         raise TokenInvalid("weak_jwk")
     try:
-        return jose_jwk.construct(jwk, algorithm)
+        key: VerifyingKey = jose_jwk.construct(jwk, algorithm)
     except (JOSEError, ValueError, TypeError):
         raise TokenInvalid("bad_jwk") from None
+    return key
 
 
 class KeyStore:
-    def __init__(self, jwks: dict, algorithms: tuple[str, ...], fetch_jwks=None):
+    def __init__(self, jwks: Json, algorithms: tuple[str, ...],
+                 fetch_jwks: Callable[[Deadline | None], Json] | None = None):
         self._algorithms = algorithms
         self._jwks_by_kid = usable_jwks(jwks, algorithms)
-        self._keys: dict[tuple[str, str], object] = {}
+        self._keys: dict[tuple[str, str], VerifyingKey] = {}
         self._fetch_jwks = fetch_jwks
         self._last_fetch = float("-inf")
 
-    def key_for(self, kid: object, algorithm: str, now: float, deadline=None):
+    def key_for(self, kid: object, algorithm: str, now: float, deadline: Deadline | None = None) -> VerifyingKey:
         if not isinstance(kid, str) or not kid or len(kid) > MAX_KID_LENGTH:
             raise TokenInvalid("bad_kid")
         key = self._keys.get((kid, algorithm))
@@ -91,7 +104,7 @@ class KeyStore:
         self._keys[(kid, algorithm)] = key
         return key
 
-    def _refetch(self, now: float, deadline) -> GateError | None:
+    def _refetch(self, now: float, deadline: Deadline | None) -> GateError | None:
         """Fetch the JWKS again unless one was fetched in the window; the failure, if any."""
         if self._fetch_jwks is None or now - self._last_fetch < REFETCH_INTERVAL_SECONDS:
             return None

@@ -10,11 +10,19 @@ from __future__ import annotations
 from .encoding import b64url_decode
 from .errors import TokenInvalid
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .idp import Deadline
+    from .jwks import KeyStore
+    from .typing_aliases import Claims, Json
+
 MAX_TOKEN_LENGTH = 16 * 1024
 
 
-def _no_duplicate_keys(pairs):
-    result = {}
+def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    result: dict[str, object] = {}
     for key, value in pairs:
         if key in result:
             raise ValueError("duplicate key")
@@ -22,7 +30,7 @@ def _no_duplicate_keys(pairs):
     return result
 
 
-def parse_json_object(raw: bytes) -> dict:
+def parse_json_object(raw: bytes) -> Json:
     import json  # lazy: the no-cookie path never parses JSON
 
     try:
@@ -34,8 +42,9 @@ def parse_json_object(raw: bytes) -> dict:
     return value
 
 
-def verify_signature(token: object, keys, algorithms: tuple[str, ...], now: float,
-                     check_header=None, deadline=None) -> dict:
+def verify_signature(token: object, keys: KeyStore, algorithms: tuple[str, ...], now: float,
+                     check_header: Callable[[Json], None] | None = None,
+                     deadline: Deadline | None = None) -> Claims:
     """Return the verified payload's claims. Raises TokenInvalid with a reason code.
 
     `check_header(header)`, when given, runs once the signature is known to be good."""

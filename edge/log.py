@@ -2,49 +2,34 @@
 
 Only what helps to operate the gate: path (never the query string, which carries codes and
 state), decision, reason code, status, a keyed hash of the subject, and the duration. Never a
-token, code, cookie value or secret. The line is written by hand: the json module would cost
-its import (and re's) on every cold start.
+token, code, cookie value or secret. Plain ASCII out, always (lone surrogates included: a strict
+stdout could not encode them). `json` writes it: the Lambda runtime has imported json before
+the handler, so a hand-written writer saved nothing there (`python -m bench.standins`).
 """
 
 from __future__ import annotations
 
 import sys
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TextIO
+
 from .digest import HmacKey
 from .metrics import emf_members
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 MAX_PATH_IN_LOG = 256
-_ESCAPES = {i: f"\\u{i:04x}" for i in range(32)}
-_ESCAPES.update({ord('"'): '\\"', ord("\\"): "\\\\", 0x7F: "\\u007f", 0x2028: "\\u2028", 0x2029: "\\u2029"})
 
 
-def json_value(value) -> str:
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    text = str(value)
-    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return '"' + "".join(_escape(c) for c in text.translate(_ESCAPES)) + '"'
+def json_value(value: object) -> str:
+    import json  # already loaded in the Lambda runtime (its bootstrap imports it)
 
-
-def _escape(char: str) -> str:
-    """Plain ASCII out, always (lone surrogates included: stdout could not encode them)."""
-    code = ord(char)
-    if code < 0x7F:
-        return char
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    code -= 0x10000
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return json.dumps(value if value is None or isinstance(value, (bool, int, float)) else str(value))
 
 
 class DecisionLog:
-    def __init__(self, level: str, subject_key: bytes, stream=None):
+    def __init__(self, level: str, subject_key: bytes, stream: TextIO | None = None):
         self._threshold = LEVELS.get(level, 20)
         self._subject_key = HmacKey(subject_key + b"gate-log-subject")
         self._stream = stream

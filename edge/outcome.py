@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .typing_aliases import CfRequest, CfResponse
+
 
 class Outcome:
     """`result` is what the handler returns to CloudFront; the rest is what gets logged."""
 
     __slots__ = ("decision", "reason", "result", "status", "sub")
 
-    def __init__(self, result: dict, decision: str, reason: str, sub: object, status: int | None):
+    def __init__(self, result: CfRequest | CfResponse, decision: str, reason: str, sub: object, status: int | None):
         self.result = result
         self.decision = decision
         self.reason = reason
@@ -16,12 +20,12 @@ class Outcome:
         self.status = status
 
     @classmethod
-    def forward(cls, request: dict, decision: str, reason: str, sub: object = None) -> Outcome:
+    def forward(cls, request: CfRequest, decision: str, reason: str, sub: object = None) -> Outcome:
         """Let the (possibly rewritten) CloudFront request go on to the origin."""
         return cls(request, decision, reason, sub, None)
 
     @classmethod
-    def respond(cls, response: dict, decision: str, reason: str, sub: object = None) -> Outcome:
+    def respond(cls, response: CfResponse, decision: str, reason: str, sub: object = None) -> Outcome:
         """Answer at the edge with a generated response (see responses.py)."""
         return cls(response, decision, reason, sub, int(response["status"]))
 

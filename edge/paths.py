@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 from .errors import BadRequest
 from .urls import quote, unquote_to_bytes
 
@@ -59,7 +63,7 @@ def has_control(text: str) -> bool:
     return bool(text) and (min(text) < " " or "\x7f" in text)
 
 
-def normalise(uri: str) -> NormalPath:
+def normalise(uri: object) -> NormalPath:
     if not isinstance(uri, str) or not uri.startswith("/") or len(uri) > MAX_URI_LENGTH:
         raise BadRequest("bad_path")
     if _PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri:
@@ -98,7 +102,7 @@ def _exact_and_loose(decoded: str, strict: bool) -> tuple[str, str]:
     return exact, loose
 
 
-def _readings(exact: str, loose: str, encoded: str, cut) -> NormalPath:
+def _readings(exact: str, loose: str, encoded: str, cut: tuple[str, str] | None) -> NormalPath:
     exacts = [exact]
     looses = [loose]
     if cut is not None:
@@ -182,7 +186,7 @@ def glob_match(pattern: str, text: str) -> bool:
     return p == n
 
 
-def _matcher(pattern: str):
+def _matcher(pattern: str) -> Callable[[str], bool]:
     """The cheapest test that is equivalent to glob_match(pattern, text)."""
     if "*" not in pattern and "?" not in pattern:
         return pattern.__eq__

@@ -7,13 +7,17 @@ login starts. A refresh answer may carry no ID token: a rotated refresh token in
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from . import claims as claim_kinds
 from .errors import IdpError, LoginFailed, TokenInvalid
 from .idp import Deadline, IdpClient
 from .session import SessionStore, check_token_values
 from .verifier import TokenVerifier
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .typing_aliases import Claims
 
 
 class RefreshGaveNoIdToken(Exception):
@@ -31,8 +35,8 @@ class Refresher:
         self._store = store
         self._clock = clock
 
-    def refresh(self, jar: dict[str, str], now: float, refresh_token: str, previous: dict | None,
-                deadline: Deadline) -> tuple[dict, list[str]]:
+    def refresh(self, jar: dict[str, str], now: float, refresh_token: str, previous: Claims | None,
+                deadline: Deadline) -> tuple[Claims, list[str]]:
         """New claims and Set-Cookie lines. `previous`: the verified claims of the ID token
         being replaced. Raises LoginFailed (the session is over), IdpError, RefreshGaveNoIdToken."""
         tokens = self._idp.refresh(refresh_token, deadline)

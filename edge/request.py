@@ -7,6 +7,10 @@ from .errors import BadRequest
 from .paths import NormalPath, normalise
 from .urls import parse_qsl
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .typing_aliases import CfRequest
+
 MAX_QUERY_LENGTH = 8192
 MAX_QUERY_FIELDS = 32
 _HOST_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
@@ -16,7 +20,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "*/*")
 class ViewerRequest:
     __slots__ = ("raw", "path", "query", "jar", "headers", "_params")
 
-    def __init__(self, raw: dict):
+    def __init__(self, raw: CfRequest):
         if not isinstance(raw, dict):
             raise BadRequest("bad_event")
         headers = raw.get("headers")
@@ -24,13 +28,13 @@ class ViewerRequest:
             raise BadRequest("bad_event")
         self.raw = raw
         self.headers = headers
-        self.path: NormalPath = normalise(raw.get("uri"))
+        self.path: NormalPath = normalise(raw.get("uri"))  # refuses anything but a str
         query = raw.get("querystring") or ""
         if not isinstance(query, str) or len(query) > MAX_QUERY_LENGTH:
             raise BadRequest("bad_query")
         self.query = query
         self.jar = cookies.parse(headers)
-        self._params = None
+        self._params: dict[str, str | None] | None = None
 
     def header(self, name: str) -> str | None:
         entries = self.headers.get(name)
@@ -55,9 +59,10 @@ class ViewerRequest:
             for key, value in pairs:
                 params[key] = None if key in params else value
             self._params = params
-        if name in self._params and self._params[name] is None:
+        params = self._params
+        if name in params and params[name] is None:
             raise BadRequest("duplicate_query_parameter")
-        return self._params.get(name)
+        return params.get(name)
 
     @property
     def is_navigation(self) -> bool:

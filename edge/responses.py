@@ -10,6 +10,13 @@ from __future__ import annotations
 from .digest import sha256
 from .encoding import b64_encode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .settings import Branding
+    from .typing_aliases import CfResponse, Headers, Json
+
 MAX_RESPONSE_BYTES = 40 * 1024
 STATUS_TEXT = {
     200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
@@ -30,12 +37,12 @@ _branding = None  # edge.settings.Branding, set by the Gate; None: the default l
 _theme = None     # (style, csp, header html, title suffix), built on the first page
 
 
-def set_branding(branding) -> None:
+def set_branding(branding: Branding | None) -> None:
     global _branding, _theme
     _branding, _theme = branding, None
 
 
-def _page_theme() -> tuple:
+def _page_theme() -> tuple[str, str, str, str]:
     global _theme
     if _theme is None:
         brand = _branding
@@ -66,11 +73,11 @@ def escape(text: str) -> str:
             .replace('"', "&quot;").replace("'", "&#x27;"))
 
 
-def _header(name: str, value: str) -> list[dict]:
+def _header(name: str, value: str) -> list[dict[str, str]]:
     return [{"key": name, "value": value}]
 
 
-def _base_headers(content_type: str) -> dict:
+def _base_headers(content_type: str) -> Headers:
     return {
         "content-type": _header("Content-Type", content_type),
         "cache-control": _header("Cache-Control", "no-store"),
@@ -79,7 +86,8 @@ def _base_headers(content_type: str) -> dict:
     }
 
 
-def response(status: int, body: str, content_type: str, set_cookies=(), extra=None) -> dict:
+def response(status: int, body: str, content_type: str, set_cookies: Iterable[str] = (),
+             extra: Headers | None = None) -> CfResponse:
     headers = _base_headers(content_type)
     if extra:
         headers.update(extra)
@@ -93,14 +101,15 @@ def response(status: int, body: str, content_type: str, set_cookies=(), extra=No
     }
 
 
-def redirect(location: str, set_cookies=()) -> dict:
+def redirect(location: str, set_cookies: Iterable[str] = ()) -> CfResponse:
     body = page("Redirecting", f'<p><a href="{escape(location)}">Continue</a></p>')
     return response(302, body, "text/html; charset=utf-8", set_cookies,
                     {"location": _header("Location", location),
                      "content-security-policy": _header("Content-Security-Policy", page_csp())})
 
 
-def html_page(status: int, title: str, body_html: str, set_cookies=(), extra=None) -> dict:
+def html_page(status: int, title: str, body_html: str, set_cookies: Iterable[str] = (),
+              extra: Headers | None = None) -> CfResponse:
     headers = {"content-security-policy": _header("Content-Security-Policy", page_csp()),
                "x-frame-options": _header("X-Frame-Options", "DENY")}
     if extra:
@@ -108,7 +117,7 @@ def html_page(status: int, title: str, body_html: str, set_cookies=(), extra=Non
     return response(status, page(title, body_html), "text/html; charset=utf-8", set_cookies, headers)
 
 
-def json_response(status: int, data: dict, set_cookies=()) -> dict:
+def json_response(status: int, data: Json, set_cookies: Iterable[str] = ()) -> CfResponse:
     import json  # only who-am-I and JSON 401s need it: kept off the redirect path's cold start
 
     return response(status, json.dumps(data, separators=(",", ":")), "application/json", set_cookies)
@@ -124,7 +133,7 @@ def page(title: str, body_html: str) -> str:
     )
 
 
-def size_of(resp: dict) -> int:
+def size_of(resp: CfResponse) -> int:
     total = len(resp.get("body", "").encode())
     for entries in resp.get("headers", {}).values():
         for entry in entries:

@@ -21,7 +21,7 @@ class BadSignature(Exception):
 
 
 class Signer:
-    def __init__(self, secret, purpose: str):
+    def __init__(self, secret: bytes | tuple[bytes, ...] | list[bytes], purpose: str):
         """`secret`: bytes, or a sequence of bytes with the newest first."""
         secrets = (secret,) if isinstance(secret, (bytes, bytearray)) else tuple(secret)
         if not secrets:

@@ -11,11 +11,19 @@ from . import claims as claim_checks
 from .errors import TokenExpired
 from .jws import verify_signature
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .idp import Deadline
+    from .jwks import KeyStore
+    from .settings import Config
+    from .typing_aliases import Claims
+
 CACHE_SIZE = 512
 
 
 class TokenVerifier:
-    def __init__(self, config, keys, check_token_use: bool | None = None, cache_size: int = CACHE_SIZE):
+    def __init__(self, config: Config, keys: KeyStore, check_token_use: bool | None = None,
+                 cache_size: int = CACHE_SIZE):
         if check_token_use is None:
             from .provider import provider_for
 
@@ -23,11 +31,11 @@ class TokenVerifier:
         self._config = config
         self._check_token_use = check_token_use
         self._keys = keys
-        self._cache: dict[tuple[str, str], dict] = {}
+        self._cache: dict[tuple[str, str], Claims] = {}
         self._cache_size = cache_size
 
     def verify(self, token: str, kind: str, now: float, nonce: str | tuple[str, ...] | None = None,
-               nonce_required: bool = True, deadline=None) -> dict:
+               nonce_required: bool = True, deadline: Deadline | None = None) -> Claims:
         """The verified claims; raises TokenInvalid (TokenExpired) or the IdP's error when an
         unknown `kid` made the JWKS be fetched again and that failed."""
         leeway = self._config.tokens.leeway_seconds
@@ -56,7 +64,7 @@ class TokenVerifier:
         return claims
 
 
-def _check_time(claims: dict, now: float, leeway: int) -> None:
+def _check_time(claims: Claims, now: float, leeway: int) -> None:
     try:
         claim_checks.check_time(claims, now, leeway)
     except TokenExpired as exc:
