@@ -45,4 +45,4 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
     return HmacKey(key).digest(message)
 
 
-__all__ = ["sha256", "HmacKey", "hmac_sha256", "compare_digest"]
+__all__ = ["HmacKey", "compare_digest", "hmac_sha256", "sha256"]

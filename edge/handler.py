@@ -75,6 +75,6 @@ def _log_internal(path: str, exc: Exception, started: float) -> None:
             _log.decision(path=path, decision="error", reason="internal_error", status=502,
                           sub=None, duration_ms=(time.perf_counter() - started) * 1000, detail=detail)
         else:
-            print('{"level":"error","reason":"internal_error","detail":"%s"}' % detail)
+            print(f'{{"level":"error","reason":"internal_error","detail":"{detail}"}}')
     except Exception:
         pass

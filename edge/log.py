@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 
+from .digest import HmacKey
+from .metrics import emf_members
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import TextIO
-
-from .digest import HmacKey
-from .metrics import emf_members
 
 LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
 MAX_PATH_IN_LOG = 256

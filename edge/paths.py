@@ -19,12 +19,12 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from .errors import BadRequest
+from .urls import quote, unquote_to_bytes
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-from .errors import BadRequest
-from .urls import quote, unquote_to_bytes
 
 MAX_URI_LENGTH = 8192
 MAX_RETURN_LENGTH = 2048
@@ -66,14 +66,14 @@ def has_control(text: str) -> bool:
 def normalise(uri: object) -> NormalPath:
     if not isinstance(uri, str) or not uri.startswith("/") or len(uri) > MAX_URI_LENGTH:
         raise BadRequest("bad_path")
-    if _PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri:
-        # the common case: nothing to decode, resolve, cut or re-encode
-        if not uri.endswith(".") and "./" not in uri:
-            loose = uri.lower()
-            last = uri.rfind("/")
-            if last > 0 and uri.find(".", 0, last) == -1:  # no dotted directory to read as a file
-                return _new_path(NormalPath, (uri, loose, uri, (uri,), (loose,)))
-            return _readings(uri, loose, uri, None)
+    # the common case: nothing to decode, resolve, cut or re-encode
+    if (_PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri
+            and not uri.endswith(".") and "./" not in uri):
+        loose = uri.lower()
+        last = uri.rfind("/")
+        if last > 0 and uri.find(".", 0, last) == -1:  # no dotted directory to read as a file
+            return _new_path(NormalPath, (uri, loose, uri, (uri,), (loose,)))
+        return _readings(uri, loose, uri, None)
     return normalise_fully(uri)
 
 
@@ -190,7 +190,7 @@ def _matcher(pattern: str) -> Callable[[str], bool]:
     """The cheapest test that is equivalent to glob_match(pattern, text)."""
     if "*" not in pattern and "?" not in pattern:
         return pattern.__eq__
-    head, star, tail = pattern.partition("*")
+    head, _, tail = pattern.partition("*")
     if "?" not in head and not any(c in tail for c in "*?"):
         if not tail:
             return lambda text: text.startswith(head)
@@ -203,7 +203,7 @@ class Pattern:
     """A path pattern from the config: `exact(text)` matches an exact reading, `loose(text)` a
     folded one."""
 
-    __slots__ = ("text", "exact", "loose")
+    __slots__ = ("exact", "loose", "text")
 
     def __init__(self, pattern: str, case_sensitive: bool):
         self.text = pattern

@@ -18,7 +18,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "*/*")
 
 
 class ViewerRequest:
-    __slots__ = ("raw", "path", "query", "jar", "headers", "_params")
+    __slots__ = ("_params", "headers", "jar", "path", "query", "raw")
 
     def __init__(self, raw: CfRequest):
         if not isinstance(raw, dict):
@@ -73,9 +73,7 @@ class ViewerRequest:
         if mode is not None and mode != "navigate":
             return False
         accept = self.header("accept")
-        if accept is not None and not any(t in accept for t in _HTML_TYPES):
-            return False
-        return True
+        return accept is None or any(t in accept for t in _HTML_TYPES)
 
     @property
     def wants_json(self) -> bool:
