@@ -113,6 +113,23 @@ def login(idp, keys):
     return do_login
 
 
+CHROMIUM = os.environ.get("GATE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Debian Chromium for every browser test of the run: Playwright's sync API
+    allows one running instance per process (a second `sync_playwright()` fails)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
 @pytest.fixture(autouse=True)
 def log_hygiene(keys, other_keys):
     """After every test: no token, code, cookie value or secret in anything the gate logged."""

@@ -18,7 +18,6 @@ from tests.site.contract_gate import ContractGate
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SITE = os.path.join(ROOT, "site")
 CHROMIUM = os.environ.get("GATE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 pytestmark = pytest.mark.e2e
 
@@ -51,13 +50,8 @@ def dist(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(dist):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield chromium
-        chromium.close()
+def browser(dist, chromium):
+    return chromium  # tests/conftest.py: one Chromium per run
 
 
 @pytest.fixture
