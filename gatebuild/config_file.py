@@ -9,6 +9,7 @@ discover; gatebuild.discovery fills them in.
 from __future__ import annotations
 
 import base64
+import copy
 import difflib
 import ipaddress
 import re
@@ -122,9 +123,15 @@ def read_toml(path: str) -> dict:
         raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
 
 
-def load(path: str) -> tuple[Config, list[str]]:
-    """Parse and validate the file at `path`. Returns the Config and endpoints to discover."""
-    return validate(read_toml(path))
+def deep_merge(base: dict, over: dict) -> dict:
+    """`base` with `over` laid on top, tables merged key by key (neither argument changes)."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
 def validate(raw: dict) -> tuple[Config, list[str]]:

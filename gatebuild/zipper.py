@@ -26,10 +26,6 @@ for source, cfile, dfile in jobs:
 """
 
 
-class ZipTooLarge(Exception):
-    pass
-
-
 def compile_tree(staging: str, files: list[str], python313: str) -> list[str]:
     """Compile `files` (relative .py paths) to sourceless .pyc beside them; return their paths.
 

@@ -194,9 +194,11 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
             pool = client_id = None
             cognito_region = EDGE_REGION
             if args.config:
-                from .gatezip import final_config, read_raw_config
+                from gatebuild.config_file import read_toml
 
-                read_raw_config(args.config)
+                from .gatezip import final_config
+
+                read_toml(args.config)
                 config = final_config(args.config, None)
                 if config is not None:
                     pool, client_id, cognito_region = cognito_of(config)

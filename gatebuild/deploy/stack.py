@@ -26,6 +26,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from gatebuild.config_file import read_toml
 from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (CSP_MAX, DEFAULT_CSP re-exported)
 
 from . import EDGE_REGION
@@ -39,7 +40,6 @@ from .gatezip import (
     final_config,
     overrides_from_outputs,
     prevalidate,
-    read_raw_config,
     sha256_b64,
     sha256_hex,
     write_minimal_config,
@@ -464,7 +464,7 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         if outputs.get("UserPoolId"):
             secret = client_secret(clients.cognito_idp, outputs["UserPoolId"], outputs["UserPoolClientId"])
         overrides = overrides_from_outputs(outputs, secret)
-        raw = read_raw_config(config_path)
+        raw = read_toml(config_path)
         if (raw.get("state") or {}).get("secret"):
             if opts.rotate_state_secret:
                 progress.warn(f"{config_path} sets state.secret; --rotate-state-secret changes only the one "

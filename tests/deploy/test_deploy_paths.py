@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
+from gatebuild.builder import BuildError
 from gatebuild.config_file import ConfigFileError
 from gatebuild.deploy.cli import main
 from gatebuild.deploy.clients import Clients
@@ -164,10 +165,6 @@ def test_hints_for_alias_dns_and_leftover_names():
 
 
 # --------------------------------------------------------------------------- build failures and Ctrl-C
-
-class BuildError(Exception):
-    pass
-
 
 def test_build_failures_are_one_line(tmp_path):
     def failing(*a, **k):

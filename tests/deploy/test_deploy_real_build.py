@@ -13,6 +13,7 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from gatebuild import builder as build
 from gatebuild.deploy.cli import main
 from gatebuild.deploy.gatezip import (
     build_gate_zip,
@@ -20,8 +21,6 @@ from gatebuild.deploy.gatezip import (
     sha256_b64,
     write_minimal_config,
 )
-
-build = pytest.importorskip("build", reason="build.py is not in this checkout")
 
 
 def _b64(number: int) -> str:
