@@ -19,8 +19,7 @@ import sys
 import tempfile
 
 from edge import __version__
-from edge.encoding import b64url_decode
-from edge.jwks import private_members, usable_jwks
+from edge.jwks import key_problem, private_members, usable_jwks
 from gatebuild import config_file, discovery, runtime, secret_store, vendor, zipper
 from gatebuild.config_file import ConfigFileError
 
@@ -111,16 +110,9 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
         raise BuildError(f"{where}: the JWKS has no RSA signing key usable with tokens.algorithms "
                          f"({', '.join(config.tokens.algorithms)}); check that it is your IdP's JWKS", 2)
     for kid, jwk in usable.items():
-        try:
-            bits = int.from_bytes(b64url_decode(jwk["n"]), "big").bit_length()
-            exponent = int.from_bytes(b64url_decode(jwk["e"]), "big")
-        except ValueError:
-            raise BuildError(f"JWKS key {kid!r} has a malformed modulus or exponent; check the JWKS", 2) from None
-        if bits < 2048:
-            raise BuildError(f"JWKS key {kid!r} is {bits}-bit RSA; the gate requires at least 2048: "
-                             "use a 2048-bit or larger key at the IdP", 2)
-        if exponent < 3 or exponent % 2 == 0:
-            raise BuildError(f"JWKS key {kid!r} has the unsafe RSA exponent {exponent}; use 65537 at the IdP", 2)
+        problem = key_problem(jwk)
+        if problem is not None:
+            raise BuildError(f"JWKS key {kid!r} {problem[1]}", 2)
     return {"keys": list(usable.values())}
 
 

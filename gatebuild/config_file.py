@@ -17,7 +17,6 @@ import tomllib
 from urllib.parse import urlsplit
 
 from edge.paths import fold
-from gatebuild import branding
 from edge.settings import (
     ALLOWED_ALGORITHMS,
     LOG_LEVELS,
@@ -30,7 +29,7 @@ from edge.settings import (
     Rule,
     Tokens,
 )
-from gatebuild import globs
+from gatebuild import branding, globs
 
 
 class ConfigFileError(Exception):

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import os
-import zipfile
 from typing import Callable
 
 from gatebuild.builder import BuildError
 from gatebuild.config_file import ConfigFileError, deep_merge, read_toml, validate
+from gatebuild.zipper import zip_bytes
 
 from . import CALLBACK_PATH, EDGE_REGION, MAX_ZIP_BYTES, SIGNED_OUT_PATH
 from .errors import DeployError
@@ -72,14 +71,7 @@ def sha256_hex(data: bytes) -> str:
 
 def bootstrap_zip() -> bytes:
     """A tiny deterministic zip whose edge.handler.handler answers 503 to everyone."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in (("edge/__init__.py", ""), ("edge/handler.py", BOOTSTRAP_HANDLER)):
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text)
-    return buffer.getvalue()
+    return zip_bytes([("edge/__init__.py", b""), ("edge/handler.py", BOOTSTRAP_HANDLER.encode())])
 
 
 def prevalidate(config_path: str, cognito_from_stack: bool):
