@@ -31,9 +31,9 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from gatebuild.runtime import find_python313  # noqa: E402
-from tests.support.cloudfront import HOST, NAVIGATE, event, location_query  # noqa: E402
-from tests.support.idp_server import LocalIdp  # noqa: E402
-from tests.support.tokens import Keys, b64url  # noqa: E402
+from local.doubles.cloudfront import HOST, NAVIGATE, event, location_query  # noqa: E402
+from local.doubles.idp_server import LocalIdp  # noqa: E402
+from local.doubles.tokens import Keys, b64url  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(BENCH_DIR, "node")
