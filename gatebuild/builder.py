@@ -202,15 +202,23 @@ def _write_site_env(path: str, config) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=f"Build the sign-in gate's Lambda@Edge zip (gate {__version__}).")
     parser.add_argument("--version", action="version", version=f"gate {__version__}")
-    parser.add_argument("--config", required=True, help="the gate's TOML config (see gate.example.toml)")
+    parser.add_argument("--config", help="the gate's TOML config (see gate.example.toml); required")
     parser.add_argument("--jwks-file", help="embed this JWKS instead of fetching it (no network at all)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
     parser.add_argument("--site-env", help="also write the site's VITE_GATE_* paths to this .env file")
+    parser.add_argument("--print-schema", action="store_true",
+                        help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit")
     args = parser.parse_args(argv)
+    if args.print_schema:
+        print(json.dumps(config_file.json_schema(), indent=2))
+        return 0
+    if not args.config:
+        parser.error("the following arguments are required: --config")
     try:
         build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env)
     except ConfigFileError as exc:
-        print(f"config error: {exc}", file=sys.stderr)
+        for line in exc.mistakes:
+            print(f"config error: {line}", file=sys.stderr)
         return 2
     except BuildError as exc:
         print(f"{'error' if exc.exit_code == 2 else 'build failed'}: {exc}", file=sys.stderr)

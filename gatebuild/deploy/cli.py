@@ -207,7 +207,8 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
                             cognito_region=cognito_region)
             return 1 if report.problems else 0
     except ConfigFileError as exc:
-        print(f"error: config: {exc}", file=stderr)
+        for line in exc.mistakes:
+            print(f"error: config: {line}", file=stderr)
         return 2
     except (DeployError, ClientError, BotoCoreError) as exc:
         print(f"error: {explain(exc, stack_name)}", file=stderr)

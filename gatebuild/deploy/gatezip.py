@@ -92,7 +92,7 @@ def prevalidate(config_path: str, cognito_from_stack: bool):
     try:
         config, _ = validate(deep_merge(raw, over))
     except ConfigFileError as exc:
-        raise ConfigFileError(f"{config_path}: {exc}") from None
+        raise ConfigFileError(*(f"{config_path}: {line}" for line in exc.mistakes)) from None
     if cognito_from_stack:
         for key, fixed in (("callback", CALLBACK_PATH), ("signed_out", SIGNED_OUT_PATH)):
             if getattr(config.paths, key) != fixed:

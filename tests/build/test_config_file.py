@@ -60,7 +60,8 @@ def test_config_is_immutable():
 
 
 @pytest.mark.parametrize("raw,expected", [
-    ({"cognito": BASE["cognito"]}, "idp.provider: missing; add it under [idp]"),
+    # (client_id given: without it, that is a second mistake, reported as well: see the test below)
+    ({"idp": {"client_id": "c"}, "cognito": BASE["cognito"]}, "idp.provider: missing; add it under [idp]"),
     (with_(idp__client_id=None), "idp.client_id: missing"),
     (with_(idp__client_ids="x"), 'idp.client_ids: unknown key; did you mean "client_id"?'),
     (with_(tokens__leway_seconds=5), 'did you mean "leeway_seconds"'),
