@@ -59,7 +59,7 @@ def load_config(config_path: str, *, jwks_file: str | None = None, overrides: di
                 raise ConfigFileError(
                     f"idp.{required[0]}: not given, and --jwks-file means no network for discovery; "
                     "add it under [idp] or build without --jwks-file")
-            found = {k: "" for k in to_discover}
+            found = dict.fromkeys(to_discover, "")
         else:
             try:
                 found = discovery.discover(config.issuer, to_discover)

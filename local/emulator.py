@@ -39,9 +39,9 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote
 
 from gatebuild import runtime
@@ -589,7 +589,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
     distribution: Distribution  # set on the subclass by make_server
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args) -> None:  # http.server's signature
         pass
 
     def do_GET(self) -> None:
@@ -749,7 +749,7 @@ class Emulator:
         self.url = f"http://{url_host}:{self.port}"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
                                         daemon=True)
         self._thread.start()
@@ -760,7 +760,7 @@ class Emulator:
         self.server.server_close()
         self.pool.close()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from typing import Callable
+from collections.abc import Callable
 
 from gatebuild.builder import BuildError
 from gatebuild.config_file import ConfigFileError, deep_merge, read_toml, validate

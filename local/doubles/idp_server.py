@@ -50,7 +50,7 @@ class LocalIdp:
 
     @property
     def base(self) -> str:
-        host, port = self._server.server_address[:2]
+        _host, port = self._server.server_address[:2]
         return f"http://127.0.0.1:{port}"
 
     # -- what tests arrange ----------------------------------------------------------------

@@ -10,6 +10,7 @@ from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.gatezip import sha256_b64
 from gatebuild.deploy.stack import StackOptions, deploy_stack
 
+
 def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, site_dir, fake_builder, quiet_progress):
     config = tmp_path / "gate.toml"
     config.write_text('[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'

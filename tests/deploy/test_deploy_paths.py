@@ -96,7 +96,7 @@ def test_self_sign_up_price_class_hsts_and_retention_become_parameters():
 
 
 def test_changing_the_cognito_domain_prefix_is_refused_before_anything_starts():
-    with pytest.raises(DeployError, match="already has the hosted UI at old-login.*only one domain"):
+    with pytest.raises(DeployError, match=r"already has the hosted UI at old-login.*only one domain"):
         check_change(StackOptions(stack_name="s", cognito_domain_prefix="new-login"), {"CognitoDomainPrefix": "old-login"})
     check_change(StackOptions(stack_name="s", cognito_domain_prefix="old-login"), {"CognitoDomainPrefix": "old-login"})
     check_change(StackOptions(stack_name="s"), {"CognitoDomainPrefix": "old-login"})

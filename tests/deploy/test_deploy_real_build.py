@@ -13,7 +13,6 @@ import boto3
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gatebuild import builder as build
 from gatebuild.deploy.cli import main
 from gatebuild.deploy.gatezip import (
     build_gate_zip,

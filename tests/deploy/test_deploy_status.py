@@ -94,7 +94,7 @@ def test_a_correct_deployment_has_no_problems(edge):
 def test_each_distribution_mistake_is_named(edge, mutate, words):
     report, _ = _run(edge, mutate(edge))
     assert report.problems, "the mistake went unnoticed"
-    assert len(set(p.split(":", 1)[1] for p in report.problems)) == 1, report.problems   # one kind of problem
+    assert len({p.split(":", 1)[1] for p in report.problems}) == 1, report.problems   # one kind of problem
     for word in words:
         assert word in report.problems[0]
 

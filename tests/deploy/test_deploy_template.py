@@ -128,13 +128,12 @@ def test_checkov_clean_and_every_suppression_justified():
     """checkov runs from its own venv (.venv-checkov, made by scripts/setup: its boto3 pin
     conflicts with ours). Each skip in the template's metadata carries a reason."""
     import json
+    import os
     import subprocess
 
     import pytest
 
     from gatebuild.lambda_edge_rules import load_template
-
-    import os
 
     checkov = ROOT / ".venv-checkov" / "bin" / "checkov"
     if not checkov.exists():

@@ -212,7 +212,8 @@ def test_same_site_logo_with_site_url_is_allowed_exactly(idp):
 
 # -- the build's contrast check against the oracle -----------------------------------------------
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from gatebuild import branding as build_branding  # noqa: E402
 

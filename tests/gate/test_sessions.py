@@ -7,7 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from tests.support import hygiene
-from tests.support.cloudfront import ASSET, FETCH_JSON, Browser, event, header, is_response, set_cookies
+from tests.support.cloudfront import ASSET, FETCH_JSON, Browser, header, is_response, set_cookies
 
 ID, RT, AT = "__Host-gate-id", "__Host-gate-rt", "__Host-gate-at"
 T0 = "2026-03-01 09:00:00"

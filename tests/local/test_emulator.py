@@ -176,7 +176,7 @@ def test_import_error_is_reported(tmp_path, site):
 # ---- generated responses -------------------------------------------------------------------
 
 def test_generated_response_goes_back_as_is(emu):
-    resp, body = fetch(emu, "/cookies")
+    resp, _body = fetch(emu, "/cookies")
     assert resp.status == 302
     assert resp.reason == "Found"
     assert resp.getheader("Location") == "/landing?x=1"
@@ -266,7 +266,7 @@ def test_static_files_and_content_types(emu):
     cases = {"/assets/app.js": "text/javascript", "/assets/app.css": "text/css",
              "/assets/logo.svg": "image/svg+xml", "/robots.txt": "text/plain", "/index.html": "text/html"}
     for path, kind in cases.items():
-        resp, body = fetch(emu, path)
+        resp, _body = fetch(emu, path)
         assert resp.status == 200, path
         assert resp.getheader("Content-Type").startswith(kind), path
         assert resp.getheader("X-Cache") == "Miss from cloudfront"

@@ -24,8 +24,15 @@ import pytest
 from edge.paths import ROOT_OBJECT
 from gatebuild.config_file import ConfigFileError
 from tests.conftest import CLIENT_ID, ROOT
-from tests.security.conftest import (ID, MORE_ORIGINS, ORIGINS, assert_not_let_in, assert_response, is_response,
-                                     origin_root)
+from tests.security.conftest import (
+    ID,
+    MORE_ORIGINS,
+    ORIGINS,
+    assert_not_let_in,
+    assert_response,
+    is_response,
+    origin_root,
+)
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
 ALL_MODELS = {**ORIGINS, **MORE_ORIGINS}
@@ -123,7 +130,7 @@ def test_the_rules_are_not_vacuous(rules_handler, keys):
 @pytest.mark.parametrize("public,rules,expected", [
     (["/*.json"], [{"paths": ["/admin/*"], "groups": ["Admin"]}],
      "paths.public: '/*.json' would make part of rules[1].paths '/admin/*' public"),
-    (["/*"], [{"paths": ["/admin"], "groups": ["Admin"]}], "rules[1].paths: '/admin' can never match"),
+    (["/*"], [{"paths": ["/admin"], "groups": ["Admin"]}], "rules[1].paths: '/admin' can never apply"),  # wording as in test_config_file
     (["/ADMIN/*"], [{"paths": ["/admin/*"], "groups": ["Admin"]}],  # the same, to a case-insensitive origin
      "paths.public: '/ADMIN/*' would make part of rules[1].paths '/admin/*' public"),
     (["/*/x"], [{"paths": ["/Admin/*"], "groups": ["Admin"]}], "paths.public: '/*/x' would make part of"),
@@ -276,7 +283,7 @@ def test_a_public_root_is_the_index_object_and_needs_it_public(make_config, make
 def test_the_index_object_is_the_templates_default_root_object():
     with open(f"{ROOT}/cloudformation.yaml") as f:
         declared = re.search(r"^\s*DefaultRootObject:\s*(\S+)\s*$", f.read(), re.M).group(1)
-    assert ROOT_OBJECT == "/" + declared
+    assert "/" + declared == ROOT_OBJECT
 
 
 # -- the same through the built zip ---------------------------------------------------------------------------
@@ -300,9 +307,10 @@ def _toml(public: list[str], rules: list[dict], case_sensitive: bool = True) -> 
 
 @pytest.fixture(scope="module")
 def zip_tools():
-    from tests.build.test_build_zip import PYTHON313, ShippedZip, build
+    from gatebuild.runtime import find_python313
+    from tests.build.test_build_zip import ShippedZip, build
 
-    if PYTHON313 is None:
+    if find_python313() is None:
         pytest.skip("python3.13 not installed")
     return build, ShippedZip
 

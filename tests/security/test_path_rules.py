@@ -13,8 +13,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.conftest import (MORE_ORIGINS, ORIGINS, ID, assert_not_let_in, assert_response,
-                                     is_response, origins_reaching)
+from tests.security.conftest import (
+    ID,
+    MORE_ORIGINS,
+    ORIGINS,
+    assert_not_let_in,
+    assert_response,
+    is_response,
+    origins_reaching,
+)
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
 RULE_SPELLINGS = {

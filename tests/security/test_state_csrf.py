@@ -66,11 +66,11 @@ def _flip(text: str, index: int) -> str:
 
 
 STATE_FORGERIES = {
-    "mac_flipped": lambda s, other: ".".join(s.split(".")[:2] + [_flip(s.split(".")[2], 5)]),
+    "mac_flipped": lambda s, other: ".".join([*s.split(".")[:2], _flip(s.split(".")[2], 5)]),
     "mac_truncated": lambda s, other: s[:-4],
     "mac_empty": lambda s, other: s.rsplit(".", 1)[0] + ".",
-    "mac_from_another_state": lambda s, other: ".".join(s.split(".")[:2] + [other.split(".")[2]]),
-    "body_from_another_state": lambda s, other: ".".join([other.split(".")[0]] + s.split(".")[1:]),
+    "mac_from_another_state": lambda s, other: ".".join([*s.split(".")[:2], other.split(".")[2]]),
+    "body_from_another_state": lambda s, other: ".".join([other.split(".")[0], *s.split(".")[1:]]),
     "stamp_moved_forward": lambda s, other: ".".join([s.split(".")[0], _flip(s.split(".")[1], 9), s.split(".")[2]]),
     "two_parts": lambda s, other: s.split(".", 1)[1],
     "four_parts": lambda s, other: s + ".AAAA",
