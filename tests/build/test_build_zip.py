@@ -17,6 +17,8 @@ from tests.conftest import CLIENT_ID, ROOT
 from tests.support import hygiene
 from tests.support.cloudfront import NAVIGATE, event, header, location_query
 
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+
 RUNNER = best_python()  # python3.13 when there is one; the zip is then bytecode for it
 needs_313 = pytest.mark.needs_py313  # skipped, and said in the summary, without python3.13
 NO_NETWORK = "import socket\ndef _no(*a, **k):\n    raise OSError('network used during an offline build')\nsocket.socket.connect = _no\nsocket.create_connection = _no\n"

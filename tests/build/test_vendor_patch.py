@@ -30,7 +30,7 @@ from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event, is_response
 from tests.support.tokens import b64url
 
 PYTHON313 = find_python313()
-pytestmark = [pytest.mark.zip, pytest.mark.skipif(PYTHON313 is None, reason="python3.13 not installed")]
+pytestmark = [pytest.mark.zip, pytest.mark.slow, pytest.mark.skipif(PYTHON313 is None, reason="python3.13 not installed")]
 
 HASHES = {"MD5": hashes.MD5, "SHA-1": hashes.SHA1, "SHA-224": hashes.SHA224, "SHA-256": hashes.SHA256,
           "SHA-384": hashes.SHA384, "SHA-512": hashes.SHA512}

@@ -48,6 +48,8 @@ from gatebuild.deploy.stack import (
 )
 from gatebuild.deploy.state_secret import MAX_LOGIN_LIFETIME, state_secrets
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "cloudformation.yaml"
 DECLARED = declared_parameters(TEMPLATE.read_text())

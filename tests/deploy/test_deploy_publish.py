@@ -33,6 +33,7 @@ def _opts(config_file, tmp_path, **extra):
                           **extra)
 
 
+@pytest.mark.slow
 def test_publish_creates_role_function_and_version(moto_aws, config_file, tmp_path, fake_builder, quiet_progress):
     arn = publish(_opts(config_file, tmp_path), Clients(), quiet_progress, builder=fake_builder, sleep=lambda s: None)
     assert arn == "arn:aws:lambda:us-east-1:123456789012:function:my-gate:1"

@@ -21,6 +21,8 @@ from gatebuild.deploy.gatezip import (
     write_minimal_config,
 )
 
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+
 
 def _b64(number: int) -> str:
     return base64.urlsafe_b64encode(number.to_bytes((number.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()

@@ -30,6 +30,8 @@ from gatebuild.deploy.stack import (
     wait_for_stack,
 )
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "cloudformation.yaml"
 NAME = "my-site"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{NAME}/1"

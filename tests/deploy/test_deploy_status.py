@@ -20,6 +20,8 @@ from gatebuild.deploy.progress import Progress
 from gatebuild.deploy.publish import TRUST_POLICY
 from gatebuild.deploy.status import status
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 DIST = "E2STATUS000001"
 SITE = "https://www.example.com"
 ZIP = b"PK\x05\x06" + b"\0" * 18

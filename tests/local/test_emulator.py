@@ -132,6 +132,7 @@ def test_unhandled_exception_is_an_execution_error(emu):
     assert fetch(emu, "/echo")[0].status == 200
 
 
+@pytest.mark.slow
 def test_timeout_kills_the_worker_after_5_seconds(emu):
     assert em.VIEWER_REQUEST_TIMEOUT_S == 5.0
     pid_before = json.loads(fetch(emu, "/echo")[1])["pid"]
@@ -327,6 +328,7 @@ def test_request_too_large(emu):
 
 # ---- concurrency: a second container starts when the first is busy --------------------------
 
+@pytest.mark.slow
 def test_concurrent_requests_use_another_container(emu):
     import threading
     results = {}

@@ -14,6 +14,8 @@ import pytest
 from tests.security.conftest import AT, ID, LOGIN_PREFIX, RT, assert_not_let_in, assert_response, is_response, json_body
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 
 @pytest.fixture
 def tokens(keys, other_keys):

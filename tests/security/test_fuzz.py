@@ -426,6 +426,7 @@ def test_fuzz_cloudfront_shaped_requests(fuzz, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_fuzz_gate_routes_with_hostile_queries(fuzz, data):
     handler, pool, log = fuzz
     request = data.draw(requests(pool, shaped=True))

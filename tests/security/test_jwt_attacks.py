@@ -18,6 +18,8 @@ from tests.security.forge import claims_of, hmac_token, parts, sign_raw, unsigne
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 from tests.support.tokens import Keys, b64url
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 NESTED = 5000
 
 

@@ -35,6 +35,8 @@ from tests.security.conftest import (
 )
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 ALL_MODELS = {**ORIGINS, **MORE_ORIGINS}
 
 

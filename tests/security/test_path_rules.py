@@ -24,6 +24,8 @@ from tests.security.conftest import (
 )
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 RULE_SPELLINGS = {
     "plain": ["/admin", "/admin/", "/admin/x", "/admin/secret.html", "/admin//x", "/admin/./x", "/admin/x/..",
               "/admin/x/../", "/admin/x/../.."],
