@@ -55,7 +55,7 @@ def test_oidc_mode_asks_for_discovery_of_what_is_missing():
 
 def test_config_is_immutable():
     config, _ = validate(BASE)
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError):  # a namedtuple: "can't set attribute"
         config.client_id = "x"
 
 
