@@ -210,7 +210,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit")
     args = parser.parse_args(argv)
     if args.print_schema:
-        print(json.dumps(config_file.json_schema(), indent=2))
+        try:
+            print(json.dumps(config_file.json_schema(), indent=2), flush=True)
+        except BrokenPipeError:  # `| head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     if not args.config:
         parser.error("the following arguments are required: --config")
