@@ -19,7 +19,7 @@ for line in sys.stdin:
     command = json.loads(line)
     if command.get("op") == "self":  # the launcher's own peak RSS: the floor of every child's figure
         with open("/proc/self/status") as f:
-            hwm = [int(l.split()[1]) for l in f if l.startswith("VmHWM:")]
+            hwm = [int(line.split()[1]) for line in f if line.startswith("VmHWM:")]
         sys.stdout.write(json.dumps({"vmhwm_kib": hwm[0] if hwm else None}) + "\n")
         sys.stdout.flush()
         continue

@@ -31,9 +31,9 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from gatebuild.runtime import find_python313  # noqa: E402
-from tests.support.cloudfront import HOST, NAVIGATE, event, location_query  # noqa: E402
-from tests.support.idp_server import LocalIdp  # noqa: E402
-from tests.support.tokens import Keys, b64url  # noqa: E402
+from local.doubles.cloudfront import NAVIGATE, event, location_query  # noqa: E402
+from local.doubles.idp_server import LocalIdp  # noqa: E402
+from local.doubles.tokens import Keys, b64url  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(BENCH_DIR, "node")
@@ -135,7 +135,7 @@ def build_ours(work: str, base: str, jwks: dict) -> str:
 def extract_read_only(zip_path: str, target: str) -> str:
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(target)
-    for dirpath, dirnames, filenames in os.walk(target):
+    for dirpath, _dirnames, filenames in os.walk(target):
         for name in filenames:
             os.chmod(os.path.join(dirpath, name), 0o444)
         os.chmod(dirpath, 0o555)
@@ -329,12 +329,12 @@ def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples) -
         for figure in order:
             kind, *rest = figure.split("_")
             if kind == "bare":
-                argv = base + ["-c", CONTEXTS[rest[0]] + "\n" + BARE_STAMP]
+                argv = [*base, "-c", CONTEXTS[rest[0]] + "\n" + BARE_STAMP]
             elif kind == "node":
                 argv = [peer["node"], "-e", NODE_STAMP]
             elif kind == "ours":
                 ctx, case = rest
-                argv = base + ["-c", COLD.format(preload=CONTEXTS[ctx], task=ours["task"], event=ours_event(case))]
+                argv = [*base, "-c", COLD.format(preload=CONTEXTS[ctx], task=ours["task"], event=ours_event(case))]
             else:
                 case = rest[0]
                 config = peer["config_fetch"] if case == "d" else peer["config"]
@@ -466,7 +466,7 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, wall
             item["in_process_first_call_ms"] = ms(median(entry["call_ns"]))
             item["startup_ms"] = ms(median(entry["startup_ns"]))
             item["to_response_ms"] = ms(median(entry["response_ns"]))
-            item["teardown_ms"] = ms(median(e - r for e, r in zip(entry["ns"], entry["response_ns"])))
+            item["teardown_ms"] = ms(median(e - r for e, r in zip(entry["ns"], entry["response_ns"], strict=False)))
         cold_summary[figure] = item
     warm_summary = {k: {"median_us": us(median(v)), "iterations": len(v),
                         "p10_us": us(sorted(v)[len(v) // 10]), "p90_us": us(sorted(v)[len(v) * 9 // 10])}
@@ -578,8 +578,8 @@ def format_table(s: dict) -> str:
     ]
     header = ("Figure", "Ours, bare -I -S", "Ours, Lambda context", "Node peer", "peer/ours bare",
               "peer/ours Lambda", "Target", "Status")
-    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [header] + rows]
+    widths = [max(len(str(row[i])) for row in [*rows, header]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     n = s["iterations"]
     load = " ".join(f"{x:.2f}" for x in s["machine"]["load_avg_start"])

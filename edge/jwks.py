@@ -57,17 +57,32 @@ def private_members(jwk: Json) -> list[str]:
     return [name for name in PRIVATE_MEMBERS if name in jwk]
 
 
-def construct_key(jwk: Json, algorithm: str) -> VerifyingKey:
-    from jose import jwk as jose_jwk  # lazy: only requests that carry a token pay for jose
-    from jose.exceptions import JOSEError
+def key_problem(jwk: Json) -> tuple[str, str] | None:
+    """Why an RSA JWK must not verify tokens, as (reason code, sentence with the fix), or None.
 
+    One check for both sides: the gate refuses such a key at request time (the reason), the
+    build refuses to embed it (the sentence, after "JWKS key 'kid' ").
+    """
     try:
         bits = int.from_bytes(b64url_decode(jwk["n"]), "big").bit_length()
         exponent = int.from_bytes(b64url_decode(jwk["e"]), "big")
     except ValueError:
-        raise TokenInvalid("bad_jwk") from None
-    if bits < MIN_RSA_BITS or exponent < 3 or exponent % 2 == 0:  # e=1 makes any signature "valid"
-        raise TokenInvalid("weak_jwk")
+        return "bad_jwk", "has a malformed modulus or exponent; check the JWKS"
+    if bits < MIN_RSA_BITS:
+        return "weak_jwk", (f"is {bits}-bit RSA; the gate requires at least {MIN_RSA_BITS}: "
+                            f"use a {MIN_RSA_BITS}-bit or larger key at the IdP")
+    if exponent < 3 or exponent % 2 == 0:  # e=1 makes any signature "valid"
+        return "weak_jwk", f"has the unsafe RSA exponent {exponent}; use 65537 at the IdP"
+    return None
+
+
+def construct_key(jwk: Json, algorithm: str) -> VerifyingKey:
+    from jose import jwk as jose_jwk  # lazy: only requests that carry a token pay for jose
+    from jose.exceptions import JOSEError
+
+    problem = key_problem(jwk)
+    if problem is not None:
+        raise TokenInvalid(problem[0])
     try:
         key: VerifyingKey = jose_jwk.construct(jwk, algorithm)
     except (JOSEError, ValueError, TypeError):

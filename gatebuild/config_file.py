@@ -9,6 +9,7 @@ discover; gatebuild.discovery fills them in.
 from __future__ import annotations
 
 import base64
+import copy
 import difflib
 import ipaddress
 import re
@@ -16,12 +17,12 @@ import tomllib
 from urllib.parse import urlsplit
 
 from edge.paths import fold
-from gatebuild import branding
 from edge.settings import (
     ALLOWED_ALGORITHMS,
     LOG_LEVELS,
     PROVIDERS,
     SAME_SITE_VALUES,
+    Branding,
     Config,
     Cookies,
     Endpoints,
@@ -29,15 +30,28 @@ from edge.settings import (
     Rule,
     Tokens,
 )
-from gatebuild import globs
+from gatebuild import branding, globs
 
 
 class ConfigFileError(Exception):
-    """A mistake in the user's config file; str() is the one line shown to the user."""
+    """Mistakes in the user's config file: each a line that names the key and the fix.
+
+    str() lists them one per line (one line when there is one mistake); `mistakes` holds them.
+    """
+
+    def __init__(self, *mistakes: str):
+        super().__init__("\n".join(mistakes))
+        self.mistakes = list(mistakes)
 
 
-_DEFAULT_PATHS = Paths()
-# section -> key -> (type, default). A default of REQUIRED means the key must be given.
+# The defaults are edge.settings' (one source of truth): the same values the gate assumes.
+_CONFIG = Config._field_defaults
+_PATHS = Paths._field_defaults
+_TOKENS = Tokens._field_defaults
+_COOKIES = Cookies._field_defaults
+_BRANDING = Branding._field_defaults
+# section -> key -> (type, default). A default of REQUIRED means the key must be given; ABSENT
+# means "not given" is itself meaningful (derived or discovered: None in the checked section).
 REQUIRED = object()
 ABSENT = object()
 SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
@@ -45,65 +59,88 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "provider": (str, REQUIRED),
         "issuer": (str, ABSENT),
         "client_id": (str, REQUIRED),
-        "client_secret": (str, ""),
-        "scopes": (list, ["openid", "email", "profile"]),
+        "client_secret": (str, _CONFIG["client_secret"]),
+        "scopes": (list, _CONFIG["scopes"]),
         "authorization_endpoint": (str, ABSENT),
         "token_endpoint": (str, ABSENT),
         "jwks_uri": (str, ABSENT),
         "revocation_endpoint": (str, ABSENT),
         "end_session_endpoint": (str, ABSENT),
-        "timeout_seconds": ((int, float), 3.0),
+        "timeout_seconds": ((int, float), _CONFIG["idp_timeout_seconds"]),
     },
     "cognito": {
         "region": (str, ABSENT),
         "user_pool_id": (str, ABSENT),
         "domain": (str, ABSENT),
     },
-    "site": {"url": (str, "")},
-    "paths": {
-        "callback": (str, _DEFAULT_PATHS.callback),
-        "sign_in": (str, _DEFAULT_PATHS.sign_in),
-        "sign_out": (str, _DEFAULT_PATHS.sign_out),
-        "signed_out": (str, _DEFAULT_PATHS.signed_out),
-        "whoami": (str, _DEFAULT_PATHS.whoami),
-        "public": (list, []),
-        "case_sensitive": (bool, True),
-    },
-    "tokens": {
-        "algorithms": (list, ["RS256"]),
-        "leeway_seconds": (int, 30),
-        "groups_claim": (str, "cognito:groups"),
-        "refresh_window_seconds": (int, 300),
-        "store_access_token": (bool, True),
-        "require_nonce": (bool, True),
-    },
-    "cookies": {
-        "prefix": (str, "gate"),
-        "domain": (str, ""),
-        "same_site": (str, "Lax"),
-        "secure": (bool, True),
-        "session_max_age_seconds": (int, 30 * 24 * 3600),
-        "login_max_age_seconds": (int, 600),
-    },
-    "state": {"secret": (str, ""), "previous_secrets": (list, [])},
-    "log": {"level": (str, "info")},
+    "site": {"url": (str, _CONFIG["site_url"])},
+    "paths": {key: (type(_PATHS[key]) if key != "public" else list, _PATHS[key]) for key in Paths._fields},
+    "tokens": {key: (list if key == "algorithms" else type(_TOKENS[key]), _TOKENS[key]) for key in Tokens._fields},
+    "cookies": {key: (type(_COOKIES[key]), _COOKIES[key]) for key in Cookies._fields},
+    # no state.secret: build.py generates one and keeps it (gatebuild/secret_store.py)
+    "state": {"secret": (str, ""), "previous_secrets": (list, _CONFIG["previous_state_secrets"])},
+    "log": {"level": (str, _CONFIG["log_level"])},
     "branding": {
-        "name": (str, ""),
-        "logo": (str, ""),
+        "name": (str, _BRANDING["name"]),
+        "logo": (str, _BRANDING["logo"]),
+        # absent: edge.settings.Branding's colour (branding.validate fills it in)
         "accent": (str, ABSENT),
         "background": (str, ABSENT),
         "text": (str, ABSENT),
     },
 }
+# Values a key may take, checked by the validator and published in the JSON Schema.
+CHOICES = {"idp.provider": PROVIDERS, "cookies.same_site": SAME_SITE_VALUES, "log.level": LOG_LEVELS,
+           "tokens.algorithms": ALLOWED_ALGORITHMS}
+RANGES = {"idp.timeout_seconds": (0.5, 4.0), "tokens.leeway_seconds": (0, 300),
+          "tokens.refresh_window_seconds": (0, 3600),
+          "cookies.session_max_age_seconds": (300, 3650 * 86400), "cookies.login_max_age_seconds": (60, 3600)}
 RULE_KEYS = {"paths": list, "groups": list}
 ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
-LEEWAY_MAX = 300
 MIN_SECRET_BYTES = 32
 COGNITO_POOL_ID = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)_[0-9A-Za-z]+$")
 LOCAL_POOL_ID = re.compile(r"^local_[0-9A-Za-z]{1,32}$")
 COGNITO_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
 COOKIE_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*$")
+
+
+def json_schema() -> dict:
+    """The config file's JSON Schema (draft-07, which TOML editors such as Taplo read), made from
+    SCHEMA, CHOICES and RANGES. The cross-field checks (endpoints, rules, contrast) stay in validate."""
+    kinds = {str: "string", int: "integer", bool: "boolean", list: "array"}
+
+    def prop(dotted: str, kind, default) -> dict:
+        out: dict = {"type": "number" if isinstance(kind, tuple) else kinds[kind]}
+        if out["type"] == "array":
+            out["items"] = {"type": "string", "minLength": 1}
+            if dotted in CHOICES:
+                out["items"]["enum"] = list(CHOICES[dotted])
+        elif dotted in CHOICES:
+            out["enum"] = list(CHOICES[dotted])
+        if dotted in RANGES:
+            out["minimum"], out["maximum"] = RANGES[dotted]
+        if default not in (REQUIRED, ABSENT):
+            out["default"] = list(default) if isinstance(default, tuple) else default
+        return out
+
+    properties: dict = {}
+    for section, keys in SCHEMA.items():
+        properties[section] = {
+            "type": "object", "additionalProperties": False,
+            "properties": {key: prop(f"{section}.{key}", kind, default) for key, (kind, default) in keys.items()},
+        }
+        required = [key for key, (_, default) in keys.items() if default is REQUIRED]
+        if required:
+            properties[section]["required"] = required
+    string_list = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
+    properties["rules"] = {"type": "array", "items": {
+        "type": "object", "additionalProperties": False, "required": list(RULE_KEYS),
+        "properties": dict.fromkeys(RULE_KEYS, string_list)}}
+    return {"$schema": "http://json-schema.org/draft-07/schema#", "title": "The sign-in gate's config (gate.toml)",
+            "description": "Generated by `python build.py --print-schema`; build.py checks more than this "
+                           "(endpoints, rule overlaps, colour contrast).",
+            "type": "object", "additionalProperties": False, "required": ["idp"], "properties": properties}
 
 
 def read_toml(path: str) -> dict:
@@ -122,45 +159,65 @@ def read_toml(path: str) -> dict:
         raise ConfigFileError(f"{path}: not valid TOML ({exc}); fix the syntax there") from None
 
 
-def load(path: str) -> tuple[Config, list[str]]:
-    """Parse and validate the file at `path`. Returns the Config and endpoints to discover."""
-    return validate(read_toml(path))
+def deep_merge(base: dict, over: dict) -> dict:
+    """`base` with `over` laid on top, tables merged key by key (neither argument changes)."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class _Mistakes:
+    """Collects every mistake of one validation; `broken` names what later checks must not use."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.broken: set[str] = set()
+
+    def check(self, name: str, needs: tuple[str, ...], check, *args):
+        """check(*args), or None when it failed (its mistakes kept) or something it needs is broken."""
+        if self.broken.intersection(needs):
+            self.broken.add(name)
+            return None
+        try:
+            return check(*args)
+        except ConfigFileError as exc:
+            self.lines.extend(exc.mistakes)
+            self.broken.add(name)
+            return None
 
 
 def validate(raw: dict) -> tuple[Config, list[str]]:
-    sections = _checked_sections(raw)
-    idp, cognito = sections["idp"], sections["cognito"]
-    provider = _one_of("idp.provider", idp["provider"], PROVIDERS)
-    client_id = _nonempty("idp.client_id", idp["client_id"])
-    scopes = _str_list("idp.scopes", idp["scopes"])
-    if "openid" not in scopes:
-        raise ConfigFileError('idp.scopes: must include "openid" (the gate needs an ID token)')
-    timeout = float(idp["timeout_seconds"])
-    if not 0.5 <= timeout <= 4.0:
-        raise ConfigFileError(
-            "idp.timeout_seconds: must be between 0.5 and 4.0 so every answer stays inside "
-            "Lambda@Edge's 5 s viewer-request limit"
-        )
-    issuer, endpoints, to_discover = _endpoints(provider, idp, cognito)
-    site_url = sections["site"]["url"]
-    if site_url:
-        _url("site.url", site_url)
-        site_url = site_url.rstrip("/")
-        if urlsplit(site_url).path:
-            raise ConfigFileError('site.url: give only scheme and host, e.g. "https://example.com"')
-    paths = _paths(sections["paths"])
-    rules = _rules(raw.get("rules", []), paths)
-    tokens = _tokens(sections["tokens"])
-    cookies = _cookies(sections["cookies"], site_url)
-    secret = _state_secret(sections["state"]["secret"])
-    # after a rotation: still accepted for logins that started before it (deploy.py drops them
-    # after one login lifetime)
-    previous_secrets = tuple(_state_secret(s, "state.previous_secrets") for s in sections["state"]["previous_secrets"])
-    if previous_secrets and not secret:
-        raise ConfigFileError("state.previous_secrets: only with state.secret (the secret that signs now)")
-    log_level = _one_of("log.level", sections["log"]["level"], LOG_LEVELS)
-    brand = branding.validate(sections["branding"], public_matches=lambda p: _is_public(p, paths),
-                              site_url=site_url, error=ConfigFileError)
+    """The Config and the endpoints still to discover, or ConfigFileError listing every mistake.
+
+    Each key is checked on its own where it can be; a check that needs a key or section found
+    wrong is skipped (its mistake would only echo the first).
+    """
+    m = _Mistakes()
+    sections = _checked_sections(raw, m)
+    idp, cognito, site, state = (sections.get(k, {}) for k in ("idp", "cognito", "site", "state"))
+    provider = m.check("provider", ("idp",), lambda: _one_of("idp.provider", idp["provider"], PROVIDERS))
+    client_id = m.check("client_id", ("idp",), lambda: _nonempty("idp.client_id", idp["client_id"]))
+    scopes = m.check("scopes", ("idp",), _scopes, idp)
+    timeout = m.check("timeout", ("idp",), _timeout, idp)
+    found = m.check("endpoints", ("idp", "cognito", "provider"), _endpoints, provider, idp, cognito)
+    site_url = m.check("site_url", ("site",), _site_url, site)
+    paths = m.check("paths", ("paths",), _paths, sections.get("paths"))
+    rules = m.check("rules", ("paths",), _rules, raw.get("rules", []), paths)
+    tokens = m.check("tokens", ("tokens",), _tokens, sections.get("tokens"))
+    cookies = m.check("cookies", ("cookies", "site_url"), _cookies, sections.get("cookies"), site_url)
+    secrets = m.check("state", ("state",), _state_secrets, state)
+    log_level = m.check("log", ("log",), lambda: _one_of("log.level", sections["log"]["level"], LOG_LEVELS))
+    brand = m.check("branding", ("branding", "paths", "site_url"), lambda: branding.validate(
+        sections["branding"], public_matches=lambda p: _is_public(p, paths), site_url=site_url,
+        error=ConfigFileError))
+    if m.lines:
+        raise ConfigFileError(*m.lines)
+    issuer, endpoints, to_discover = found
+    secret, previous_secrets = secrets
     config = Config(
         provider=provider,
         issuer=issuer,
@@ -182,6 +239,44 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     return config, to_discover
 
 
+def _scopes(idp: dict) -> list[str]:
+    scopes = _str_list("idp.scopes", idp["scopes"])
+    if "openid" not in scopes:
+        raise ConfigFileError('idp.scopes: must include "openid" (the gate needs an ID token)')
+    return scopes
+
+
+def _timeout(idp: dict) -> float:
+    timeout = float(idp["timeout_seconds"])
+    low, high = RANGES["idp.timeout_seconds"]
+    if not low <= timeout <= high:
+        raise ConfigFileError(
+            f"idp.timeout_seconds: must be between {low} and {high} so every answer stays inside "
+            "Lambda@Edge's 5 s viewer-request limit"
+        )
+    return timeout
+
+
+def _site_url(site: dict) -> str:
+    site_url = site["url"]
+    if site_url:
+        _url("site.url", site_url)
+        site_url = site_url.rstrip("/")
+        if urlsplit(site_url).path:
+            raise ConfigFileError('site.url: give only scheme and host, e.g. "https://example.com"')
+    return site_url
+
+
+def _state_secrets(state: dict) -> tuple[bytes, tuple[bytes, ...]]:
+    secret = _state_secret(state["secret"])
+    # after a rotation: still accepted for logins that started before it (deploy.py drops them
+    # after one login lifetime)
+    previous = tuple(_state_secret(s, "state.previous_secrets") for s in state["previous_secrets"])
+    if previous and not secret:
+        raise ConfigFileError("state.previous_secrets: only with state.secret (the secret that signs now)")
+    return secret, previous
+
+
 def _is_public(path: str, paths: Paths) -> bool:
     from edge.access import AccessPolicy
     from edge.paths import normalise
@@ -194,28 +289,38 @@ def with_endpoints(config: Config, **found: str) -> Config:
     return config._replace(endpoints=config.endpoints._replace(**found))
 
 
-def _checked_sections(raw: dict) -> dict[str, dict]:
+def _checked_sections(raw: dict, m: _Mistakes) -> dict[str, dict]:
+    """Every section with every key: given (type-checked) or its default. A section with an
+    unknown key, a wrong type or a missing required key is reported and marked broken."""
     for name in raw:
         if name not in SCHEMA and name != "rules":
-            raise ConfigFileError(_unknown(f"[{name}]", name, [*SCHEMA, "rules"], what="section"))
+            m.lines.append(_unknown(f"[{name}]", name, [*SCHEMA, "rules"], what="section"))
     out = {}
     for section, keys in SCHEMA.items():
         given = raw.get(section, {})
         if not isinstance(given, dict):
-            raise ConfigFileError(f"[{section}]: must be a table, written as [{section}]")
+            m.lines.append(f"[{section}]: must be a table, written as [{section}]")
+            m.broken.add(section)
+            continue
+        before = len(m.lines)
         for key in given:
             if key not in keys:
-                raise ConfigFileError(_unknown(f"{section}.{key}", key, list(keys)))
+                m.lines.append(_unknown(f"{section}.{key}", key, list(keys)))
         values = {}
         for key, (kind, default) in keys.items():
             if key in given:
-                values[key] = _typed(f"{section}.{key}", given[key], kind)
+                try:
+                    values[key] = _typed(f"{section}.{key}", given[key], kind)
+                except ConfigFileError as exc:
+                    m.lines.extend(exc.mistakes)
             elif default is REQUIRED:
-                raise ConfigFileError(f"{section}.{key}: missing; add it under [{section}]")
+                m.lines.append(f"{section}.{key}: missing; add it under [{section}]")
             elif default is ABSENT:
                 values[key] = None
             else:
                 values[key] = default
+        if len(m.lines) > before:
+            m.broken.add(section)
         out[section] = values
     return out
 
@@ -228,10 +333,7 @@ def _unknown(where: str, key: str, known: list[str], what: str = "key") -> str:
 
 def _typed(key: str, value, kind):
     kinds = kind if isinstance(kind, tuple) else (kind,)
-    if isinstance(value, bool) and bool not in kinds:
-        ok = False
-    else:
-        ok = isinstance(value, kinds)
+    ok = False if isinstance(value, bool) and bool not in kinds else isinstance(value, kinds)
     if not ok:
         names = "a number" if set(kinds) == {int, float} else " or ".join(_type_name(k) for k in kinds)
         raise ConfigFileError(f"{key}: must be {names}, not {_type_name(type(value))}")
@@ -485,12 +587,8 @@ def _tokens(section: dict) -> Tokens:
                 f"tokens.algorithms: {alg!r} is not allowed; choose from {', '.join(ALLOWED_ALGORITHMS)} "
                 "(none and HMAC are never accepted)"
             )
-    leeway = section["leeway_seconds"]
-    if not 0 <= leeway <= LEEWAY_MAX:
-        raise ConfigFileError(f"tokens.leeway_seconds: must be between 0 and {LEEWAY_MAX}")
-    window = section["refresh_window_seconds"]
-    if not 0 <= window <= 3600:
-        raise ConfigFileError("tokens.refresh_window_seconds: must be between 0 and 3600")
+    leeway = _in_range("tokens.leeway_seconds", section["leeway_seconds"])
+    window = _in_range("tokens.refresh_window_seconds", section["refresh_window_seconds"])
     return Tokens(
         algorithms=algorithms,
         leeway_seconds=leeway,
@@ -518,14 +616,17 @@ def _cookies(section: dict, site_url: str) -> Cookies:
     domain = section["domain"]
     if domain and not re.match(r"^\.?[A-Za-z0-9.-]+$", domain):
         raise ConfigFileError(f'cookies.domain: {domain!r} is not a host name such as "example.com"')
-    session = section["session_max_age_seconds"]
-    if not 300 <= session <= 3650 * 86400:
-        raise ConfigFileError("cookies.session_max_age_seconds: must be between 300 and 315360000")
-    login = section["login_max_age_seconds"]
-    if not 60 <= login <= 3600:
-        raise ConfigFileError("cookies.login_max_age_seconds: must be between 60 and 3600")
+    session = _in_range("cookies.session_max_age_seconds", section["session_max_age_seconds"])
+    login = _in_range("cookies.login_max_age_seconds", section["login_max_age_seconds"])
     return Cookies(prefix=prefix, domain=domain.lstrip("."), same_site=same_site, secure=secure,
                    session_max_age_seconds=session, login_max_age_seconds=login)
+
+
+def _in_range(key: str, value: int) -> int:
+    low, high = RANGES[key]
+    if not low <= value <= high:
+        raise ConfigFileError(f"{key}: must be between {low} and {high}")
+    return value
 
 
 def _state_secret(given: str, key: str = "state.secret") -> bytes:

@@ -48,7 +48,7 @@ def witness(must: list[str], must_not: list[str] = ()) -> str | None:
     other = next((c for c in _PREFERRED_OTHER if c not in named), None)
     if other is None:
         other = next(chr(c) for c in range(0x4E00, 0x10FFFF) if chr(c) not in named)
-    alphabet = [other] + named
+    alphabet = [other, *named]
     count = len(must)
     start = tuple(_closure(p, {0}) for p in patterns)
     seen = {start: ""}
@@ -58,11 +58,11 @@ def witness(must: list[str], must_not: list[str] = ()) -> str | None:
         if any(not s for s in states[:count]):
             continue  # a pattern that must match has no way left to match
         text = seen[states]
-        if all(len(p) in s for p, s in zip(must, states)) and not any(
-                len(p) in s for p, s in zip(must_not, states[count:])):
+        if all(len(p) in s for p, s in zip(must, states, strict=False)) and not any(
+                len(p) in s for p, s in zip(must_not, states[count:], strict=False)):
             return text
         for char in alphabet:
-            after = tuple(_step(p, s, char) for p, s in zip(patterns, states))
+            after = tuple(_step(p, s, char) for p, s in zip(patterns, states, strict=False))
             if after not in seen:
                 seen[after] = text + char
                 queue.append(after)

@@ -180,9 +180,8 @@ def _pins_edge_region(template: dict) -> bool:
         for assertion in rule.get("Assertions") or []:
             test = (assertion or {}).get("Assert") or {}
             args = test.get("Fn::Equals") if isinstance(test, dict) else None
-            if isinstance(args, list) and len(args) == 2:
-                if {"Ref": "AWS::Region"} in args and EDGE_REGION in args:
-                    return True
+            if isinstance(args, list) and len(args) == 2 and {"Ref": "AWS::Region"} in args and EDGE_REGION in args:
+                return True
     return False
 
 

@@ -71,9 +71,8 @@ def find_python313() -> str | None:
     if os.environ.get("GATE_PYTHON313", "").lower() == "none":
         return None
     for candidate in _candidates_313():
-        if os.path.exists(candidate) or os.sep not in candidate:
-            if version_of(candidate) == TARGET:
-                return candidate
+        if (os.path.exists(candidate) or os.sep not in candidate) and version_of(candidate) == TARGET:
+            return candidate
     return None
 
 

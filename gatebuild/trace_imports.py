@@ -11,10 +11,10 @@ import sys
 staging = os.path.abspath(sys.argv[1])
 sys.path.insert(0, staging)
 
-import edge.gate  # noqa: E402,F401
-import edge.handler  # noqa: E402,F401
+import edge.gate  # noqa: E402
+import edge.handler  # noqa: E402
 import edge.idp  # noqa: E402
-import edge.log  # noqa: E402,F401
+import edge.log  # noqa: E402
 import edge.settings  # noqa: E402,F401
 from edge.jwks import construct_key  # noqa: E402
 

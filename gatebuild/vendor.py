@@ -48,10 +48,8 @@ def install(build_dir: str, python313: str | None, patches: list[str] | None = N
         return target
     os.makedirs(build_dir, exist_ok=True)
     partial = tempfile.mkdtemp(prefix="vendor-partial-", dir=build_dir)  # concurrent builds: install
-    if python313:                                                        # aside, rename into place
-        command = [python313, "-m", "pip"]
-    else:
-        command = [sys.executable, "-m", "pip"]
+    # (aside, then renamed into place)
+    command = [python313 or sys.executable, "-m", "pip"]
     command += ["install", "--quiet", "--disable-pip-version-check", "--no-deps", "--require-hashes",
                 "--only-binary=:all:", "--no-compile", "--target", partial, "-r", RECIPE]
     if not python313:
@@ -107,8 +105,8 @@ def apply_patch(root: str, diff: str) -> list[str]:
         while i < len(lines) and lines[i].startswith("@@ "):
             try:
                 minus, plus = lines[i].split()[1:3]
-                start, to_remove = (int(x) for x in (minus[1:].split(",") + ["1"])[:2])
-                to_add = int((plus[1:].split(",") + ["1"])[1])
+                start, to_remove = (int(x) for x in ([*minus[1:].split(","), "1"])[:2])
+                to_add = int(([*plus[1:].split(","), "1"])[1])
             except ValueError:
                 raise PatchError(f"line {i + 1}: bad hunk header") from None
             start = max(start - 1, 0)

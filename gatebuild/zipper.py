@@ -14,6 +14,7 @@ import io
 import os
 import subprocess
 import zipfile
+from collections.abc import Iterable
 
 LIMIT_BYTES = 1024 * 1024
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -24,10 +25,6 @@ for source, cfile, dfile in jobs:
     py_compile.compile(source, cfile=cfile, dfile=dfile, doraise=True,
                        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
 """
-
-
-class ZipTooLarge(Exception):
-    pass
 
 
 def compile_tree(staging: str, files: list[str], python313: str) -> list[str]:
@@ -48,15 +45,25 @@ def compile_tree(staging: str, files: list[str], python313: str) -> list[str]:
 
 
 def write_zip(staging: str, entries: list[str]) -> bytes:
+    """The files `entries` (paths relative to `staging`) as a deterministic zip."""
+    def contents():
+        for rel in sorted(set(entries)):
+            with open(os.path.join(staging, rel), "rb") as f:
+                yield rel, f.read()
+
+    return zip_bytes(contents())
+
+
+def zip_bytes(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """A deterministic zip of (name, data) pairs: sorted, fixed time and permissions, deflated."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for rel in sorted(set(entries)):
+        for rel, data in sorted(files):
             info = zipfile.ZipInfo(rel, date_time=FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = 0o100644 << 16
-            with open(os.path.join(staging, rel), "rb") as f:
-                archive.writestr(info, f.read(), compresslevel=9)
+            archive.writestr(info, data, compresslevel=9)
     return buffer.getvalue()
 
 

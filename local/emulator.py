@@ -27,26 +27,25 @@ import email.utils
 import hashlib
 import http.server
 import json
-import mimetypes
 import os
 import re
 import secrets
 import select
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import unquote
 
 from gatebuild import runtime
+from gatebuild.content_types import content_type
 from gatebuild.site_policy import CspError, SiteCsp, site_csp
 
 VIEWER_REQUEST_TIMEOUT_S = 5.0
@@ -68,27 +67,6 @@ FORBIDDEN_PREFIXES = ("proxy-", "x-accel-", "x-amz-cf-", "x-amzn-", "x-edge-")
 READ_ONLY = {"content-length", "host", "transfer-encoding", "via", "cdn-loop"}
 
 WORKER_SOURCE = (Path(__file__).with_name("lambda_worker.py")).read_text(encoding="utf-8")
-
-CONTENT_TYPES = {
-    ".html": "text/html", ".htm": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
-    ".css": "text/css", ".json": "application/json", ".map": "application/json",
-    ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
-    ".gif": "image/gif", ".webp": "image/webp", ".avif": "image/avif", ".ico": "image/x-icon",
-    ".txt": "text/plain", ".xml": "application/xml", ".webmanifest": "application/manifest+json",
-    ".woff": "font/woff", ".woff2": "font/woff2", ".ttf": "font/ttf", ".otf": "font/otf",
-    ".wasm": "application/wasm", ".pdf": "application/pdf",
-}
-TEXT_TYPES = ("text/", "application/json", "application/javascript", "application/xml",
-              "image/svg+xml", "application/manifest+json")
-
-
-def content_type(key: str) -> str:
-    ext = os.path.splitext(key)[1].lower()
-    kind = CONTENT_TYPES.get(ext) or mimetypes.guess_type(key)[0] or "binary/octet-stream"
-    if kind.startswith(TEXT_TYPES) and "charset" not in kind:
-        kind += "; charset=utf-8"
-    return kind
-
 
 def log(message: str) -> None:
     sys.stderr.write(f"[emulator] {message}\n")
@@ -185,7 +163,6 @@ class Worker:
         os.close(resp_w)
         self._buffer = b""
         self.init_ms: float | None = None
-        self.invocations = 0
         for stream in (self.proc.stdout, self.proc.stderr):
             threading.Thread(target=self._echo, args=(stream, sink), daemon=True).start()
 
@@ -238,7 +215,6 @@ class Worker:
         except (BrokenPipeError, OSError):
             self.kill()
             raise WorkerFailure("LambdaExecutionError", "worker exited before the invocation") from None
-        self.invocations += 1
         try:
             return self._read_message(time.monotonic() + timeout_s)
         except TimeoutError:
@@ -293,7 +269,6 @@ class WorkerPool:
         self._all: set[Worker] = set()
         self._cond = threading.Condition()
         self._closed = False
-        self.cold_starts = 0
         self.env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "en_US.UTF-8",
@@ -327,7 +302,6 @@ class WorkerPool:
         worker = Worker(self.python, self.task, self.handler, self.sink, self.env)
         with self._cond:
             self._all.add(worker)
-            self.cold_starts += 1
         try:
             worker.wait_ready()
         except WorkerFailure:
@@ -615,7 +589,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     sys_version = ""
     distribution: Distribution  # set on the subclass by make_server
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args) -> None:  # http.server's signature
         pass
 
     def do_GET(self) -> None:
@@ -775,7 +749,7 @@ class Emulator:
         self.url = f"http://{url_host}:{self.port}"
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "Emulator":
+    def start(self) -> Emulator:
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
                                         daemon=True)
         self._thread.start()
@@ -786,7 +760,7 @@ class Emulator:
         self.server.server_close()
         self.pool.close()
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -116,7 +116,7 @@ def main():
     try:
         module = importlib.import_module(module_name)
         handler = getattr(module, function_name)
-    except BaseException as exc:  # noqa: BLE001 - reported as Runtime.ImportModuleError
+    except BaseException as exc:  # reported as Runtime.ImportModuleError
         sys.stdout.flush()
         _send(out, {"ready": False, "error": _error(exc)})
         return 1
@@ -132,7 +132,7 @@ def main():
             result = handler(message["event"], context)
             encoded = json.dumps(result)  # the runtime's own serialisation (Runtime.MarshalError)
             answer = {"id": message["id"], "ok": True, "result": json.loads(encoded)}
-        except BaseException as exc:  # noqa: BLE001 - an unhandled error ends the invocation
+        except BaseException as exc:  # an unhandled error ends the invocation
             answer = {"id": message["id"], "ok": False, "error": _error(exc)}
         answer["duration_ms"] = (time.perf_counter() - began) * 1000
         answer["max_rss_kb"] = peak_rss_kb()

@@ -18,7 +18,7 @@ from edge.gate import Gate  # noqa: E402
 from edge.log import DecisionLog  # noqa: E402
 from gatebuild import config_file  # noqa: E402
 from tests.support import hygiene  # noqa: E402
-from tests.support.cloudfront import Browser, HOST, location_query  # noqa: E402
+from tests.support.cloudfront import HOST, Browser, location_query  # noqa: E402
 from tests.support.idp_server import LocalIdp  # noqa: E402
 from tests.support.tokens import Keys  # noqa: E402
 

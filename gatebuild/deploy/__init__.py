@@ -7,12 +7,14 @@ logs (log retention in every region), stack (CloudFormation, the two-phase deplo
 (function + version without CloudFormation), status (checks a distribution), cli (argparse).
 """
 
-EDGE_REGION = "us-east-1"
+from gatebuild.lambda_edge_rules import EDGE_REGION  # noqa: F401 (one constant, used by every module here)
+from gatebuild.zipper import LIMIT_BYTES
+
 RUNTIME = "python3.13"
 HANDLER = "edge.handler.handler"
 MEMORY_MB = 128
 TIMEOUT_S = 5
 ARCHITECTURE = "x86_64"
-MAX_ZIP_BYTES = 1024 * 1024
+MAX_ZIP_BYTES = LIMIT_BYTES
 CALLBACK_PATH = "/_gate/callback"
 SIGNED_OUT_PATH = "/_gate/signed-out"

@@ -6,7 +6,8 @@ import argparse
 import os
 import sys
 import time
-from typing import Callable, TextIO
+from collections.abc import Callable
+from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -194,9 +195,11 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
             pool = client_id = None
             cognito_region = EDGE_REGION
             if args.config:
-                from .gatezip import final_config, read_raw_config
+                from gatebuild.config_file import read_toml
 
-                read_raw_config(args.config)
+                from .gatezip import final_config
+
+                read_toml(args.config)
                 config = final_config(args.config, None)
                 if config is not None:
                     pool, client_id, cognito_region = cognito_of(config)
@@ -205,7 +208,8 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
                             cognito_region=cognito_region)
             return 1 if report.problems else 0
     except ConfigFileError as exc:
-        print(f"error: config: {exc}", file=stderr)
+        for line in exc.mistakes:
+            print(f"error: config: {line}", file=stderr)
         return 2
     except (DeployError, ClientError, BotoCoreError) as exc:
         print(f"error: {explain(exc, stack_name)}", file=stderr)

@@ -18,7 +18,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-EDGE_REGION = "us-east-1"
+from . import EDGE_REGION
 
 
 class DeployError(Exception):

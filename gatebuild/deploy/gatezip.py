@@ -5,21 +5,18 @@ bootstrap one the stack starts with before the site's domain is known.
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
-import importlib.util
-import io
 import os
-import sys
-import zipfile
-from typing import Callable
+from collections.abc import Callable
 
-from gatebuild.config_file import ConfigFileError, read_toml, validate
+from gatebuild.builder import BuildError
+from gatebuild.config_file import ConfigFileError, deep_merge, read_toml, validate
+from gatebuild.zipper import zip_bytes
 
 from . import CALLBACK_PATH, EDGE_REGION, MAX_ZIP_BYTES, SIGNED_OUT_PATH
 from .errors import DeployError
 
-# build.build(config_path, *, jwks_file=None, out="dist/edge.zip", overrides=None) -> zip path
+# gatebuild.builder.build(config_path, *, jwks_file=None, out="dist/edge.zip", overrides=None) -> zip path
 Builder = Callable[..., str]
 
 BOOTSTRAP_HANDLER = '''"""Placeholder gate, used while `python deploy.py stack` builds the real one: nobody gets in."""
@@ -74,27 +71,7 @@ def sha256_hex(data: bytes) -> str:
 
 def bootstrap_zip() -> bytes:
     """A tiny deterministic zip whose edge.handler.handler answers 503 to everyone."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in (("edge/__init__.py", ""), ("edge/handler.py", BOOTSTRAP_HANDLER)):
-            info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text)
-    return buffer.getvalue()
-
-
-def deep_merge(base: dict, over: dict) -> dict:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-read_raw_config = read_toml  # one reader for build.py, the validator and the deploy commands
+    return zip_bytes([("edge/__init__.py", b""), ("edge/handler.py", BOOTSTRAP_HANDLER.encode())])
 
 
 def prevalidate(config_path: str, cognito_from_stack: bool):
@@ -102,7 +79,7 @@ def prevalidate(config_path: str, cognito_from_stack: bool):
 
     Returns the validated edge.settings.Config (with placeholder values where the stack decides).
     """
-    raw = read_raw_config(config_path)
+    raw = read_toml(config_path)
     provider = (raw.get("idp") or {}).get("provider", "cognito") if isinstance(raw.get("idp"), dict) else None
     if cognito_from_stack and provider not in (None, "cognito"):
         raise DeployError(
@@ -115,7 +92,7 @@ def prevalidate(config_path: str, cognito_from_stack: bool):
     try:
         config, _ = validate(deep_merge(raw, over))
     except ConfigFileError as exc:
-        raise ConfigFileError(f"{config_path}: {exc}") from None
+        raise ConfigFileError(*(f"{config_path}: {line}" for line in exc.mistakes)) from None
     if cognito_from_stack:
         for key, fixed in (("callback", CALLBACK_PATH), ("signed_out", SIGNED_OUT_PATH)):
             if getattr(config.paths, key) != fixed:
@@ -149,28 +126,16 @@ def overrides_from_outputs(outputs: dict[str, str], client_secret: str = "") -> 
 def final_config(config_path: str, overrides: dict | None):
     """The gate's config as it will be built (without endpoint discovery), or None if invalid."""
     try:
-        return validate(deep_merge(read_raw_config(config_path), overrides or {}))[0]
+        return validate(deep_merge(read_toml(config_path), overrides or {}))[0]
     except ConfigFileError:
         return None
 
 
 def default_builder() -> Builder:
-    """build.build from this checkout's build.py (by path: PyPI's `build` package may be installed)."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "build.py")
-    module = sys.modules.get("build")
-    if module is None or os.path.abspath(getattr(module, "__file__", "") or "") != path:
-        if not os.path.exists(path):
-            raise DeployError(f"{path} not found; update your checkout")
-        spec = importlib.util.spec_from_file_location("build", path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules.setdefault("build", module)
-        try:
-            spec.loader.exec_module(module)
-        except ImportError as exc:
-            raise DeployError(f"cannot load build.py ({exc}); install the dev requirements") from None
-    if not hasattr(module, "build"):
-        raise DeployError("build.py has no build() function; update your checkout")
-    return module.build
+    """gatebuild.builder.build: this checkout's builder (build.py is only its command line)."""
+    from gatebuild import builder
+
+    return builder.build
 
 
 def build_gate_zip(builder: Builder | None, config_path: str, *, jwks_file: str | None, out: str,
@@ -179,12 +144,8 @@ def build_gate_zip(builder: Builder | None, config_path: str, *, jwks_file: str 
     builder = builder or default_builder()
     try:
         path = builder(config_path, jwks_file=jwks_file, out=out, overrides=overrides)
-    except ConfigFileError:
-        raise
-    except Exception as exc:  # build.BuildError and friends: one line, no traceback
-        if type(exc).__name__ == "BuildError":
-            raise DeployError(f"building the gate failed: {exc}") from None
-        raise
+    except BuildError as exc:  # one line, no traceback
+        raise DeployError(f"building the gate failed: {exc}") from None
     try:
         with open(path, "rb") as f:
             data = f.read()

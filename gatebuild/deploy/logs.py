@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import EDGE_REGION
 from .progress import Progress
 
 SKIPPED_CODES = {"UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired",
@@ -38,7 +39,7 @@ def set_retention(logs, group: str, days: int) -> str:
 
 
 def ensure_retention(clients, function_name: str, days: int, region_list: list[str], progress: Progress,
-                     skip: tuple[str, ...] = ("us-east-1",)) -> dict[str, str]:
+                     skip: tuple[str, ...] = (EDGE_REGION,)) -> dict[str, str]:
     """Set the retention in each region; a region this account cannot use is skipped, never fatal."""
     group = log_group_name(function_name)
     done: dict[str, str] = {}

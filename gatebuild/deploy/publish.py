@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from gatebuild.config_file import read_toml
+
 from . import ARCHITECTURE, EDGE_REGION, HANDLER, MEMORY_MB, RUNTIME, TIMEOUT_S
 from .clients import Clients
-from .errors import DeployError
 from .cognito import report_urls
-from .gatezip import Builder, build_gate_zip, final_config, read_raw_config, sha256_b64
+from .errors import DeployError
+from .gatezip import Builder, build_gate_zip, final_config, sha256_b64
 from .progress import Progress
 from .state_secret import parameter_name, state_secrets
 
@@ -196,7 +198,7 @@ def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder:
     if len(opts.function_name) > 64 or not opts.function_name.replace("-", "").replace("_", "").isalnum():
         raise DeployError(f"--function-name {opts.function_name!r}: letters, digits, - and _ only, at most 64")
     overrides = {"site": {"url": opts.site_url.rstrip("/")}} if opts.site_url else {}
-    raw = read_raw_config(opts.config_path)    # a missing or broken file: one line, before anything else
+    raw = read_toml(opts.config_path)    # a missing or broken file: one line, before anything else
     if not (raw.get("state") or {}).get("secret"):
         # kept in SSM so a fresh checkout (CI) builds the same zip for the same inputs
         current, older = state_secrets(clients.ssm, parameter_name("function", opts.function_name), progress,

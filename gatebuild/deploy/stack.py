@@ -20,12 +20,13 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from gatebuild.config_file import read_toml
 from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (CSP_MAX, DEFAULT_CSP re-exported)
 
 from . import EDGE_REGION
@@ -39,7 +40,6 @@ from .gatezip import (
     final_config,
     overrides_from_outputs,
     prevalidate,
-    read_raw_config,
     sha256_b64,
     sha256_hex,
     write_minimal_config,
@@ -248,7 +248,7 @@ def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | No
     if opts.log_retention_days is not None:
         given["LogRetentionDays"] = str(opts.log_retention_days)
     if code:
-        given.update(zip(CODE_PARAMETERS, code))
+        given.update(zip(CODE_PARAMETERS, code, strict=False))
     for key, value in (previous or {}).items():
         given.setdefault(key, value)
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()
@@ -257,7 +257,7 @@ def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | No
 
 def code_parameters(previous: dict[str, str], code: tuple[str, str, str], declared: set[str]) -> list[dict]:
     """Phase 2: new code, every other parameter exactly as phase 1 left it."""
-    values = {**previous, **dict(zip(CODE_PARAMETERS, code))}
+    values = {**previous, **dict(zip(CODE_PARAMETERS, code, strict=False))}
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items() if k in declared]
 
 
@@ -305,7 +305,7 @@ def _events_since(cfn, name: str, marker: str | None) -> list[dict]:
                 return list(reversed(fresh))
             fresh.append(event)
         token = page.get("NextToken")
-        if not token or marker is None and len(fresh) > 500:
+        if not token or (marker is None and len(fresh) > 500):
             return list(reversed(fresh))
 
 
@@ -365,8 +365,8 @@ def apply(cfn, name: str, template_body: str, parameters: list[dict], exists: bo
           *, poll: float, timeout: float, sleep: Callable[[float], None] = time.sleep) -> tuple[dict, bool]:
     """Create or update the stack and wait. Returns (stack, whether anything changed)."""
     marker = _newest_event_id(cfn, name) if exists else None
-    kwargs = dict(StackName=name, TemplateBody=template_body, Parameters=parameters,
-                  Capabilities=["CAPABILITY_IAM"])
+    kwargs = {"StackName": name, "TemplateBody": template_body, "Parameters": parameters,
+                  "Capabilities": ["CAPABILITY_IAM"]}
     if exists:
         try:
             cfn.update_stack(**kwargs)
@@ -464,7 +464,7 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         if outputs.get("UserPoolId"):
             secret = client_secret(clients.cognito_idp, outputs["UserPoolId"], outputs["UserPoolClientId"])
         overrides = overrides_from_outputs(outputs, secret)
-        raw = read_raw_config(config_path)
+        raw = read_toml(config_path)
         if (raw.get("state") or {}).get("secret"):
             if opts.rotate_state_secret:
                 progress.warn(f"{config_path} sets state.secret; --rotate-state-secret changes only the one "

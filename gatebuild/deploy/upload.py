@@ -5,12 +5,12 @@ the CloudFront invalidation that makes the new site visible.
 from __future__ import annotations
 
 import json
-import mimetypes
-import os
 import time
 from pathlib import Path
 
 from botocore.exceptions import ClientError
+
+from gatebuild.content_types import content_type
 
 from .errors import DeployError
 from .progress import Progress
@@ -24,25 +24,6 @@ NO_CACHE = "private, no-cache"
 HASHED_DIR = "assets/"   # Vite puts content-hashed files here
 STALE_GRACE_DAYS = 7     # old hashed assets stay this long for pages still open in a browser
 ARTIFACT_EXPIRY_DAYS = 90
-TEXT_TYPES = {"application/javascript", "application/json", "application/manifest+json",
-              "application/xml", "image/svg+xml", "text/javascript"}
-CONTENT_TYPES = {
-    ".html": "text/html", ".htm": "text/html", ".js": "text/javascript", ".mjs": "text/javascript",
-    ".css": "text/css", ".json": "application/json", ".map": "application/json",
-    ".webmanifest": "application/manifest+json", ".svg": "image/svg+xml", ".png": "image/png",
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
-    ".avif": "image/avif", ".ico": "image/x-icon", ".woff": "font/woff", ".woff2": "font/woff2",
-    ".ttf": "font/ttf", ".otf": "font/otf", ".txt": "text/plain", ".xml": "application/xml",
-    ".wasm": "application/wasm", ".pdf": "application/pdf", ".mp4": "video/mp4", ".webm": "video/webm",
-}
-
-
-def content_type(name: str) -> str:
-    ext = os.path.splitext(name)[1].lower()
-    kind = CONTENT_TYPES.get(ext) or mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if kind.startswith("text/") or kind in TEXT_TYPES:
-        kind += "; charset=utf-8"
-    return kind
 
 
 def cache_control(key: str) -> str:

@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+
 ROWS = ("Zip size", "Bare interpreter", "Cold (a) no cookie", "Cold (b) valid cookie", "Cold (c) callback",
         "Cold (d) valid cookie, JWKS fetched", "Warm, first verification", "Warm, repeated cookie", "RSA floor",
         "Peak RSS", "JWKS fetches")
@@ -27,7 +29,6 @@ TARGETS = {"valid_cookie_cold_30ms_above_bare", "valid_cookie_cold_18ms_above_ba
 PEER_TARGETS = {"no_cookie_cold_1_5x_faster_than_peer", "warm_repeated_2x_faster_than_peer", "peak_rss_at_most_peer"}
 
 
-@pytest.mark.zip
 @pytest.mark.needs_py313
 def test_quick_benchmark_completes_and_reports_every_row_and_target(tmp_path):
     results = tmp_path / "bench.json"

@@ -26,6 +26,8 @@ from gatebuild.runtime import find_python313
 from tests.build.test_build_zip import build
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+
 OIDC_CONFIG = """
 [idp]
 provider = "oidc"
@@ -124,7 +126,7 @@ def test_a_discovered_issuer_must_equal_the_configured_one_exactly(tmp_path, pro
 def test_an_issuer_with_a_trailing_slash_is_kept_exactly(tmp_path, provider):
     """Auth0's issuer is https://TENANT.auth0.com/ : the discovery document says so, and so do the tokens."""
     provider.document = {**provider.good_document(), "issuer": provider.base + "/"}
-    result, out = build_discovering(tmp_path, provider.base + "/")
+    result, _out = build_discovering(tmp_path, provider.base + "/")
     assert result.returncode == 0, result.stderr
 
 

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -16,6 +15,8 @@ from gatebuild.runtime import best_python
 from tests.conftest import CLIENT_ID, ROOT
 from tests.support import hygiene
 from tests.support.cloudfront import NAVIGATE, event, header, location_query
+
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
 
 RUNNER = best_python()  # python3.13 when there is one; the zip is then bytecode for it
 needs_313 = pytest.mark.needs_py313  # skipped, and said in the summary, without python3.13
@@ -112,7 +113,8 @@ def test_same_inputs_give_a_byte_identical_zip(example_build, keys):
 def test_generated_state_secret_never_appears_in_build_output_or_repo(example_build, tmp_path):
     result, out, _, _ = example_build
     secret_file = os.path.join(ROOT, "build", "state-secret")
-    secret = open(secret_file).read().strip()
+    with open(secret_file) as f:
+        secret = f.read().strip()
     assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
     assert secret not in result.stdout + result.stderr
     tracked = subprocess.run(["git", "ls-files", "build"], capture_output=True, text=True, cwd=ROOT).stdout
@@ -198,7 +200,7 @@ groups = ["Admin"]
         assert "jose" not in loaded and "urllib3" not in loaded  # the redirect path loads neither
         assert loaded["edge.gate"].endswith("edge/gate.pyc" if RUNNER.exact else "edge/gate.py")
         query = location_query(first)
-        login_cookie = [c["value"].split(";")[0] for c in first["headers"]["set-cookie"]][0]
+        login_cookie = next(c["value"].split(";")[0] for c in first["headers"]["set-cookie"])
         code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
                               redirect_uri=query["redirect_uri"], claims=keys.id_claims())
         callback = shipped.send(event(urlsplit(query["redirect_uri"]).path, f"code={code}&state={query['state']}",

@@ -57,12 +57,13 @@ def test_oidc_mode_asks_for_discovery_of_what_is_missing():
 
 def test_config_is_immutable():
     config, _ = validate(BASE)
-    with pytest.raises(Exception):
+    with pytest.raises(AttributeError):  # a namedtuple: "can't set attribute"
         config.client_id = "x"
 
 
 @pytest.mark.parametrize("raw,expected", [
-    ({"cognito": BASE["cognito"]}, "idp.provider: missing; add it under [idp]"),
+    # (client_id given: without it, that is a second mistake, reported as well: see the test below)
+    ({"idp": {"client_id": "c"}, "cognito": BASE["cognito"]}, "idp.provider: missing; add it under [idp]"),
     (with_(idp__client_id=None), "idp.client_id: missing"),
     (with_(idp__client_ids="x"), 'idp.client_ids: unknown key; did you mean "client_id"?'),
     (with_(tokens__leway_seconds=5), 'did you mean "leeway_seconds"'),

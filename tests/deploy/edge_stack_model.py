@@ -72,7 +72,7 @@ class EdgeStackModel:
         self.events.setdefault(name, []).insert(0, {
             "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1", "EventId": f"ev-{n}",
             "StackName": name, "LogicalResourceId": resource, "ResourceType": kind, "ResourceStatus": status,
-            "Timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(seconds=n)})
+            "Timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n)})
 
     def describe_stacks(self, StackName):
         if StackName not in self.stacks:

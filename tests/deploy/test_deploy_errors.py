@@ -76,6 +76,7 @@ def _no_credentials_env(tmp_path) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_cli_without_credentials_prints_one_line(tmp_path):
     """A real subprocess with no credentials anywhere: exit 1, one line, no traceback."""
     site = tmp_path / "dist"

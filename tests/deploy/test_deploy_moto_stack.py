@@ -5,10 +5,14 @@ the bootstrap code first, then the built code."""
 from __future__ import annotations
 
 import boto3
+import pytest
 
 from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.gatezip import sha256_b64
 from gatebuild.deploy.stack import StackOptions, deploy_stack
+
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 
 def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, site_dir, fake_builder, quiet_progress):
     config = tmp_path / "gate.toml"

@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
+from gatebuild.builder import BuildError
 from gatebuild.config_file import ConfigFileError
 from gatebuild.deploy.cli import main
 from gatebuild.deploy.clients import Clients
@@ -46,6 +47,8 @@ from gatebuild.deploy.stack import (
     stack_parameters,
 )
 from gatebuild.deploy.state_secret import MAX_LOGIN_LIFETIME, state_secrets
+
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "cloudformation.yaml"
@@ -95,7 +98,7 @@ def test_self_sign_up_price_class_hsts_and_retention_become_parameters():
 
 
 def test_changing_the_cognito_domain_prefix_is_refused_before_anything_starts():
-    with pytest.raises(DeployError, match="already has the hosted UI at old-login.*only one domain"):
+    with pytest.raises(DeployError, match=r"already has the hosted UI at old-login.*only one domain"):
         check_change(StackOptions(stack_name="s", cognito_domain_prefix="new-login"), {"CognitoDomainPrefix": "old-login"})
     check_change(StackOptions(stack_name="s", cognito_domain_prefix="old-login"), {"CognitoDomainPrefix": "old-login"})
     check_change(StackOptions(stack_name="s"), {"CognitoDomainPrefix": "old-login"})
@@ -164,10 +167,6 @@ def test_hints_for_alias_dns_and_leftover_names():
 
 
 # --------------------------------------------------------------------------- build failures and Ctrl-C
-
-class BuildError(Exception):
-    pass
-
 
 def test_build_failures_are_one_line(tmp_path):
     def failing(*a, **k):

@@ -12,7 +12,7 @@ from gatebuild.deploy.cli import main
 from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.errors import DeployError
 from gatebuild.deploy.gatezip import sha256_b64
-from gatebuild.deploy.publish import PublishOptions, TRUST_POLICY, publish
+from gatebuild.deploy.publish import TRUST_POLICY, PublishOptions, publish
 
 
 @pytest.fixture
@@ -33,6 +33,7 @@ def _opts(config_file, tmp_path, **extra):
                           **extra)
 
 
+@pytest.mark.slow
 def test_publish_creates_role_function_and_version(moto_aws, config_file, tmp_path, fake_builder, quiet_progress):
     arn = publish(_opts(config_file, tmp_path), Clients(), quiet_progress, builder=fake_builder, sleep=lambda s: None)
     assert arn == "arn:aws:lambda:us-east-1:123456789012:function:my-gate:1"
@@ -100,7 +101,7 @@ def test_existing_role_without_edgelambda_trust_is_refused(moto_aws, config_file
     lambda_only = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
     iam.create_role(RoleName="my-gate-edge-role", AssumeRolePolicyDocument=json.dumps(lambda_only))
-    with pytest.raises(DeployError, match="does not trust edgelambda.amazonaws.com"):
+    with pytest.raises(DeployError, match=r"does not trust edgelambda.amazonaws.com"):
         publish(_opts(config_file, tmp_path), Clients(), quiet_progress, builder=fake_builder)
 
 

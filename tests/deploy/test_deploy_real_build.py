@@ -21,7 +21,7 @@ from gatebuild.deploy.gatezip import (
     write_minimal_config,
 )
 
-build = pytest.importorskip("build", reason="build.py is not in this checkout")
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
 
 
 def _b64(number: int) -> str:

@@ -30,12 +30,14 @@ from gatebuild.deploy.stack import (
     wait_for_stack,
 )
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 TEMPLATE = Path(__file__).resolve().parents[2] / "cloudformation.yaml"
 NAME = "my-site"
 STACK_ID = f"arn:aws:cloudformation:us-east-1:123456789012:stack/{NAME}/1"
 DIST = "E2EXAMPLE123"
 VERSION_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{NAME}-gate:2"
-T0 = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 1, 1, 12, 0, 0, tzinfo=dt.UTC)
 
 
 def event(n, resource, status, kind="AWS::CloudFormation::Stack", reason=None):
@@ -157,8 +159,7 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
              event(2, "Distribution", "CREATE_IN_PROGRESS", "AWS::CloudFront::Distribution")]
     cfn.add_response("describe_stack_events", events_page(*first), {"StackName": NAME})
     cfn.add_response("describe_stacks", stack("CREATE_IN_PROGRESS"), {"StackName": NAME})
-    second = first + [event(3, "Distribution", "CREATE_COMPLETE", "AWS::CloudFront::Distribution"),
-                      event(4, NAME, "CREATE_COMPLETE")]
+    second = [*first, event(3, "Distribution", "CREATE_COMPLETE", "AWS::CloudFront::Distribution"), event(4, NAME, "CREATE_COMPLETE")]
     cfn.add_response("describe_stack_events", events_page(*second), {"StackName": NAME})
     cfn.add_response("describe_stacks", stack("CREATE_COMPLETE", outputs(pool, client_id,
                                                                          version=VERSION_ARN[:-1] + "1"), params))
@@ -171,8 +172,7 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
             {"ParameterKey": "CodeKey", "ParameterValue": ANY},
             {"ParameterKey": "CodeSha256", "ParameterValue": ANY},
         ] + [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items() if not k.startswith("Code")]})
-    third = second + [event(5, "GateVersion", "CREATE_COMPLETE", "AWS::Lambda::Version"),
-                      event(6, NAME, "UPDATE_COMPLETE")]
+    third = [*second, event(5, "GateVersion", "CREATE_COMPLETE", "AWS::Lambda::Version"), event(6, NAME, "UPDATE_COMPLETE")]
     cfn.add_response("describe_stack_events", events_page(*third), {"StackName": NAME})
     cfn.add_response("describe_stacks", stack("UPDATE_COMPLETE", outputs(pool, client_id), params))
     cf.add_response("get_distribution_config", distribution_config(VERSION_ARN), {"Id": DIST})
@@ -257,7 +257,7 @@ def test_rollback_complete_stack_is_explained(aws, tmp_path, site_dir, fake_buil
 
 
 def test_stack_busy_is_explained():
-    with pytest.raises(DeployError, match="UPDATE_IN_PROGRESS.*wait"):
+    with pytest.raises(DeployError, match=r"UPDATE_IN_PROGRESS.*wait"):
         check_updatable({"StackStatus": "UPDATE_IN_PROGRESS"}, NAME)
 
 

@@ -20,6 +20,8 @@ from gatebuild.deploy.progress import Progress
 from gatebuild.deploy.publish import TRUST_POLICY
 from gatebuild.deploy.status import status
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 DIST = "E2STATUS000001"
 SITE = "https://www.example.com"
 ZIP = b"PK\x05\x06" + b"\0" * 18
@@ -94,7 +96,7 @@ def test_a_correct_deployment_has_no_problems(edge):
 def test_each_distribution_mistake_is_named(edge, mutate, words):
     report, _ = _run(edge, mutate(edge))
     assert report.problems, "the mistake went unnoticed"
-    assert len(set(p.split(":", 1)[1] for p in report.problems)) == 1, report.problems   # one kind of problem
+    assert len({p.split(":", 1)[1] for p in report.problems}) == 1, report.problems   # one kind of problem
     for word in words:
         assert word in report.problems[0]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from edge.settings import Paths
 
 DEFAULT_PATHS = Paths()
@@ -124,17 +126,17 @@ def test_previous_site_url_stays_registered_while_the_url_changes(template):
         assert extra[2] == {"Ref": "AWS::NoValue"}
 
 
+@pytest.mark.slow
 def test_checkov_clean_and_every_suppression_justified():
     """checkov runs from its own venv (.venv-checkov, made by scripts/setup: its boto3 pin
     conflicts with ours). Each skip in the template's metadata carries a reason."""
     import json
+    import os
     import subprocess
 
     import pytest
 
     from gatebuild.lambda_edge_rules import load_template
-
-    import os
 
     checkov = ROOT / ".venv-checkov" / "bin" / "checkov"
     if not checkov.exists():

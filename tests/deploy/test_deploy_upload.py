@@ -61,7 +61,7 @@ def test_site_files_order_puts_index_last_and_skips_dotfiles(site_dir):
 
 
 def test_site_without_index_html_is_refused(tmp_path):
-    with pytest.raises(DeployError, match="index.html not found.*npm run build"):
+    with pytest.raises(DeployError, match=r"index.html not found.*npm run build"):
         site_files(str(tmp_path))
 
 
@@ -120,7 +120,7 @@ def test_artifact_bucket_of_another_account_is_refused_before_any_upload(quiet_p
     name = artifact_bucket_name(ACCOUNT, "us-east-1")
     stub.add_client_error("head_bucket", service_error_code="403", service_message="Forbidden",
                           http_status_code=403, expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT})
-    with stub, pytest.raises(DeployError, match="does not belong to account 123456789012.*--artifact-bucket"):
+    with stub, pytest.raises(DeployError, match=r"does not belong to account 123456789012.*--artifact-bucket"):
         ensure_artifact_bucket(s3, name, "us-east-1", ACCOUNT, quiet_progress)
     stub.assert_no_pending_responses()
 

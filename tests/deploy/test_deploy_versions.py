@@ -6,12 +6,14 @@ only; the model follows the AWS documentation it cites), on top of moto's real L
 from __future__ import annotations
 
 import boto3
+import pytest
+from edge_stack_model import EdgeStackModel  # tests/deploy has no __init__: its dir is on sys.path
 
 from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.gatezip import sha256_b64
 from gatebuild.deploy.stack import StackOptions, deploy_stack
 
-from edge_stack_model import EdgeStackModel  # tests/deploy has no __init__: its dir is on sys.path
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 OIDC = ('[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'
         'authorization_endpoint = "https://login.example.com/a"\ntoken_endpoint = "https://login.example.com/t"\n'

@@ -43,7 +43,7 @@ def emf_problems(text: str) -> list[str]:
         problems.append("Timestamp must be epoch milliseconds")
     directives = meta.get("CloudWatchMetrics")
     if not isinstance(directives, list) or not directives:
-        return problems + ["CloudWatchMetrics must be a non-empty array"]
+        return [*problems, "CloudWatchMetrics must be a non-empty array"]
     for directive in directives:
         namespace = directive.get("Namespace")
         if not isinstance(namespace, str) or not 1 <= len(namespace) <= 255 or namespace.startswith("AWS/"):
@@ -71,7 +71,7 @@ def emf_problems(text: str) -> list[str]:
 def _line(**kwargs) -> str:
     stream = io.StringIO()
     log = DecisionLog("debug", b"k" * 32, stream)
-    args = dict(path="/docs", decision="deny", reason="group_missing", status=403, sub="user-1", duration_ms=1.5)
+    args = {"path": "/docs", "decision": "deny", "reason": "group_missing", "status": 403, "sub": "user-1", "duration_ms": 1.5}
     args.update(kwargs)
     log.decision(**args)
     text = stream.getvalue()

@@ -10,8 +10,17 @@ import pytest
 from freezegun import freeze_time
 
 from edge.cookies import parse as parse_cookies
-from tests.support.cloudfront import (ASSET, FETCH_JSON, NAVIGATE, Browser, event, header, is_response,
-                                      location_query, set_cookies)
+from tests.support.cloudfront import (
+    ASSET,
+    FETCH_JSON,
+    NAVIGATE,
+    Browser,
+    event,
+    header,
+    is_response,
+    location_query,
+    set_cookies,
+)
 
 ID = "__Host-gate-id"
 RT = "__Host-gate-rt"
@@ -134,7 +143,7 @@ def test_forged_state_is_refused(browser, idp):
     first = browser.get("/")
     query = location_query(first)
     state = query["state"]
-    body, stamp, mac = state.split(".")
+    _body, stamp, mac = state.split(".")
     forged_body = base64.urlsafe_b64encode(b'{"i":"x","r":"//evil.example"}').rstrip(b"=").decode()
     code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"], redirect_uri=query["redirect_uri"])
     result = browser.request("/_gate/callback", f"code={code}&state={forged_body}.{stamp}.{mac}")

@@ -119,6 +119,7 @@ def test_reason_code_is_a_small_reference_under_a_sentence(branded, login):
 
 # -- ways on after an error ---------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_idp_timeout_on_refresh_offers_try_again_for_the_same_page(browser, login, idp):
     with freeze_time(T0):
         login(browser, "/", groups=("Viewer",), lifetime=3600)
@@ -212,7 +213,8 @@ def test_same_site_logo_with_site_url_is_allowed_exactly(idp):
 
 # -- the build's contrast check against the oracle -----------------------------------------------
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from gatebuild import branding as build_branding  # noqa: E402
 

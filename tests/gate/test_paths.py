@@ -25,7 +25,7 @@ from gatebuild import globs
 
 GLOB_CHARS = list("ab/*?.")
 patterns = st.text(alphabet=st.sampled_from(GLOB_CHARS), max_size=8).map(lambda s: "/" + s)
-texts = st.text(alphabet=st.sampled_from(GLOB_CHARS + ["A", "\u0131"]), max_size=12).map(lambda s: "/" + s)
+texts = st.text(alphabet=st.sampled_from([*GLOB_CHARS, "A", "ı"]), max_size=12).map(lambda s: "/" + s)
 
 
 def oracle(pattern: str) -> re.Pattern:
@@ -34,6 +34,7 @@ def oracle(pattern: str) -> re.Pattern:
 
 @given(patterns, texts)
 @settings(max_examples=1500)
+@pytest.mark.slow
 def test_glob_match_agrees_with_a_regex_oracle(pattern, text):
     assert paths.glob_match(pattern, text) == bool(oracle(pattern).fullmatch(text))
 
@@ -71,10 +72,11 @@ def _expected_fold_table() -> dict[int, str]:
     return table
 
 
+@pytest.mark.slow
 def test_the_fold_table_is_complete_for_this_unicode_version():
     """Every character an origin could upper- or lower-case (or case-fold) to ASCII letters is in
     edge.paths._FOLD, and nothing else. A new Unicode version that adds one fails here."""
-    assert paths._FOLD == _expected_fold_table(), unicodedata.unidata_version
+    assert _expected_fold_table() == paths._FOLD, unicodedata.unidata_version
 
 
 @pytest.mark.parametrize("char,folded", [("\u0131", "i"), ("\u017f", "s"), ("\u0130", "i"), ("\u212a", "k"),
@@ -105,6 +107,7 @@ def _brute_force(must, must_not, longest=6):
 
 @given(st.lists(witness_patterns, min_size=1, max_size=2), st.lists(witness_patterns, max_size=2))
 @settings(max_examples=400, deadline=None)
+@pytest.mark.slow
 def test_witness_agrees_with_brute_force(must, must_not):
     found = globs.witness(must, must_not)
     expected = _brute_force(must, must_not)
@@ -116,12 +119,13 @@ def test_witness_agrees_with_brute_force(must, must_not):
         assert found is not None and len(found) == len(expected)
 
 
-URI_CHARS = list("/aB.-_~%2e5c;=:+ \u00e9\u0131\\?#") + ["%2B", "%3F", "%23", "%2F", "%2e%2e", "x.html"]
+URI_CHARS = [*list("/aB.-_~%2e5c;=:+ éı\\?#"), "%2B", "%3F", "%23", "%2F", "%2e%2e", "x.html"]
 uris = st.lists(st.sampled_from(URI_CHARS), min_size=0, max_size=14).map(lambda parts: "/" + "".join(parts))
 
 
 @given(uris)
 @settings(max_examples=1500)
+@pytest.mark.slow
 def test_what_is_forwarded_is_never_ambiguous_to_s3(uri):
     from edge.errors import BadRequest
 

@@ -7,7 +7,7 @@ import pytest
 from freezegun import freeze_time
 
 from tests.support import hygiene
-from tests.support.cloudfront import ASSET, FETCH_JSON, Browser, event, header, is_response, set_cookies
+from tests.support.cloudfront import ASSET, FETCH_JSON, Browser, header, is_response, set_cookies
 
 ID, RT, AT = "__Host-gate-id", "__Host-gate-rt", "__Host-gate-at"
 T0 = "2026-03-01 09:00:00"
@@ -98,6 +98,7 @@ def test_idp_failure_during_refresh_of_an_expired_token_is_a_page_that_can_be_le
     assert RT in browser.jar  # kept, so the next try can refresh once the IdP is back
 
 
+@pytest.mark.slow
 def test_idp_failure_inside_the_window_still_lets_a_valid_token_in(browser, login, idp):
     logged_in(browser, login)
     idp.fault = "hang"
@@ -206,6 +207,7 @@ def test_sign_out_for_oidc_uses_end_session_with_hint(make_config, make_handler,
     assert query["post_logout_redirect_uri"] == ["https://d111111abcdef8.cloudfront.net/_gate/signed-out"]
 
 
+@pytest.mark.slow
 def test_sign_out_when_revocation_hangs_is_still_quick(browser, login, idp):
     import time
 

@@ -3,9 +3,9 @@ the signed format is unchanged; edge.settings carries the previous secrets throu
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
-import base64
 
 import pytest
 from hypothesis import given

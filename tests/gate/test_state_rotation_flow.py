@@ -65,12 +65,12 @@ def test_the_rotated_gate_signs_with_the_new_secret(idp, keys, make_handler):
 
 @pytest.mark.parametrize("previous", [["short"], [1], [""]])
 def test_previous_secrets_are_checked_like_the_secret(idp, previous):
-    with pytest.raises(ConfigFileError, match="state.previous_secrets"):
+    with pytest.raises(ConfigFileError, match=r"state.previous_secrets"):
         config_with(idp, NEW_SECRET, previous)
 
 
 def test_previous_secrets_need_a_current_one(idp):
     raw = raw_config(idp.base)
     raw["state"] = {"previous_secrets": [STATE_SECRET]}
-    with pytest.raises(ConfigFileError, match="only with state.secret"):
+    with pytest.raises(ConfigFileError, match=r"only with state.secret"):
         validate(raw)

@@ -132,6 +132,7 @@ def test_unhandled_exception_is_an_execution_error(emu):
     assert fetch(emu, "/echo")[0].status == 200
 
 
+@pytest.mark.slow
 def test_timeout_kills_the_worker_after_5_seconds(emu):
     assert em.VIEWER_REQUEST_TIMEOUT_S == 5.0
     pid_before = json.loads(fetch(emu, "/echo")[1])["pid"]
@@ -176,7 +177,7 @@ def test_import_error_is_reported(tmp_path, site):
 # ---- generated responses -------------------------------------------------------------------
 
 def test_generated_response_goes_back_as_is(emu):
-    resp, body = fetch(emu, "/cookies")
+    resp, _body = fetch(emu, "/cookies")
     assert resp.status == 302
     assert resp.reason == "Found"
     assert resp.getheader("Location") == "/landing?x=1"
@@ -266,7 +267,7 @@ def test_static_files_and_content_types(emu):
     cases = {"/assets/app.js": "text/javascript", "/assets/app.css": "text/css",
              "/assets/logo.svg": "image/svg+xml", "/robots.txt": "text/plain", "/index.html": "text/html"}
     for path, kind in cases.items():
-        resp, body = fetch(emu, path)
+        resp, _body = fetch(emu, path)
         assert resp.status == 200, path
         assert resp.getheader("Content-Type").startswith(kind), path
         assert resp.getheader("X-Cache") == "Miss from cloudfront"
@@ -327,6 +328,7 @@ def test_request_too_large(emu):
 
 # ---- concurrency: a second container starts when the first is busy --------------------------
 
+@pytest.mark.slow
 def test_concurrent_requests_use_another_container(emu):
     import threading
     results = {}

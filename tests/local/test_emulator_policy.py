@@ -53,7 +53,7 @@ def test_a_bad_csp_file_is_one_line_and_exit_2(tmp_path):
     bad.write_text("default-src 'self'\nscript-src 'self'\n")
     proc = _start(["--zip", make_zip(str(tmp_path / "edge.zip")), "--site", site, "--csp-file", str(bad),
                    "--port", "0"], os.environ)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and err.strip().splitlines() == [
         f"error: {bad}: must hold the Content-Security-Policy on one line"]
 

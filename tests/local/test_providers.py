@@ -169,7 +169,7 @@ def test_cognito_login_tokens_refresh_and_revoke(cognito):
 
 
 def test_cognito_wrong_password_shows_the_form_again(cognito):
-    verifier, challenge = pkce()
+    _verifier, challenge = pkce()
     status, _, body = Browserish().request(cognito.idp_url + "/oauth2/authorize", {
         "client_id": cognito.client_id, "redirect_uri": cognito.callback_url, "response_type": "code",
         "code_challenge": challenge, "code_challenge_method": "S256", "scope": "openid", "state": "s",

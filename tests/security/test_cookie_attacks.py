@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from tests.security.conftest import (AT, ID, LOGIN_PREFIX, RT, assert_not_let_in, assert_response,
-                                     is_response, json_body)
+from tests.security.conftest import AT, ID, LOGIN_PREFIX, RT, assert_not_let_in, assert_response, is_response, json_body
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
+
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 
 @pytest.fixture
@@ -251,7 +252,7 @@ def test_tampered_chunks_never_pass(handler, tokens, mutation):
 
 
 def test_every_chunk_is_stripped_before_the_origin(handler, tokens):
-    cookies = chunked(ID, tokens.viewer, 4) + [f"{AT}.1=x", f"{RT}=y", f"{RT}.2=z", f"{LOGIN_PREFIX}abc=q", "keep=me"]
+    cookies = [*chunked(ID, tokens.viewer, 4), f"{AT}.1=x", f"{RT}=y", f"{RT}.2=z", f"{LOGIN_PREFIX}abc=q", "keep=me"]
     result = send(handler, ["; ".join(cookies)])
     assert_passed_clean(result)
     assert forwarded_cookie_pairs(result) == ["keep=me"]

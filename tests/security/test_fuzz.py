@@ -36,8 +36,7 @@ import edge.handler as edge_handler
 from edge.gate import Gate
 from edge.log import DecisionLog
 from edge.paths import normalise
-from tests.security.conftest import (AT, ID, LOGIN_PREFIX, ORIGINS, RT, assert_response, is_response,
-                                     json_body)
+from tests.security.conftest import AT, ID, LOGIN_PREFIX, ORIGINS, RT, assert_response, is_response, json_body
 from tests.security.forge import claims_of, sign_raw, unsigned, with_payload
 from tests.support import hygiene
 from tests.support.cloudfront import HOST, NAVIGATE, header
@@ -450,6 +449,7 @@ def test_fuzz_cloudfront_shaped_requests(fuzz, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_fuzz_gate_routes_with_hostile_queries(fuzz, data):
     handler, pool, log = fuzz
     request = data.draw(requests(pool, shaped=True))
@@ -470,7 +470,7 @@ def mutated_tokens(draw, keys, pool):
         return base[:i] + c + base[i + 1:], base[:i] + c + base[i + 1:] == base
     if kind == 1:  # recombine parts of two tokens
         other = draw(st.sampled_from([pool.viewer, pool.admin, *pool.invalid]))
-        a, b = base.split("."), other.split(".") + ["", "", ""]
+        a, b = base.split("."), [*other.split("."), "", "", ""]
         picks = draw(st.lists(st.integers(0, 1), min_size=3, max_size=3))
         token = ".".join((a if p == 0 else b)[i] for i, p in enumerate(picks))
         return token, token in (pool.viewer, pool.admin)
@@ -554,7 +554,7 @@ def test_fuzz_tokens_in_the_id_cookie(fuzz, keys, data):
 def test_a_lone_surrogate_in_the_uri_is_a_400_not_a_crash(fuzz, uri):
     """Possible when the event JSON carries "\\ud800". Was a FINDING: UnicodeEncodeError in
     normalise() (502 internal_error), and a log line stdout could not encode."""
-    handler, pool, log = fuzz
+    handler, _pool, log = fuzz
     from tests.support.cloudfront import event as make_event
 
     result = handler(make_event(uri, headers=NAVIGATE), None)

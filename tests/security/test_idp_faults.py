@@ -24,6 +24,8 @@ from tests.support import hygiene
 from tests.support.cloudfront import ASSET, FETCH_JSON, NAVIGATE, Browser, event, header, location_query
 from tests.support.tokens import Keys
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 CONFIGURED_TIMEOUT = 1.0  # tests/conftest.py raw_config: idp.timeout_seconds
 SLACK = 0.6
 GATE_BUDGET = 4.5  # the whole answer, whatever happens (Lambda@Edge allows 5 s)

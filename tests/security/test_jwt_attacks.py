@@ -13,11 +13,12 @@ import time
 import pytest
 
 import edge.handler as edge_handler
-
 from tests.security.conftest import ID, assert_token_refused, is_response, json_body, protected_checks
 from tests.security.forge import claims_of, hmac_token, parts, sign_raw, unsigned, with_payload
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 from tests.support.tokens import Keys, b64url
+
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 NESTED = 5000
 

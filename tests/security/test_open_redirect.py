@@ -14,9 +14,10 @@ from urllib.parse import quote, unquote
 import pytest
 from freezegun import freeze_time
 
-from tests.security.conftest import (AUTHORIZE, ID, SITE, assert_location_same_site, assert_response,
-                                     is_response)
+from tests.security.conftest import AUTHORIZE, ID, SITE, assert_location_same_site, assert_response, is_response
 from tests.support.cloudfront import Browser, header, location_query
+
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 CATEGORIES = {
     "protocol_relative_and_backslash": [

@@ -13,9 +13,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.conftest import (MORE_ORIGINS, ORIGINS, ID, assert_not_let_in, assert_response,
-                                     is_response, origins_reaching)
+from tests.security.conftest import (
+    ID,
+    MORE_ORIGINS,
+    ORIGINS,
+    assert_not_let_in,
+    assert_response,
+    is_response,
+    origins_reaching,
+)
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
+
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 RULE_SPELLINGS = {
     "plain": ["/admin", "/admin/", "/admin/x", "/admin/secret.html", "/admin//x", "/admin/./x", "/admin/x/..",

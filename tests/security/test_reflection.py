@@ -14,6 +14,8 @@ import pytest
 from tests.security.conftest import ID, assert_response, json_body
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event, header
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 MARKUP = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>",
           "</title><script>alert(1)</script>", "javascript:alert(1)", "&lt;script&gt;", "\u202e<b>x</b>"]
 

@@ -19,6 +19,8 @@ from freezegun import freeze_time
 from tests.security.conftest import ID, LOGIN_PREFIX, assert_location_same_site, assert_response
 from tests.support.cloudfront import Browser, header, location_query, set_cookies
 
+pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+
 OTHER_SECRET = base64.urlsafe_b64encode(b"another-deployment-secret-0123456789").decode().rstrip("=")
 
 
@@ -66,11 +68,11 @@ def _flip(text: str, index: int) -> str:
 
 
 STATE_FORGERIES = {
-    "mac_flipped": lambda s, other: ".".join(s.split(".")[:2] + [_flip(s.split(".")[2], 5)]),
+    "mac_flipped": lambda s, other: ".".join([*s.split(".")[:2], _flip(s.split(".")[2], 5)]),
     "mac_truncated": lambda s, other: s[:-4],
     "mac_empty": lambda s, other: s.rsplit(".", 1)[0] + ".",
-    "mac_from_another_state": lambda s, other: ".".join(s.split(".")[:2] + [other.split(".")[2]]),
-    "body_from_another_state": lambda s, other: ".".join([other.split(".")[0]] + s.split(".")[1:]),
+    "mac_from_another_state": lambda s, other: ".".join([*s.split(".")[:2], other.split(".")[2]]),
+    "body_from_another_state": lambda s, other: ".".join([other.split(".")[0], *s.split(".")[1:]]),
     "stamp_moved_forward": lambda s, other: ".".join([s.split(".")[0], _flip(s.split(".")[1], 9), s.split(".")[2]]),
     "two_parts": lambda s, other: s.split(".", 1)[1],
     "four_parts": lambda s, other: s + ".AAAA",
