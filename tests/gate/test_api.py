@@ -101,6 +101,8 @@ def test_spoofed_identity_headers_are_replaced_on_api_paths_and_stripped_elsewhe
     assert api["x-gate-sub"] != ["admin"] and len(api["x-gate-sub"][0]) > 10
     assert api["x-gate-groups"] == ["Field%2C%20North,Viewer"]
     assert "x-gate-sub" not in page and "x-gate-groups" not in page
+    public = forwarded_headers(browser.request("/public/a.txt", headers={**ASSET, "X-Gate-Sub": "admin"}))
+    assert "x-gate-sub" not in public
 
 
 def test_identity_headers_are_off_unless_configured_and_spoofs_still_stripped(signed_in):
