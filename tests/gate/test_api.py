@@ -367,3 +367,37 @@ def test_apis_without_a_stored_access_token_is_a_build_error(idp):
 def test_bad_apis_sections_name_the_fix(idp, apis, match):
     with pytest.raises(config_file.ConfigFileError, match=match):
         make_config_with(idp, apis=apis)
+
+
+# -- the same-origin proof, against an independent statement of the rule -------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from edge.api import same_origin_refusal  # noqa: E402
+from edge.request import ViewerRequest  # noqa: E402
+
+OK_FETCH_SITES = ("same-origin", "none")
+
+
+@settings(max_examples=400, deadline=None)
+@given(origin=st.sampled_from([None, SITE, "https://app.example.com", "https://evil.example", "null", SITE + ":8443"]),
+       fetch_site=st.sampled_from([None, "same-origin", "none", "same-site", "cross-site", "Same-Origin"]),
+       marker=st.sampled_from([None, "1", "0", "true", " 1"]),
+       allowed=st.sampled_from([(), ("https://app.example.com",)]),
+       require=st.booleans())
+def test_same_origin_proof(origin, fetch_site, marker, allowed, require):
+    """Accepted iff there is no evidence of another site, there is positive proof of this one
+    (or a trusted origin), and, where required, the custom header."""
+    trusted = {SITE, *allowed}
+    foreign_origin = origin is not None and origin not in trusted
+    foreign_fetch = fetch_site is not None and fetch_site not in OK_FETCH_SITES and origin not in allowed
+    proof = origin in trusted or fetch_site in OK_FETCH_SITES or marker == "1"
+    expected = not foreign_origin and not foreign_fetch and proof and (not require or marker == "1")
+    headers = {name: [{"key": name, "value": value}] for name, value in
+               (("origin", origin), ("sec-fetch-site", fetch_site), ("x-gate-request", marker)) if value is not None}
+    request = ViewerRequest({"uri": "/api/x", "method": "POST", "querystring": "", "headers": headers})
+    refusal = same_origin_refusal(request, SITE, allowed, require_header=require)
+    assert (refusal is None) == expected, refusal
+    if refusal is not None:
+        assert refusal in ("cross_site", "missing_request_header")
