@@ -1,4 +1,9 @@
-"""The gate's own endpoints: sign-in, the OAuth callback, sign-out, signed-out and who-am-I."""
+"""The gate's own endpoints: sign-in, the OAuth callback, sign-out, signed-out, who-am-I and refresh.
+
+who-am-I and refresh answer 401 with `reason`: signed_out (no session, or nothing a refresh
+could use), session_expired (the ID token expired and no refresh was possible), or
+refresh_refused (the IdP refused the refresh token, or the refresh changed the identity).
+"""
 
 from __future__ import annotations
 
@@ -40,6 +45,7 @@ class GateEndpoints:
             paths.sign_out: self.sign_out,
             paths.signed_out: self.signed_out,
             paths.whoami: self.whoami,
+            paths.refresh: self.refresh,
         }
 
     def sign_in(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
@@ -72,9 +78,56 @@ class GateEndpoints:
             except GateError as exc:
                 return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
         if claims is None:
-            body = {"signedIn": False, "signInUrl": pages.sign_in_href(self._config.paths, "/")}
-            return Outcome.respond(responses.json_response(401, body, cookies), "deny", reason)
-        body = {
+            if reason.startswith("refresh_"):
+                code = "refresh_refused"
+            else:
+                code = "session_expired" if session.expired else "signed_out"
+            return self._signed_out(code, reason, cookies)
+        return Outcome.respond(responses.json_response(200, self._who(claims), cookies), "whoami", reason,
+                               claims.get("sub"))
+
+    def _signed_out(self, code: str, reason: str, cookies: list[str]) -> Outcome:
+        paths = self._config.paths
+        body = {"signedIn": False, "reason": code, "signInUrl": pages.sign_in_href(paths, "/"),
+                "refreshUrl": paths.refresh}
+        extra = {"x-gate-reason": responses.header("X-Gate-Reason", code)}
+        return Outcome.respond(responses.json_response(401, body, cookies, extra), "deny", reason)
+
+    def refresh(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
+        """POST paths.refresh, from the site's own pages: always spends the refresh cookie for
+        fresh tokens (same iss/sub/aud/azp, refresh.py). Never a redirect: 200 with who-am-I's
+        body, 401 signed_out | refresh_refused, 403 for a cross-site or header-less request,
+        502/503/504 when the IdP fails."""
+        if request.method != "POST":
+            page = responses.json_response(405, {"error": "method_not_allowed"}, (),
+                                           {"allow": responses.header("Allow", "POST")})
+            return Outcome.respond(page, "deny", "refresh_needs_post")
+        from .api import same_origin_refusal
+
+        refusal = same_origin_refusal(request, self._login.site_origin(request), require_header=True)
+        if refusal is not None:
+            page = responses.json_response(403, {"error": "forbidden", "reason": refusal})
+            return Outcome.respond(page, "deny", refusal)
+        session = self._store.read(request.jar, now, deadline)
+        if not session.refresh_token:
+            return self._signed_out("signed_out", "no_refresh_token", self._store.clear(request.jar))
+        previous = session.claims if session.claims is not None else session.expired_claims
+        try:
+            claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token, previous, deadline)
+        except RefreshGaveNoIdToken as answer:  # a rotated refresh token in it is kept
+            if session.claims is not None:
+                return Outcome.respond(responses.json_response(200, self._who(session.claims), answer.set_cookies),
+                                       "refreshed", "refresh_without_id_token", session.sub)
+            return self._signed_out("refresh_refused", "refresh_without_id_token", answer.set_cookies)
+        except LoginFailed as exc:  # invalid_grant (spent, revoked, reused) or identity_changed
+            return self._signed_out("refresh_refused", f"refresh_{exc.reason}", self._store.clear(request.jar))
+        except GateError as exc:
+            return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
+        return Outcome.respond(responses.json_response(200, self._who(claims), cookies), "refreshed",
+                               "token_refreshed", claims.get("sub"))
+
+    def _who(self, claims: dict) -> dict:
+        return {
             "signedIn": True,
             "sub": claims.get("sub"),
             "username": self._provider.username(claims) or claims.get("sub"),
@@ -83,7 +136,6 @@ class GateEndpoints:
             "groups": sorted(self._provider.groups(claims)),
             "expiresAt": claims.get("exp"),
         }
-        return Outcome.respond(responses.json_response(200, body, cookies), "whoami", reason, claims.get("sub"))
 
     def sign_out(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
         if not request.is_navigation:

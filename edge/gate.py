@@ -73,6 +73,10 @@ class Gate:
                 if public_uri != cf_request["uri"]:
                     cf_request["uri"] = public_uri  # the root, as the index object
                 strip_gate_cookies(cf_request["headers"], self.store.names.all_prefix)
+                if self.config.apis:  # X-Gate-Sub/-Groups come only from the gate (edge/api.py)
+                    from .api import strip_identity_headers
+
+                    strip_identity_headers(cf_request["headers"])
                 return Outcome.forward(cf_request, "allow", "public_path")
             return self.protected.handle(request, now, deadline)
         except GateError as exc:

@@ -3,7 +3,9 @@
 valid session -> rules -> forward (gate cookies stripped) or 403;
 valid but inside the refresh window, on a navigation -> one early refresh, 302 to the same URL;
 expired, or only a refresh cookie, on a navigation -> refresh, 302 to the same URL;
-no session on a navigation -> login (302 to the IdP); anything else -> 401 (JSON or a page).
+no session on a navigation -> login (302 to the IdP); anything else -> 401 (JSON or a page),
+always with `X-Gate-Reason: session_expired` (a POST to paths.refresh may bring it back) or
+`signed_out`. [[apis]] paths are handed to api.py: never a redirect, the access token forwarded.
 """
 
 from __future__ import annotations
@@ -36,8 +38,20 @@ class ProtectedPaths:
         self._refresher = refresher
         self._error = error
         self._window = config.tokens.refresh_window_seconds
+        self._api = None
+        if config.apis:
+            from .api import ApiPaths  # lazy: only a site with an API pays for it
+
+            self._api = ApiPaths(config, store, provider, access, store.verifier, login.site_origin)
 
     def handle(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
+        if self._api is not None:
+            api = self._api.match(request.path)
+            if api is not None:
+                return self._api.handle(api, request, now, deadline, self.unauthenticated)
+            from .api import strip_identity_headers
+
+            strip_identity_headers(request.raw["headers"])
         session = self._store.read(request.jar, now, deadline)
         navigation = request.is_navigation
         if navigation and session.wants_early_refresh(now, self._window):
@@ -47,7 +61,7 @@ class ProtectedPaths:
                 return self._refresh_then_return(request, now, session, deadline)
             if navigation:
                 return self.login(request, now, request.original_target(), session.reason)
-            return self._unauthenticated(request, session.reason)
+            return self.unauthenticated(request, session)
         return self.authorize(request, session.claims)
 
     def login(self, request: ViewerRequest, now: float, target: str, reason: str,
@@ -72,13 +86,20 @@ class ProtectedPaths:
             cf_request["uri"] = request.path.encoded
         return Outcome.forward(cf_request, "allow", "valid_session", sub)
 
-    def _unauthenticated(self, request: ViewerRequest, reason: str) -> Outcome:
+    def unauthenticated(self, request: ViewerRequest, session: Session, force_json: bool = False,
+                        reason: str | None = None) -> Outcome:
+        """401 for a request that cannot be sent to sign in. `X-Gate-Reason` (and `reason` in
+        JSON) says whether a refresh may help: session_expired, or signed_out."""
         paths = self._config.paths
-        if request.wants_json:
-            body = {"signedIn": False, "signInUrl": pages.sign_in_href(paths, "/")}
-            return Outcome.respond(responses.json_response(401, body), "deny", reason)
-        page = pages.unauthenticated(paths, safe_return_path(request.original_target()) or "/", reason)
-        return Outcome.respond(page, "deny", reason)
+        code = reason or gate_reason(session)
+        extra = {"x-gate-reason": responses.header("X-Gate-Reason", code)}
+        if force_json or request.wants_json:
+            body = {"signedIn": False, "reason": code, "signInUrl": pages.sign_in_href(paths, "/"),
+                    "refreshUrl": paths.refresh}
+            return Outcome.respond(responses.json_response(401, body, (), extra), "deny", session.reason)
+        page = pages.unauthenticated(paths, safe_return_path(request.original_target()) or "/", session.reason)
+        page["headers"].update(extra)
+        return Outcome.respond(page, "deny", session.reason)
 
     def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session,
                              deadline: Deadline) -> Outcome:
@@ -105,3 +126,9 @@ class ProtectedPaths:
                 return self.authorize(request, session.claims or {})
             return self._error(exc, request)
         return Outcome.respond(responses.redirect(back, cookies), "refreshed", "token_refreshed", claims.get("sub"))
+
+
+def gate_reason(session: Session) -> str:
+    """session_expired when a refresh may bring the session back (an expired ID token, or a
+    refresh cookie left); signed_out otherwise (no cookies, or a token that is not valid)."""
+    return "session_expired" if session.expired or session.refreshable else "signed_out"

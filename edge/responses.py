@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
 MAX_RESPONSE_BYTES = 40 * 1024
 STATUS_TEXT = {
-    200: "OK", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    200: "OK", 204: "No Content", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    405: "Method Not Allowed",
     500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
     504: "Gateway Timeout",
 }
@@ -117,10 +118,16 @@ def html_page(status: int, title: str, body_html: str, set_cookies: Iterable[str
     return response(status, page(title, body_html), "text/html; charset=utf-8", set_cookies, headers)
 
 
-def json_response(status: int, data: Json, set_cookies: Iterable[str] = ()) -> CfResponse:
+def json_response(status: int, data: Json, set_cookies: Iterable[str] = (),
+                  extra: Headers | None = None) -> CfResponse:
     import json  # only who-am-I and JSON 401s need it: kept off the redirect path's cold start
 
-    return response(status, json.dumps(data, separators=(",", ":")), "application/json", set_cookies)
+    return response(status, json.dumps(data, separators=(",", ":")), "application/json", set_cookies, extra)
+
+
+def header(name: str, value: str) -> list[dict]:
+    """One header entry in CloudFront's shape, for `extra=`."""
+    return _header(name, value)
 
 
 def page(title: str, body_html: str) -> str:

@@ -91,6 +91,7 @@ class SessionStore:
         self.names = CookieNames.for_settings(config.cookies)
         self.writer = CookieWriter(config.cookies)
         self._verifier = verifier
+        self.verifier = verifier  # edge/api.py verifies bearer access tokens with it
         self._max_age = config.cookies.session_max_age_seconds
         self._store_access_token = config.tokens.store_access_token
         self._window = config.tokens.refresh_window_seconds

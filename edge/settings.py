@@ -34,22 +34,27 @@ Cookies = namedtuple("Cookies", "prefix domain same_site secure session_max_age_
                      defaults=("gate", "", "Lax", True, 30 * 24 * 3600, 600))
 
 
-class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami public case_sensitive",
+class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami public case_sensitive refresh",
                        defaults=("/_gate/callback", "/_gate/sign-in", "/_gate/sign-out",
-                                 "/_gate/signed-out", "/_gate/me", (), True))):
+                                 "/_gate/signed-out", "/_gate/me", (), True, "/_gate/refresh"))):
     __slots__ = ()
 
     def gate_paths(self) -> tuple[str, ...]:
-        return (self.callback, self.sign_in, self.sign_out, self.signed_out, self.whoami)
+        return (self.callback, self.sign_in, self.sign_out, self.signed_out, self.whoami, self.refresh)
+
+
+# [[apis]]: paths the gate treats as the site's API (edge/api.py): bearer forwarding, JSON
+# answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
+Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
 
 
 _CONFIG_FIELDS = ("provider issuer client_id endpoints state_secret client_secret scopes site_url "
-                  "idp_timeout_seconds paths rules tokens cookies log_level branding previous_state_secrets")
+                  "idp_timeout_seconds paths rules tokens cookies log_level branding previous_state_secrets apis")
 
 
 class Config(namedtuple("Config", _CONFIG_FIELDS,
                         defaults=("", ("openid", "email", "profile"), "", 3.0, Paths(), (), Tokens(),
-                                  Cookies(), "info", Branding(), ()))):
+                                  Cookies(), "info", Branding(), (), ()))):
     __slots__ = ()
 
     def __repr__(self) -> str:  # never print the secrets
@@ -62,6 +67,8 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             data["previous_state_secrets"] = [b64url_encode(s) for s in self.previous_state_secrets]
         else:
             data.pop("previous_state_secrets", None)   # absent: zips built before rotation existed stay identical
+        if not self.apis:
+            data.pop("apis", None)
         return data
 
     @classmethod
@@ -84,6 +91,9 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             log_level=data.get("log_level", "info"),
             branding=Branding(**data.get("branding", {})),
             previous_state_secrets=tuple(b64url_decode(s) for s in data.get("previous_state_secrets", ())),
+            apis=tuple(Api(paths=tuple(a["paths"]), identity_headers=bool(a.get("identity_headers", False)),
+                           accept_bearer=bool(a.get("accept_bearer", False)),
+                           cors_origins=tuple(a.get("cors_origins", ()))) for a in data.get("apis", ())),
         )
 
     @property

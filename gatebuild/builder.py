@@ -194,7 +194,7 @@ def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python3
 
 def _write_site_env(path: str, config) -> None:
     lines = [f"VITE_GATE_WHOAMI={config.paths.whoami}", f"VITE_GATE_SIGN_IN={config.paths.sign_in}",
-             f"VITE_GATE_SIGN_OUT={config.paths.sign_out}"]
+             f"VITE_GATE_SIGN_OUT={config.paths.sign_out}", f"VITE_GATE_REFRESH={config.paths.refresh}"]
     with open(path, "w") as f:
         f.write("# written by build.py from the gate's config: the site's gate paths\n" + "\n".join(lines) + "\n")
 

@@ -27,6 +27,7 @@ from edge.settings import (
     Cookies,
     Endpoints,
     Paths,
+    Api,
     Rule,
     Tokens,
 )
@@ -218,6 +219,7 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         raise ConfigFileError(*m.lines)
     issuer, endpoints, to_discover = found
     secret, previous_secrets = secrets
+    apis = m.check("apis", ("paths", "tokens"), _apis, raw.get("apis", []), paths, tokens)
     config = Config(
         provider=provider,
         issuer=issuer,
@@ -235,6 +237,7 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         log_level=log_level,
         branding=brand,
         previous_state_secrets=previous_secrets,
+        apis=apis,
     )
     return config, to_discover
 
@@ -293,8 +296,8 @@ def _checked_sections(raw: dict, m: _Mistakes) -> dict[str, dict]:
     """Every section with every key: given (type-checked) or its default. A section with an
     unknown key, a wrong type or a missing required key is reported and marked broken."""
     for name in raw:
-        if name not in SCHEMA and name != "rules":
-            m.lines.append(_unknown(f"[{name}]", name, [*SCHEMA, "rules"], what="section"))
+        if name not in SCHEMA and name not in ("rules", "apis"):
+            m.lines.append(_unknown(f"[{name}]", name, [*SCHEMA, "rules", "apis"], what="section"))
     out = {}
     for section, keys in SCHEMA.items():
         given = raw.get(section, {})
@@ -477,10 +480,10 @@ def _pattern(key: str, value) -> str:
 
 
 def _paths(section: dict) -> Paths:
-    names = ("callback", "sign_in", "sign_out", "signed_out", "whoami")
+    names = ("callback", "sign_in", "sign_out", "signed_out", "whoami", "refresh")
     values = {name: _gate_path(f"paths.{name}", section[name]) for name in names}
     if len(set(values.values())) != len(values):
-        raise ConfigFileError("paths: callback, sign_in, sign_out, signed_out and whoami must all differ")
+        raise ConfigFileError("paths: callback, sign_in, sign_out, signed_out, whoami and refresh must all differ")
     public = tuple(_pattern("paths.public", p) for p in section["public"])
     for pattern in public:
         _not_a_gate_path("paths.public", pattern, values.values())
@@ -643,3 +646,48 @@ def _state_secret(given: str, key: str = "state.secret") -> bytes:
             'leave it out and build.py generates one'
         )
     return raw
+
+
+API_KEYS = {"paths": list, "identity_headers": bool, "accept_bearer": bool, "cors_origins": list}
+
+
+def _apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
+    """[[apis]]: the site's API paths (edge/api.py). The gate forwards the access token there,
+    so it must keep one: refuse `tokens.store_access_token = false` here, not at run time."""
+    if not isinstance(raw_apis, list):
+        raise ConfigFileError('apis: write each API as an [[apis]] table, e.g. paths = ["/api/*"]')
+    apis: list[Api] = []
+    for index, raw in enumerate(raw_apis, start=1):
+        where = f"apis[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigFileError(f'{where}: must be an [[apis]] table, e.g. paths = ["/api/*"]')
+        for key in raw:
+            if key not in API_KEYS:
+                raise ConfigFileError(_unknown(f"{where}.{key}", key, list(API_KEYS)))
+        if "paths" not in raw:
+            raise ConfigFileError(f'{where}.paths: missing; e.g. paths = ["/api/*"]')
+        for key, kind in API_KEYS.items():
+            if key in raw:
+                _typed(f"{where}.{key}", raw[key], kind)
+        patterns = tuple(_pattern(f"{where}.paths", p) for p in _str_list(f"{where}.paths", raw["paths"]))
+        if not patterns:
+            raise ConfigFileError(f'{where}.paths: give at least one pattern, e.g. ["/api/*"]')
+        for pattern in patterns:
+            _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
+            if _is_public(pattern.replace("*", "x"), paths):
+                raise ConfigFileError(f"{where}.paths: {pattern!r} is also public in paths.public; "
+                                      "an API path needs a session, remove it from one of them")
+        origins = []
+        given_origins = raw.get("cors_origins", [])
+        for origin in _str_list(f"{where}.cors_origins", given_origins) if given_origins else []:
+            parts = urlsplit(origin)
+            if parts.scheme not in ("https", "http") or not parts.netloc or parts.path or parts.query \
+                    or origin != origin.strip().rstrip("/") or (parts.scheme == "http" and not _is_loopback(parts.hostname or "")):
+                raise ConfigFileError(f'{where}.cors_origins: {origin!r} must be an origin such as "https://app.example.com"')
+            origins.append(origin)
+        apis.append(Api(paths=patterns, identity_headers=raw.get("identity_headers", False),
+                        accept_bearer=raw.get("accept_bearer", False), cors_origins=tuple(origins)))
+    if apis and not tokens.store_access_token:
+        raise ConfigFileError("tokens.store_access_token: must be true when [[apis]] is configured "
+                              "(the gate forwards the access token to the API); set it to true or remove [[apis]]")
+    return tuple(apis)

@@ -72,6 +72,8 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
     notice = "\n" + "\n".join("  " + line for line in notice.splitlines()) + "\n" if notice else ""
     if stack.profile != "oidc":
         hint += f"\n  {profiles.note(stack.profile, stack.client_id)}"
+    api = (f"  API: {stack.site_url}/api/* -> {stack.api_url} (local/api.py; the gate adds the bearer token)\n"
+           if getattr(stack, "api", False) else "")
     return f"""
   The site, behind the sign-in gate:  {stack.site_url}/
   Identity provider ({name}):  {stack.idp_url}   (issuer {stack.issuer})
@@ -80,7 +82,7 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
 {users}
 {hint}
   Sign out: {stack.site_url}/_gate/sign-out      Who am I: {stack.site_url}/_gate/me
-
+{api}
   Site:        {stack.site_dir}   (CSP from {csp_source})
   Gate config: {stack.config_path}
   Zip:         {stack.zip_path}
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--csp-file", metavar="FILE", help="the site's Content-Security-Policy "
                         "(default: csp.txt beside the site directory, else the strict default; as deploy.py)")
     parser.add_argument("--quiet", action="store_true", help="do not echo the emulator's log lines")
+    parser.add_argument("--no-api", action="store_true", help="do not run the demo API behind /api/* "
+                        "(local/api.py; it runs with cognito and the plain oidc provider)")
     args = parser.parse_args(argv)
     profile = args.profile or "oidc"
     if args.provider is None:
@@ -141,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         stack = Stack(args.provider, site_dir=site_dir, site_port=args.port, idp_port=idp_port,
                       workdir=workdir, id_token_ttl=args.id_token_ttl, echo_emulator=not args.quiet,
                       user_config=os.path.abspath(args.config) if args.config else None,
-                      csp_file=args.csp_file, notice_shown=True, profile=profile)
+                      csp_file=args.csp_file, notice_shown=True, profile=profile,
+                      api=profile == "oidc" and not args.no_api)
         stack.echo_on.clear()  # the emulator's start-up and readiness lines go to its log, not before the banner
     except (StackError, subprocess.TimeoutExpired) as exc:
         print(f"demo: {exc}", file=sys.stderr)

@@ -11,6 +11,14 @@ the private S3 bucket (OAC) behind the distribution would serve it, with the dis
 SPA fallback (404 -> /index.html, 200; as cloudformation.yaml) and the same security headers
 and Content-Security-Policy as the deployed distribution (gatebuild/site_policy.py).
 
+With `--api-origin http://127.0.0.1:PORT` (and `--api-path`, default /api/*), requests whose
+path matches the API behavior's pattern go to that second origin, as cloudformation.yaml's API
+behavior does: every method allowed, the function runs first on the viewer request, nothing
+cached, and the request it returns (the Authorization header it added included) forwarded
+with every viewer header but Host (the managed AllViewerExceptHostHeader origin request policy),
+with the body. The distribution's custom error response applies to it too, as in CloudFront
+(a 404 from the API becomes /index.html with 200).
+
 What CloudFront enforces on a viewer-request trigger and this emulator checks, loudly (stderr
 and CloudFront's own error page): the 5 s timeout, the 40 KB generated-response limit, headers
 a function may not add or edit, a status that is not a string, header entries with keys other
@@ -58,6 +66,10 @@ DEFAULT_HANDLER = "edge.handler.handler"
 DEFAULT_ROOT_OBJECT = "index.html"
 SPA_FALLBACK = {404: "/index.html"}  # error code -> page, served with 200; never 403 (the gate's own page)
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
+API_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
+# What CloudFront drops or sets itself on the way to a custom origin (hop-by-hop, Host).
+API_DROP = {"host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
+            "te", "trailer", "content-length", "expect"}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection"}
 
 # Headers a viewer-request function may not add or edit in a generated response.
@@ -565,6 +577,15 @@ class Distribution:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)  # recent events (tests read them)
     keep_events: int = 0
+    api_origin: str = ""          # http://127.0.0.1:PORT of the API origin, or "" for none
+    api_paths: tuple[str, ...] = ()  # CloudFront path patterns of the API behavior
+
+    def is_api(self, uri: str) -> bool:
+        """CloudFront's behavior match: the viewer's path, case-sensitive, `*` any run of
+        characters (slashes too) and `?` one character."""
+        import fnmatch
+
+        return bool(self.api_origin) and any(fnmatch.fnmatchcase(uri, p) for p in self.api_paths)
 
     def event_for(self, method: str, target: str, header_items: list[tuple[str, str]],
                   client_ip: str) -> dict:
@@ -601,8 +622,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         started = time.perf_counter()
         dist = self.distribution
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        self._body = self.rfile.read(length) if length else b""
         target = self.path
         if "://" in target.split("?", 1)[0]:
             target = "/" + target.split("://", 1)[1].partition("/")[2]
@@ -621,7 +641,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                    f"The request's headers and query string are {raw_size} bytes; "
                                    f"CloudFront allows {MAX_REQUEST_BYTES}.", request_id, started)
             return
-        if self.command not in ALLOWED_METHODS:
+        api = dist.is_api(request["uri"])
+        if self.command not in (API_METHODS if api else ALLOWED_METHODS):
             self._cloudfront_error(403, "This distribution is not configured to allow the HTTP request "
                                    "method that was used for this request.", "", request_id, started)
             return
@@ -650,6 +671,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if "status" in result:
             self._send_generated(result, request_id, started)
+        elif api:
+            self._send_api(result, request_id, started)
         else:
             self._send_origin(result, request_id, started, viewer_uri=request["uri"])
 
@@ -716,6 +739,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._access_log(reply.status, source, started)
 
 
+    def _send_api(self, request: dict, request_id: str, started: float) -> None:
+        """The API behavior's origin request: the function's request, every header but Host."""
+        import http.client
+        from urllib.parse import urlsplit
+
+        dist = self.distribution
+        origin = urlsplit(dist.api_origin)
+        headers = [(e["key"], e["value"]) for name, entries in (request.get("headers") or {}).items()
+                   if name not in API_DROP for e in entries]
+        headers += [("Host", origin.netloc), ("X-Amz-Cf-Id", request_id),
+                    ("Via", "1.1 local.cloudfront.net (CloudFront)"),
+                    ("X-Forwarded-For", self.client_address[0])]
+        target = request["uri"] + (f"?{request['querystring']}" if request.get("querystring") else "")
+        conn = http.client.HTTPConnection(origin.hostname, origin.port, timeout=30)
+        try:
+            conn.putrequest(self.command, target, skip_host=True, skip_accept_encoding=True)
+            for name, value in headers:
+                conn.putheader(name, value)
+            if self._body or self.command in ("POST", "PUT", "PATCH"):
+                conn.putheader("Content-Length", str(len(self._body)))
+            conn.endheaders(self._body or None)
+            reply = conn.getresponse()
+            body = reply.read()
+            status = reply.status
+            reply_headers = [(k, v) for k, v in reply.getheaders()
+                             if k.lower() not in ("content-length", "connection", "transfer-encoding",
+                                                  "keep-alive", "date", "server")]
+        except OSError as exc:
+            self._cloudfront_error(502, "CloudFront wasn't able to connect to the origin.", str(exc),
+                                   request_id, started, x_cache="Error")
+            return
+        finally:
+            conn.close()
+        source = "api origin"
+        if status in dist.spa_fallback:  # the distribution's custom error response applies here too
+            page = dist.origin.get(dist.spa_fallback[status])
+            if page.status == 200:
+                source = f"api origin {status} -> error page {dist.spa_fallback[status]} (200)"
+                status, body, reply_headers = 200, page.body, list(page.headers)
+        headers = [*reply_headers, *dist.response_headers, *self._common_headers(request_id, "Miss")]
+        self._write(status, None, headers, body)
+        self._access_log(status, source, started)
+
+
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -734,7 +801,8 @@ class Emulator:
                  handler: str = DEFAULT_HANDLER, python: str | None = None,
                  timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, max_workers: int = 4,
                  sink: Callable[[str], None] | None = None, keep_events: int = 0,
-                 url_host: str = "localhost", csp: str | None = None, csp_file: str | None = None):
+                 url_host: str = "localhost", csp: str | None = None, csp_file: str | None = None,
+                 api_origin: str = "", api_paths: tuple[str, ...] = ("/api/*",)):
         if not os.path.isdir(site_dir):
             raise FileNotFoundError(f"{site_dir}: no such site directory (build the site first)")
         # The distribution's CSP, from the same place deploy.py takes it (gatebuild/site_policy.py);
@@ -743,7 +811,8 @@ class Emulator:
         self.pool = WorkerPool(zip_path, handler, python=python, timeout_s=timeout_s,
                                max_workers=max_workers, sink=sink)
         self.distribution = Distribution(self.pool, S3Origin(site_dir), keep_events=keep_events,
-                                         response_headers=security_headers(self.csp.policy or None))
+                                         response_headers=security_headers(self.csp.policy or None),
+                                         api_origin=api_origin, api_paths=tuple(api_paths))
         self.server = make_server(self.distribution, host, port)
         self.port = self.server.server_address[1]
         self.url = f"http://{url_host}:{self.port}"
@@ -779,6 +848,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-workers", type=int, default=4, help="warm containers at most")
     parser.add_argument("--csp-file", help="Content-Security-Policy for origin responses (default: "
                         "csp.txt beside the site directory, else the strict default; as deploy.py)")
+    parser.add_argument("--api-origin", default="", help="the API origin (http://127.0.0.1:PORT) behind --api-path")
+    parser.add_argument("--api-path", action="append", default=None,
+                        help="CloudFront path pattern of the API behavior (repeatable; default /api/*)")
     args = parser.parse_args(argv)
     for path, what in ((args.zip, "zip"), (args.site, "site directory")):
         if not os.path.exists(path):
@@ -786,7 +858,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     try:
         emulator = Emulator(args.zip, args.site, host=args.host, port=args.port, handler=args.handler,
-                            python=args.python, max_workers=args.max_workers, csp_file=args.csp_file)
+                            python=args.python, max_workers=args.max_workers, csp_file=args.csp_file,
+                            api_origin=args.api_origin, api_paths=tuple(args.api_path or ("/api/*",)))
     except CspError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -257,6 +257,8 @@ class Stack:
     profile: str = "oidc"                   # provider "oidc" only: behave like auth0, okta, ... (local/profiles.py)
     profile_surface: str | None = None      # "issue14" or "current"; None: the validator decides
     profile_options: dict = field(default_factory=dict)  # profiles.idp_args options, e.g. entra_overage="sources"
+    api: bool = False                       # issue 13: run local/api.py behind [[apis]] paths = ["/api/*"]
+    api_port: int = 0
 
     site_url: str = field(init=False, default="")
     idp_url: str = field(init=False, default="")
@@ -279,6 +281,10 @@ class Stack:
         os.makedirs(self.workdir, exist_ok=True)
         self.site_port = self.site_port or free_port()
         self.idp_port = self.idp_port or free_port()
+        if self.api and self.profile != "oidc":
+            raise StackError("the demo API runs with the cognito provider or the plain oidc profile")
+        self.api_port = (self.api_port or free_port()) if self.api else 0
+        self.api_url = f"http://127.0.0.1:{self.api_port}" if self.api else ""
         self.site_url = f"http://localhost:{self.site_port}"
         self.idp_url = f"http://127.0.0.1:{self.idp_port}"
         self._user_sections = read_user_sections(self.user_config) if self.user_config else {}
@@ -309,6 +315,8 @@ class Stack:
                 self._start_cognito()
             else:
                 self._start_oidc()
+            if self.api:
+                self._start_api()
             self._write_config()
             self._build()
             self._start_emulator()
@@ -404,12 +412,30 @@ class Stack:
                 "--redirect-uri", self.callback_url, "--post-logout-redirect-uri", self.signed_out_url,
                 "--users", users_file, "--id-token-ttl", str(ttl),
                 "--access-token-ttl", str(self.access_token_ttl or ttl), *profiles.idp_args(self.profile, **self.profile_options)]
+        if self.api:
+            argv.append("--jwt-access-tokens")
         proc = Process("oidc-provider", argv, os.path.join(self.workdir, "oidc-provider.log"))
         self.processes.append(proc)
         self.discovery_url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         discovered = wait_until(lambda: (lambda r: r[0] == 200 and json.loads(r[1]))(http_get(self.discovery_url)),
                                 "oidc-provider", self.timeout, proc)
         self.token_endpoint = discovered["token_endpoint"]
+        self.jwks_uri = discovered["jwks_uri"]
+
+    def _start_api(self) -> None:
+        """local/api.py, verifying the access tokens this provider issues: cognito-local's have
+        token_use "access", client_id and cognito:groups (its tokenGenerator.js); oidc-provider's
+        with --jwt-access-tokens are RFC 9068 (typ at+jwt, client_id, aud = the client id, groups)."""
+        if self.provider == "cognito":
+            jwks, groups, extra = f"{self.issuer}/.well-known/jwks.json", "cognito:groups", []
+        else:
+            jwks, groups, extra = self.jwks_uri, "groups", ["--audience", self.client_id]
+        argv = [sys.executable, "-m", "local.api", "--port", str(self.api_port), "--issuer", self.issuer,
+                "--jwks-url", jwks, "--client-id", self.client_id, "--groups-claim", groups, *extra]
+        proc = Process("api", argv, os.path.join(self.workdir, "api.log"), env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.processes.append(proc)
+        wait_until(lambda: http_get(f"{self.api_url}/api/health")[0] == 200, "the demo API (/api/health)",
+                   self.timeout, proc)
 
     # -- the gate ----------------------------------------------------------------------
 
@@ -468,6 +494,8 @@ class Stack:
         rules = user.get("rules", [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}] if not user else [])
         for rule in rules:
             lines += toml_table("[rules]", rule)
+        if self.api:
+            lines += toml_table("[apis]", {"paths": ["/api/*"], "identity_headers": True})
         if "branding" in user:
             lines += toml_table("branding", user["branding"])
         tokens = {k: v for k, v in user.get("tokens", {}).items() if k not in ("groups_claim", "require_nonce")}
@@ -586,6 +614,8 @@ class Stack:
         echo = (lambda line: print(line, file=sys.stderr, flush=True)) if self.echo_emulator else None
         argv = [sys.executable, "-m", "local.emulator", "--zip", self.zip_path, "--site", self.site_dir,
                 "--port", str(self.site_port)]
+        if self.api:
+            argv += ["--api-origin", self.api_url, "--api-path", "/api/*"]
         if self.csp_file:
             argv += ["--csp-file", self.csp_file]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

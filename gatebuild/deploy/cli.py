@@ -111,6 +111,12 @@ def parser() -> argparse.ArgumentParser:
     site.add_argument("--skip-site", action="store_true", help="do not upload the site")
     site.add_argument("--no-invalidate", dest="invalidate", action="store_false",
                       help="do not invalidate /* after uploading")
+    api = stack.add_argument_group("API (issue 13)")
+    api.add_argument("--api-domain", metavar="DOMAIN", default=None,
+                     help="the site's API origin (e.g. abc.execute-api.us-east-1.amazonaws.com) behind --api-path "
+                          "with the gate adding the bearer token; \"\" removes it (default: keep the stack's)")
+    api.add_argument("--api-path", metavar="PATTERN", default=None,
+                     help="CloudFront path pattern of the API (default /api/*; match [[apis]] paths)")
     stack.add_argument("--artifact-bucket", help="bucket in us-east-1 for the function's zips "
                                                  "(default: gate-artifacts-<account>-us-east-1, created if missing)")
     stack.add_argument("--log-retention-days", type=int, default=None, metavar="DAYS",
@@ -181,6 +187,8 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
             opts.hsts_include_subdomains = args.hsts_subdomains
             opts.hsts_preload = args.hsts_preload
             opts.log_retention_days = args.log_retention_days
+            opts.api_domain = args.api_domain
+            opts.api_path = args.api_path
             opts.rotate_state_secret = args.rotate_state_secret
             opts.keep_old_assets_days = args.keep_old_assets_days
             if args.template:

@@ -99,6 +99,8 @@ class StackOptions:
     hsts_include_subdomains: bool | None = None
     hsts_preload: bool | None = None
     log_retention_days: int | None = None
+    api_domain: str | None = None   # issue 13: the API origin behind ApiPathPattern ("" removes it)
+    api_path: str | None = None
     rotate_state_secret: bool = False
     keep_old_assets_days: float = STALE_GRACE_DAYS
     site_dir: str = "site/dist"
@@ -247,6 +249,10 @@ def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | No
         given["HstsIncludeSubdomains"] = "true"
     if opts.log_retention_days is not None:
         given["LogRetentionDays"] = str(opts.log_retention_days)
+    if opts.api_domain is not None:
+        given["ApiDomainName"] = opts.api_domain
+    if opts.api_path:
+        given["ApiPathPattern"] = opts.api_path
     if code:
         given.update(zip(CODE_PARAMETERS, code, strict=False))
     for key, value in (previous or {}).items():

@@ -39,6 +39,9 @@ function parseArgs(argv) {
     const name = argv[i];
     if (name === "--no-refresh-token-rotation") { out.rotateRefreshTokens = false; continue; }
     if (name === "--auth0-oidc-logout") { out.auth0OidcLogout = true; continue; }
+    // issue 13: the default profile issues RFC 9068 JWT access tokens (aud = client id, groups)
+    // for the demo API behind the gate, as the okta/entra/keycloak profiles always do.
+    if (name === "--jwt-access-tokens") { out.jwtAccessTokens = true; continue; }
     const value = argv[i + 1];
     i += 1;
     if (value === undefined) { console.error(`${name} needs a value`); process.exit(2); }
@@ -155,6 +158,7 @@ const PROFILES = {
   },
 };
 const P = PROFILES[args.profile];
+if (args.jwtAccessTokens && !P.jwtAccess) P.jwtAccess = "always";
 const issuer = P.issuer;
 const mountPath = new URL(issuer).pathname.replace(/\/$/, "");
 
@@ -266,7 +270,7 @@ function accessTokenClaims(user) {
     case "keycloak": return { typ: "Bearer", azp: args.clientId, realm_access: c.realm_access,
       resource_access: c.resource_access, email: c.email };
     case "auth0": return { [AUTH0_GROUPS_CLAIM]: c[AUTH0_GROUPS_CLAIM] };
-    default: return undefined;
+    default: return args.jwtAccessTokens ? { groups: user.groups } : undefined;
   }
 }
 

@@ -140,6 +140,7 @@ def test_site_env_carries_the_gate_paths(tmp_path, keys):
     result, _ = build(tmp_path, text, keys.jwks(), extra_args=("--site-env", str(env_file)))
     assert result.returncode == 0, result.stderr
     assert "VITE_GATE_WHOAMI=/auth/me" in env_file.read_text()
+    assert "VITE_GATE_REFRESH=/_gate/refresh" in env_file.read_text()  # issue 13: the site's refresh endpoint
 
 
 # -- the zip as it ships, under python3.13 -I -S -----------------------------------------------

@@ -431,3 +431,18 @@ def test_a_template_breaking_an_edge_rule_is_refused(aws_env, tmp_path, site_dir
                  "--template", str(bad)], clients=Clients(session=object()), stdout=io.StringIO(), stderr=err)
     assert code == 1
     assert "MemorySize: 1024 is over 128" in err.getvalue()
+
+
+def test_api_domain_parameters():
+    """Issue 13: --api-domain sets the optional API origin; not given keeps the stack's; "" removes it."""
+    declared = declared_parameters(TEMPLATE.read_text())
+    previous = {"ApiDomainName": "old.execute-api.us-east-1.amazonaws.com"}
+    given = StackOptions(stack_name=NAME, api_domain="abc.execute-api.us-east-1.amazonaws.com", api_path="/v1/*")
+    params = {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(given, "csp", previous, None, declared)}
+    assert params["ApiDomainName"] == "abc.execute-api.us-east-1.amazonaws.com" and params["ApiPathPattern"] == "/v1/*"
+    kept = {p["ParameterKey"]: p["ParameterValue"]
+            for p in stack_parameters(StackOptions(stack_name=NAME), "csp", previous, None, declared)}
+    assert kept["ApiDomainName"] == previous["ApiDomainName"]
+    removed = {p["ParameterKey"]: p["ParameterValue"]
+               for p in stack_parameters(StackOptions(stack_name=NAME, api_domain=""), "csp", previous, None, declared)}
+    assert removed["ApiDomainName"] == ""

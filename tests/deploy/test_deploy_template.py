@@ -49,7 +49,8 @@ def test_distribution(template):
     assert behavior["CachePolicyId"] == {"Ref": "PageCachePolicy"}
     gate = [{"EventType": "viewer-request", "IncludeBody": False, "LambdaFunctionARN": {"Ref": "GateVersion"}}]
     assert behavior["LambdaFunctionAssociations"] == gate
-    (assets,) = config["CacheBehaviors"]
+    api, assets = config["CacheBehaviors"]
+    assert api["Fn::If"][0] == "HasApi" and api["Fn::If"][2] == {"Ref": "AWS::NoValue"}
     assert assets["PathPattern"] == "/assets/*"
     assert assets["LambdaFunctionAssociations"] == gate        # every behavior goes through the gate
     assert assets["CachePolicyId"] == {"Ref": "AssetCachePolicy"}
@@ -60,6 +61,28 @@ def test_distribution(template):
     assert errors[404]["ResponsePagePath"] == "/index.html"
     assert config["Aliases"]["Fn::If"][0] == "HasAliases"
     assert config["ViewerCertificate"]["Fn::If"][1]["AcmCertificateArn"] == {"Ref": "CertificateArn"}
+
+
+def test_optional_api_behavior(template):
+    """Issue 13: the API origin only when ApiDomainName is given; every method, caching disabled,
+    and the managed AllViewerExceptHostHeader origin request policy, so the Authorization header
+    the gate adds reaches the API (CloudFront refuses an origin request policy that names
+    Authorization; with caching disabled the AllViewer* policies forward it:
+    https://repost.aws/knowledge-center/cloudfront-authorization-header; policy IDs:
+    https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html)."""
+    assert template["Conditions"]["HasApi"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ApiDomainName"}, ""]}]}
+    assert template["Parameters"]["ApiDomainName"]["Default"] == ""
+    config = _res(template, "Distribution")["Properties"]["DistributionConfig"]
+    condition, origin, otherwise = config["Origins"][1]["Fn::If"]
+    assert condition == "HasApi" and otherwise == {"Ref": "AWS::NoValue"}
+    assert origin["DomainName"] == {"Ref": "ApiDomainName"}
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    condition, api, otherwise = config["CacheBehaviors"][0]["Fn::If"]
+    assert api["TargetOriginId"] == origin["Id"] and api["PathPattern"] == {"Ref": "ApiPathPattern"}
+    assert set(api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"          # Managed-CachingDisabled
+    assert api["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
+    assert api["LambdaFunctionAssociations"] == config["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
 
 
 def test_cache_policies_cache_private_content_at_the_edge_only(template):

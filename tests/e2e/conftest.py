@@ -101,7 +101,8 @@ def stack(request, tmp_path_factory):
         pytest.skip("e2e prerequisites missing")
     workdir = tempfile.mkdtemp(prefix=f"gate-e2e-{request.param}-")
     s = Stack(request.param, site_dir=_site_dir(tmp_path_factory), workdir=workdir,
-              id_token_ttl=ID_TOKEN_TTL, refresh_window_seconds=5, leeway_seconds=LEEWAY)
+              id_token_ttl=ID_TOKEN_TTL, refresh_window_seconds=5, leeway_seconds=LEEWAY,
+              api=True)  # issue 13: local/api.py behind /api/* (tests/e2e/test_e2e_api.py)
     s.start()
     yield s
     s.stop()

@@ -147,7 +147,9 @@ def test_whoami_for_a_signed_in_person(browser, login):
 def test_whoami_without_a_session_is_401_json(browser):
     result = browser.get("/_gate/me", headers=FETCH_JSON)
     assert result["status"] == "401" and header(result, "cache-control") == "no-store"
-    assert json.loads(result["body"]) == {"signedIn": False, "signInUrl": "/_gate/sign-in?return=%2F"}
+    assert json.loads(result["body"]) == {"signedIn": False, "reason": "signed_out", "refreshUrl": "/_gate/refresh",
+                                          "signInUrl": "/_gate/sign-in?return=%2F"}
+    assert header(result, "x-gate-reason") == "signed_out"
 
 
 def test_whoami_with_an_expired_token_refreshes_inline(browser, login, idp):
