@@ -24,6 +24,7 @@ sys.path.insert(0, ROOT)
 
 from edge import __version__  # noqa: E402
 from edge.jwks import private_members, usable_jwks  # noqa: E402
+from edge.provider import PROFILES  # noqa: E402
 from edge.encoding import b64url_decode  # noqa: E402
 from gatebuild import config_file, discovery, runtime, secret_store, vendor, zipper  # noqa: E402
 from gatebuild.config_file import ConfigFileError  # noqa: E402
@@ -83,8 +84,9 @@ def load_config(config_path: str, *, jwks_file: str | None = None, overrides: di
             {"authorization_endpoint": "authorization", "token_endpoint": "token", "jwks_uri": "jwks",
              "revocation_endpoint": "revocation", "end_session_endpoint": "logout"}[k]: v
             for k, v in found.items()})
-        if "end_session_endpoint" in found and not found["end_session_endpoint"] and config.provider == "oidc":
-            config = config_file.with_endpoints(config, logout_style="none")
+        if "end_session_endpoint" in found:  # the profile knows its logout style (edge/provider.py)
+            logout, style = PROFILES[config.provider].logout_endpoint(config.issuer, found["end_session_endpoint"])
+            config = config_file.with_endpoints(config, logout=logout, logout_style=style)
     jwks = _load_jwks(config, jwks_file)
     return config, jwks
 

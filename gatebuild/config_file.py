@@ -16,6 +16,7 @@ import tomllib
 from urllib.parse import urlsplit
 
 from edge.paths import fold
+from edge.provider import PROFILES, Provider
 from gatebuild import branding
 from edge.settings import (
     ALLOWED_ALGORITHMS,
@@ -25,6 +26,7 @@ from edge.settings import (
     Config,
     Cookies,
     Endpoints,
+    Entry,
     Paths,
     Rule,
     Tokens,
@@ -53,6 +55,7 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "revocation_endpoint": (str, ABSENT),
         "end_session_endpoint": (str, ABSENT),
         "timeout_seconds": ((int, float), 3.0),
+        "extra_authorize_params": (dict, ABSENT),
     },
     "cognito": {
         "region": (str, ABSENT),
@@ -72,7 +75,8 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
     "tokens": {
         "algorithms": (list, ["RS256"]),
         "leeway_seconds": (int, 30),
-        "groups_claim": (str, "cognito:groups"),
+        "groups_claim": (str, ABSENT),     # default: the provider profile's (edge/provider.py)
+        "roles_claim": (str, ABSENT),
         "refresh_window_seconds": (int, 300),
         "store_access_token": (bool, True),
         "require_nonce": (bool, True),
@@ -86,6 +90,13 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "login_max_age_seconds": (int, 600),
     },
     "state": {"secret": (str, ""), "previous_secrets": (list, [])},
+    "entry": {
+        "groups": (list, []),
+        "roles": (list, []),
+        "emails": (list, []),
+        "email_domains": (list, []),
+        "any_account": (bool, False),
+    },
     "log": {"level": (str, "info")},
     "branding": {
         "name": (str, ""),
@@ -95,7 +106,20 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "text": (str, ABSENT),
     },
 }
-RULE_KEYS = {"paths": list, "groups": list}
+RULE_KEYS = {"paths": list, "groups": list, "roles": list, "emails": list, "email_domains": list}
+WHO_KEYS = ("groups", "roles", "emails", "email_domains")  # a rule or [entry] is met by ANY of these
+# Authorize parameters a config may add (docs/providers.md): each documented by a provider for
+# this purpose. Anything else (response_mode, redirect_uri, ...) could break or hijack the login.
+SAFE_AUTHORIZE_PARAMS = ("audience", "prompt", "access_type", "login_hint", "domain_hint", "acr_values",
+                         "identity_provider", "idp_identifier", "connection", "organization", "max_age",
+                         "ui_locales", "resource", "hd")
+# The gate's own: never overridable.
+GATE_AUTHORIZE_PARAMS = ("state", "nonce", "redirect_uri", "code_challenge", "code_challenge_method",
+                         "client_id", "response_type", "scope")
+MAX_PARAM_VALUE = 512
+MAX_CLAIM_NAME = 200
+EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 LEEWAY_MAX = 300
 MIN_SECRET_BYTES = 32
@@ -148,9 +172,13 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         site_url = site_url.rstrip("/")
         if urlsplit(site_url).path:
             raise ConfigFileError('site.url: give only scheme and host, e.g. "https://example.com"')
+    profile = PROFILES[provider]
+    extra_params = _extra_params(idp["extra_authorize_params"], profile)
     paths = _paths(sections["paths"])
     rules = _rules(raw.get("rules", []), paths)
-    tokens = _tokens(sections["tokens"])
+    tokens = _tokens(sections["tokens"], profile, client_id)
+    entry = _entry(sections["entry"])
+    _check_who(profile, tokens, entry, rules, paths)
     cookies = _cookies(sections["cookies"], site_url)
     secret = _state_secret(sections["state"]["secret"])
     # after a rotation: still accepted for logins that started before it (deploy.py drops them
@@ -178,6 +206,8 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         log_level=log_level,
         branding=brand,
         previous_state_secrets=previous_secrets,
+        entry=entry,
+        extra_authorize_params=extra_params,
     )
     return config, to_discover
 
@@ -290,29 +320,28 @@ def _url(key: str, value: str) -> str:
 def _endpoints(provider: str, idp: dict, cognito: dict) -> tuple[str, Endpoints, list[str]]:
     given = {k: _url(f"idp.{k}", idp[k]) if idp[k] else idp[k]
              for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")}
-    if provider == "cognito":
-        issuer, derived = _cognito_endpoints(idp, cognito)
+    derive = _DERIVED_ENDPOINTS.get(provider)
+    if derive is not None:
+        issuer, derived = derive(idp, cognito)
         for key, value in derived.items():
             if given[key] is None:
                 given[key] = value
-        logout_style = "cognito"
     else:
         if any(v is not None for v in cognito.values()):
             raise ConfigFileError('[cognito]: only used with idp.provider = "cognito"; remove it')
         if not idp["issuer"]:
             raise ConfigFileError('idp.issuer: missing; add the provider\'s issuer URL under [idp]')
         issuer = _url("idp.issuer", idp["issuer"])  # exactly as the tokens' `iss` (Auth0's ends with "/")
-        logout_style = "oidc"
     to_discover = [k for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")
                    if given[k] is None]
-    if given["end_session_endpoint"] == "":
-        logout_style = "none"
+    # Until discovery says (build.py), as if there were none; the profile knows its logout style.
+    logout, logout_style = PROFILES[provider].logout_endpoint(issuer, given["end_session_endpoint"] or "")
     endpoints = Endpoints(
         authorization=given["authorization_endpoint"] or "",
         token=given["token_endpoint"] or "",
         jwks=given["jwks_uri"] or "",
         revocation=given["revocation_endpoint"] or "",
-        logout=given["end_session_endpoint"] or "",
+        logout=logout,
         logout_style=logout_style,
     )
     return issuer, endpoints, to_discover
@@ -357,6 +386,10 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
     }
 
 
+# Profiles whose endpoints are derived from their own section rather than discovered.
+_DERIVED_ENDPOINTS = {"cognito": _cognito_endpoints}
+
+
 def _gate_path(key: str, value: str) -> str:
     if not SAFE_PATH.match(value) or "?" in value or "*" in value or value.endswith("/") or "//" in value:
         raise ConfigFileError(f'{key}: {value!r} must be a plain path such as "/_gate/callback"')
@@ -396,15 +429,19 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
         for key in raw:
             if key not in RULE_KEYS:
                 raise ConfigFileError(_unknown(f"{where}.{key}", key, list(RULE_KEYS)))
-        for key in RULE_KEYS:
-            if key not in raw:
-                raise ConfigFileError(f"{where}.{key}: missing; a rule needs paths and groups")
+        if "paths" not in raw:
+            raise ConfigFileError(f"{where}.paths: missing; a rule needs paths and who may see them "
+                                  "(groups, roles, emails or email_domains)")
+        for key in raw:
             _typed(f"{where}.{key}", raw[key], list)
         patterns = tuple(_pattern(f"{where}.paths", p) for p in _str_list(f"{where}.paths", raw["paths"]))
-        groups = tuple(_str_list(f"{where}.groups", raw["groups"]))
+        who = _who(where, raw)
+        if not any(who.values()):
+            raise ConfigFileError(f"{where}: says nobody may see its paths; give groups, roles, emails or "
+                                  "email_domains (any one of them lets a person in)")
         for pattern in patterns:
             _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
-        rules.append(Rule(paths=patterns, groups=groups))
+        rules.append(Rule(paths=patterns, **who))
     _check_overlaps(paths, rules)
     return tuple(rules)
 
@@ -443,7 +480,7 @@ def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
                         raise ConfigFileError(
                             f"{where}: {later!r} can never match because {pattern!r} comes first "
                             "(first match wins); move this rule up or narrow the earlier pattern")
-                    if set(earlier.groups) <= set(rule.groups):
+                    if all(set(getattr(earlier, k)) <= set(getattr(rule, k)) for k in WHO_KEYS):
                         continue  # anyone the earlier rule lets in, this one would let in too
                     sample = _part_of(pattern, later, decided, forms)
                     if sample is not None:
@@ -477,7 +514,90 @@ def _not_a_gate_path(key: str, pattern: str, gate_paths) -> None:
         raise ConfigFileError(f"{key}: {pattern!r} can never match: the gate answers that path itself; remove it")
 
 
-def _tokens(section: dict) -> Tokens:
+def _who(where: str, raw: dict) -> dict[str, tuple[str, ...]]:
+    """groups, roles, emails and email_domains of a rule or [entry], checked."""
+    out = {}
+    for key in WHO_KEYS:
+        values = raw.get(key) or []
+        if not all(isinstance(v, str) and v.strip() for v in values):
+            raise ConfigFileError(f'{where}.{key}: must be a list of non-empty strings, e.g. ["a", "b"]')
+        for value in values:
+            if key == "emails" and not EMAIL.match(value):
+                raise ConfigFileError(f'{where}.emails: {value!r} is not an email address such as "ada@example.com"')
+            if key == "email_domains" and (not DOMAIN.match(value) or "@" in value):
+                raise ConfigFileError(f'{where}.email_domains: {value!r} is not a domain such as "example.com" '
+                                      "(without @; subdomains are not included)")
+        out[key] = tuple(values)
+    return out
+
+
+def _entry(section: dict) -> Entry:
+    who = _who("entry", section)
+    if section["any_account"] and any(who.values()):
+        raise ConfigFileError("entry.any_account: true lets every account in, but [entry] also lists who may "
+                              "enter; remove any_account or the lists")
+    return Entry(**who, any_account=section["any_account"])
+
+
+def _check_who(profile: type[Provider], tokens: Tokens, entry: Entry, rules: tuple[Rule, ...],
+               paths: Paths) -> None:
+    """What the provider can tell: groups need a groups claim, roles a roles claim, emails a
+    provider that says whether they are verified; and a public provider must say who may enter."""
+    places = [("entry", entry)] + [(f"rules[{i}]", rule) for i, rule in enumerate(rules, start=1)]
+    name = profile.name
+    for where, who in places:
+        if who.groups and not tokens.groups_claim:
+            raise ConfigFileError(f'{where}.groups: provider "{name}" has no groups claim of its own; set '
+                                  "tokens.groups_claim to the claim that carries them, or use roles, emails or "
+                                  "email_domains")
+        if who.roles and not tokens.roles_claim:
+            raise ConfigFileError(f'{where}.roles: no roles claim; set tokens.roles_claim (e.g. "roles")')
+        if (who.emails or who.email_domains) and not profile.emails_decide:
+            key = "emails" if who.emails else "email_domains"
+            raise ConfigFileError(f'{where}.{key}: provider "{name}" sends no email_verified, so an email can '
+                                  "never decide; use groups or roles (app roles)")
+    if profile.public and not entry.any_account and not any(getattr(entry, k) for k in WHO_KEYS):
+        forms = [fold] if not paths.case_sensitive else [str, fold]
+        if not any(_covered("/*", pattern, forms) for rule in rules for pattern in rule.paths):
+            raise ConfigFileError(
+                f'[entry]: provider "{name}" lets anyone with an account there sign in; say who may enter '
+                "under [entry] (email_domains, emails, groups or roles), or set [entry] any_account = true "
+                "if every account may")
+
+
+def _claim_name(key: str, value: str) -> str:
+    if len(value) > MAX_CLAIM_NAME or value.count(".") >= 8 or value != value.strip():
+        raise ConfigFileError(f'{key}: {value!r} is not a claim name or a short dotted path such as '
+                              '"realm_access.roles"')
+    return value
+
+
+def _extra_params(given: dict | None, profile: type[Provider]) -> tuple[tuple[str, str], ...]:
+    """The profile's defaults (Google: access_type=offline, prompt=consent), then the config's;
+    an empty string removes a default."""
+    params = dict(profile.default_extra_authorize_params)
+    for key, value in (given or {}).items():
+        where = f"idp.extra_authorize_params.{key}"
+        if key in GATE_AUTHORIZE_PARAMS:
+            fix = "; set idp.scopes instead" if key == "scope" else ""
+            raise ConfigFileError(f"{where}: the gate sets {key} itself and it can never be overridden; "
+                                  f"remove it{fix}")
+        if key not in SAFE_AUTHORIZE_PARAMS:
+            raise ConfigFileError(_unknown(where, key, list(SAFE_AUTHORIZE_PARAMS), what="authorize parameter"))
+        if isinstance(value, int) and not isinstance(value, bool) and key == "max_age" and value >= 0:
+            value = str(value)
+        if not isinstance(value, str):
+            raise ConfigFileError(f"{where}: must be a string")
+        if len(value) > MAX_PARAM_VALUE or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise ConfigFileError(f"{where}: must be at most {MAX_PARAM_VALUE} printable characters")
+        if value:
+            params[key] = value
+        else:
+            params.pop(key, None)
+    return tuple(sorted(params.items()))
+
+
+def _tokens(section: dict, profile: type[Provider] = Provider, client_id: str = "") -> Tokens:
     algorithms = tuple(_str_list("tokens.algorithms", section["algorithms"]))
     for alg in algorithms:
         if alg not in ALLOWED_ALGORITHMS:
@@ -491,10 +611,17 @@ def _tokens(section: dict) -> Tokens:
     window = section["refresh_window_seconds"]
     if not 0 <= window <= 3600:
         raise ConfigFileError("tokens.refresh_window_seconds: must be between 0 and 3600")
+    groups_claim = section["groups_claim"]
+    groups_claim = profile.default_groups_claim if groups_claim is None else \
+        _claim_name("tokens.groups_claim", _nonempty("tokens.groups_claim", groups_claim))
+    roles_claim = section["roles_claim"]
+    roles_claim = profile.roles_claim_for(client_id) if roles_claim is None else \
+        _claim_name("tokens.roles_claim", _nonempty("tokens.roles_claim", roles_claim))
     return Tokens(
         algorithms=algorithms,
         leeway_seconds=leeway,
-        groups_claim=_nonempty("tokens.groups_claim", section["groups_claim"]),
+        groups_claim=groups_claim,
+        roles_claim=roles_claim,
         refresh_window_seconds=window,
         store_access_token=section["store_access_token"],
         require_nonce=section["require_nonce"],
