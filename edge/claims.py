@@ -102,9 +102,10 @@ def check_identity(claims: dict, *, kind: str, issuer: str, client_id: str,
         if "token_use" in claims and claims["token_use"] != ID_TOKEN:
             raise TokenInvalid("wrong_token_use")
         # Access tokens whose aud is the client id, told apart by what only access tokens carry:
-        # Keycloak's payload `typ` ("Bearer"; its ID tokens say "ID"), Entra's and Okta's `scp`.
+        # Keycloak's payload `typ` ("Bearer", "Refresh"; its ID tokens say "ID"; a bare "JWT" says
+        # nothing), Entra's and Okta's `scp`.
         typ = claims.get("typ")
-        if typ is not None and (not isinstance(typ, str) or typ.lower() != "id"):
+        if typ is not None and (not isinstance(typ, str) or typ.lower() not in ("id", "jwt")):
             raise TokenInvalid("access_token_as_id_token")
         if "scp" in claims:
             raise TokenInvalid("access_token_as_id_token")

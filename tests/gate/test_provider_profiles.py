@@ -244,3 +244,11 @@ def test_auth0_uses_the_standard_logout_when_discovery_lists_it(gate_for):
 def test_every_profile_is_a_class_behind_the_seam():
     assert set(PROFILES) == {"cognito", "oidc", "auth0", "okta", "entra", "google", "keycloak"}
     assert {n for n, p in PROFILES.items() if p.public} == set(profiles.PUBLIC_PROVIDERS)
+
+
+@pytest.mark.parametrize("typ,ok", [("ID", True), ("JWT", True), ("Bearer", False), ("Refresh", False),
+                                    ("Offline", False), (1, False)])
+def test_keycloak_payload_typ_tells_id_tokens_from_the_others(gate_for, typ, ok):
+    # Keycloak's own token type in the payload (provider_tokens.py cites it): only "ID" is an ID token
+    result = visit(gate_for("keycloak"), "/docs", token("keycloak", typ=typ), json_api=True)
+    assert status(result) == (200 if ok else 401)
