@@ -125,5 +125,45 @@ def test_the_flow_with_each_provider_profile(profile_stack, contexts):
     assert answer.value.status == 200
 
 
+@pytest.fixture(scope="module")
+def entra_overage_stack(tmp_path_factory):
+    if _missing():
+        pytest.skip("e2e prerequisites missing")
+    from local.stack import Stack
+
+    workdir = tempfile.mkdtemp(prefix="gate-e2e-entra-overage-")
+    stack = Stack("oidc", profile="entra", profile_options={"entra_overage": "sources"},
+                  site_dir=_site_dir(tmp_path_factory), workdir=workdir, leeway_seconds=LEEWAY)
+    stack.start()
+    yield stack
+    stack.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_entra_group_overage_is_explained_and_app_roles_still_decide(entra_overage_stack, browser, request):
+    # The double sends Entra's overage marker (_claim_names/_claim_sources) instead of groups for
+    # everyone, and app roles Gate.<group> in `roles`; the /admin rule names the Admin group's
+    # GUID and the Gate.Admin role (local/profiles.py).
+    stack = entra_overage_stack
+    for group, expected in (("Viewer", 403), ("Admin", 200)):
+        ctx = browser.new_context()
+        try:
+            page = ctx.new_page()
+            page.goto(stack.site_url + "/admin")
+            wait_for_login_form(page, stack)
+            with page.expect_response(lambda r: r.url == stack.site_url + "/admin") as answer:
+                submit_login(page, stack.user(group))
+            assert answer.value.status == expected, group
+            if expected == 403:
+                text = page.content()
+                assert "Reason: groups_overage" in text and "too many groups" in text
+                assert "groups assigned to the application" in text
+        except AssertionError:
+            save_artifacts(request.node.nodeid, ctx, stack)
+            raise
+        finally:
+            ctx.close()
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-q"]))
