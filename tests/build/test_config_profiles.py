@@ -114,3 +114,30 @@ def test_the_resolved_config_round_trips_through_the_zip_form():
                                          extra_authorize_params={"login_hint": "ada"}))
     config = config._replace(state_secret=b"x" * 32)
     assert Config.from_dict(config.to_dict()) == config
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from gatebuild.config_file import SAFE_AUTHORIZE_PARAMS  # noqa: E402
+
+
+@given(st.dictionaries(st.one_of(st.sampled_from(SAFE_AUTHORIZE_PARAMS + GATE_AUTHORIZE_PARAMS),
+                                 st.text(min_size=1, max_size=12)),
+                       st.text(max_size=20), max_size=4))
+def test_extra_params_are_exactly_the_safe_keys_with_printable_values(given_params):
+    # Oracle: the config is accepted iff every key is on the safe list (and none is the gate's own)
+    # and every value is printable; then each non-empty value is sent as given.
+    ok = all(k in SAFE_AUTHORIZE_PARAMS and all(0x20 <= ord(c) != 0x7F for c in v)
+             for k, v in given_params.items())
+    try:
+        config, _ = config_file.validate(raw(extra_authorize_params=given_params))
+    except ConfigFileError as exc:
+        assert not ok
+        named = [k for k in given_params if str(exc).startswith(f"idp.extra_authorize_params.{k}: ")]
+        assert named, str(exc)
+        if named[0] in GATE_AUTHORIZE_PARAMS:
+            assert "can never be overridden" in str(exc)
+        return
+    assert ok
+    assert dict(config.extra_authorize_params) == {k: v for k, v in given_params.items() if v}
+    assert not set(dict(config.extra_authorize_params)) & set(GATE_AUTHORIZE_PARAMS)
