@@ -18,6 +18,7 @@ from . import responses
 from .cookies import strip_gate_cookies
 from .encoding import b64url_decode
 from .errors import GateError, TokenInvalid
+from .access import first_unmet
 from .outcome import Outcome
 from .paths import NormalPath, Pattern
 from .request import ViewerRequest
@@ -202,13 +203,16 @@ class ApiPaths:
         return self._forward(api, request, claims, "bearer_token")
 
     def _missing_group(self, request: ViewerRequest, claims: dict) -> Outcome | None:
-        member_of = self._provider.groups(claims)
-        for groups in self._access.required_groups(request.path):
-            if not groups & member_of:
-                body = {"error": "forbidden", "reason": "missing_group", "required": sorted(groups)}
-                return Outcome.respond(responses.json_response(403, body), "deny", "missing_group",
-                                       claims.get("sub"))
-        return None
+        """403 JSON when [entry] or the matching rules refuse the person (access.py). Like the
+        pages, it says which kind of requirement failed, never the groups or addresses."""
+        required = self._access.required(request.path)
+        if not required:
+            return None
+        reason = first_unmet(self._provider.person(claims), required)
+        if reason is None:
+            return None
+        body = {"error": "forbidden", "reason": reason}
+        return Outcome.respond(responses.json_response(403, body), "deny", reason, claims.get("sub"))
 
     def _forward(self, api, request: ViewerRequest, claims: dict, reason: str) -> Outcome:
         cf_request = request.raw

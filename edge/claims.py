@@ -107,6 +107,14 @@ def check_identity(claims: Claims, *, kind: str, issuer: str, client_id: str,
         # Cognito's access tokens say token_use "access"; any IdP's `token_use` must say "id"
         if "token_use" in claims and claims["token_use"] != ID_TOKEN:
             raise TokenInvalid("wrong_token_use")
+        # Access tokens whose aud is the client id, told apart by what only access tokens carry:
+        # Keycloak's payload `typ` ("Bearer", "Refresh"; its ID tokens say "ID"; a bare "JWT" says
+        # nothing), Entra's and Okta's `scp`.
+        typ = claims.get("typ")
+        if typ is not None and (not isinstance(typ, str) or typ.lower() not in ("id", "jwt")):
+            raise TokenInvalid("access_token_as_id_token")
+        if "scp" in claims:
+            raise TokenInvalid("access_token_as_id_token")
     else:
         if claims.get("client_id") != client_id:
             raise TokenInvalid("wrong_client")

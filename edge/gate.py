@@ -43,7 +43,7 @@ class Gate:
         self.keys = KeyStore(jwks, config.tokens.algorithms, fetch_jwks=self._fetch_jwks)
         self.verifier = TokenVerifier(config, self.keys, self.provider.checks_token_use)
         self.store = SessionStore(config, self.verifier)
-        self.access = AccessPolicy(config.paths, config.rules)
+        self.access = AccessPolicy(config.paths, config.rules, config.entry)
         self.login = LoginFlow(config, self.idp, self.verifier, self.store, self.clock)
         refresher = Refresher(self.idp, self.verifier, self.store, self.clock)
         self.protected = ProtectedPaths(config, self.access, self.provider, self.store, self.login, refresher,

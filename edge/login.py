@@ -63,6 +63,7 @@ class LoginFlow:
         verifier = b64url_encode(os.urandom(32))
         state = self.signer.sign(f"{login_id}\n{return_path}", now)
         query = urlencode({
+            **dict(config.extra_authorize_params),  # safe keys only (build); the gate's own come after
             "response_type": "code",
             "client_id": config.client_id,
             "redirect_uri": self.callback_url(request),

@@ -52,10 +52,28 @@ def error(status: int, title: str, message: str, paths, reason: str, set_cookies
     return responses.html_page(status, title, body, set_cookies)
 
 
+# What failed, in a sentence, by reason code (edge/access.py). Names of groups, roles and
+# addresses are not shown: any signed-in person would learn the site's configuration.
+_FORBIDDEN_COPY = {
+    "missing_group": "this page needs a group you are not in.",
+    "missing_role": "this page needs a role you do not have.",
+    "email_not_allowed": "this page is only for certain email addresses, and yours is not one of them.",
+    "email_not_verified": ("your email address is not verified at the sign-in service, so it cannot "
+                           "decide. Verify it there, then sign in again."),
+    "not_allowed_to_enter": "this site is only for certain people, and this account is not one of them.",
+    "groups_overage": ("your account is in too many groups for the sign-in token to carry them, so the "
+                       "site cannot tell whether you may see this. The site's owner can fix it in the app "
+                       "registration: give access by app roles, or emit only the groups assigned to the "
+                       "application."),
+}
+
+
 def forbidden(paths, who: str, reason: str) -> dict:
+    why = _FORBIDDEN_COPY.get(reason, _FORBIDDEN_COPY["missing_group"])
+    ask = "" if reason in ("email_not_verified", "groups_overage") else \
+        " Ask the site's owner for access, or use another account."
     body = (
-        f"<p>You are signed in as <strong>{escape(who)}</strong>, but this page needs "
-        "a group you are not in. Ask the site's owner for access, or use another account.</p>"
+        f"<p>You are signed in as <strong>{escape(who)}</strong>, but {escape(why)}{escape(ask)}</p>"
         f"<p>{_link(paths.sign_out, 'Sign out or switch account')}"
         f"{_link('/', 'Go to the home page')}</p>"
         f"{_reference(reason)}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import pages, responses
-from .access import AccessPolicy
+from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
 from .errors import GateError, LoginFailed
 from .idp import Deadline
@@ -70,16 +70,15 @@ class ProtectedPaths:
 
     def authorize(self, request: ViewerRequest, claims: dict) -> Outcome:
         sub = claims.get("sub")
-        required = self._access.required_groups(request.path)
+        required = self._access.required(request.path)
         if required:
-            member_of = self._provider.groups(claims)
-            for groups in required:
-                if not groups & member_of:
-                    if request.wants_json:
-                        page = responses.json_response(403, {"signedIn": True, "error": "missing_group"})
-                    else:
-                        page = pages.forbidden(self._config.paths, self._provider.display_name(claims), "missing_group")
-                    return Outcome.respond(page, "deny", "missing_group", sub)
+            reason = first_unmet(self._provider.person(claims), required)
+            if reason is not None:
+                if request.wants_json:
+                    page = responses.json_response(403, {"signedIn": True, "error": reason})
+                else:
+                    page = pages.forbidden(self._config.paths, self._provider.display_name(claims), reason)
+                return Outcome.respond(page, "deny", reason, sub)
         cf_request = request.raw
         strip_gate_cookies(cf_request["headers"], self._store.names.all_prefix)
         if cf_request["uri"] != request.path.encoded:

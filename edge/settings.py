@@ -12,7 +12,7 @@ from collections import namedtuple
 
 from .encoding import b64url_decode, b64url_encode
 
-PROVIDERS = ("cognito", "oidc")
+PROVIDERS = ("cognito", "oidc", "auth0", "okta", "entra", "google", "keycloak")
 SAME_SITE_VALUES = ("Lax", "Strict", "None")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
@@ -21,10 +21,13 @@ ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
 # ast, ...) would cost several milliseconds of every cold start.
 Endpoints = namedtuple("Endpoints", "authorization token jwks revocation logout logout_style",
                        defaults=("", "", "none"))
-Rule = namedtuple("Rule", "paths groups")
+# A rule is satisfied by ANY of its groups, roles, emails or email domains (edge/access.py).
+Rule = namedtuple("Rule", "paths groups roles emails email_domains", defaults=((), (), ()))
+# Who may enter at all (every protected path); all empty = anyone signed in.
+Entry = namedtuple("Entry", "groups roles emails email_domains any_account", defaults=((), (), (), (), False))
 Tokens = namedtuple("Tokens", "algorithms leeway_seconds groups_claim refresh_window_seconds "
-                    "store_access_token require_nonce",
-                    defaults=(("RS256",), 30, "cognito:groups", 300, True, True))
+                    "store_access_token require_nonce roles_claim",
+                    defaults=(("RS256",), 30, "cognito:groups", 300, True, True, ""))
 # The gate's own pages: the site's name, a logo and colours (build.py checks every colour pair
 # reaches WCAG AAA, 7:1). logo is "" or an https URL / same-site path; logo_src is the exact CSP
 # source for it. button_text is derived from accent at build time.
@@ -49,12 +52,13 @@ Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", def
 
 
 _CONFIG_FIELDS = ("provider issuer client_id endpoints state_secret client_secret scopes site_url "
-                  "idp_timeout_seconds paths rules tokens cookies log_level branding previous_state_secrets apis")
+                  "idp_timeout_seconds paths rules tokens cookies log_level branding previous_state_secrets apis "
+                  "entry extra_authorize_params")
 
 
 class Config(namedtuple("Config", _CONFIG_FIELDS,
                         defaults=("", ("openid", "email", "profile"), "", 3.0, Paths(), (), Tokens(),
-                                  Cookies(), "info", Branding(), (), ()))):
+                                  Cookies(), "info", Branding(), (), (), Entry(), ()))):
     __slots__ = ()
 
     def __repr__(self) -> str:  # never print the secrets
@@ -69,6 +73,12 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             data.pop("previous_state_secrets", None)   # absent: zips built before rotation existed stay identical
         if not self.apis:
             data.pop("apis", None)
+        # absent when unused, for the same reason
+        data["rules"] = [{k: v for k, v in rule.items() if v or k in ("paths", "groups")} for rule in data["rules"]]
+        if self.entry == Entry():
+            data.pop("entry", None)
+        if not self.extra_authorize_params:
+            data.pop("extra_authorize_params", None)
         return data
 
     @classmethod
@@ -84,7 +94,7 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             site_url=data.get("site_url", ""),
             idp_timeout_seconds=float(data.get("idp_timeout_seconds", 3.0)),
             paths=Paths(**{**data.get("paths", {}), "public": tuple(data.get("paths", {}).get("public", ()))}),
-            rules=tuple(Rule(paths=tuple(r["paths"]), groups=tuple(r["groups"])) for r in data.get("rules", ())),
+            rules=tuple(Rule(**{k: tuple(v) for k, v in r.items()}) for r in data.get("rules", ())),
             tokens=Tokens(**{**data.get("tokens", {}),
                              "algorithms": tuple(data.get("tokens", {}).get("algorithms", ("RS256",)))}),
             cookies=Cookies(**data.get("cookies", {})),
@@ -94,6 +104,8 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             apis=tuple(Api(paths=tuple(a["paths"]), identity_headers=bool(a.get("identity_headers", False)),
                            accept_bearer=bool(a.get("accept_bearer", False)),
                            cors_origins=tuple(a.get("cors_origins", ()))) for a in data.get("apis", ())),
+            entry=Entry(**{k: v if k == "any_account" else tuple(v) for k, v in data.get("entry", {}).items()}),
+            extra_authorize_params=tuple((k, v) for k, v in data.get("extra_authorize_params", ())),
         )
 
     @property

@@ -20,6 +20,7 @@ import tempfile
 
 from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
+from edge.provider import PROFILES
 from gatebuild import config_file, discovery, runtime, secret_store, vendor, zipper
 from gatebuild.config_file import ConfigFileError
 
@@ -70,8 +71,9 @@ def load_config(config_path: str, *, jwks_file: str | None = None, overrides: di
             {"authorization_endpoint": "authorization", "token_endpoint": "token", "jwks_uri": "jwks",
              "revocation_endpoint": "revocation", "end_session_endpoint": "logout"}[k]: v
             for k, v in found.items()})
-        if "end_session_endpoint" in found and not found["end_session_endpoint"] and config.provider == "oidc":
-            config = config_file.with_endpoints(config, logout_style="none")
+        if "end_session_endpoint" in found:  # the profile knows its logout style (edge/provider.py)
+            logout, style = PROFILES[config.provider].logout_endpoint(config.issuer, found["end_session_endpoint"])
+            config = config_file.with_endpoints(config, logout=logout, logout_style=style)
     jwks = _load_jwks(config, jwks_file)
     return config, jwks
 

@@ -17,6 +17,7 @@ import tomllib
 from urllib.parse import urlsplit
 
 from edge.paths import fold
+from edge.provider import PROFILES, Provider
 from edge.settings import (
     ALLOWED_ALGORITHMS,
     LOG_LEVELS,
@@ -26,6 +27,7 @@ from edge.settings import (
     Config,
     Cookies,
     Endpoints,
+    Entry,
     Paths,
     Api,
     Rule,
@@ -68,6 +70,7 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "revocation_endpoint": (str, ABSENT),
         "end_session_endpoint": (str, ABSENT),
         "timeout_seconds": ((int, float), _CONFIG["idp_timeout_seconds"]),
+        "extra_authorize_params": (dict, ABSENT),
     },
     "cognito": {
         "region": (str, ABSENT),
@@ -76,10 +79,19 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
     },
     "site": {"url": (str, _CONFIG["site_url"])},
     "paths": {key: (type(_PATHS[key]) if key != "public" else list, _PATHS[key]) for key in Paths._fields},
-    "tokens": {key: (list if key == "algorithms" else type(_TOKENS[key]), _TOKENS[key]) for key in Tokens._fields},
+    "tokens": {key: (list if key == "algorithms" else type(_TOKENS[key]),
+                     ABSENT if key in ("groups_claim", "roles_claim") else _TOKENS[key]) for key in Tokens._fields},
+    # groups_claim and roles_claim: ABSENT means the provider profile's default (edge/provider.py)
     "cookies": {key: (type(_COOKIES[key]), _COOKIES[key]) for key in Cookies._fields},
     # no state.secret: build.py generates one and keeps it (gatebuild/secret_store.py)
     "state": {"secret": (str, ""), "previous_secrets": (list, _CONFIG["previous_state_secrets"])},
+    "entry": {
+        "groups": (list, []),
+        "roles": (list, []),
+        "emails": (list, []),
+        "email_domains": (list, []),
+        "any_account": (bool, False),
+    },
     "log": {"level": (str, _CONFIG["log_level"])},
     "branding": {
         "name": (str, _BRANDING["name"]),
@@ -96,7 +108,20 @@ CHOICES = {"idp.provider": PROVIDERS, "cookies.same_site": SAME_SITE_VALUES, "lo
 RANGES = {"idp.timeout_seconds": (0.5, 4.0), "tokens.leeway_seconds": (0, 300),
           "tokens.refresh_window_seconds": (0, 3600),
           "cookies.session_max_age_seconds": (300, 3650 * 86400), "cookies.login_max_age_seconds": (60, 3600)}
-RULE_KEYS = {"paths": list, "groups": list}
+RULE_KEYS = {"paths": list, "groups": list, "roles": list, "emails": list, "email_domains": list}
+WHO_KEYS = ("groups", "roles", "emails", "email_domains")  # a rule or [entry] is met by ANY of these
+# Authorize parameters a config may add (docs/providers.md): each documented by a provider for
+# this purpose. Anything else (response_mode, redirect_uri, ...) could break or hijack the login.
+SAFE_AUTHORIZE_PARAMS = ("audience", "prompt", "access_type", "login_hint", "domain_hint", "acr_values",
+                         "identity_provider", "idp_identifier", "connection", "organization", "max_age",
+                         "ui_locales", "resource", "hd")
+# The gate's own: never overridable.
+GATE_AUTHORIZE_PARAMS = ("state", "nonce", "redirect_uri", "code_challenge", "code_challenge_method",
+                         "client_id", "response_type", "scope")
+MAX_PARAM_VALUE = 512
+MAX_CLAIM_NAME = 200
+EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
 MIN_SECRET_BYTES = 32
 COGNITO_POOL_ID = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)_[0-9A-Za-z]+$")
@@ -109,7 +134,7 @@ SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*$")
 def json_schema() -> dict:
     """The config file's JSON Schema (draft-07, which TOML editors such as Taplo read), made from
     SCHEMA, CHOICES and RANGES. The cross-field checks (endpoints, rules, contrast) stay in validate."""
-    kinds = {str: "string", int: "integer", bool: "boolean", list: "array"}
+    kinds = {str: "string", int: "integer", bool: "boolean", list: "array", dict: "object"}
 
     def prop(dotted: str, kind, default) -> dict:
         out: dict = {"type": "number" if isinstance(kind, tuple) else kinds[kind]}
@@ -136,8 +161,8 @@ def json_schema() -> dict:
             properties[section]["required"] = required
     string_list = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
     properties["rules"] = {"type": "array", "items": {
-        "type": "object", "additionalProperties": False, "required": list(RULE_KEYS),
-        "properties": dict.fromkeys(RULE_KEYS, string_list)}}
+        "type": "object", "additionalProperties": False, "required": ["paths"],
+        "properties": dict.fromkeys(RULE_KEYS, {"type": "array", "items": {"type": "string", "minLength": 1}})}}
     api_kinds = {key: string_list if kind is list else {"type": kinds[kind]} for key, kind in API_KEYS.items()}
     properties["apis"] = {"type": "array", "items": {
         "type": "object", "additionalProperties": False, "required": ["paths"], "properties": api_kinds}}
@@ -209,9 +234,16 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     timeout = m.check("timeout", ("idp",), _timeout, idp)
     found = m.check("endpoints", ("idp", "cognito", "provider"), _endpoints, provider, idp, cognito)
     site_url = m.check("site_url", ("site",), _site_url, site)
+    profile = PROFILES[provider] if provider else Provider
+    extra_params = m.check("extra_authorize_params", ("idp", "provider"), _extra_params,
+                           idp.get("extra_authorize_params"), profile)
     paths = m.check("paths", ("paths",), _paths, sections.get("paths"))
     rules = m.check("rules", ("paths",), _rules, raw.get("rules", []), paths)
-    tokens = m.check("tokens", ("tokens",), _tokens, sections.get("tokens"))
+    # a broken provider or client id leaves the generic profile's defaults: tokens' own mistakes still show
+    tokens = m.check("tokens", ("tokens",), _tokens, sections.get("tokens"), profile, client_id or "")
+    entry = m.check("entry", ("entry",), _entry, sections.get("entry"))
+    m.check("who", ("provider", "tokens", "entry", "rules", "paths"), _check_who, profile, tokens, entry, rules,
+            paths)
     cookies = m.check("cookies", ("cookies", "site_url"), _cookies, sections.get("cookies"), site_url)
     secrets = m.check("state", ("state",), _state_secrets, state)
     log_level = m.check("log", ("log",), lambda: _one_of("log.level", sections["log"]["level"], LOG_LEVELS))
@@ -241,6 +273,8 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         branding=brand,
         previous_state_secrets=previous_secrets,
         apis=apis,
+        entry=entry,
+        extra_authorize_params=extra_params,
     )
     return config, to_discover
 
@@ -398,29 +432,28 @@ def _url(key: str, value: str) -> str:
 def _endpoints(provider: str, idp: dict, cognito: dict) -> tuple[str, Endpoints, list[str]]:
     given = {k: _url(f"idp.{k}", idp[k]) if idp[k] else idp[k]
              for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")}
-    if provider == "cognito":
-        issuer, derived = _cognito_endpoints(idp, cognito)
+    derive = _DERIVED_ENDPOINTS.get(provider)
+    if derive is not None:
+        issuer, derived = derive(idp, cognito)
         for key, value in derived.items():
             if given[key] is None:
                 given[key] = value
-        logout_style = "cognito"
     else:
         if any(v is not None for v in cognito.values()):
             raise ConfigFileError('[cognito]: only used with idp.provider = "cognito"; remove it')
         if not idp["issuer"]:
             raise ConfigFileError('idp.issuer: missing; add the provider\'s issuer URL under [idp]')
         issuer = _url("idp.issuer", idp["issuer"])  # exactly as the tokens' `iss` (Auth0's ends with "/")
-        logout_style = "oidc"
     to_discover = [k for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")
                    if given[k] is None]
-    if given["end_session_endpoint"] == "":
-        logout_style = "none"
+    # Until discovery says (build.py), as if there were none; the profile knows its logout style.
+    logout, logout_style = PROFILES[provider].logout_endpoint(issuer, given["end_session_endpoint"] or "")
     endpoints = Endpoints(
         authorization=given["authorization_endpoint"] or "",
         token=given["token_endpoint"] or "",
         jwks=given["jwks_uri"] or "",
         revocation=given["revocation_endpoint"] or "",
-        logout=given["end_session_endpoint"] or "",
+        logout=logout,
         logout_style=logout_style,
     )
     return issuer, endpoints, to_discover
@@ -465,6 +498,10 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
     }
 
 
+# Profiles whose endpoints are derived from their own section rather than discovered.
+_DERIVED_ENDPOINTS = {"cognito": _cognito_endpoints}
+
+
 def _gate_path(key: str, value: str) -> str:
     if not SAFE_PATH.match(value) or "?" in value or "*" in value or value.endswith("/") or "//" in value:
         raise ConfigFileError(f'{key}: {value!r} must be a plain path such as "/_gate/callback"')
@@ -504,15 +541,19 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
         for key in raw:
             if key not in RULE_KEYS:
                 raise ConfigFileError(_unknown(f"{where}.{key}", key, list(RULE_KEYS)))
-        for key in RULE_KEYS:
-            if key not in raw:
-                raise ConfigFileError(f"{where}.{key}: missing; a rule needs paths and groups")
+        if "paths" not in raw:
+            raise ConfigFileError(f"{where}.paths: missing; a rule needs paths and who may see them "
+                                  "(groups, roles, emails or email_domains)")
+        for key in raw:
             _typed(f"{where}.{key}", raw[key], list)
         patterns = tuple(_pattern(f"{where}.paths", p) for p in _str_list(f"{where}.paths", raw["paths"]))
-        groups = tuple(_str_list(f"{where}.groups", raw["groups"]))
+        who = _who(where, raw)
+        if not any(who.values()):
+            raise ConfigFileError(f"{where}: says nobody may see its paths; give groups, roles, emails or "
+                                  "email_domains (any one of them lets a person in)")
         for pattern in patterns:
             _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
-        rules.append(Rule(paths=patterns, groups=groups))
+        rules.append(Rule(paths=patterns, **who))
     _check_overlaps(paths, rules)
     return tuple(rules)
 
@@ -551,7 +592,7 @@ def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
                         raise ConfigFileError(
                             f"{where}: {later!r} can never match because {pattern!r} comes first "
                             "(first match wins); move this rule up or narrow the earlier pattern")
-                    if set(earlier.groups) <= set(rule.groups):
+                    if all(set(getattr(earlier, k)) <= set(getattr(rule, k)) for k in WHO_KEYS):
                         continue  # anyone the earlier rule lets in, this one would let in too
                     sample = _part_of(pattern, later, decided, forms)
                     if sample is not None:
@@ -585,7 +626,90 @@ def _not_a_gate_path(key: str, pattern: str, gate_paths) -> None:
         raise ConfigFileError(f"{key}: {pattern!r} can never match: the gate answers that path itself; remove it")
 
 
-def _tokens(section: dict) -> Tokens:
+def _who(where: str, raw: dict) -> dict[str, tuple[str, ...]]:
+    """groups, roles, emails and email_domains of a rule or [entry], checked."""
+    out = {}
+    for key in WHO_KEYS:
+        values = raw.get(key) or []
+        if not all(isinstance(v, str) and v.strip() for v in values):
+            raise ConfigFileError(f'{where}.{key}: must be a list of non-empty strings, e.g. ["a", "b"]')
+        for value in values:
+            if key == "emails" and not EMAIL.match(value):
+                raise ConfigFileError(f'{where}.emails: {value!r} is not an email address such as "ada@example.com"')
+            if key == "email_domains" and (not DOMAIN.match(value) or "@" in value):
+                raise ConfigFileError(f'{where}.email_domains: {value!r} is not a domain such as "example.com" '
+                                      "(without @; subdomains are not included)")
+        out[key] = tuple(values)
+    return out
+
+
+def _entry(section: dict) -> Entry:
+    who = _who("entry", section)
+    if section["any_account"] and any(who.values()):
+        raise ConfigFileError("entry.any_account: true lets every account in, but [entry] also lists who may "
+                              "enter; remove any_account or the lists")
+    return Entry(**who, any_account=section["any_account"])
+
+
+def _check_who(profile: type[Provider], tokens: Tokens, entry: Entry, rules: tuple[Rule, ...],
+               paths: Paths) -> None:
+    """What the provider can tell: groups need a groups claim, roles a roles claim, emails a
+    provider that says whether they are verified; and a public provider must say who may enter."""
+    places = [("entry", entry)] + [(f"rules[{i}]", rule) for i, rule in enumerate(rules, start=1)]
+    name = profile.name
+    for where, who in places:
+        if who.groups and not tokens.groups_claim:
+            raise ConfigFileError(f'{where}.groups: provider "{name}" has no groups claim of its own; set '
+                                  "tokens.groups_claim to the claim that carries them, or use roles, emails or "
+                                  "email_domains")
+        if who.roles and not tokens.roles_claim:
+            raise ConfigFileError(f'{where}.roles: no roles claim; set tokens.roles_claim (e.g. "roles")')
+        if (who.emails or who.email_domains) and not profile.emails_decide:
+            key = "emails" if who.emails else "email_domains"
+            raise ConfigFileError(f'{where}.{key}: provider "{name}" sends no email_verified, so an email can '
+                                  "never decide; use groups or roles (app roles)")
+    if profile.public and not entry.any_account and not any(getattr(entry, k) for k in WHO_KEYS):
+        forms = [fold] if not paths.case_sensitive else [str, fold]
+        if not any(_covered("/*", pattern, forms) for rule in rules for pattern in rule.paths):
+            raise ConfigFileError(
+                f'[entry]: provider "{name}" lets anyone with an account there sign in; say who may enter '
+                "under [entry] (email_domains, emails, groups or roles), or set [entry] any_account = true "
+                "if every account may")
+
+
+def _claim_name(key: str, value: str) -> str:
+    if len(value) > MAX_CLAIM_NAME or value.count(".") >= 8 or value != value.strip():
+        raise ConfigFileError(f'{key}: {value!r} is not a claim name or a short dotted path such as '
+                              '"realm_access.roles"')
+    return value
+
+
+def _extra_params(given: dict | None, profile: type[Provider]) -> tuple[tuple[str, str], ...]:
+    """The profile's defaults (Google: access_type=offline, prompt=consent), then the config's;
+    an empty string removes a default."""
+    params = dict(profile.default_extra_authorize_params)
+    for key, value in (given or {}).items():
+        where = f"idp.extra_authorize_params.{key}"
+        if key in GATE_AUTHORIZE_PARAMS:
+            fix = "; set idp.scopes instead" if key == "scope" else ""
+            raise ConfigFileError(f"{where}: the gate sets {key} itself and it can never be overridden; "
+                                  f"remove it{fix}")
+        if key not in SAFE_AUTHORIZE_PARAMS:
+            raise ConfigFileError(_unknown(where, key, list(SAFE_AUTHORIZE_PARAMS), what="authorize parameter"))
+        if isinstance(value, int) and not isinstance(value, bool) and key == "max_age" and value >= 0:
+            value = str(value)
+        if not isinstance(value, str):
+            raise ConfigFileError(f"{where}: must be a string")
+        if len(value) > MAX_PARAM_VALUE or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+            raise ConfigFileError(f"{where}: must be at most {MAX_PARAM_VALUE} printable characters")
+        if value:
+            params[key] = value
+        else:
+            params.pop(key, None)
+    return tuple(sorted(params.items()))
+
+
+def _tokens(section: dict, profile: type[Provider] = Provider, client_id: str = "") -> Tokens:
     algorithms = tuple(_str_list("tokens.algorithms", section["algorithms"]))
     for alg in algorithms:
         if alg not in ALLOWED_ALGORITHMS:
@@ -595,10 +719,17 @@ def _tokens(section: dict) -> Tokens:
             )
     leeway = _in_range("tokens.leeway_seconds", section["leeway_seconds"])
     window = _in_range("tokens.refresh_window_seconds", section["refresh_window_seconds"])
+    groups_claim = section["groups_claim"]
+    groups_claim = profile.default_groups_claim if groups_claim is None else \
+        _claim_name("tokens.groups_claim", _nonempty("tokens.groups_claim", groups_claim))
+    roles_claim = section["roles_claim"]
+    roles_claim = profile.roles_claim_for(client_id) if roles_claim is None else \
+        _claim_name("tokens.roles_claim", _nonempty("tokens.roles_claim", roles_claim))
     return Tokens(
         algorithms=algorithms,
         leeway_seconds=leeway,
-        groups_claim=_nonempty("tokens.groups_claim", section["groups_claim"]),
+        groups_claim=groups_claim,
+        roles_claim=roles_claim,
         refresh_window_seconds=window,
         store_access_token=section["store_access_token"],
         require_nonce=section["require_nonce"],

@@ -8,7 +8,8 @@ provider would write (docs/providers.md has the same snippets for the real provi
 
 The gate config keys ([idp].provider = "<profile>", extra_authorize_params, [tokens].groups_claim
 dotted paths, roles_claim, [entry], rules with roles/emails/email_domains) are the config surface of
-issue 14; `gate_config(..., surface="current")` leaves out what today's build.py does not accept yet.
+issue 14, which build.py accepts; `gate_config(..., surface="current")` writes the older generic form
+(provider "oidc", flat groups_claim, rules by groups) for a build.py from before it.
 """
 
 from __future__ import annotations

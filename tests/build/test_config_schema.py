@@ -8,6 +8,8 @@ import tomllib
 
 import pytest
 
+from edge.provider import PROFILES
+
 from edge.settings import Config, Cookies, Paths, Tokens
 from gatebuild.config_file import ConfigFileError, json_schema, validate
 from tests.conftest import ROOT
@@ -21,7 +23,11 @@ SCHEMA_FILE = os.path.join(ROOT, "docs", "gate.schema.json")
 def test_defaults_are_the_gates_own():
     """What a config leaves out is what edge.settings assumes: one source of truth."""
     config, _ = validate(MINIMAL)
-    assert config.tokens == Tokens()
+    # the claims that hold groups and roles are the provider profile's (edge/provider.py)
+    profile = PROFILES[config.provider]
+    assert config.tokens.groups_claim == profile.default_groups_claim
+    assert config.tokens.roles_claim == profile.roles_claim_for(config.client_id)
+    assert config.tokens._replace(groups_claim=Tokens().groups_claim, roles_claim=Tokens().roles_claim) == Tokens()
     assert config.cookies == Cookies()
     assert config.paths == Paths()
     assert config.scopes == Config._field_defaults["scopes"] == ("openid", "email", "profile")
@@ -83,7 +89,8 @@ def test_a_check_that_needs_a_broken_key_stays_quiet():
     raw = {"idp": {"provider": "saml", "client_id": "c"}, "cognito": {"region": "eu-west-1"}}
     with pytest.raises(ConfigFileError) as caught:
         validate(raw)
-    assert caught.value.mistakes == ["idp.provider: must be one of 'cognito', 'oidc', not 'saml'"]
+    assert caught.value.mistakes == ["idp.provider: must be one of 'cognito', 'oidc', 'auth0', 'okta', 'entra', 'google', "
+                                     "'keycloak', not 'saml'"]
 
 
 def test_build_cli_prints_each_mistake_on_its_own_line_with_exit_2(tmp_path):

@@ -304,7 +304,7 @@ def test_profile_gate_config_matches_the_surface(site, profile):
         assert config["tokens"]["roles_claim"] == "resource_access.gate-local.roles"
 
 
-# ---- through the gate (the built zip in the emulator), today's config surface -----------------------
+# ---- through the gate (the built zip in the emulator), each profile's own config ----------------------------
 
 def gate_sign_in(stack, path="/", group="Admin"):
     """Walk a sign-in through the emulator and the provider; return the final (status, body, url)."""
@@ -330,8 +330,9 @@ def gate_sign_in(stack, path="/", group="Admin"):
 def test_the_gate_signs_in_with_each_profile(site, profile):
     # Auth0's issuer ends with "/", Okta's, Entra's and Keycloak's have paths: the built gate must
     # discover the endpoints there and accept exactly that iss (issue 14: "the Auth0-style issuer
-    # signs in"). Rules and entry need the issue-14 config surface; see profiles.gate_config.
+    # signs in"), with provider = "<profile>" and its [entry] (profiles.gate_config).
     with Stack("oidc", site_dir=site, profile=profile) as stack:
+        assert stack.config_style == "issue14"  # build.py accepts the profile's own config
         status, headers, _ = Browserish().request(stack.site_url + "/", headers={"Accept": "text/html"})
         assert status == 302
         assert headers["Location"].startswith(discovery(stack)["authorization_endpoint"] + "?")
