@@ -16,17 +16,21 @@ from collections import namedtuple
 from .paths import NormalPath, Pattern
 from .settings import Entry, Paths, Rule
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .provider import Person
+
 # One requirement: met by any of these. entry: True for [entry] (its failure is not_allowed_to_enter).
 Requirement = namedtuple("Requirement", "groups roles emails email_domains entry", defaults=(False,))
 
 
-def requirement(source, entry: bool = False) -> Requirement:
+def requirement(source: Rule | Entry, entry: bool = False) -> Requirement:
     return Requirement(frozenset(source.groups), frozenset(source.roles),
                        frozenset(e.lower() for e in source.emails),
                        frozenset(d.lower() for d in source.email_domains), entry)
 
 
-def unmet(person, required: Requirement) -> str | None:
+def unmet(person: Person, required: Requirement) -> str | None:
     """None when the person meets the requirement, else the stable reason code of what failed."""
     if required.groups & person.groups or required.roles & person.roles:
         return None
@@ -47,7 +51,7 @@ def unmet(person, required: Requirement) -> str | None:
     return "email_not_allowed"
 
 
-def first_unmet(person, required) -> str | None:
+def first_unmet(person: Person, required: list[Requirement]) -> str | None:
     for needed in required:
         reason = unmet(person, needed)
         if reason is not None:
@@ -55,8 +59,11 @@ def first_unmet(person, required) -> str | None:
     return None
 
 
+_ANYONE = Entry()  # no [entry]: anyone signed in
+
+
 class AccessPolicy:
-    def __init__(self, paths: Paths, rules: tuple[Rule, ...], entry: Entry = Entry()):
+    def __init__(self, paths: Paths, rules: tuple[Rule, ...], entry: Entry = _ANYONE):
         case_sensitive = paths.case_sensitive
         self.public = tuple(Pattern(p, case_sensitive) for p in paths.public)
         self.rules = tuple(
@@ -76,7 +83,7 @@ class AccessPolicy:
         for text in path.looses:
             if not any(p.loose(text) for p in public):
                 return None
-        return path.encoded
+        return str(path.encoded)
 
     def required(self, path: NormalPath) -> list[Requirement]:
         """[entry] (if any) and the first rule matching each reading of the path: all are needed."""
@@ -90,7 +97,7 @@ class AccessPolicy:
                         break
         return required
 
-    def denial(self, path: NormalPath, person) -> str | None:
+    def denial(self, path: NormalPath, person: Person) -> str | None:
         """None when the person may see the path; else the reason code of the first unmet requirement."""
         return first_unmet(person, self.required(path))
 

@@ -15,13 +15,25 @@ from __future__ import annotations
 
 from . import claims as claim_kinds
 from . import responses
+from .access import first_unmet
 from .cookies import strip_gate_cookies
 from .encoding import b64url_decode
 from .errors import GateError, TokenInvalid
-from .access import first_unmet
 from .outcome import Outcome
 from .paths import NormalPath, Pattern
 from .request import ViewerRequest
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .access import AccessPolicy
+    from .idp import Deadline
+    from .provider import Provider
+    from .session import SessionStore
+    from .settings import Api, Config
+    from .typing_aliases import CfResponse, Claims, Headers, Json
+    from .verifier import TokenVerifier
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 IDENTITY_HEADERS = (("x-gate-sub", "X-Gate-Sub"), ("x-gate-groups", "X-Gate-Groups"))
@@ -47,13 +59,13 @@ def same_origin_refusal(request: ViewerRequest, site_origin: str, allowed: tuple
     fetch_site = request.header("sec-fetch-site")
     if fetch_site is not None and fetch_site not in ("same-origin", "none"):
         return "cross_site"
-    if require_header or (origin is None and fetch_site is None):
-        if request.header(REQUEST_HEADER) != "1":
-            return "missing_request_header"
+    needs_header = require_header or (origin is None and fetch_site is None)
+    if needs_header and request.header(REQUEST_HEADER) != "1":
+        return "missing_request_header"
     return None
 
 
-def preflight(request: ViewerRequest, allowed: tuple[str, ...]) -> dict:
+def preflight(request: ViewerRequest, allowed: tuple[str, ...]) -> CfResponse:
     """The answer to OPTIONS on an API path. Same-origin requests never need a preflight, so
     only an origin listed in cors_origins gets one (204, credentials allowed); anything else
     is 403 JSON `cors_not_allowed`, and the browser then refuses the real request."""
@@ -88,7 +100,7 @@ def identity_values(sub: str, groups: frozenset[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if len(v) <= MAX_IDENTITY_HEADER}
 
 
-def strip_identity_headers(headers: dict) -> None:
+def strip_identity_headers(headers: Headers) -> None:
     """Whatever a viewer sent under the identity headers' names never reaches the origin."""
     for name, _ in IDENTITY_HEADERS:
         headers.pop(name, None)
@@ -110,10 +122,12 @@ def _unverified_exp(token: str) -> float | None:
 
 
 class ApiPaths:
-    def __init__(self, config, store, provider, access, verifier, site_origin):
+    def __init__(self, config: Config, store: SessionStore, provider: Provider, access: AccessPolicy,
+                 verifier: TokenVerifier, site_origin: Callable[[ViewerRequest], str]):
         case_sensitive = config.paths.case_sensitive
         self._config = config
-        self._apis = tuple((tuple(Pattern(p, case_sensitive) for p in api.paths), api) for api in config.apis)
+        self._apis: tuple[tuple[tuple[Pattern, ...], Api], ...] = tuple(
+            (tuple(Pattern(p, case_sensitive) for p in api.paths), api) for api in config.apis)
         self._store = store
         self._provider = provider
         self._access = access
@@ -121,7 +135,7 @@ class ApiPaths:
         self._site_origin = site_origin
         self._leeway = config.tokens.leeway_seconds
 
-    def match(self, path: NormalPath):
+    def match(self, path: NormalPath) -> Api | None:
         """The [[apis]] entry for a path when any reading of it matches one of its patterns."""
         for patterns, api in self._apis:
             for text in path.exacts:
@@ -132,7 +146,8 @@ class ApiPaths:
                     return api
         return None
 
-    def handle(self, api, request: ViewerRequest, now: float, deadline, unauthenticated) -> Outcome:
+    def handle(self, api: Api, request: ViewerRequest, now: float, deadline: Deadline,
+               unauthenticated: Callable[..., Outcome]) -> Outcome:
         method = request.method
         if method == "OPTIONS":
             page = preflight(request, api.cors_origins)
@@ -150,20 +165,22 @@ class ApiPaths:
                 return Outcome.respond(responses.json_response(403, body), "deny", refusal)
         session = self._store.read(request.jar, now, deadline)
         if session.claims is None:
-            return unauthenticated(request, session, force_json=True)
+            outcome: Outcome = unauthenticated(request, session, force_json=True)
+            return outcome
         denied = self._missing_group(request, session.claims)
         if denied is not None:
             return denied
         token = self._store.access_token(request.jar)
         if not token:
-            body = {"signedIn": True, "error": "unauthorized", "reason": "no_access_token"}
-            page = responses.json_response(401, body, (), {"x-gate-reason": responses.header("X-Gate-Reason",
+            missing: Json = {"signedIn": True, "error": "unauthorized", "reason": "no_access_token"}
+            page = responses.json_response(401, missing, (), {"x-gate-reason": responses.header("X-Gate-Reason",
                                                                                              "no_access_token")})
             return Outcome.respond(page, "deny", "no_access_token", session.sub)
         exp = _unverified_exp(token)
         if exp is not None and now >= exp + self._leeway:
             # the access token ran out before the ID token: a refresh brings a new one
-            return unauthenticated(request, session, force_json=True, reason="session_expired")
+            expired: Outcome = unauthenticated(request, session, force_json=True, reason="session_expired")
+            return expired
         headers["authorization"] = [{"key": "Authorization", "value": f"Bearer {token}"}]
         return self._forward(api, request, session.claims, "valid_session")
 
@@ -179,7 +196,8 @@ class ApiPaths:
         names = self._store.names
         return any(name in request.jar for name in names.session())
 
-    def _bearer_client(self, api, request: ViewerRequest, token: str, now: float, deadline) -> Outcome:
+    def _bearer_client(self, api: Api, request: ViewerRequest, token: str, now: float,
+                       deadline: Deadline) -> Outcome:
         """accept_bearer: a non-browser client's own access token, accepted only when it
         verifies as an ACCESS token of this issuer and client (Cognito: token_use "access" and
         client_id; any other provider: RFC 9068 `typ: at+jwt` and client_id)."""
@@ -202,7 +220,7 @@ class ApiPaths:
             return denied
         return self._forward(api, request, claims, "bearer_token")
 
-    def _missing_group(self, request: ViewerRequest, claims: dict) -> Outcome | None:
+    def _missing_group(self, request: ViewerRequest, claims: Claims) -> Outcome | None:
         """403 JSON when [entry] or the matching rules refuse the person (access.py). Like the
         pages, it says which kind of requirement failed, never the groups or addresses."""
         required = self._access.required(request.path)
@@ -214,7 +232,7 @@ class ApiPaths:
         body = {"error": "forbidden", "reason": reason}
         return Outcome.respond(responses.json_response(403, body), "deny", reason, claims.get("sub"))
 
-    def _forward(self, api, request: ViewerRequest, claims: dict, reason: str) -> Outcome:
+    def _forward(self, api: Api, request: ViewerRequest, claims: Claims, reason: str) -> Outcome:
         cf_request = request.raw
         headers = cf_request["headers"]
         strip_gate_cookies(headers, self._store.names.all_prefix)

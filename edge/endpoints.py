@@ -7,8 +7,6 @@ refresh_refused (the IdP refused the refresh token, or the refresh changed the i
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from . import answers, pages, responses
 from .cookies import read as read_cookie
 from .errors import BadRequest, GateError, LoginFailed
@@ -23,7 +21,14 @@ from .request import ViewerRequest
 from .session import SessionStore
 from .settings import Config
 
-Route = Callable[[ViewerRequest, float, Deadline], Outcome]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .typing_aliases import Claims, Json
+
+    Route = Callable[[ViewerRequest, float, Deadline], Outcome]
+
 
 
 class GateEndpoints:
@@ -65,7 +70,8 @@ class GateEndpoints:
 
     def whoami(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
         session = self._store.read(request.jar, now, deadline)
-        claims, cookies, reason = session.claims, [], session.reason
+        claims, reason = session.claims, session.reason
+        cookies: list[str] = []
         if session.refreshable:
             try:
                 claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token or "",
@@ -126,7 +132,7 @@ class GateEndpoints:
         return Outcome.respond(responses.json_response(200, self._who(claims), cookies), "refreshed",
                                "token_refreshed", claims.get("sub"))
 
-    def _who(self, claims: dict) -> dict:
+    def _who(self, claims: Claims) -> Json:
         return {
             "signedIn": True,
             "sub": claims.get("sub"),

@@ -10,7 +10,6 @@ See docs/architecture.md for the modules and where a new feature goes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from . import answers, responses
 from .access import AccessPolicy
@@ -29,11 +28,18 @@ from .session import SessionStore
 from .settings import Config
 from .verifier import TokenVerifier
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .signing import Signer
+    from .typing_aliases import CfRequest, Json
+
 REQUEST_BUDGET_SECONDS = 4.3  # every answer well inside the 5 s viewer-request limit
 
 
 class Gate:
-    def __init__(self, config: Config, jwks: dict, idp: IdpClient | None = None,
+    def __init__(self, config: Config, jwks: Json, idp: IdpClient | None = None,
                  clock: Callable[[], float] | None = None):
         self.config = config
         responses.set_branding(config.branding)
@@ -53,13 +59,13 @@ class Gate:
         self._gate_paths = frozenset(self.routes)
 
     @property
-    def state_signer(self):  # for tests that forge states
+    def state_signer(self) -> Signer:  # for tests that forge states
         return self.login.signer
 
-    def _fetch_jwks(self, deadline: Deadline | None) -> dict:
+    def _fetch_jwks(self, deadline: Deadline | None) -> Json:
         return self.idp.fetch_jwks(deadline or Deadline(REQUEST_BUDGET_SECONDS))
 
-    def handle(self, cf_request: dict, now: float | None = None) -> Outcome:
+    def handle(self, cf_request: CfRequest, now: float | None = None) -> Outcome:
         now = self.clock() if now is None else now
         deadline = Deadline(REQUEST_BUDGET_SECONDS)
         request = None

@@ -93,7 +93,7 @@ class IdpClient:
 
     def _budget(self, cap: float, deadline: Deadline) -> float:
         remaining = deadline.remaining() - 0.1
-        budget = min(cap, self._config.idp_timeout_seconds, remaining)
+        budget: float = min(cap, self._config.idp_timeout_seconds, remaining)
         if budget < 0.05:
             raise IdpTimeout("deadline_reached")
         return budget

@@ -9,7 +9,6 @@ callback needs all three to agree before the code is spent.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from . import claims as claim_kinds
 from . import responses
@@ -25,6 +24,12 @@ from .settings import Config
 from .signing import BadSignature, Signer
 from .urls import urlencode
 from .verifier import TokenVerifier
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .typing_aliases import CfResponse, Claims
 
 MAX_LOGIN_COOKIES = 4  # pending logins kept before a new one clears them
 VERIFIER_LENGTH = 43   # base64url of 32 random bytes
@@ -46,7 +51,7 @@ class LoginFlow:
         return self._config.site_url or f"https://{request.host()}"
 
     def callback_url(self, request: ViewerRequest) -> str:
-        return self.site_origin(request) + self._config.paths.callback
+        return f"{self.site_origin(request)}{self._config.paths.callback}"
 
     def _nonces_for(self, verifier: str) -> tuple[str, ...]:
         """Every nonce a login in flight may carry, the newest secret's first (one started
@@ -55,7 +60,8 @@ class LoginFlow:
 
     # -- start -----------------------------------------------------------------------------
 
-    def start(self, request: ViewerRequest, now: float, target: str, set_cookies: list[str] = ()) -> dict:
+    def start(self, request: ViewerRequest, now: float, target: str,
+              set_cookies: Sequence[str] = ()) -> CfResponse:
         """A 302 to the IdP's authorize endpoint, with this login's verifier cookie."""
         config = self._config
         return_path = safe_return_path(target) or "/"
@@ -92,7 +98,7 @@ class LoginFlow:
             return "/"
         return safe_return_path(payload.partition("\n")[2]) or "/"
 
-    def finish(self, request: ViewerRequest, now: float, deadline: Deadline) -> tuple[dict, list[str], str]:
+    def finish(self, request: ViewerRequest, now: float, deadline: Deadline) -> tuple[Claims, list[str], str]:
         """(claims, Set-Cookie lines, return path) of a completed login; raises GateError, with
         the spent login cookie to clear once the browser binding is known."""
         if request.method != "GET":  # the IdP redirects with GET; nothing else may spend a code
@@ -101,8 +107,8 @@ class LoginFlow:
         if error is not None:
             code = error if error.isascii() and error.replace("_", "").isalnum() and len(error) <= 40 else "unknown"
             raise LoginFailed(f"idp_error_{code}")
-        code, state = request.param("code"), request.param("state")
-        if not code or not state or len(code) > MAX_CODE_LENGTH:
+        given_code, state = request.param("code"), request.param("state")
+        if not given_code or not state or len(given_code) > MAX_CODE_LENGTH:
             raise BadRequest("callback_missing_code_or_state")
         try:
             payload = self.signer.unsign(state, now, self._config.cookies.login_max_age_seconds)
@@ -117,7 +123,7 @@ class LoginFlow:
             raise LoginFailed("state_not_for_this_browser")
         clear_login = [self._store.writer.clear(login_cookie, "Lax")]
         try:
-            tokens = self._idp.exchange_code(code, verifier, self.callback_url(request), deadline)
+            tokens = self._idp.exchange_code(given_code, verifier, self.callback_url(request), deadline)
             now = max(now, self._clock())  # the IdP stamped its tokens after we took `now`
             check_token_values(tokens)
             claims = self._verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now,

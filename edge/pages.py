@@ -7,6 +7,13 @@ from . import __version__, responses
 from .responses import escape
 from .urls import quote
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .settings import Paths
+    from .typing_aliases import CfResponse
+
 
 _ERROR_COPY = {
     400: ("We couldn't complete that request", "Something in the link was not right. Start again."),
@@ -36,12 +43,12 @@ def _reference(reason: str) -> str:
     return f'<p class="ref">If you ask the site\'s support, quote: gate {__version__} \u00b7 Reason: {escape(reason)}</p>'
 
 
-def sign_in_href(paths, return_path: str = "/") -> str:
+def sign_in_href(paths: Paths, return_path: str = "/") -> str:
     return f"{paths.sign_in}?return={quote(return_path, safe='')}"
 
 
-def error(status: int, title: str, message: str, paths, reason: str, set_cookies=(),
-          action: tuple[str, str] | None = None) -> dict:
+def error(status: int, title: str, message: str, paths: Paths, reason: str, set_cookies: Iterable[str] = (),
+          action: tuple[str, str] | None = None) -> CfResponse:
     """action: (href, label) of the way on; default "Sign in again" to the home page."""
     href, label = action or (sign_in_href(paths), "Sign in again")
     body = (
@@ -68,7 +75,7 @@ _FORBIDDEN_COPY = {
 }
 
 
-def forbidden(paths, who: str, reason: str) -> dict:
+def forbidden(paths: Paths, who: str, reason: str) -> CfResponse:
     why = _FORBIDDEN_COPY.get(reason, _FORBIDDEN_COPY["missing_group"])
     ask = "" if reason in ("email_not_verified", "groups_overage") else \
         " Ask the site's owner for access, or use another account."
@@ -81,7 +88,7 @@ def forbidden(paths, who: str, reason: str) -> dict:
     return responses.html_page(403, "You don't have access to this page", body)
 
 
-def unauthenticated(paths, return_path: str, reason: str) -> dict:
+def unauthenticated(paths: Paths, return_path: str, reason: str) -> CfResponse:
     body = (
         "<p>You need to sign in to see this.</p>"
         f"<p>{_link(sign_in_href(paths, return_path), 'Sign in')}</p>"
@@ -92,7 +99,7 @@ def unauthenticated(paths, return_path: str, reason: str) -> dict:
                                                             "value": 'Cookie realm="site"'}]})
 
 
-def signed_out(paths) -> dict:
+def signed_out(paths: Paths) -> CfResponse:
     body = (
         "<p>You have signed out of this site.</p>"
         f"<p>{_link(sign_in_href(paths), 'Sign in again')}</p>"
@@ -100,7 +107,7 @@ def signed_out(paths) -> dict:
     return responses.html_page(200, "You are signed out", body)
 
 
-def continue_to(location: str, set_cookies) -> dict:
+def continue_to(location: str, set_cookies: Iterable[str]) -> CfResponse:
     """A same-site hop for SameSite=Strict cookies, which a cross-site redirect chain drops."""
     body = (
         f'<meta http-equiv="refresh" content="0;url={escape(location)}">'

@@ -10,8 +10,6 @@ always with `X-Gate-Reason: session_expired` (a POST to paths.refresh may bring 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from . import pages, responses
 from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
@@ -25,6 +23,12 @@ from .refresh import Refresher, RefreshGaveNoIdToken
 from .request import ViewerRequest
 from .session import Session, SessionStore
 from .settings import Config
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .typing_aliases import Claims
 
 
 class ProtectedPaths:
@@ -68,7 +72,7 @@ class ProtectedPaths:
               set_cookies: list[str] | None = None) -> Outcome:
         return Outcome.respond(self._login.start(request, now, target, set_cookies or []), "login", reason)
 
-    def authorize(self, request: ViewerRequest, claims: dict) -> Outcome:
+    def authorize(self, request: ViewerRequest, claims: Claims) -> Outcome:
         sub = claims.get("sub")
         required = self._access.required(request.path)
         if required:

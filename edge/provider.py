@@ -15,6 +15,10 @@ from collections import namedtuple
 from .settings import Config
 from .urls import urlencode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .typing_aliases import Claims
+
 MAX_ID_TOKEN_HINT = 4000  # id_token_hint rides in a URL; browsers and IdPs cap URL length
 MAX_CLAIM_PATH_SEGMENTS = 8
 
@@ -26,7 +30,7 @@ Person = namedtuple("Person", "groups roles email email_verified email_domain gr
 _MISSING = object()
 
 
-def claim_value(claims: dict, name: str):
+def claim_value(claims: Claims, name: str) -> object:
     """The claim `name`: its exact name first (Auth0's namespaced `https://example.com/groups` is
     one claim), then as a dotted path into nested objects (`realm_access.roles`). At every level
     a key that is the whole rest of the path wins, then the shortest prefix that is an object
@@ -37,7 +41,7 @@ def claim_value(claims: dict, name: str):
     return None if value is _MISSING else value
 
 
-def _walk(obj, segments: list[str]):
+def _walk(obj: object, segments: list[str]) -> object:
     if not isinstance(obj, dict):
         return _MISSING
     whole = ".".join(segments)
@@ -52,7 +56,7 @@ def _walk(obj, segments: list[str]):
     return _MISSING
 
 
-def _strings(value) -> frozenset[str]:
+def _strings(value: object) -> frozenset[str]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
@@ -69,7 +73,7 @@ class Provider:
     emails_decide = True             # the provider sends a meaningful email_verified
     default_groups_claim = "groups"
     default_roles_claim = ""
-    default_extra_authorize_params: dict[str, str] = {}
+    default_extra_authorize_params: tuple[tuple[str, str], ...] = ()
     username_claims: tuple[str, ...] = ("preferred_username", "sub")
     display_claims: tuple[str, ...] = ("name", "email", "preferred_username", "sub")
 
@@ -93,35 +97,35 @@ class Provider:
 
     # -- who the person is -----------------------------------------------------------------
 
-    def groups(self, claims: dict) -> frozenset[str]:
+    def groups(self, claims: Claims) -> frozenset[str]:
         return _strings(claim_value(claims, self.groups_claim))
 
-    def roles(self, claims: dict) -> frozenset[str]:
+    def roles(self, claims: Claims) -> frozenset[str]:
         return _strings(claim_value(claims, self.roles_claim)) if self.roles_claim else frozenset()
 
-    def groups_overage(self, claims: dict) -> bool:
+    def groups_overage(self, claims: Claims) -> bool:
         """OIDC Core 5.6.2 distributed claims: the groups claim named in `_claim_names`."""
         names = claims.get("_claim_names")
         return isinstance(names, dict) and self.groups_claim in names and self.groups_claim not in claims
 
-    def email_verified(self, claims: dict) -> bool:
+    def email_verified(self, claims: Claims) -> bool:
         value = claims.get("email_verified")
         return value is True or value == "true"  # some providers send the string (OIDC says boolean)
 
-    def email_domain(self, claims: dict, email: str | None) -> str | None:
+    def email_domain(self, claims: Claims, email: str | None) -> str | None:
         return email.rpartition("@")[2] if email else None
 
-    def person(self, claims: dict) -> Person:
+    def person(self, claims: Claims) -> Person:
         email = claims.get("email")
         email = email.strip().lower() if isinstance(email, str) and "@" in email else None
         verified = self.emails_decide and email is not None and self.email_verified(claims)
         return Person(self.groups(claims), self.roles(claims), email, verified,
                       self.email_domain(claims, email) if verified else None, self.groups_overage(claims))
 
-    def username(self, claims: dict) -> object:
+    def username(self, claims: Claims) -> object:
         return _first(claims, self.username_claims)
 
-    def display_name(self, claims: dict) -> str:
+    def display_name(self, claims: Claims) -> str:
         return _first(claims, self.display_claims) or "an unknown user"
 
     # -- sign-out --------------------------------------------------------------------------
@@ -130,7 +134,7 @@ class Provider:
         """Where sign-out sends the browser after the cookies are cleared."""
         endpoints = self.config.endpoints
         if not endpoints.logout or endpoints.logout_style == "none":
-            return self.config.paths.signed_out
+            return str(self.config.paths.signed_out)
         params = {"client_id": self.config.client_id, "post_logout_redirect_uri": signed_out_url}
         if id_token and len(id_token) <= MAX_ID_TOKEN_HINT:
             params["id_token_hint"] = id_token
@@ -153,7 +157,7 @@ class CognitoProvider(Provider):
     def logout_location(self, signed_out_url: str, id_token: str | None) -> str:
         endpoints = self.config.endpoints
         if not endpoints.logout or endpoints.logout_style == "none":
-            return self.config.paths.signed_out
+            return str(self.config.paths.signed_out)
         # logout_uri must be one of the app client's sign-out URLs (Cognito's LOGOUT endpoint)
         return f"{endpoints.logout}?{urlencode({'client_id': self.config.client_id, 'logout_uri': signed_out_url})}"
 
@@ -197,7 +201,7 @@ class EntraProvider(Provider):
     emails_decide = False
     default_roles_claim = "roles"
 
-    def groups_overage(self, claims: dict) -> bool:
+    def groups_overage(self, claims: Claims) -> bool:
         return super().groups_overage(claims) or (claims.get("hasgroups") is True and self.groups_claim not in claims)
 
 
@@ -209,14 +213,14 @@ class GoogleProvider(Provider):
     name = "google"
     public = True
     default_groups_claim = ""
-    default_extra_authorize_params = {"access_type": "offline", "prompt": "consent"}
+    default_extra_authorize_params = (("access_type", "offline"), ("prompt", "consent"))
     display_claims = ("name", "email", "sub")
 
     @classmethod
     def logout_endpoint(cls, issuer: str, end_session: str | None) -> tuple[str, str]:
         return "", "none"  # signing out of the site never signs anyone out of Google
 
-    def email_domain(self, claims: dict, email: str | None) -> str | None:
+    def email_domain(self, claims: Claims, email: str | None) -> str | None:
         # A personal account registered with ada@example.com has a verified email and no hd:
         # only a Workspace account (hd) is Google's to vouch for at that domain.
         hd = claims.get("hd")
@@ -245,7 +249,7 @@ def provider_for(config: Config) -> Provider:
     return PROFILES[config.provider](config)
 
 
-def _first(claims: dict, names: tuple[str, ...]) -> str | None:
+def _first(claims: Claims, names: tuple[str, ...]) -> str | None:
     for name in names:
         value = claims.get(name)
         if isinstance(value, str) and value:

@@ -125,7 +125,7 @@ def json_response(status: int, data: Json, set_cookies: Iterable[str] = (),
     return response(status, json.dumps(data, separators=(",", ":")), "application/json", set_cookies, extra)
 
 
-def header(name: str, value: str) -> list[dict]:
+def header(name: str, value: str) -> list[dict[str, str]]:
     """One header entry in CloudFront's shape, for `extra=`."""
     return _header(name, value)
 

@@ -16,6 +16,11 @@ from .errors import GateError, IdpError, TokenExpired
 from .settings import Config
 from .verifier import TokenVerifier
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .idp import Deadline
+    from .typing_aliases import Claims, Json
+
 # base64url, JOSE dots, and what opaque tokens use (RFC 6750 b64token); no ; , " \ or spaces
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
 
@@ -25,8 +30,8 @@ class Session:
 
     __slots__ = ("claims", "early_refresh_tried", "expired_claims", "id_token", "reason", "refresh_token")
 
-    def __init__(self, claims: dict | None, reason: str, refresh_token: str | None, id_token: str | None = None,
-                 expired_claims: dict | None = None, early_refresh_tried: bool = False):
+    def __init__(self, claims: Claims | None, reason: str, refresh_token: str | None, id_token: str | None = None,
+                 expired_claims: Claims | None = None, early_refresh_tried: bool = False):
         self.claims = claims
         self.reason = reason
         self.refresh_token = refresh_token
@@ -57,7 +62,7 @@ class Session:
                 and in_refresh_window(self.claims, now, window_seconds))
 
 
-def in_refresh_window(claims: dict, now: float, window_seconds: int) -> bool:
+def in_refresh_window(claims: Claims, now: float, window_seconds: int) -> bool:
     """Time to refresh early. Never in the first half of a token's life: an ID token that lives
     no longer than the window would otherwise refresh on every navigation, for ever."""
     exp, iat = claims["exp"], claims.get("iat")
@@ -74,7 +79,7 @@ def token_mark(token: str | None) -> str:
     return (token or "")[-16:]
 
 
-def check_token_values(tokens: dict, id_token_required: bool = True) -> None:
+def check_token_values(tokens: Json, id_token_required: bool = True) -> None:
     """The IdP's token values go into Set-Cookie: only cookie-safe characters, bounded size."""
     if id_token_required and len(tokens["id_token"]) > MAX_SESSION_BYTES:
         raise IdpError("session_too_large")
@@ -96,7 +101,7 @@ class SessionStore:
         self._store_access_token = config.tokens.store_access_token
         self._window = config.tokens.refresh_window_seconds
 
-    def read(self, jar: dict[str, str], now: float, deadline: object = None) -> Session:
+    def read(self, jar: dict[str, str], now: float, deadline: Deadline | None = None) -> Session:
         names = self.names
         refresh_token = read_cookie(jar, names.refresh_token)
         id_token = read_cookie(jar, names.id_token)
@@ -114,7 +119,8 @@ class SessionStore:
     def access_token(self, jar: dict[str, str]) -> str | None:
         return read_cookie(jar, self.names.access_token)
 
-    def write(self, jar: dict[str, str], tokens: dict, claims: dict, now: float, from_login: bool) -> list[str] | None:
+    def write(self, jar: dict[str, str], tokens: Json, claims: Claims, now: float,
+              from_login: bool) -> list[str] | None:
         """Set-Cookie lines for new tokens, or None when they cannot fit in a request.
 
         A login that returns no refresh token clears any refresh cookie already there: it may
@@ -149,7 +155,7 @@ class SessionStore:
     def keep_refresh_token(self, jar: dict[str, str], refresh_token: str) -> list[str]:
         return self.writer.set(self.names.refresh_token, refresh_token, self._max_age, jar)
 
-    def mark_refresh_tried(self, id_token: str | None, claims: dict, now: float) -> list[str]:
+    def mark_refresh_tried(self, id_token: str | None, claims: Claims, now: float) -> list[str]:
         return [self.writer.set(self.names.refresh_tried, token_mark(id_token), max(1, int(claims["exp"] - now)), {})[0]]
 
     def clear_refresh_token(self, jar: dict[str, str]) -> list[str]:

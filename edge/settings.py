@@ -12,6 +12,10 @@ from collections import namedtuple
 
 from .encoding import b64url_decode, b64url_encode
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .typing_aliases import Json
+
 PROVIDERS = ("cognito", "oidc", "auth0", "okta", "entra", "google", "keycloak")
 SAME_SITE_VALUES = ("Lax", "Strict", "None")
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -51,12 +55,10 @@ class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami pub
 Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
 
 
-_CONFIG_FIELDS = ("provider issuer client_id endpoints state_secret client_secret scopes site_url "
-                  "idp_timeout_seconds paths rules tokens cookies log_level branding previous_state_secrets apis "
-                  "entry extra_authorize_params")
-
-
-class Config(namedtuple("Config", _CONFIG_FIELDS,
+class Config(namedtuple("Config", ["provider", "issuer", "client_id", "endpoints", "state_secret", "client_secret",
+                                   "scopes", "site_url", "idp_timeout_seconds", "paths", "rules", "tokens",
+                                   "cookies", "log_level", "branding", "previous_state_secrets", "apis", "entry",
+                                   "extra_authorize_params"],
                         defaults=("", ("openid", "email", "profile"), "", 3.0, Paths(), (), Tokens(),
                                   Cookies(), "info", Branding(), (), (), Entry(), ()))):
     __slots__ = ()
@@ -64,8 +66,8 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
     def __repr__(self) -> str:  # never print the secrets
         return f"Config(provider={self.provider!r}, issuer={self.issuer!r}, client_id={self.client_id!r})"
 
-    def to_dict(self) -> dict:
-        data = _plain(self)
+    def to_dict(self) -> Json:
+        data: Json = self._plain_dict()
         data["state_secret"] = b64url_encode(self.state_secret)
         if self.previous_state_secrets:
             data["previous_state_secrets"] = [b64url_encode(s) for s in self.previous_state_secrets]
@@ -82,7 +84,7 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Config":
+    def from_dict(cls, data: Json) -> Config:
         return cls(
             provider=data["provider"],
             issuer=data["issuer"],
@@ -90,7 +92,7 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             client_secret=data.get("client_secret", ""),
             endpoints=Endpoints(**data["endpoints"]),
             state_secret=b64url_decode(data["state_secret"]),
-            scopes=tuple(data.get("scopes", cls._field_defaults["scopes"])),
+            scopes=tuple(data.get("scopes") or cls._field_defaults["scopes"]),
             site_url=data.get("site_url", ""),
             idp_timeout_seconds=float(data.get("idp_timeout_seconds", 3.0)),
             paths=Paths(**{**data.get("paths", {}), "public": tuple(data.get("paths", {}).get("public", ()))}),
@@ -108,13 +110,17 @@ class Config(namedtuple("Config", _CONFIG_FIELDS,
             extra_authorize_params=tuple((k, v) for k, v in data.get("extra_authorize_params", ())),
         )
 
+    def _plain_dict(self) -> Json:
+        return {k: _plain(v) for k, v in self._asdict().items()}
+
     @property
-    def state_secrets(self) -> tuple:
+    def state_secrets(self) -> tuple[bytes, ...]:
         """The secrets login state is verified with, newest (the signing one) first."""
         return (self.state_secret, *self.previous_state_secrets)
 
 
-def _plain(value):
+def _plain(value: object) -> object:
+    """Named tuples as dicts and tuples as lists, all the way down: the baked document's form."""
     if hasattr(value, "_asdict"):
         return {k: _plain(v) for k, v in value._asdict().items()}
     if isinstance(value, tuple):
@@ -122,8 +128,8 @@ def _plain(value):
     return value
 
 
-def load_embedded() -> tuple[Config, dict]:
+def load_embedded() -> tuple[Config, Json]:
     """The configuration and JWKS that build.py baked into the zip (edge/baked.py, as bytecode)."""
-    from . import baked
+    from . import baked  # type: ignore[attr-defined]  # written by build.py into the zip
 
     return Config.from_dict(baked.CONFIG), baked.JWKS

@@ -115,8 +115,8 @@ def without_gate_cookies(request):
     header (RFC 6265 pairs split at ";"), empty Cookie headers dropped; nothing else changed."""
     request = json.loads(json.dumps(request, default=str))
     headers = request.get("headers")
-    if not isinstance(headers, dict) or not isinstance(headers.get("cookie"), list):
-        return request
+    if not isinstance(headers, dict) or not isinstance(headers.get("cookie"), list) or not headers["cookie"]:
+        return request  # no Cookie entries: nothing to strip, the request goes on as it came
     kept = []
     for entry in headers["cookie"]:
         value = entry.get("value") if isinstance(entry, dict) else None
