@@ -23,13 +23,13 @@ from edge.settings import (
     LOG_LEVELS,
     PROVIDERS,
     SAME_SITE_VALUES,
+    Api,
     Branding,
     Config,
     Cookies,
     Endpoints,
     Entry,
     Paths,
-    Api,
     Rule,
     Tokens,
 )
@@ -162,7 +162,7 @@ def json_schema() -> dict:
     string_list = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
     properties["rules"] = {"type": "array", "items": {
         "type": "object", "additionalProperties": False, "required": ["paths"],
-        "properties": dict.fromkeys(RULE_KEYS, {"type": "array", "items": {"type": "string", "minLength": 1}})}}
+        "properties": {key: {"type": "array", "items": {"type": "string", "minLength": 1}} for key in RULE_KEYS}}}
     api_kinds = {key: string_list if kind is list else {"type": kinds[kind]} for key, kind in API_KEYS.items()}
     properties["apis"] = {"type": "array", "items": {
         "type": "object", "additionalProperties": False, "required": ["paths"], "properties": api_kinds}}

@@ -64,22 +64,22 @@ def idp_args(profile: str, *, entra_overage: str | None = None, auth0_oidc_logou
 
 # Per profile: scopes, authorize extras, where groups/roles are, who may enter, the /admin rule.
 _SETTINGS = {
-    "oidc": dict(scopes=["openid", "email", "profile", "groups"], extra={}, groups_claim="groups",
-                 roles_claim=None, entry={}, admin={"groups": ["Admin"]}),
-    "auth0": dict(scopes=["openid", "email", "profile", "offline_access"], extra={"audience": AUTH0_AUDIENCE},
-                  groups_claim=AUTH0_GROUPS_CLAIM, roles_claim=None,
-                  entry={"email_domains": ["example.com"]}, admin={"groups": ["Admin"]}),
-    "okta": dict(scopes=["openid", "email", "profile", "groups", "offline_access"], extra={},
-                 groups_claim="groups", roles_claim=None, entry={}, admin={"groups": ["Admin"]}),
-    "entra": dict(scopes=["openid", "email", "profile", "offline_access"], extra={"domain_hint": "example.com"},
-                  groups_claim="groups", roles_claim="roles", entry={},
-                  admin={"groups": [group_guid("Admin")], "roles": ["Gate.Admin"]}),
-    "google": dict(scopes=["openid", "email", "profile"], extra={"access_type": "offline", "prompt": "consent"},
-                   groups_claim=None, roles_claim=None, entry={"email_domains": ["example.com"]},
-                   admin={"emails": ["admin@example.com"]}),
-    "keycloak": dict(scopes=["openid", "email", "profile"], extra={},  # offline_access = offline sessions
-                     groups_claim="realm_access.roles", roles_claim=None, entry={},
-                     admin={"groups": ["Admin"]}),
+    "oidc": {"scopes": ["openid", "email", "profile", "groups"], "extra": {}, "groups_claim": "groups",
+                 "roles_claim": None, "entry": {}, "admin": {"groups": ["Admin"]}},
+    "auth0": {"scopes": ["openid", "email", "profile", "offline_access"], "extra": {"audience": AUTH0_AUDIENCE},
+                  "groups_claim": AUTH0_GROUPS_CLAIM, "roles_claim": None,
+                  "entry": {"email_domains": ["example.com"]}, "admin": {"groups": ["Admin"]}},
+    "okta": {"scopes": ["openid", "email", "profile", "groups", "offline_access"], "extra": {},
+                 "groups_claim": "groups", "roles_claim": None, "entry": {}, "admin": {"groups": ["Admin"]}},
+    "entra": {"scopes": ["openid", "email", "profile", "offline_access"], "extra": {"domain_hint": "example.com"},
+                  "groups_claim": "groups", "roles_claim": "roles", "entry": {},
+                  "admin": {"groups": [group_guid("Admin")], "roles": ["Gate.Admin"]}},
+    "google": {"scopes": ["openid", "email", "profile"], "extra": {"access_type": "offline", "prompt": "consent"},
+                   "groups_claim": None, "roles_claim": None, "entry": {"email_domains": ["example.com"]},
+                   "admin": {"emails": ["admin@example.com"]}},
+    "keycloak": {"scopes": ["openid", "email", "profile"], "extra": {},  # offline_access = offline sessions
+                     "groups_claim": "realm_access.roles", "roles_claim": None, "entry": {},
+                     "admin": {"groups": ["Admin"]}},
 }
 
 

@@ -154,7 +154,7 @@ class Process:
                  env: dict | None = None, echo=None, echo_on: threading.Event | None = None):
         self.name = name
         self.log_path = log_path
-        self._log = open(log_path, "ab", buffering=0)
+        self._log = open(log_path, "ab", buffering=0)  # noqa: SIM115  # closed in stop(), lives with the child
         self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
@@ -211,7 +211,7 @@ def wait_until(check, what: str, timeout: float, process: Process | None = None,
             result = check()
             if result:
                 return result
-        except Exception as exc:  # noqa: BLE001 - retried until the deadline
+        except Exception as exc:  # retried until the deadline
             last_error = exc
         time.sleep(interval)
     tail = f"\n{process.tail()}" if process is not None else ""
@@ -302,7 +302,7 @@ class Stack:
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         if not os.path.isfile(os.path.join(self.site_dir, "index.html")):
             raise StackError(f"{self.site_dir}: no index.html; build the site first (cd site && npm ci && npm run build)")
         for port in (self.site_port, self.idp_port):
@@ -334,7 +334,7 @@ class Stack:
         if self._own_workdir and not os.environ.get("GATE_KEEP_WORKDIR"):
             shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -562,7 +562,7 @@ class Stack:
 
             config_file.validate(tomllib.loads(self.config_text("cognito")))
             return "cognito"
-        except Exception:  # noqa: BLE001 - ConfigFileError or an older validator
+        except Exception:  # ConfigFileError or an older validator
             return "oidc"
         finally:
             sys.path.remove(ROOT)
@@ -577,7 +577,7 @@ class Stack:
 
             config_file.validate(tomllib.loads(text))
             return True
-        except Exception:  # noqa: BLE001 - ConfigFileError or an older validator
+        except Exception:
             return False
         finally:
             sys.path.remove(ROOT)

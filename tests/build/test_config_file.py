@@ -8,7 +8,6 @@ import sys
 import pytest
 
 from edge.provider import provider_for
-
 from gatebuild.config_file import ConfigFileError, validate
 from tests.conftest import ROOT
 

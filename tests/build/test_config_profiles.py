@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gatebuild import config_file
-from gatebuild.config_file import ConfigFileError, GATE_AUTHORIZE_PARAMS
+from gatebuild.config_file import GATE_AUTHORIZE_PARAMS, ConfigFileError
 from tests.conftest import STATE_SECRET
 
 ISSUER = {"auth0": "https://tenant.eu.auth0.com/", "google": "https://accounts.google.com",
@@ -116,7 +116,8 @@ def test_the_resolved_config_round_trips_through_the_zip_form():
     assert Config.from_dict(config.to_dict()) == config
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from gatebuild.config_file import SAFE_AUTHORIZE_PARAMS  # noqa: E402
 

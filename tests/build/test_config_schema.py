@@ -9,7 +9,6 @@ import tomllib
 import pytest
 
 from edge.provider import PROFILES
-
 from edge.settings import Config, Cookies, Paths, Tokens
 from gatebuild.config_file import ConfigFileError, json_schema, validate
 from tests.conftest import ROOT

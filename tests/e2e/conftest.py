@@ -132,7 +132,7 @@ def save_artifacts(nodeid: str, ctx, stack) -> None:
     for index, page in enumerate(ctx.pages):
         try:
             page.screenshot(path=os.path.join(ARTIFACTS, f"{base}-page{index}.png"), full_page=True)
-        except Exception as exc:  # noqa: BLE001 - a closed page must not hide the real failure
+        except Exception as exc:  # a closed page must not hide the real failure
             print(f"screenshot of page {index} failed: {exc}", file=sys.stderr)
     with open(os.path.join(ARTIFACTS, f"{base}.log"), "w") as f:
         f.write(stack.logs(200))

@@ -10,9 +10,20 @@ import time
 
 import pytest
 
-from tests.e2e.helpers import (ID_COOKIE, REFRESH_COOKIE, cookie, jwt_claims, login, on_login_form,
-                               session_cookies, set_cookie_value, submit_login, wait_for_login_form,
-                               wait_past, whoami)
+from tests.e2e.helpers import (
+    ID_COOKIE,
+    REFRESH_COOKIE,
+    cookie,
+    jwt_claims,
+    login,
+    on_login_form,
+    session_cookies,
+    set_cookie_value,
+    submit_login,
+    wait_for_login_form,
+    wait_past,
+    whoami,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -16,8 +16,18 @@ import tempfile
 import pytest
 
 from tests.e2e.conftest import LEEWAY, _missing, _site_dir, save_artifacts
-from tests.e2e.helpers import (ID_COOKIE, REFRESH_COOKIE, cookie, jwt_claims, on_login_form, session_cookies,
-                               submit_login, wait_for_login_form, wait_past, whoami)
+from tests.e2e.helpers import (
+    ID_COOKIE,
+    REFRESH_COOKIE,
+    cookie,
+    jwt_claims,
+    on_login_form,
+    session_cookies,
+    submit_login,
+    wait_for_login_form,
+    wait_past,
+    whoami,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

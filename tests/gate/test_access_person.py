@@ -4,7 +4,8 @@ email only when verified), property-tested against independent oracles."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from edge.access import AccessPolicy, Requirement, unmet
 from edge.paths import normalise

@@ -73,14 +73,14 @@ def reason(result: dict) -> str:
 
 # Admin and Viewer, as each provider's ID token carries them.
 ADMIN = {
-    "cognito": dict(groups=("Admin",)), "auth0": dict(groups=("Admin",)), "okta": dict(groups=("Admin",)),
-    "entra": dict(groups=(pt.ADMIN_GROUP_ID,)), "google": dict(email="admin@example.com"),
-    "keycloak": dict(realm_roles=("Admin",)),
+    "cognito": {"groups": ("Admin",)}, "auth0": {"groups": ("Admin",)}, "okta": {"groups": ("Admin",)},
+    "entra": {"groups": (pt.ADMIN_GROUP_ID,)}, "google": {"email": "admin@example.com"},
+    "keycloak": {"realm_roles": ("Admin",)},
 }
 VIEWER = {
-    "cognito": dict(groups=("Viewer",)), "auth0": dict(groups=("Viewer",)), "okta": dict(groups=("Viewer",)),
-    "entra": dict(groups=(pt.VIEWER_GROUP_ID,)), "google": dict(email="viewer@example.com"),
-    "keycloak": dict(realm_roles=("Viewer",)),
+    "cognito": {"groups": ("Viewer",)}, "auth0": {"groups": ("Viewer",)}, "okta": {"groups": ("Viewer",)},
+    "entra": {"groups": (pt.VIEWER_GROUP_ID,)}, "google": {"email": "viewer@example.com"},
+    "keycloak": {"realm_roles": ("Viewer",)},
 }
 VIEWER_REASON = {"google": "email_not_allowed"}
 

@@ -153,7 +153,7 @@ def flow(make_config, keys, idp):
 
 
 def start(flow, target="/docs?x=1"):
-    login, store = flow
+    login, _store = flow
     request = ViewerRequest(event("/docs")["Records"][0]["cf"]["request"])
     response = login.start(request, time.time(), target)
     query = {k: v[0] for k, v in parse_qs(urlsplit(response["headers"]["location"][0]["value"]).query).items()}

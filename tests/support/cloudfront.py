@@ -2,14 +2,14 @@
 import tests/); re-exported here for the tests."""
 
 from local.doubles.cloudfront import (  # noqa: F401
-    HOST,
-    event,
-    NAVIGATE,
     ASSET,
     FETCH_JSON,
-    is_response,
-    header,
-    set_cookies,
-    location_query,
+    HOST,
+    NAVIGATE,
     Browser,
+    event,
+    header,
+    is_response,
+    location_query,
+    set_cookies,
 )

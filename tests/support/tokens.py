@@ -2,6 +2,6 @@
 import tests/); re-exported here for the tests."""
 
 from local.doubles.tokens import (  # noqa: F401
-    b64url,
     Keys,
+    b64url,
 )
