@@ -26,8 +26,11 @@ def _missing() -> str | None:
 if __name__ == "__main__":
     missing = _missing()
     if missing:
-        print(f"error: {sys.executable} has no {missing}; run scripts/deploy instead (it installs what the deploy "
-              "needs into .venv), or pip install -r requirements-dev.txt", file=sys.stderr)
+        print(
+            f"error: {sys.executable} has no {missing}; run scripts/deploy instead (it installs what the deploy "
+            "needs into .venv), or pip install -r requirements-dev.txt",
+            file=sys.stderr,
+        )
         sys.exit(2)
     from gatebuild.deploy.cli import main
 

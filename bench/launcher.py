@@ -32,6 +32,15 @@ for line in sys.stdin:
     pid = os.posix_spawn(command["argv"][0], command["argv"], ENV, file_actions=actions)
     _, status, usage = os.wait4(pid, 0)
     wall = time.perf_counter_ns() - started
-    sys.stdout.write(json.dumps({"ns": wall, "spawn_ns": started, "status": os.waitstatus_to_exitcode(status),
-                                 "maxrss_kib": usage.ru_maxrss}) + "\n")
+    sys.stdout.write(
+        json.dumps(
+            {
+                "ns": wall,
+                "spawn_ns": started,
+                "status": os.waitstatus_to_exitcode(status),
+                "maxrss_kib": usage.ru_maxrss,
+            }
+        )
+        + "\n"
+    )
     sys.stdout.flush()

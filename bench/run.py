@@ -99,10 +99,12 @@ sys.stderr.write("BENCH %d %d %d %s\\n" % (t0, t1, t2, r.get("status", "pass")))
 BARE_STAMP = "import time, sys; sys.stderr.write('BENCH %d\\n' % time.perf_counter_ns())"
 NODE_STAMP = "process.stderr.write('BENCH ' + process.hrtime.bigint() + '\\n')"
 # case: (what it is, our expected log decision / status)
-CASES = {"a": ("no cookie -> 302 to sign in", "login", "302"),
-         "b": ("valid cookie -> pass", "allow", "pass"),
-         "c": ("callback: code exchange over HTTP + verify -> 302", "login_complete", "302"),
-         "d": ("valid cookie, JWKS fetched once over HTTP -> pass", "allow", "pass")}
+CASES = {
+    "a": ("no cookie -> 302 to sign in", "login", "302"),
+    "b": ("valid cookie -> pass", "allow", "pass"),
+    "c": ("callback: code exchange over HTTP + verify -> 302", "login_complete", "302"),
+    "d": ("valid cookie, JWKS fetched once over HTTP -> pass", "allow", "pass"),
+}
 
 
 class BenchError(Exception):
@@ -115,18 +117,24 @@ def say(*parts) -> None:
 
 # -- packages ----------------------------------------------------------------------------------
 
+
 def build_ours(work: str, base: str, jwks: dict) -> str:
     config = os.path.join(work, "gate.toml")
     with open(config, "w") as f:
-        f.write(CONFIG.format(client_id=CLIENT_ID, base=base, pool=POOL, region=REGION, domain=DOMAIN,
-                              secret=STATE_SECRET))
+        f.write(
+            CONFIG.format(client_id=CLIENT_ID, base=base, pool=POOL, region=REGION, domain=DOMAIN, secret=STATE_SECRET)
+        )
     jwks_file = os.path.join(work, "jwks.json")
     with open(jwks_file, "w") as f:
         json.dump(jwks, f)
     out = os.path.join(work, "ours.zip")
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", config,
-                             "--jwks-file", jwks_file, "--out", out],
-                            capture_output=True, text=True, cwd=ROOT, timeout=900)
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "build.py"), "--config", config, "--jwks-file", jwks_file, "--out", out],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
     if result.returncode != 0:
         raise BenchError("build.py failed:\n" + result.stdout[-2000:] + result.stderr[-3000:])
     return out
@@ -166,15 +174,32 @@ def prepare_peer(work: str) -> tuple[str, str, int]:
         installed = False
     if not installed:
         say("bench: npm ci in bench/node (the Node peer, pinned by bench/node/package-lock.json)")
-        result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR,
-                                capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=NODE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if result.returncode != 0:
             raise BenchError("npm ci in bench/node failed:\n" + result.stderr[-2000:])
         shutil.copyfile(lock, marker)
     bundle = os.path.join(work, "peer.bundle.js")
-    result = subprocess.run([os.path.join(NODE_DIR, "node_modules", ".bin", "esbuild"), "peer.js", "--bundle",
-                             "--platform=node", "--target=node20", f"--outfile={bundle}", "--log-level=error"],
-                            cwd=NODE_DIR, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            os.path.join(NODE_DIR, "node_modules", ".bin", "esbuild"),
+            "peer.js",
+            "--bundle",
+            "--platform=node",
+            "--target=node20",
+            f"--outfile={bundle}",
+            "--log-level=error",
+        ],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if result.returncode != 0:
         raise BenchError("bundling the Node peer failed:\n" + result.stderr[-2000:])
     return node, bundle, os.path.getsize(bundle)
@@ -183,19 +208,35 @@ def prepare_peer(work: str) -> tuple[str, str, int]:
 def peer_config(work: str, idp: LocalIdp, jwks: dict, fetch_jwks: bool) -> str:
     path = os.path.join(work, f"peer-{'fetch' if fetch_jwks else 'hydrated'}.json")
     with open(path, "w") as f:
-        json.dump({"region": REGION, "userPoolId": POOL, "clientId": CLIENT_ID, "userPoolDomain": DOMAIN,
-                   "nonceSigningSecret": "gate-benchmark-nonce-secret", "jwks": jwks, "fetchJwks": fetch_jwks,
-                   "jwksUrl": f"{idp.base}/jwks", "tokenUrl": f"{idp.base}/token"}, f)
+        json.dump(
+            {
+                "region": REGION,
+                "userPoolId": POOL,
+                "clientId": CLIENT_ID,
+                "userPoolDomain": DOMAIN,
+                "nonceSigningSecret": "gate-benchmark-nonce-secret",
+                "jwks": jwks,
+                "fetchJwks": fetch_jwks,
+                "jwksUrl": f"{idp.base}/jwks",
+                "tokenUrl": f"{idp.base}/token",
+            },
+            f,
+        )
     return path
 
 
 # -- processes ---------------------------------------------------------------------------------
 
+
 class Launcher:
     def __init__(self, python313: str, work: str):
         self.work = work
-        self.proc = subprocess.Popen([python313, "-I", "-S", "-B", os.path.join(BENCH_DIR, "launcher.py")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [python313, "-I", "-S", "-B", os.path.join(BENCH_DIR, "launcher.py")],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def _ask(self, command: dict) -> dict:
         self.proc.stdin.write(json.dumps(command) + "\n")
@@ -264,10 +305,18 @@ def ours_callback_event(worker: Worker, idp: LocalIdp, keys: Keys) -> dict:
     if first.get("status") != "302":
         raise BenchError(f"start-login gave {first.get('status')!r}, not 302")
     query = location_query(first)
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
-    return event(urlsplit(query["redirect_uri"]).path, urlencode({"code": code, "state": query["state"]}),
-                 headers=NAVIGATE, cookies=[login_cookie(first)])
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
+    return event(
+        urlsplit(query["redirect_uri"]).path,
+        urlencode({"code": code, "state": query["state"]}),
+        headers=NAVIGATE,
+        cookies=[login_cookie(first)],
+    )
 
 
 def peer_callback_event(worker: Worker, idp: LocalIdp, keys: Keys) -> dict:
@@ -278,8 +327,9 @@ def peer_callback_event(worker: Worker, idp: LocalIdp, keys: Keys) -> dict:
         raise BenchError(f"peer start-login gave {first!r}")
     query = {k: v[0] for k, v in parse_qs(urlsplit(first["location"]).query).items()}
     empty_challenge = b64url(hashlib.sha256(b"").digest())
-    code = idp.issue_code(challenge=empty_challenge, nonce=None, redirect_uri=query["redirect_uri"],
-                          claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=empty_challenge, nonce=None, redirect_uri=query["redirect_uri"], claims=keys.id_claims()
+    )
     cookies = [c.split(";")[0] for c in first["cookies"]]
     return event("/", urlencode({"code": code, "state": query["state"]}), headers=NAVIGATE, cookies=cookies)
 
@@ -296,6 +346,7 @@ def check_isolation(worker: Worker, task: str) -> None:
 
 
 # -- measurements ------------------------------------------------------------------------------
+
 
 def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples) -> dict:
     """Round-robin over every figure, in a shuffled order per round, one new process per sample."""
@@ -319,8 +370,18 @@ def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples) -
     figures = [f"bare_{ctx}" for ctx in CONTEXTS] + [f"ours_{ctx}_{case}" for ctx in CONTEXTS for case in CASES]
     if peer:
         figures += ["node_bare"] + [f"peer_{case}" for case in CASES]
-    results = {name: {"ns": [], "import_ns": [], "call_ns": [], "startup_ns": [],
-                      "response_ns": [], "maxrss_kib": [], "jwks_fetches": []} for name in figures}
+    results = {
+        name: {
+            "ns": [],
+            "import_ns": [],
+            "call_ns": [],
+            "startup_ns": [],
+            "response_ns": [],
+            "maxrss_kib": [],
+            "jwks_fetches": [],
+        }
+        for name in figures
+    }
     rng = random.Random(7)
     for round_no in range(samples):
         say(f"bench: cold processes, round {round_no + 1}/{samples}")
@@ -371,11 +432,15 @@ def check_cold_answer(figure: str, kind: str, case: str, out: str, err: str) -> 
         ok = lines[-1].get("decision") == decision and status == expected
     else:
         answer = lines[-1]
-        ok = status == expected and (case != "a" or "/authorize?" in answer.get("location", "")) and \
-            (case != "c" or any(".idToken=" in c for c in answer.get("cookies", [])))
+        ok = (
+            status == expected
+            and (case != "a" or "/authorize?" in answer.get("location", ""))
+            and (case != "c" or any(".idToken=" in c for c in answer.get("cookies", [])))
+        )
     if not ok:
-        raise BenchError(f"cold process {figure}: expected {decision}/{expected}, got {lines[-1:]} "
-                         f"{marker[-1:]}\n{err[-2000:]}")
+        raise BenchError(
+            f"cold process {figure}: expected {decision}/{expected}, got {lines[-1:]} {marker[-1:]}\n{err[-2000:]}"
+        )
 
 
 def measure_warm(ours: Worker, peer: Worker | None, keys: Keys, n: dict) -> dict:
@@ -402,8 +467,7 @@ def measure_warm(ours: Worker, peer: Worker | None, keys: Keys, n: dict) -> dict
         say(f"bench: warm loops, round {r + 1}/{rounds}")
         chunk = fresh[r::rounds]
         out["ours_first"] += ours.loop(template, [cookie(OURS_ID_COOKIE, t) for t in chunk])
-        out["pow"] += ours.ask(op="pow", sig=format(sig_int, "x"), n=format(n_pub, "x"),
-                               iters=n["pow"] // rounds)["ns"]
+        out["pow"] += ours.ask(op="pow", sig=format(sig_int, "x"), n=format(n_pub, "x"), iters=n["pow"] // rounds)["ns"]
         out["ours_repeat"] += ours.loop(template, [cookie(OURS_ID_COOKIE, repeated)], n["repeat"] // rounds)
         if peer:
             out["peer_first"] += peer.loop(template, [cookie(PEER_ID_COOKIE, t) for t in chunk])
@@ -413,13 +477,18 @@ def measure_warm(ours: Worker, peer: Worker | None, keys: Keys, n: dict) -> dict
 
 def import_profile(python313: str, task: str, ev: dict, preload: str, top: int = 12):
     """-X importtime of one cold process: the biggest imports by cumulative time (ms)."""
+
     def imports(code: str) -> list[tuple[str, float, float]]:
-        result = subprocess.run([python313, "-I", "-S", "-B", "-X", "importtime", "-c", code],
-                                capture_output=True, text=True, env={"LANG": "C.UTF-8"})
+        result = subprocess.run(
+            [python313, "-I", "-S", "-B", "-X", "importtime", "-c", code],
+            capture_output=True,
+            text=True,
+            env={"LANG": "C.UTF-8"},
+        )
         rows = []
         for line in result.stderr.splitlines():
             if line.startswith("import time:") and "self [us]" not in line:
-                self_us, cumulative_us, name = line[len("import time:"):].split("|")
+                self_us, cumulative_us, name = line[len("import time:") :].split("|")
                 rows.append((name.rstrip(), int(self_us) / 1000, int(cumulative_us) / 1000))
         return rows
 
@@ -431,6 +500,7 @@ def import_profile(python313: str, task: str, ev: dict, preload: str, top: int =
 
 
 # -- report ------------------------------------------------------------------------------------
+
 
 def ms(ns: float) -> float:
     return ns / 1e6
@@ -451,10 +521,15 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, wall
     cold_summary = {}
     for figure, entry in cold.items():
         ref = "peer" if figure.startswith("peer") else "_".join(figure.split("_")[:2])
-        item = {"median_exit_ms": ms(median(entry["ns"])), "samples": len(entry["ns"]),
-                "min_exit_ms": ms(min(entry["ns"])), "max_exit_ms": ms(max(entry["ns"])),
-                "maxrss_kib_median": median(entry["maxrss_kib"]), "maxrss_kib_max": max(entry["maxrss_kib"]),
-                "jwks_fetches": sum(entry["jwks_fetches"])}
+        item = {
+            "median_exit_ms": ms(median(entry["ns"])),
+            "samples": len(entry["ns"]),
+            "min_exit_ms": ms(min(entry["ns"])),
+            "max_exit_ms": ms(max(entry["ns"])),
+            "maxrss_kib_median": median(entry["maxrss_kib"]),
+            "maxrss_kib_max": max(entry["maxrss_kib"]),
+            "jwks_fetches": sum(entry["jwks_fetches"]),
+        }
         if ref in bare and entry["response_ns"]:
             item["median_ms"] = ms(median(entry["response_ns"]))
             item["above_bare_ms"] = ms(median(entry["response_ns"]) - bare[ref])
@@ -468,9 +543,15 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, wall
             item["to_response_ms"] = ms(median(entry["response_ns"]))
             item["teardown_ms"] = ms(median(e - r for e, r in zip(entry["ns"], entry["response_ns"], strict=False)))
         cold_summary[figure] = item
-    warm_summary = {k: {"median_us": us(median(v)), "iterations": len(v),
-                        "p10_us": us(sorted(v)[len(v) // 10]), "p90_us": us(sorted(v)[len(v) * 9 // 10])}
-                    for k, v in warm.items()}
+    warm_summary = {
+        k: {
+            "median_us": us(median(v)),
+            "iterations": len(v),
+            "p10_us": us(sorted(v)[len(v) // 10]),
+            "p90_us": us(sorted(v)[len(v) * 9 // 10]),
+        }
+        for k, v in warm.items()
+    }
     has_peer = "peer_a" in cold_summary
 
     def above(fig):
@@ -480,14 +561,24 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, wall
     if has_peer:
         for case in CASES:
             for ctx in CONTEXTS:
-                ratios[f"cold_{case}_peer_over_ours_{ctx}"] = above(f"peer_{case}") / max(above(f"ours_{ctx}_{case}"), 0.01)
-        ratios["warm_first_peer_over_ours"] = warm_summary["peer_first"]["median_us"] / warm_summary["ours_first"]["median_us"]
-        ratios["warm_repeat_peer_over_ours"] = warm_summary["peer_repeat"]["median_us"] / warm_summary["ours_repeat"]["median_us"]
-        ratios["rss_ours_over_peer"] = (cold_summary["ours_bare_b"]["maxrss_kib_median"]
-                                        / cold_summary["peer_b"]["maxrss_kib_median"])
+                ratios[f"cold_{case}_peer_over_ours_{ctx}"] = above(f"peer_{case}") / max(
+                    above(f"ours_{ctx}_{case}"), 0.01
+                )
+        ratios["warm_first_peer_over_ours"] = (
+            warm_summary["peer_first"]["median_us"] / warm_summary["ours_first"]["median_us"]
+        )
+        ratios["warm_repeat_peer_over_ours"] = (
+            warm_summary["peer_repeat"]["median_us"] / warm_summary["ours_repeat"]["median_us"]
+        )
+        ratios["rss_ours_over_peer"] = (
+            cold_summary["ours_bare_b"]["maxrss_kib_median"] / cold_summary["peer_b"]["maxrss_kib_median"]
+        )
     # JWKS: only the "JWKS fetched once" figures may fetch, exactly once per process
-    fetch_ok = all(cold_summary[f]["jwks_fetches"] == (cold_summary[f]["samples"] if f.endswith("_d") else 0)
-                   for f in cold_summary if f.startswith(("ours", "peer")))
+    fetch_ok = all(
+        cold_summary[f]["jwks_fetches"] == (cold_summary[f]["samples"] if f.endswith("_d") else 0)
+        for f in cold_summary
+        if f.startswith(("ours", "peer"))
+    )
     targets = {
         "valid_cookie_cold_30ms_above_bare": above("ours_bare_b") <= 30,
         "valid_cookie_cold_18ms_above_bare_lambda_context": above("ours_lambda_b") <= 18,
@@ -544,40 +635,112 @@ def format_table(s: dict) -> str:
         return f"{bare[key]:.1f} ms (exit {bare_exit[key]:.1f})" if key in bare else "-"
 
     rows = [
-        ("Zip size", f"{s['zip_bytes']['ours']:,} B ({s['zip_bytes']['ours'] / MB:.1%} of 1 MB)", "(same zip)",
-         f"bundle {s['zip_bytes']['peer']:,} B" if s["zip_bytes"].get("peer") else "-", "", "",
-         "< 1 MB, all bytecode", met("zip_under_1mb_all_bytecode")),
-        ("Bare interpreter: start-up (reference)", bare_cell("ours_bare"), bare_cell("ours_lambda"),
-         bare_cell("peer"), "", "", "", ""),
+        (
+            "Zip size",
+            f"{s['zip_bytes']['ours']:,} B ({s['zip_bytes']['ours'] / MB:.1%} of 1 MB)",
+            "(same zip)",
+            f"bundle {s['zip_bytes']['peer']:,} B" if s["zip_bytes"].get("peer") else "-",
+            "",
+            "",
+            "< 1 MB, all bytecode",
+            met("zip_under_1mb_all_bytecode"),
+        ),
+        (
+            "Bare interpreter: start-up (reference)",
+            bare_cell("ours_bare"),
+            bare_cell("ours_lambda"),
+            bare_cell("peer"),
+            "",
+            "",
+            "",
+            "",
+        ),
     ]
-    targets = {"a": ("peer/ours >= 1.5x", ("no_cookie_cold_1_5x_faster_than_peer",)),
-               "b": ("<= 30 ms / <= 18 ms above", ("valid_cookie_cold_30ms_above_bare",
-                                                   "valid_cookie_cold_18ms_above_bare_lambda_context")),
-               "c": ("<= 60 ms above bare", ("callback_cold_60ms_above_bare",)),
-               "d": ("<= 60 ms above bare", ("jwks_fetch_cold_60ms_above_bare",))}
+    targets = {
+        "a": ("peer/ours >= 1.5x", ("no_cookie_cold_1_5x_faster_than_peer",)),
+        "b": (
+            "<= 30 ms / <= 18 ms above",
+            ("valid_cookie_cold_30ms_above_bare", "valid_cookie_cold_18ms_above_bare_lambda_context"),
+        ),
+        "c": ("<= 60 ms above bare", ("callback_cold_60ms_above_bare",)),
+        "d": ("<= 60 ms above bare", ("jwks_fetch_cold_60ms_above_bare",)),
+    }
     for case, (label, _, _) in CASES.items():
         target, keys = targets[case]
-        rows.append((f"Cold ({case}) {label}", cell(f"ours_bare_{case}"), cell(f"ours_lambda_{case}"),
-                     cell(f"peer_{case}"), ratio(f"cold_{case}_peer_over_ours_bare"),
-                     ratio(f"cold_{case}_peer_over_ours_lambda"), target, met(*keys)))
+        rows.append(
+            (
+                f"Cold ({case}) {label}",
+                cell(f"ours_bare_{case}"),
+                cell(f"ours_lambda_{case}"),
+                cell(f"peer_{case}"),
+                ratio(f"cold_{case}_peer_over_ours_bare"),
+                ratio(f"cold_{case}_peer_over_ours_lambda"),
+                target,
+                met(*keys),
+            )
+        )
     rows += [
-        ("Warm, first verification", f"{warm['ours_first']['median_us']:.0f} us", "(same)",
-         f"{warm['peer_first']['median_us']:.0f} us" if has_peer else "-", ratio("warm_first_peer_over_ours"), "",
-         f"<= 1.4x pow: {r['warm_first_ours_over_pow']:.2f}x", met("warm_first_verification_1_4x_pow")),
-        ("Warm, repeated cookie", f"{warm['ours_repeat']['median_us']:.1f} us", "(same)",
-         f"{warm['peer_repeat']['median_us']:.1f} us" if has_peer else "-", ratio("warm_repeat_peer_over_ours"), "",
-         "peer/ours >= 2x", met("warm_repeated_2x_faster_than_peer")),
-        ("RSA floor: pow(sig, 65537, n) 2048", f"{warm['pow']['median_us']:.0f} us", "", "(OpenSSL)", "", "",
-         "(reference)", ""),
-        ("Peak RSS, cold (b)", f"{cold['ours_bare_b']['maxrss_kib_median'] / 1024:.1f} MiB",
-         f"{cold['ours_lambda_b']['maxrss_kib_median'] / 1024:.1f} MiB",
-         f"{cold['peer_b']['maxrss_kib_median'] / 1024:.1f} MiB" if has_peer else "-",
-         f"ours/peer {r['rss_ours_over_peer']:.2f}x" if has_peer else "-", "", "<= peer", met("peak_rss_at_most_peer")),
-        ("JWKS fetches", f"{s['requests_handled']['ours_jwks_fetches']} in {s['requests_handled']['ours']:,} warm req",
-         "", "", "", "", "(d) once each, else 0", met("jwks_fetched_only_when_the_kid_is_unknown")),
+        (
+            "Warm, first verification",
+            f"{warm['ours_first']['median_us']:.0f} us",
+            "(same)",
+            f"{warm['peer_first']['median_us']:.0f} us" if has_peer else "-",
+            ratio("warm_first_peer_over_ours"),
+            "",
+            f"<= 1.4x pow: {r['warm_first_ours_over_pow']:.2f}x",
+            met("warm_first_verification_1_4x_pow"),
+        ),
+        (
+            "Warm, repeated cookie",
+            f"{warm['ours_repeat']['median_us']:.1f} us",
+            "(same)",
+            f"{warm['peer_repeat']['median_us']:.1f} us" if has_peer else "-",
+            ratio("warm_repeat_peer_over_ours"),
+            "",
+            "peer/ours >= 2x",
+            met("warm_repeated_2x_faster_than_peer"),
+        ),
+        (
+            "RSA floor: pow(sig, 65537, n) 2048",
+            f"{warm['pow']['median_us']:.0f} us",
+            "",
+            "(OpenSSL)",
+            "",
+            "",
+            "(reference)",
+            "",
+        ),
+        (
+            "Peak RSS, cold (b)",
+            f"{cold['ours_bare_b']['maxrss_kib_median'] / 1024:.1f} MiB",
+            f"{cold['ours_lambda_b']['maxrss_kib_median'] / 1024:.1f} MiB",
+            f"{cold['peer_b']['maxrss_kib_median'] / 1024:.1f} MiB" if has_peer else "-",
+            f"ours/peer {r['rss_ours_over_peer']:.2f}x" if has_peer else "-",
+            "",
+            "<= peer",
+            met("peak_rss_at_most_peer"),
+        ),
+        (
+            "JWKS fetches",
+            f"{s['requests_handled']['ours_jwks_fetches']} in {s['requests_handled']['ours']:,} warm req",
+            "",
+            "",
+            "",
+            "",
+            "(d) once each, else 0",
+            met("jwks_fetched_only_when_the_kid_is_unknown"),
+        ),
     ]
-    header = ("Figure", "Ours, bare -I -S", "Ours, Lambda context", "Node peer", "peer/ours bare",
-              "peer/ours Lambda", "Target", "Status")
+    header = (
+        "Figure",
+        "Ours, bare -I -S",
+        "Ours, Lambda context",
+        "Node peer",
+        "peer/ours bare",
+        "peer/ours Lambda",
+        "Target",
+        "Status",
+    )
     widths = [max(len(str(row[i])) for row in [*rows, header]) for i in range(len(header))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=False)).rstrip() for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -587,7 +750,8 @@ def format_table(s: dict) -> str:
         "",
         f"mode: {s['mode']}; python {s['python']}; node {s['node'] or '-'}; {s['machine']['cpus']} CPUs, "
         f"load average {load} at start, "
-        + " ".join(f"{x:.2f}" for x in s["machine"]["load_avg_end"]) + f" at end; took {s['wall_seconds']:.0f} s",
+        + " ".join(f"{x:.2f}" for x in s["machine"]["load_avg_end"])
+        + f" at end; took {s['wall_seconds']:.0f} s",
         f"cold: median of {n['cold']} fresh processes per figure"
         + (" (quick mode: too few for a figure to quote)" if s["mode"] == "quick" else "")
         + ", spawn -> response ready (Lambda freezes the process after the response: teardown is on no"
@@ -597,10 +761,13 @@ def format_table(s: dict) -> str:
         " Spawn -> exit figures are in --json (*_exit_*).",
         "  where it goes (medians, ms): start-up to the first line + import/configure + first call = spawn->response;"
         " then teardown to exit",
-        *(f"    {fig:14} {cold[fig]['startup_ms']:5.1f} + {cold[fig]['in_process_import_ms']:5.1f} + "
-          f"{cold[fig]['in_process_first_call_ms']:6.1f} = {cold[fig]['to_response_ms']:6.1f}; "
-          f"+ {cold[fig]['teardown_ms']:.1f}"
-          for fig in cold if "in_process_import_ms" in cold[fig]),
+        *(
+            f"    {fig:14} {cold[fig]['startup_ms']:5.1f} + {cold[fig]['in_process_import_ms']:5.1f} + "
+            f"{cold[fig]['in_process_first_call_ms']:6.1f} = {cold[fig]['to_response_ms']:6.1f}; "
+            f"+ {cold[fig]['teardown_ms']:.1f}"
+            for fig in cold
+            if "in_process_import_ms" in cold[fig]
+        ),
         f"warm: medians over {warm['ours_first']['iterations']} distinct tokens (first verification), "
         f"{warm['ours_repeat']['iterations']} repeats (ours)"
         + (f" / {warm['peer_repeat']['iterations']} (peer)" if has_peer else "")
@@ -622,12 +789,16 @@ def format_profile(title: str, profile) -> str:
 
 # -- main --------------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short mode (CI): 3 cold processes, short warm loops")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
-    parser.add_argument("--importtime", action="store_true",
-                        help="also print -X importtime of every cold case of the built zip, both contexts")
+    parser.add_argument(
+        "--importtime",
+        action="store_true",
+        help="also print -X importtime of every cold case of the built zip, both contexts",
+    )
     parser.add_argument("--cold-samples", type=int, help="override the number of cold processes per figure")
     parser.add_argument("--no-peer", action="store_true", help="skip the Node peer (not a full run)")
     args = parser.parse_args(argv)
@@ -638,11 +809,15 @@ def main(argv: list[str] | None = None) -> int:
         n["cold"] = args.cold_samples
     python313 = find_python313()
     if python313 is None:
-        print("bench: no python3.13 found (on PATH, under pyenv, or GATE_PYTHON313); "
-              "the benchmark measures the zip under its target runtime", file=sys.stderr)
+        print(
+            "bench: no python3.13 found (on PATH, under pyenv, or GATE_PYTHON313); "
+            "the benchmark measures the zip under its target runtime",
+            file=sys.stderr,
+        )
         return 2
-    n["python"] = subprocess.run([python313, "-I", "-c", "import sys; print(sys.version.split()[0])"],
-                                 capture_output=True, text=True).stdout.strip()
+    n["python"] = subprocess.run(
+        [python313, "-I", "-c", "import sys; print(sys.version.split()[0])"], capture_output=True, text=True
+    ).stdout.strip()
     keys = Keys(ISSUER, CLIENT_ID, kid="bench-key-1")
     other = Keys(ISSUER, CLIENT_ID, kid="bench-key-2")  # Cognito publishes two keys; tokens use the first
     rotated = Keys(ISSUER, CLIENT_ID, kid="bench-key-3")  # published after the build: (d) fetches the JWKS
@@ -656,12 +831,15 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 node, bundle, bundle_bytes = prepare_peer(work)
                 peer = {"node": node, "bundle": bundle}
-                peer_info = {"node_version": subprocess.run([node, "--version"], capture_output=True, text=True,
-                                                            env=clean_env(node)).stdout.strip(),
-                             "bundle_bytes": bundle_bytes,
-                             "description": "cognito-at-edge 1.5.5 (npm, bench/node/package-lock.json), bundled "
-                                            "with esbuild, csrfProtection on, aws-jwt-verify JWKS cache hydrated "
-                                            "with the same JWKS, node started with a clean environment"}
+                peer_info = {
+                    "node_version": subprocess.run(
+                        [node, "--version"], capture_output=True, text=True, env=clean_env(node)
+                    ).stdout.strip(),
+                    "bundle_bytes": bundle_bytes,
+                    "description": "cognito-at-edge 1.5.5 (npm, bench/node/package-lock.json), bundled "
+                    "with esbuild, csrfProtection on, aws-jwt-verify JWKS cache hydrated "
+                    "with the same JWKS, node started with a clean environment",
+                }
             except BenchError as exc:
                 if not args.quick:
                     raise
@@ -672,26 +850,33 @@ def main(argv: list[str] | None = None) -> int:
             say("bench: building the zip with build.py")
             ours_zip = build_ours(work, idp.base, jwks)
             names = zipfile.ZipFile(ours_zip).namelist()
-            sizes = {"ours": os.path.getsize(ours_zip), "ours_sources": sum(n_.endswith(".py") for n_ in names),
-                     "peer": peer_info.get("bundle_bytes")}
+            sizes = {
+                "ours": os.path.getsize(ours_zip),
+                "ours_sources": sum(n_.endswith(".py") for n_ in names),
+                "peer": peer_info.get("bundle_bytes"),
+            }
             ours = {"task": extract_read_only(ours_zip, os.path.join(work, "ours"))}
             launcher = Launcher(python313, work)
             processes.append(launcher)
-            ours["worker"] = Worker([python313, "-I", "-S", "-B", os.path.join(BENCH_DIR, "worker.py"),
-                                     ours["task"], "edge.handler"])
+            ours["worker"] = Worker(
+                [python313, "-I", "-S", "-B", os.path.join(BENCH_DIR, "worker.py"), ours["task"], "edge.handler"]
+            )
             processes.append(ours["worker"])
             check_isolation(ours["worker"], ours["task"])
             if peer:
                 peer["config"] = peer_config(work, idp, jwks, fetch_jwks=False)
                 peer["config_fetch"] = peer_config(work, idp, jwks, fetch_jwks=True)
-                peer["worker"] = Worker([peer["node"], peer["bundle"], "worker", peer["config"]], env=clean_env(peer["node"]))
+                peer["worker"] = Worker(
+                    [peer["node"], peer["bundle"], "worker", peer["config"]], env=clean_env(peer["node"])
+                )
                 processes.append(peer["worker"])
             cold = measure_cold(launcher, python313, ours, peer, keys, rotated, idp, n["cold"])
             fetches_before = sum(1 for req in idp.requests if req["path"].startswith("/jwks"))
             warm = measure_warm(ours["worker"], peer["worker"] if peer else None, keys, n)
-            handled = {"ours": ours["worker"].ask(op="stats")["handled"],
-                       "ours_jwks_fetches": sum(1 for req in idp.requests if req["path"].startswith("/jwks"))
-                       - fetches_before}
+            handled = {
+                "ours": ours["worker"].ask(op="stats")["handled"],
+                "ours_jwks_fetches": sum(1 for req in idp.requests if req["path"].startswith("/jwks")) - fetches_before,
+            }
             launcher_kib = launcher.own_peak_kib()
             profiles = None
             if args.importtime:
@@ -701,11 +886,15 @@ def main(argv: list[str] | None = None) -> int:
                     "c": lambda: ours_callback_event(ours["worker"], idp, keys),
                     "d": lambda: event(PAGE, headers=NAVIGATE, cookies=[f"{OURS_ID_COOKIE}={rotated.id_token()}"]),
                 }
-                profiles = [(f"-X importtime, cold ({case}), {ctx} context:",
-                             import_profile(python313, ours["task"], make(), CONTEXTS[ctx]))
-                            for ctx in CONTEXTS for case, make in profile_events.items()]
-        summary = summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info,
-                            time.perf_counter() - started)
+                profiles = [
+                    (
+                        f"-X importtime, cold ({case}), {ctx} context:",
+                        import_profile(python313, ours["task"], make(), CONTEXTS[ctx]),
+                    )
+                    for ctx in CONTEXTS
+                    for case, make in profile_events.items()
+                ]
+        summary = summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, time.perf_counter() - started)
     except BenchError as exc:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 1

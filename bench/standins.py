@@ -34,16 +34,21 @@ PAIRS = [
     ("edge.encoding", "base64", "edge"),
     ("edge.log (hand-written JSON line)", "json", "edge.digest"),  # log's HmacKey is the gate's anyway
 ]
-CODE = "{preload}\nimport sys, time\nsys.path.insert(0, {task!r})\nimport {before}\nt = time.perf_counter_ns()\n" \
-       "import {module}\nsys.stdout.write(str(time.perf_counter_ns() - t))"
+CODE = (
+    "{preload}\nimport sys, time\nsys.path.insert(0, {task!r})\nimport {before}\nt = time.perf_counter_ns()\n"
+    "import {module}\nsys.stdout.write(str(time.perf_counter_ns() - t))"
+)
 
 
 def import_ms(python313: str, task: str, module: str, preload: str, before: str, samples: int) -> float:
     times = []
     for _ in range(samples):
-        out = subprocess.run([python313, "-I", "-S", "-B", "-c",
-                              CODE.format(preload=preload, task=task, module=module, before=before)],
-                             capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [python313, "-I", "-S", "-B", "-c", CODE.format(preload=preload, task=task, module=module, before=before)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         times.append(int(out) / 1e6)
     return statistics.median(times)
 
@@ -59,9 +64,21 @@ def main(argv=None) -> int:
     work = tempfile.mkdtemp(prefix="gate-standins-")
     try:
         out = os.path.join(work, "edge.zip")
-        subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", "gate.example.toml",
-                        "--jwks-file", "tests/fixtures/jwks.json", "--out", out], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                os.path.join(ROOT, "build.py"),
+                "--config",
+                "gate.example.toml",
+                "--jwks-file",
+                "tests/fixtures/jwks.json",
+                "--out",
+                out,
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         task = extract_read_only(out, os.path.join(work, "task"))
         print(f"{'stand-in':36} {'replaces':14} " + "  ".join(f"{ctx + ' context':>30}" for ctx in CONTEXTS))
         for ours, theirs, before in PAIRS:
@@ -71,7 +88,9 @@ def main(argv=None) -> int:
                 b = import_ms(python313, task, theirs, preload, before, args.samples)
                 cells.append(f"{a:5.2f} vs {b:5.2f} ms: saves {b - a:+6.2f}")
             print(f"{ours:36} {theirs:14} " + "  ".join(f"{c:>30}" for c in cells))
-        print(f"\nmedian of {args.samples} fresh processes per cell; the package (and for edge.log, edge.digest) is imported before timing")
+        print(
+            f"\nmedian of {args.samples} fresh processes per cell; the package (and for edge.log, edge.digest) is imported before timing"
+        )
     finally:
         remove_tree(work)
     return 0

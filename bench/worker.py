@@ -67,8 +67,11 @@ for line in sys.stdin:
     elif op == "pow":
         reply = pow_floor(command["sig"], command["n"], command["iters"])
     elif op == "stats":
-        reply = {"handled": handled, "path": sys.path,
-                 "modules": sorted(name for name in sys.modules if "." not in name)}
+        reply = {
+            "handled": handled,
+            "path": sys.path,
+            "modules": sorted(name for name in sys.modules if "." not in name),
+        }
     else:
         reply = {"error": f"unknown op {op!r}"}
     replies.write(json.dumps(reply) + "\n")

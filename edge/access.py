@@ -25,9 +25,13 @@ Requirement = namedtuple("Requirement", "groups roles emails email_domains entry
 
 
 def requirement(source: Rule | Entry, entry: bool = False) -> Requirement:
-    return Requirement(frozenset(source.groups), frozenset(source.roles),
-                       frozenset(e.lower() for e in source.emails),
-                       frozenset(d.lower() for d in source.email_domains), entry)
+    return Requirement(
+        frozenset(source.groups),
+        frozenset(source.roles),
+        frozenset(e.lower() for e in source.emails),
+        frozenset(d.lower() for d in source.email_domains),
+        entry,
+    )
 
 
 def unmet(person: Person, required: Requirement) -> str | None:
@@ -66,9 +70,7 @@ class AccessPolicy:
     def __init__(self, paths: Paths, rules: tuple[Rule, ...], entry: Entry = _ANYONE):
         case_sensitive = paths.case_sensitive
         self.public = tuple(Pattern(p, case_sensitive) for p in paths.public)
-        self.rules = tuple(
-            (tuple(Pattern(p, case_sensitive) for p in rule.paths), requirement(rule)) for rule in rules
-        )
+        self.rules = tuple((tuple(Pattern(p, case_sensitive) for p in rule.paths), requirement(rule)) for rule in rules)
         enter = requirement(entry, entry=True)
         self.entry = enter if (enter.groups or enter.roles or enter.emails or enter.email_domains) else None
 

@@ -38,8 +38,13 @@ def json_error(exc: GateError, signed_in: bool | None = None) -> CfResponse:
     return responses.json_response(status_of(exc), body, exc.set_cookies)
 
 
-def error(exc: GateError, request: ViewerRequest | None, paths: Paths, gate_paths: frozenset[str],
-          return_path_at_callback: str = "/") -> Outcome:
+def error(
+    exc: GateError,
+    request: ViewerRequest | None,
+    paths: Paths,
+    gate_paths: frozenset[str],
+    return_path_at_callback: str = "/",
+) -> Outcome:
     """The answer to a GateError. `return_path_at_callback`: where a failed login was going
     (from its verified state), so "Sign in again" keeps the deep link."""
     status = status_of(exc)
@@ -51,9 +56,10 @@ def error(exc: GateError, request: ViewerRequest | None, paths: Paths, gate_path
     return Outcome.respond(page, "error", exc.reason)
 
 
-def _way_on(status: int, request: ViewerRequest | None, paths: Paths, gate_paths: frozenset[str],
-            return_path_at_callback: str) -> tuple[str, str] | None:
-    """"Try again" for the page the person was on (503/504); after a failed sign-in, "Sign in
+def _way_on(
+    status: int, request: ViewerRequest | None, paths: Paths, gate_paths: frozenset[str], return_path_at_callback: str
+) -> tuple[str, str] | None:
+    """ "Try again" for the page the person was on (503/504); after a failed sign-in, "Sign in
     again" back to where they were going."""
     if request is None:
         return None

@@ -43,8 +43,9 @@ PREFLIGHT_MAX_AGE = "600"
 _GROUP_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:@!$&'()*+=/ ")
 
 
-def same_origin_refusal(request: ViewerRequest, site_origin: str, allowed: tuple[str, ...] = (),
-                        require_header: bool = False) -> str | None:
+def same_origin_refusal(
+    request: ViewerRequest, site_origin: str, allowed: tuple[str, ...] = (), require_header: bool = False
+) -> str | None:
     """None when the request shows it comes from the site's own pages (or an allowed origin),
     else the reason to refuse it. `Origin` must be the site's (or allowed); `Sec-Fetch-Site`
     must be same-origin or none (a person's own action); a request with neither (an old
@@ -76,10 +77,12 @@ def preflight(request: ViewerRequest, allowed: tuple[str, ...]) -> CfResponse:
     extra = {
         "access-control-allow-origin": responses.header("Access-Control-Allow-Origin", origin),
         "access-control-allow-credentials": responses.header("Access-Control-Allow-Credentials", "true"),
-        "access-control-allow-methods": responses.header("Access-Control-Allow-Methods",
-                                                         "GET, HEAD, POST, PUT, PATCH, DELETE"),
-        "access-control-allow-headers": responses.header("Access-Control-Allow-Headers",
-                                                         "Content-Type, X-Gate-Request"),
+        "access-control-allow-methods": responses.header(
+            "Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, PATCH, DELETE"
+        ),
+        "access-control-allow-headers": responses.header(
+            "Access-Control-Allow-Headers", "Content-Type, X-Gate-Request"
+        ),
         "access-control-max-age": responses.header("Access-Control-Max-Age", PREFLIGHT_MAX_AGE),
         "vary": responses.header("Vary", "Origin"),
     }
@@ -95,8 +98,10 @@ def identity_values(sub: str, groups: frozenset[str]) -> dict[str, str]:
     def one(group: str) -> str:
         return group if _GROUP_SAFE.issuperset(group) and "," not in group else quote(group, "")
 
-    values = {"x-gate-sub": quote(sub, "@:|-._~") if not _GROUP_SAFE.issuperset(sub) else sub,
-              "x-gate-groups": ",".join(one(g) for g in sorted(groups))}
+    values = {
+        "x-gate-sub": quote(sub, "@:|-._~") if not _GROUP_SAFE.issuperset(sub) else sub,
+        "x-gate-groups": ",".join(one(g) for g in sorted(groups)),
+    }
     return {k: v for k, v in values.items() if len(v) <= MAX_IDENTITY_HEADER}
 
 
@@ -122,12 +127,20 @@ def _unverified_exp(token: str) -> float | None:
 
 
 class ApiPaths:
-    def __init__(self, config: Config, store: SessionStore, provider: Provider, access: AccessPolicy,
-                 verifier: TokenVerifier, site_origin: Callable[[ViewerRequest], str]):
+    def __init__(
+        self,
+        config: Config,
+        store: SessionStore,
+        provider: Provider,
+        access: AccessPolicy,
+        verifier: TokenVerifier,
+        site_origin: Callable[[ViewerRequest], str],
+    ):
         case_sensitive = config.paths.case_sensitive
         self._config = config
         self._apis: tuple[tuple[tuple[Pattern, ...], Api], ...] = tuple(
-            (tuple(Pattern(p, case_sensitive) for p in api.paths), api) for api in config.apis)
+            (tuple(Pattern(p, case_sensitive) for p in api.paths), api) for api in config.apis
+        )
         self._store = store
         self._provider = provider
         self._access = access
@@ -146,16 +159,21 @@ class ApiPaths:
                     return api
         return None
 
-    def handle(self, api: Api, request: ViewerRequest, now: float, deadline: Deadline,
-               unauthenticated: Callable[..., Outcome]) -> Outcome:
+    def handle(
+        self, api: Api, request: ViewerRequest, now: float, deadline: Deadline, unauthenticated: Callable[..., Outcome]
+    ) -> Outcome:
         method = request.method
         if method == "OPTIONS":
             page = preflight(request, api.cors_origins)
             return Outcome.respond(page, "preflight" if page["status"] == "204" else "deny", "cors_preflight")
         headers = request.raw["headers"]
         bearer = self._bearer(request)
-        if bearer is not None and api.accept_bearer and request.header("sec-fetch-site") is None \
-                and not self._has_session_cookie(request):
+        if (
+            bearer is not None
+            and api.accept_bearer
+            and request.header("sec-fetch-site") is None
+            and not self._has_session_cookie(request)
+        ):
             return self._bearer_client(api, request, bearer, now, deadline)
         headers.pop("authorization", None)  # never a browser's own Authorization, unchecked
         if method not in SAFE_METHODS:
@@ -173,8 +191,9 @@ class ApiPaths:
         token = self._store.access_token(request.jar)
         if not token:
             missing: Json = {"signedIn": True, "error": "unauthorized", "reason": "no_access_token"}
-            page = responses.json_response(401, missing, (), {"x-gate-reason": responses.header("X-Gate-Reason",
-                                                                                             "no_access_token")})
+            page = responses.json_response(
+                401, missing, (), {"x-gate-reason": responses.header("X-Gate-Reason", "no_access_token")}
+            )
             return Outcome.respond(page, "deny", "no_access_token", session.sub)
         exp = _unverified_exp(token)
         if exp is not None and now >= exp + self._leeway:
@@ -196,8 +215,7 @@ class ApiPaths:
         names = self._store.names
         return any(name in request.jar for name in names.session())
 
-    def _bearer_client(self, api: Api, request: ViewerRequest, token: str, now: float,
-                       deadline: Deadline) -> Outcome:
+    def _bearer_client(self, api: Api, request: ViewerRequest, token: str, now: float, deadline: Deadline) -> Outcome:
         """accept_bearer: a non-browser client's own access token, accepted only when it
         verifies as an ACCESS token of this issuer and client (Cognito: token_use "access" and
         client_id; any other provider: RFC 9068 `typ: at+jwt` and client_id)."""
@@ -212,8 +230,10 @@ class ApiPaths:
         except (GateError, ValueError) as exc:
             reason = getattr(exc, "reason", "malformed_token")
             body = {"error": "invalid_token", "reason": "invalid_bearer_token", "detail": reason}
-            extra = {"www-authenticate": responses.header("WWW-Authenticate", 'Bearer error="invalid_token"'),
-                     "x-gate-reason": responses.header("X-Gate-Reason", "invalid_bearer_token")}
+            extra = {
+                "www-authenticate": responses.header("WWW-Authenticate", 'Bearer error="invalid_token"'),
+                "x-gate-reason": responses.header("X-Gate-Reason", "invalid_bearer_token"),
+            }
             return Outcome.respond(responses.json_response(401, body, (), extra), "deny", f"bearer_{reason}")
         denied = self._missing_group(request, claims)
         if denied is not None:

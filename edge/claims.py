@@ -86,9 +86,16 @@ def _as_set(value: object) -> object:
     return value
 
 
-def check_identity(claims: Claims, *, kind: str, issuer: str, client_id: str,
-                   check_token_use: bool, nonce: str | tuple[str, ...] | None = None,
-                   nonce_required: bool = True) -> None:
+def check_identity(
+    claims: Claims,
+    *,
+    kind: str,
+    issuer: str,
+    client_id: str,
+    check_token_use: bool,
+    nonce: str | tuple[str, ...] | None = None,
+    nonce_required: bool = True,
+) -> None:
     if claims.get("iss") != issuer:
         raise TokenInvalid("wrong_issuer")
     sub = claims.get("sub")

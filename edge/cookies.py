@@ -24,8 +24,9 @@ EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
 _OWS = " \t"  # RFC 6265 trims only spaces and tabs; CR, LF and friends stay part of the value
 
 
-class CookieNames(namedtuple("CookieNames",
-                             "id_token access_token refresh_token login_prefix all_prefix refresh_tried")):
+class CookieNames(
+    namedtuple("CookieNames", "id_token access_token refresh_token login_prefix all_prefix refresh_tried")
+):
     __slots__ = ()
 
     @classmethod
@@ -90,21 +91,22 @@ class CookieWriter:
         same_site = same_site or self._settings.same_site
         return f"{name}={value}; Max-Age={max_age}; {self._attributes}; SameSite={same_site}"
 
-    def set(self, name: str, value: str, max_age: int, jar: dict[str, str],
-            same_site: str | None = None) -> list[str]:
+    def set(self, name: str, value: str, max_age: int, jar: dict[str, str], same_site: str | None = None) -> list[str]:
         """Set-Cookie lines for `value`, chunked if needed, clearing stale chunks in `jar`."""
         if len(value) <= CHUNK_SIZE:
             chunks: list[str] = []
             lines = [self._line(name, value, max_age, same_site)]
         else:
-            chunks = [value[i:i + CHUNK_SIZE] for i in range(0, len(value), CHUNK_SIZE)]
+            chunks = [value[i : i + CHUNK_SIZE] for i in range(0, len(value), CHUNK_SIZE)]
             if len(chunks) > MAX_CHUNKS:
                 raise ValueError("cookie value too large")
             lines = [self._line(name, str(len(chunks)), max_age, same_site)]
-            lines += [self._line(f"{name}.{i}", part, max_age, same_site)
-                      for i, part in enumerate(chunks, start=1)]
-        lines += [self.clear(stale) for stale in _chunk_names(name, jar) if stale not in
-                  {f"{name}.{i}" for i in range(1, len(chunks) + 1)}]
+            lines += [self._line(f"{name}.{i}", part, max_age, same_site) for i, part in enumerate(chunks, start=1)]
+        lines += [
+            self.clear(stale)
+            for stale in _chunk_names(name, jar)
+            if stale not in {f"{name}.{i}" for i in range(1, len(chunks) + 1)}
+        ]
         return lines
 
     def clear(self, name: str, same_site: str | None = None) -> str:
@@ -133,8 +135,7 @@ def is_login_id(login_id: str) -> bool:
 
 def pending_logins(jar: dict[str, str], login_prefix: str) -> list[str]:
     """Names of the login cookies in `jar` that the gate could have set, at most MAX_CLEARED_LOGINS."""
-    found = [name for name in jar
-             if name.startswith(login_prefix) and is_login_id(name[len(login_prefix):])]
+    found = [name for name in jar if name.startswith(login_prefix) and is_login_id(name[len(login_prefix) :])]
     return found[:MAX_CLEARED_LOGINS]
 
 
@@ -148,8 +149,7 @@ def strip_gate_cookies(headers: Headers, prefix: str) -> None:
         value = entry.get("value", "") if isinstance(entry, dict) else ""
         if not isinstance(value, str):
             continue
-        kept = [pair for pair in value.split(";")
-                if pair.strip() and not pair.strip().startswith(prefix)]
+        kept = [pair for pair in value.split(";") if pair.strip() and not pair.strip().startswith(prefix)]
         if kept:
             kept_entries.append({"key": "Cookie", "value": ";".join(kept).strip()})
     if kept_entries:

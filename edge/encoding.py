@@ -19,8 +19,14 @@ def b64url_decode(text: str) -> bytes:
     """Strict decode: only the base64url alphabet, no padding, no whitespace."""
     # strict_mode below refuses anything outside the standard alphabet and any padding; refusing
     # "+", "/" and "=" first leaves exactly base64url
-    if (not isinstance(text, str) or len(text) % 4 == 1 or not text.isascii()
-            or "+" in text or "/" in text or "=" in text):
+    if (
+        not isinstance(text, str)
+        or len(text) % 4 == 1
+        or not text.isascii()
+        or "+" in text
+        or "/" in text
+        or "=" in text
+    ):
         raise ValueError("not base64url")
     padded = (text + "=" * (-len(text) % 4)).encode("ascii").translate(_FROM_URL)
     try:

@@ -30,10 +30,17 @@ if TYPE_CHECKING:
     Route = Callable[[ViewerRequest, float, Deadline], Outcome]
 
 
-
 class GateEndpoints:
-    def __init__(self, config: Config, provider: Provider, store: SessionStore, login: LoginFlow,
-                 refresher: Refresher, protected: ProtectedPaths, idp: IdpClient):
+    def __init__(
+        self,
+        config: Config,
+        provider: Provider,
+        store: SessionStore,
+        login: LoginFlow,
+        refresher: Refresher,
+        protected: ProtectedPaths,
+        idp: IdpClient,
+    ):
         self._config = config
         self._provider = provider
         self._store = store
@@ -74,8 +81,9 @@ class GateEndpoints:
         cookies: list[str] = []
         if session.refreshable:
             try:
-                claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token or "",
-                                                          session.expired_claims, deadline)
+                claims, cookies = self._refresher.refresh(
+                    request.jar, now, session.refresh_token or "", session.expired_claims, deadline
+                )
                 reason = "token_refreshed"
             except RefreshGaveNoIdToken as answer:
                 cookies, reason = answer.set_cookies, "refresh_without_id_token"
@@ -89,13 +97,18 @@ class GateEndpoints:
             else:
                 code = "session_expired" if session.expired else "signed_out"
             return self._signed_out(code, reason, cookies)
-        return Outcome.respond(responses.json_response(200, self._who(claims), cookies), "whoami", reason,
-                               claims.get("sub"))
+        return Outcome.respond(
+            responses.json_response(200, self._who(claims), cookies), "whoami", reason, claims.get("sub")
+        )
 
     def _signed_out(self, code: str, reason: str, cookies: list[str]) -> Outcome:
         paths = self._config.paths
-        body = {"signedIn": False, "reason": code, "signInUrl": pages.sign_in_href(paths, "/"),
-                "refreshUrl": paths.refresh}
+        body = {
+            "signedIn": False,
+            "reason": code,
+            "signInUrl": pages.sign_in_href(paths, "/"),
+            "refreshUrl": paths.refresh,
+        }
         extra = {"x-gate-reason": responses.header("X-Gate-Reason", code)}
         return Outcome.respond(responses.json_response(401, body, cookies, extra), "deny", reason)
 
@@ -105,8 +118,9 @@ class GateEndpoints:
         body, 401 signed_out | refresh_refused, 403 for a cross-site or header-less request,
         502/503/504 when the IdP fails."""
         if request.method != "POST":
-            page = responses.json_response(405, {"error": "method_not_allowed"}, (),
-                                           {"allow": responses.header("Allow", "POST")})
+            page = responses.json_response(
+                405, {"error": "method_not_allowed"}, (), {"allow": responses.header("Allow", "POST")}
+            )
             return Outcome.respond(page, "deny", "refresh_needs_post")
         from .api import same_origin_refusal
 
@@ -122,15 +136,20 @@ class GateEndpoints:
             claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token, previous, deadline)
         except RefreshGaveNoIdToken as answer:  # a rotated refresh token in it is kept
             if session.claims is not None:
-                return Outcome.respond(responses.json_response(200, self._who(session.claims), answer.set_cookies),
-                                       "refreshed", "refresh_without_id_token", session.sub)
+                return Outcome.respond(
+                    responses.json_response(200, self._who(session.claims), answer.set_cookies),
+                    "refreshed",
+                    "refresh_without_id_token",
+                    session.sub,
+                )
             return self._signed_out("refresh_refused", "refresh_without_id_token", answer.set_cookies)
         except LoginFailed as exc:  # invalid_grant (spent, revoked, reused) or identity_changed
             return self._signed_out("refresh_refused", f"refresh_{exc.reason}", self._store.clear(request.jar))
         except GateError as exc:
             return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
-        return Outcome.respond(responses.json_response(200, self._who(claims), cookies), "refreshed",
-                               "token_refreshed", claims.get("sub"))
+        return Outcome.respond(
+            responses.json_response(200, self._who(claims), cookies), "refreshed", "token_refreshed", claims.get("sub")
+        )
 
     def _who(self, claims: Claims) -> Json:
         return {

@@ -39,8 +39,9 @@ REQUEST_BUDGET_SECONDS = 4.3  # every answer well inside the 5 s viewer-request 
 
 
 class Gate:
-    def __init__(self, config: Config, jwks: Json, idp: IdpClient | None = None,
-                 clock: Callable[[], float] | None = None):
+    def __init__(
+        self, config: Config, jwks: Json, idp: IdpClient | None = None, clock: Callable[[], float] | None = None
+    ):
         self.config = config
         responses.set_branding(config.branding)
         self.clock = clock or (lambda: time.time())  # looked up per call: tests may freeze time
@@ -52,10 +53,12 @@ class Gate:
         self.access = AccessPolicy(config.paths, config.rules, config.entry)
         self.login = LoginFlow(config, self.idp, self.verifier, self.store, self.clock)
         refresher = Refresher(self.idp, self.verifier, self.store, self.clock)
-        self.protected = ProtectedPaths(config, self.access, self.provider, self.store, self.login, refresher,
-                                        self._error)
-        self.routes = GateEndpoints(config, self.provider, self.store, self.login, refresher, self.protected,
-                                    self.idp).routes()
+        self.protected = ProtectedPaths(
+            config, self.access, self.provider, self.store, self.login, refresher, self._error
+        )
+        self.routes = GateEndpoints(
+            config, self.provider, self.store, self.login, refresher, self.protected, self.idp
+        ).routes()
         self._gate_paths = frozenset(self.routes)
 
     @property

@@ -43,8 +43,13 @@ def handler(event: Json, context: object = None) -> Json:
         uri = cf_request.get("uri")
         path = uri if isinstance(uri, str) else "?"
         outcome = gate.handle(cf_request)
-        result, decision, reason, sub, status = (outcome.result, outcome.decision,
-                                                 outcome.reason, outcome.sub, outcome.status)
+        result, decision, reason, sub, status = (
+            outcome.result,
+            outcome.decision,
+            outcome.reason,
+            outcome.sub,
+            outcome.status,
+        )
         if status is not None and responses.size_of(result) > responses.MAX_RESPONSE_BYTES:
             result, decision, reason, sub, status = _internal_error(), "error", "response_too_large", None, 502
     except Exception as exc:  # the one place that catches everything: never raise to CloudFront
@@ -53,8 +58,14 @@ def handler(event: Json, context: object = None) -> Json:
         return result
     if _log is not None:
         try:
-            _log.decision(path=path, decision=decision, reason=reason, status=status, sub=sub,
-                          duration_ms=(time.perf_counter() - started) * 1000)
+            _log.decision(
+                path=path,
+                decision=decision,
+                reason=reason,
+                status=status,
+                sub=sub,
+                duration_ms=(time.perf_counter() - started) * 1000,
+            )
         except Exception:  # a log line must never turn an answer into a crash
             pass
     return result
@@ -62,8 +73,9 @@ def handler(event: Json, context: object = None) -> Json:
 
 def _internal_error() -> CfResponse:
     return responses.html_page(
-        502, "Something went wrong",
-        '<p>The sign-in gate hit an unexpected error. Try again in a moment.</p>'
+        502,
+        "Something went wrong",
+        "<p>The sign-in gate hit an unexpected error. Try again in a moment.</p>"
         '<p><a class="button" href="/">Go to the home page</a></p>',
     )
 
@@ -72,8 +84,15 @@ def _log_internal(path: str, exc: Exception, started: float) -> None:
     try:
         detail = type(exc).__name__  # the type only: a message could quote a token
         if _log is not None:
-            _log.decision(path=path, decision="error", reason="internal_error", status=502,
-                          sub=None, duration_ms=(time.perf_counter() - started) * 1000, detail=detail)
+            _log.decision(
+                path=path,
+                decision="error",
+                reason="internal_error",
+                status=502,
+                sub=None,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                detail=detail,
+            )
         else:
             print(f'{{"level":"error","reason":"internal_error","detail":"{detail}"}}')
     except Exception:

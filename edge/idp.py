@@ -98,8 +98,9 @@ class IdpClient:
             raise IdpTimeout("deadline_reached")
         return budget
 
-    def _request(self, method: str, url: str, deadline: Deadline, *, fields: dict[str, str] | None = None,
-                 cap: float = 10.0) -> tuple[int, bytes]:
+    def _request(
+        self, method: str, url: str, deadline: Deadline, *, fields: dict[str, str] | None = None, cap: float = 10.0
+    ) -> tuple[int, bytes]:
         import urllib3
         import urllib3.exceptions as ue
 
@@ -117,8 +118,9 @@ class IdpClient:
             # urllib3's timeouts bound each socket operation; a server that drips a byte at a
             # time would never trip them. The alarm bounds the whole call.
             with HardDeadline(budget + 0.05):
-                resp = self._http().request(method, url, body=body, headers=headers, timeout=timeout,
-                                            preload_content=False, redirect=False)
+                resp = self._http().request(
+                    method, url, body=body, headers=headers, timeout=timeout, preload_content=False, redirect=False
+                )
                 try:
                     data = resp.read(MAX_RESPONSE_BYTES + 1)
                 finally:
@@ -172,20 +174,22 @@ class IdpClient:
         return tokens
 
     def exchange_code(self, code: str, verifier: str, redirect_uri: str, deadline: Deadline) -> Json:
-        return self._token_call({"grant_type": "authorization_code", "code": code,
-                                 "redirect_uri": redirect_uri, "code_verifier": verifier}, deadline)
+        return self._token_call(
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier},
+            deadline,
+        )
 
     def refresh(self, refresh_token: str, deadline: Deadline) -> Json:
-        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token}, deadline,
-                                id_token_required=False)
+        return self._token_call(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token}, deadline, id_token_required=False
+        )
 
     def revoke(self, refresh_token: str, deadline: Deadline) -> str:
         """Best effort: returns an outcome code, never raises."""
         url = self._config.endpoints.revocation
         if not url:
             return "no_revocation_endpoint"
-        fields = {"token": refresh_token, "token_type_hint": "refresh_token",
-                  "client_id": self._config.client_id}
+        fields = {"token": refresh_token, "token_type_hint": "refresh_token", "client_id": self._config.client_id}
         try:
             status, _ = self._request("POST", url, deadline, fields=fields, cap=REVOKE_TIMEOUT_SECONDS)
         except IdpError as exc:

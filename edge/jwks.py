@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     class VerifyingKey(Protocol):  # what python-jose's key classes offer
         def verify(self, msg: bytes, sig: bytes) -> bool: ...
 
+
 REFETCH_INTERVAL_SECONDS = 10.0
 MAX_KEYS = 50
 MAX_KID_LENGTH = 256
@@ -69,8 +70,10 @@ def key_problem(jwk: Json) -> tuple[str, str] | None:
     except ValueError:
         return "bad_jwk", "has a malformed modulus or exponent; check the JWKS"
     if bits < MIN_RSA_BITS:
-        return "weak_jwk", (f"is {bits}-bit RSA; the gate requires at least {MIN_RSA_BITS}: "
-                            f"use a {MIN_RSA_BITS}-bit or larger key at the IdP")
+        return "weak_jwk", (
+            f"is {bits}-bit RSA; the gate requires at least {MIN_RSA_BITS}: "
+            f"use a {MIN_RSA_BITS}-bit or larger key at the IdP"
+        )
     if exponent < 3 or exponent % 2 == 0:  # e=1 makes any signature "valid"
         return "weak_jwk", f"has the unsafe RSA exponent {exponent}; use 65537 at the IdP"
     return None
@@ -91,8 +94,9 @@ def construct_key(jwk: Json, algorithm: str) -> VerifyingKey:
 
 
 class KeyStore:
-    def __init__(self, jwks: Json, algorithms: tuple[str, ...],
-                 fetch_jwks: Callable[[Deadline | None], Json] | None = None):
+    def __init__(
+        self, jwks: Json, algorithms: tuple[str, ...], fetch_jwks: Callable[[Deadline | None], Json] | None = None
+    ):
         self._algorithms = algorithms
         self._jwks_by_kid = usable_jwks(jwks, algorithms)
         self._keys: dict[tuple[str, str], VerifyingKey] = {}

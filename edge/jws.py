@@ -42,9 +42,14 @@ def parse_json_object(raw: bytes) -> Json:
     return value
 
 
-def verify_signature(token: object, keys: KeyStore, algorithms: tuple[str, ...], now: float,
-                     check_header: Callable[[Json], None] | None = None,
-                     deadline: Deadline | None = None) -> Claims:
+def verify_signature(
+    token: object,
+    keys: KeyStore,
+    algorithms: tuple[str, ...],
+    now: float,
+    check_header: Callable[[Json], None] | None = None,
+    deadline: Deadline | None = None,
+) -> Claims:
     """Return the verified payload's claims. Raises TokenInvalid with a reason code.
 
     `check_header(header)`, when given, runs once the signature is known to be good."""
@@ -69,7 +74,7 @@ def verify_signature(token: object, keys: KeyStore, algorithms: tuple[str, ...],
         raise TokenInvalid("bad_signature")
     key = keys.key_for(header.get("kid"), alg, now, deadline)
     try:
-        valid = key.verify(token[:len(header_b64) + 1 + len(payload_b64)].encode("ascii"), signature)
+        valid = key.verify(token[: len(header_b64) + 1 + len(payload_b64)].encode("ascii"), signature)
     except Exception:  # any backend complaint about the signature bytes means "not valid"
         valid = False
     if not valid:

@@ -45,16 +45,27 @@ class DecisionLog:
             hashed = self._subjects[sub] = self._subject_key.digest(sub.encode("utf-8", "replace")).hex()[:16]
         return hashed
 
-    def decision(self, *, path: str, decision: str, reason: str, status: int | None,
-                 sub: str | None, duration_ms: float, detail: str | None = None) -> None:
+    def decision(
+        self,
+        *,
+        path: str,
+        decision: str,
+        reason: str,
+        status: int | None,
+        sub: str | None,
+        duration_ms: float,
+        detail: str | None = None,
+    ) -> None:
         level = "error" if reason == "internal_error" else "warning" if (status or 0) >= 500 else "info"
         if LEVELS[level] < self._threshold:
             return
         # level, decision and reason are the gate's own identifiers; only the path and the
         # detail come from outside and need escaping
-        line = (f'{{"level":"{level}","path":{json_value(path[:MAX_PATH_IN_LOG])},'
-                f'"decision":"{decision}","reason":{json_value(reason)},"status":{json_value(status)},'
-                f'"subject":{json_value(self.subject_hash(sub))},"ms":{round(duration_ms, 3)!r}')
+        line = (
+            f'{{"level":"{level}","path":{json_value(path[:MAX_PATH_IN_LOG])},'
+            f'"decision":"{decision}","reason":{json_value(reason)},"status":{json_value(status)},'
+            f'"subject":{json_value(self.subject_hash(sub))},"ms":{round(duration_ms, 3)!r}'
+        )
         if detail:
             line += f',"detail":{json_value(detail)}'
         (self._stream or sys.stdout).write(line + emf_members() + "}\n")

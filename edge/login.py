@@ -32,13 +32,14 @@ if TYPE_CHECKING:
     from .typing_aliases import CfResponse, Claims
 
 MAX_LOGIN_COOKIES = 4  # pending logins kept before a new one clears them
-VERIFIER_LENGTH = 43   # base64url of 32 random bytes
+VERIFIER_LENGTH = 43  # base64url of 32 random bytes
 MAX_CODE_LENGTH = 2048
 
 
 class LoginFlow:
-    def __init__(self, config: Config, idp: IdpClient, verifier: TokenVerifier, store: SessionStore,
-                 clock: Callable[[], float]):
+    def __init__(
+        self, config: Config, idp: IdpClient, verifier: TokenVerifier, store: SessionStore, clock: Callable[[], float]
+    ):
         self._config = config
         self._idp = idp
         self._verifier = verifier
@@ -60,32 +61,34 @@ class LoginFlow:
 
     # -- start -----------------------------------------------------------------------------
 
-    def start(self, request: ViewerRequest, now: float, target: str,
-              set_cookies: Sequence[str] = ()) -> CfResponse:
+    def start(self, request: ViewerRequest, now: float, target: str, set_cookies: Sequence[str] = ()) -> CfResponse:
         """A 302 to the IdP's authorize endpoint, with this login's verifier cookie."""
         config = self._config
         return_path = safe_return_path(target) or "/"
         login_id = b64url_encode(os.urandom(12))
         verifier = b64url_encode(os.urandom(32))
         state = self.signer.sign(f"{login_id}\n{return_path}", now)
-        query = urlencode({
-            **dict(config.extra_authorize_params),  # safe keys only (build); the gate's own come after
-            "response_type": "code",
-            "client_id": config.client_id,
-            "redirect_uri": self.callback_url(request),
-            "scope": " ".join(config.scopes),
-            "state": state,
-            "code_challenge": b64url_encode(sha256(verifier.encode())),
-            "code_challenge_method": "S256",
-            "nonce": self._nonces_for(verifier)[0],
-        })
+        query = urlencode(
+            {
+                **dict(config.extra_authorize_params),  # safe keys only (build); the gate's own come after
+                "response_type": "code",
+                "client_id": config.client_id,
+                "redirect_uri": self.callback_url(request),
+                "scope": " ".join(config.scopes),
+                "state": state,
+                "code_challenge": b64url_encode(sha256(verifier.encode())),
+                "code_challenge_method": "S256",
+                "nonce": self._nonces_for(verifier)[0],
+            }
+        )
         names, writer = self._store.names, self._store.writer
         cookies_out = list(set_cookies)
         pending = pending_logins(request.jar, names.login_prefix)
         if len(pending) >= MAX_LOGIN_COOKIES:
             cookies_out += [writer.clear(name, "Lax") for name in pending]
-        cookies_out += writer.set(names.login_prefix + login_id, verifier, config.cookies.login_max_age_seconds,
-                                  {}, same_site="Lax")[:1]
+        cookies_out += writer.set(
+            names.login_prefix + login_id, verifier, config.cookies.login_max_age_seconds, {}, same_site="Lax"
+        )[:1]
         return responses.redirect(f"{config.endpoints.authorization}?{query}", cookies_out)
 
     # -- finish ----------------------------------------------------------------------------
@@ -126,9 +129,14 @@ class LoginFlow:
             tokens = self._idp.exchange_code(given_code, verifier, self.callback_url(request), deadline)
             now = max(now, self._clock())  # the IdP stamped its tokens after we took `now`
             check_token_values(tokens)
-            claims = self._verifier.verify(tokens["id_token"], claim_kinds.ID_TOKEN, now,
-                                           nonce=self._nonces_for(verifier),
-                                           nonce_required=self._config.tokens.require_nonce, deadline=deadline)
+            claims = self._verifier.verify(
+                tokens["id_token"],
+                claim_kinds.ID_TOKEN,
+                now,
+                nonce=self._nonces_for(verifier),
+                nonce_required=self._config.tokens.require_nonce,
+                deadline=deadline,
+            )
         except TokenInvalid as exc:
             raise LoginFailed(f"id_token_{exc.reason}", clear_login) from None
         except GateError as exc:

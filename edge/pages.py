@@ -18,7 +18,10 @@ if TYPE_CHECKING:
 _ERROR_COPY = {
     400: ("We couldn't complete that request", "Something in the link was not right. Start again."),
     401: ("Sign-in required", "You need to sign in to see this."),
-    502: ("Sign-in is not working right now", "The sign-in service gave an answer we could not use. Try again in a moment."),
+    502: (
+        "Sign-in is not working right now",
+        "The sign-in service gave an answer we could not use. Try again in a moment.",
+    ),
     503: ("Sign-in is unavailable", "The sign-in service could not be reached. Try again in a moment."),
     504: ("Sign-in is taking too long", "The sign-in service did not answer in time. Try again in a moment."),
 }
@@ -28,8 +31,10 @@ def error_copy(status: int, reason: str, login_failed: bool) -> tuple[str, str]:
     """The title and the sentence of an error page."""
     if login_failed:
         if reason.startswith("idp_error_"):
-            return ("We couldn't sign you in",
-                    "The sign-in was cancelled or refused at the sign-in service. You can start again.")
+            return (
+                "We couldn't sign you in",
+                "The sign-in was cancelled or refused at the sign-in service. You can start again.",
+            )
         return "We couldn't sign you in", "The sign-in did not complete. Start again."
     return _ERROR_COPY.get(status, _ERROR_COPY[502])
 
@@ -40,22 +45,27 @@ def _link(href: str, text: str) -> str:
 
 def _reference(reason: str) -> str:
     # "Reason: <code>" last: support asks for it, the log line carries the same code.
-    return f'<p class="ref">If you ask the site\'s support, quote: gate {__version__} \u00b7 Reason: {escape(reason)}</p>'
+    return (
+        f'<p class="ref">If you ask the site\'s support, quote: gate {__version__} \u00b7 Reason: {escape(reason)}</p>'
+    )
 
 
 def sign_in_href(paths: Paths, return_path: str = "/") -> str:
     return f"{paths.sign_in}?return={quote(return_path, safe='')}"
 
 
-def error(status: int, title: str, message: str, paths: Paths, reason: str, set_cookies: Iterable[str] = (),
-          action: tuple[str, str] | None = None) -> CfResponse:
+def error(
+    status: int,
+    title: str,
+    message: str,
+    paths: Paths,
+    reason: str,
+    set_cookies: Iterable[str] = (),
+    action: tuple[str, str] | None = None,
+) -> CfResponse:
     """action: (href, label) of the way on; default "Sign in again" to the home page."""
     href, label = action or (sign_in_href(paths), "Sign in again")
-    body = (
-        f"<p>{escape(message)}</p>"
-        f"<p>{_link(href, label)}{_link('/', 'Go to the home page')}</p>"
-        f"{_reference(reason)}"
-    )
+    body = f"<p>{escape(message)}</p><p>{_link(href, label)}{_link('/', 'Go to the home page')}</p>{_reference(reason)}"
     return responses.html_page(status, title, body, set_cookies)
 
 
@@ -65,20 +75,27 @@ _FORBIDDEN_COPY = {
     "missing_group": "this page needs a group you are not in.",
     "missing_role": "this page needs a role you do not have.",
     "email_not_allowed": "this page is only for certain email addresses, and yours is not one of them.",
-    "email_not_verified": ("your email address is not verified at the sign-in service, so it cannot "
-                           "decide. Verify it there, then sign in again."),
+    "email_not_verified": (
+        "your email address is not verified at the sign-in service, so it cannot "
+        "decide. Verify it there, then sign in again."
+    ),
     "not_allowed_to_enter": "this site is only for certain people, and this account is not one of them.",
-    "groups_overage": ("your account is in too many groups for the sign-in token to carry them, so the "
-                       "site cannot tell whether you may see this. The site's owner can fix it in the app "
-                       "registration: give access by app roles, or emit only the groups assigned to the "
-                       "application."),
+    "groups_overage": (
+        "your account is in too many groups for the sign-in token to carry them, so the "
+        "site cannot tell whether you may see this. The site's owner can fix it in the app "
+        "registration: give access by app roles, or emit only the groups assigned to the "
+        "application."
+    ),
 }
 
 
 def forbidden(paths: Paths, who: str, reason: str) -> CfResponse:
     why = _FORBIDDEN_COPY.get(reason, _FORBIDDEN_COPY["missing_group"])
-    ask = "" if reason in ("email_not_verified", "groups_overage") else \
-        " Ask the site's owner for access, or use another account."
+    ask = (
+        ""
+        if reason in ("email_not_verified", "groups_overage")
+        else " Ask the site's owner for access, or use another account."
+    )
     body = (
         f"<p>You are signed in as <strong>{escape(who)}</strong>, but {escape(why)}{escape(ask)}</p>"
         f"<p>{_link(paths.sign_out, 'Sign out or switch account')}"
@@ -94,16 +111,16 @@ def unauthenticated(paths: Paths, return_path: str, reason: str) -> CfResponse:
         f"<p>{_link(sign_in_href(paths, return_path), 'Sign in')}</p>"
         f"{_reference(reason)}"
     )
-    return responses.html_page(401, "Sign-in required", body,
-                               extra={"www-authenticate": [{"key": "WWW-Authenticate",
-                                                            "value": 'Cookie realm="site"'}]})
+    return responses.html_page(
+        401,
+        "Sign-in required",
+        body,
+        extra={"www-authenticate": [{"key": "WWW-Authenticate", "value": 'Cookie realm="site"'}]},
+    )
 
 
 def signed_out(paths: Paths) -> CfResponse:
-    body = (
-        "<p>You have signed out of this site.</p>"
-        f"<p>{_link(sign_in_href(paths), 'Sign in again')}</p>"
-    )
+    body = f"<p>You have signed out of this site.</p><p>{_link(sign_in_href(paths), 'Sign in again')}</p>"
     return responses.html_page(200, "You are signed out", body)
 
 

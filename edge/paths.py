@@ -42,9 +42,26 @@ _PLAIN_URI_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 # lower-cases to "k", U+0130 to "i" + U+0307), mapped to those letters in lower case: origins that
 # compare by upper-casing (Java equalsIgnoreCase, .NET, NTFS) or by lower-casing then match the
 # ASCII name. tests/gate/test_paths.py derives this table from unicodedata over every code point.
-_FOLD = {0xDF: "ss", 0x130: "i", 0x131: "i", 0x17F: "s", 0x1F0: "j", 0x1E96: "h", 0x1E97: "t",
-         0x1E98: "w", 0x1E99: "y", 0x1E9E: "ss", 0x212A: "k", 0xFB00: "ff", 0xFB01: "fi",
-         0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
+_FOLD = {
+    0xDF: "ss",
+    0x130: "i",
+    0x131: "i",
+    0x17F: "s",
+    0x1F0: "j",
+    0x1E96: "h",
+    0x1E97: "t",
+    0x1E98: "w",
+    0x1E99: "y",
+    0x1E9E: "ss",
+    0x212A: "k",
+    0xFB00: "ff",
+    0xFB01: "fi",
+    0xFB02: "fl",
+    0xFB03: "ffi",
+    0xFB04: "ffl",
+    0xFB05: "st",
+    0xFB06: "st",
+}
 
 # exact and loose: the main readings; encoded: what goes to the origin; exacts and looses: every
 # reading (the main one first), matched case-sensitively and folded.
@@ -67,8 +84,13 @@ def normalise(uri: object) -> NormalPath:
     if not isinstance(uri, str) or not uri.startswith("/") or len(uri) > MAX_URI_LENGTH:
         raise BadRequest("bad_path")
     # the common case: nothing to decode, resolve, cut or re-encode
-    if (_PLAIN_URI_CHARS.issuperset(uri) and "//" not in uri and "/." not in uri
-            and not uri.endswith(".") and "./" not in uri):
+    if (
+        _PLAIN_URI_CHARS.issuperset(uri)
+        and "//" not in uri
+        and "/." not in uri
+        and not uri.endswith(".")
+        and "./" not in uri
+    ):
         loose = uri.lower()
         last = uri.rfind("/")
         if last > 0 and uri.find(".", 0, last) == -1:  # no dotted directory to read as a file
@@ -129,7 +151,7 @@ def _file_prefixes(path: str) -> list[str]:
     start = 0
     end = path.find("/", 1)
     while end != -1:
-        if "." in path[start + 1:end]:
+        if "." in path[start + 1 : end]:
             prefixes.append(path[:end])
         start, end = end, path.find("/", end + 1)
     return prefixes
@@ -218,7 +240,7 @@ class Pattern:
 def _has_encoded_control(value: str) -> bool:
     index = value.find("%")
     while index != -1:
-        pair = value[index + 1:index + 3].lower()
+        pair = value[index + 1 : index + 3].lower()
         if len(pair) == 2 and ((pair[0] in "01" and pair[1] in _HEX) or pair == "7f"):
             return True
         index = value.find("%", index + 1)

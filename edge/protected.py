@@ -32,8 +32,16 @@ if TYPE_CHECKING:
 
 
 class ProtectedPaths:
-    def __init__(self, config: Config, access: AccessPolicy, provider: Provider, store: SessionStore,
-                 login: LoginFlow, refresher: Refresher, error: Callable[..., Outcome]):
+    def __init__(
+        self,
+        config: Config,
+        access: AccessPolicy,
+        provider: Provider,
+        store: SessionStore,
+        login: LoginFlow,
+        refresher: Refresher,
+        error: Callable[..., Outcome],
+    ):
         self._config = config
         self._access = access
         self._provider = provider
@@ -68,8 +76,9 @@ class ProtectedPaths:
             return self.unauthenticated(request, session)
         return self.authorize(request, session.claims)
 
-    def login(self, request: ViewerRequest, now: float, target: str, reason: str,
-              set_cookies: list[str] | None = None) -> Outcome:
+    def login(
+        self, request: ViewerRequest, now: float, target: str, reason: str, set_cookies: list[str] | None = None
+    ) -> Outcome:
         return Outcome.respond(self._login.start(request, now, target, set_cookies or []), "login", reason)
 
     def authorize(self, request: ViewerRequest, claims: Claims) -> Outcome:
@@ -89,35 +98,42 @@ class ProtectedPaths:
             cf_request["uri"] = request.path.encoded
         return Outcome.forward(cf_request, "allow", "valid_session", sub)
 
-    def unauthenticated(self, request: ViewerRequest, session: Session, force_json: bool = False,
-                        reason: str | None = None) -> Outcome:
+    def unauthenticated(
+        self, request: ViewerRequest, session: Session, force_json: bool = False, reason: str | None = None
+    ) -> Outcome:
         """401 for a request that cannot be sent to sign in. `X-Gate-Reason` (and `reason` in
         JSON) says whether a refresh may help: session_expired, or signed_out."""
         paths = self._config.paths
         code = reason or gate_reason(session)
         extra = {"x-gate-reason": responses.header("X-Gate-Reason", code)}
         if force_json or request.wants_json:
-            body = {"signedIn": False, "reason": code, "signInUrl": pages.sign_in_href(paths, "/"),
-                    "refreshUrl": paths.refresh}
+            body = {
+                "signedIn": False,
+                "reason": code,
+                "signInUrl": pages.sign_in_href(paths, "/"),
+                "refreshUrl": paths.refresh,
+            }
             return Outcome.respond(responses.json_response(401, body, (), extra), "deny", session.reason)
         page = pages.unauthenticated(paths, safe_return_path(request.original_target()) or "/", session.reason)
         page["headers"].update(extra)
         return Outcome.respond(page, "deny", session.reason)
 
-    def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session,
-                             deadline: Deadline) -> Outcome:
+    def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session, deadline: Deadline) -> Outcome:
         target = request.original_target()
         back = safe_return_path(target) or "/"
         still_valid = session.claims is not None
         previous = session.claims if still_valid else session.expired_claims
         try:
-            claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token or "", previous,
-                                                      deadline)
+            claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token or "", previous, deadline)
         except RefreshGaveNoIdToken as answer:
             if still_valid:  # keep the rotated refresh token; don't try again for this ID token
                 mark = self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)
-                return Outcome.respond(responses.redirect(back, answer.set_cookies + mark),
-                                       "refreshed", "refresh_without_id_token", session.sub)
+                return Outcome.respond(
+                    responses.redirect(back, answer.set_cookies + mark),
+                    "refreshed",
+                    "refresh_without_id_token",
+                    session.sub,
+                )
             return self.login(request, now, target, "refresh_without_id_token", answer.set_cookies)
         except LoginFailed as exc:  # invalid_grant: the refresh token is spent or revoked
             if still_valid and exc.reason != "identity_changed":

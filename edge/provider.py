@@ -69,8 +69,8 @@ class Provider:
 
     name = "oidc"
     checks_token_use = False
-    public = False                   # anyone can have an account: [entry] must say who may enter
-    emails_decide = True             # the provider sends a meaningful email_verified
+    public = False  # anyone can have an account: [entry] must say who may enter
+    emails_decide = True  # the provider sends a meaningful email_verified
     default_groups_claim = "groups"
     default_roles_claim = ""
     default_extra_authorize_params: tuple[tuple[str, str], ...] = ()
@@ -119,8 +119,14 @@ class Provider:
         email = claims.get("email")
         email = email.strip().lower() if isinstance(email, str) and "@" in email else None
         verified = self.emails_decide and email is not None and self.email_verified(claims)
-        return Person(self.groups(claims), self.roles(claims), email, verified,
-                      self.email_domain(claims, email) if verified else None, self.groups_overage(claims))
+        return Person(
+            self.groups(claims),
+            self.roles(claims),
+            email,
+            verified,
+            self.email_domain(claims, email) if verified else None,
+            self.groups_overage(claims),
+        )
 
     def username(self, claims: Claims) -> object:
         return _first(claims, self.username_claims)
@@ -240,8 +246,8 @@ class KeycloakProvider(Provider):
 
 
 PROFILES: dict[str, type[Provider]] = {
-    p.name: p for p in (Provider, CognitoProvider, Auth0Provider, OktaProvider, EntraProvider, GoogleProvider,
-                        KeycloakProvider)
+    p.name: p
+    for p in (Provider, CognitoProvider, Auth0Provider, OktaProvider, EntraProvider, GoogleProvider, KeycloakProvider)
 }
 
 

@@ -35,8 +35,9 @@ class Refresher:
         self._store = store
         self._clock = clock
 
-    def refresh(self, jar: dict[str, str], now: float, refresh_token: str, previous: Claims | None,
-                deadline: Deadline) -> tuple[Claims, list[str]]:
+    def refresh(
+        self, jar: dict[str, str], now: float, refresh_token: str, previous: Claims | None, deadline: Deadline
+    ) -> tuple[Claims, list[str]]:
         """New claims and Set-Cookie lines. `previous`: the verified claims of the ID token
         being replaced. Raises LoginFailed (the session is over), IdpError, RefreshGaveNoIdToken."""
         tokens = self._idp.refresh(refresh_token, deadline)

@@ -83,8 +83,11 @@ class ViewerRequest:
     def host(self) -> str:
         host = self.header("host") or ""
         name, _, port = host.partition(":")
-        if not (0 < len(name) <= 253 and _HOST_CHARS.issuperset(name)
-                and (not port or (len(port) <= 5 and port.isdigit() and port.isascii()))):
+        if not (
+            0 < len(name) <= 253
+            and _HOST_CHARS.issuperset(name)
+            and (not port or (len(port) <= 5 and port.isdigit() and port.isascii()))
+        ):
             raise BadRequest("bad_host")
         return host
 

@@ -19,9 +19,16 @@ if TYPE_CHECKING:
 
 MAX_RESPONSE_BYTES = 40 * 1024
 STATUS_TEXT = {
-    200: "OK", 204: "No Content", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
+    200: "OK",
+    204: "No Content",
+    302: "Found",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
     405: "Method Not Allowed",
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
     504: "Gateway Timeout",
 }
 # The pages' only style, hashed into their CSP. Colours come from [branding] (checked for WCAG
@@ -35,7 +42,7 @@ _STYLE = (
     "a.button:focus{outline:3px solid %(text)s;outline-offset:2px}.ref{font-size:.875rem}"
 )
 _branding = None  # edge.settings.Branding, set by the Gate; None: the default look
-_theme = None     # (style, csp, header html, title suffix), built on the first page
+_theme = None  # (style, csp, header html, title suffix), built on the first page
 
 
 def set_branding(branding: Branding | None) -> None:
@@ -53,8 +60,10 @@ def _page_theme() -> tuple[str, str, str, str]:
             brand = Branding()
         style = _STYLE % brand._asdict()
         img = f"; img-src {brand.logo_src}" if brand.logo_src else ""
-        csp = (f"default-src 'none'; style-src 'sha256-{b64_encode(sha256(style.encode()))}'{img}; "
-               "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        csp = (
+            f"default-src 'none'; style-src 'sha256-{b64_encode(sha256(style.encode()))}'{img}; "
+            "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
         header = ""
         if brand.logo or brand.name:
             logo = f'<img src="{escape(brand.logo)}" alt="{escape(brand.name)}">' if brand.logo else ""
@@ -70,8 +79,13 @@ def page_csp() -> str:
 
 def escape(text: str) -> str:
     """html.escape without importing html (and its entity tables) on every cold start."""
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("'", "&#x27;"))
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("'", "&#x27;")
+    )
 
 
 def _header(name: str, value: str) -> list[dict[str, str]]:
@@ -87,8 +101,9 @@ def _base_headers(content_type: str) -> Headers:
     }
 
 
-def response(status: int, body: str, content_type: str, set_cookies: Iterable[str] = (),
-             extra: Headers | None = None) -> CfResponse:
+def response(
+    status: int, body: str, content_type: str, set_cookies: Iterable[str] = (), extra: Headers | None = None
+) -> CfResponse:
     headers = _base_headers(content_type)
     if extra:
         headers.update(extra)
@@ -104,22 +119,31 @@ def response(status: int, body: str, content_type: str, set_cookies: Iterable[st
 
 def redirect(location: str, set_cookies: Iterable[str] = ()) -> CfResponse:
     body = page("Redirecting", f'<p><a href="{escape(location)}">Continue</a></p>')
-    return response(302, body, "text/html; charset=utf-8", set_cookies,
-                    {"location": _header("Location", location),
-                     "content-security-policy": _header("Content-Security-Policy", page_csp())})
+    return response(
+        302,
+        body,
+        "text/html; charset=utf-8",
+        set_cookies,
+        {
+            "location": _header("Location", location),
+            "content-security-policy": _header("Content-Security-Policy", page_csp()),
+        },
+    )
 
 
-def html_page(status: int, title: str, body_html: str, set_cookies: Iterable[str] = (),
-              extra: Headers | None = None) -> CfResponse:
-    headers = {"content-security-policy": _header("Content-Security-Policy", page_csp()),
-               "x-frame-options": _header("X-Frame-Options", "DENY")}
+def html_page(
+    status: int, title: str, body_html: str, set_cookies: Iterable[str] = (), extra: Headers | None = None
+) -> CfResponse:
+    headers = {
+        "content-security-policy": _header("Content-Security-Policy", page_csp()),
+        "x-frame-options": _header("X-Frame-Options", "DENY"),
+    }
     if extra:
         headers.update(extra)
     return response(status, page(title, body_html), "text/html; charset=utf-8", set_cookies, headers)
 
 
-def json_response(status: int, data: Json, set_cookies: Iterable[str] = (),
-                  extra: Headers | None = None) -> CfResponse:
+def json_response(status: int, data: Json, set_cookies: Iterable[str] = (), extra: Headers | None = None) -> CfResponse:
     import json  # only who-am-I and JSON 401s need it: kept off the redirect path's cold start
 
     return response(status, json.dumps(data, separators=(",", ":")), "application/json", set_cookies, extra)

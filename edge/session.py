@@ -30,8 +30,15 @@ class Session:
 
     __slots__ = ("claims", "early_refresh_tried", "expired_claims", "id_token", "reason", "refresh_token")
 
-    def __init__(self, claims: Claims | None, reason: str, refresh_token: str | None, id_token: str | None = None,
-                 expired_claims: Claims | None = None, early_refresh_tried: bool = False):
+    def __init__(
+        self,
+        claims: Claims | None,
+        reason: str,
+        refresh_token: str | None,
+        id_token: str | None = None,
+        expired_claims: Claims | None = None,
+        early_refresh_tried: bool = False,
+    ):
         self.claims = claims
         self.reason = reason
         self.refresh_token = refresh_token
@@ -50,16 +57,19 @@ class Session:
     @property
     def refreshable(self) -> bool:
         """Not signed in, but a refresh may bring the session back: expired, or only the refresh cookie."""
-        return (self.claims is None and bool(self.refresh_token)
-                and (self.expired or self.reason == "no_session"))
+        return self.claims is None and bool(self.refresh_token) and (self.expired or self.reason == "no_session")
 
     @property
     def sub(self) -> object:
         return self.claims.get("sub") if self.claims is not None else None
 
     def wants_early_refresh(self, now: float, window_seconds: int) -> bool:
-        return (self.claims is not None and bool(self.refresh_token) and not self.early_refresh_tried
-                and in_refresh_window(self.claims, now, window_seconds))
+        return (
+            self.claims is not None
+            and bool(self.refresh_token)
+            and not self.early_refresh_tried
+            and in_refresh_window(self.claims, now, window_seconds)
+        )
 
 
 def in_refresh_window(claims: Claims, now: float, window_seconds: int) -> bool:
@@ -119,8 +129,9 @@ class SessionStore:
     def access_token(self, jar: dict[str, str]) -> str | None:
         return read_cookie(jar, self.names.access_token)
 
-    def write(self, jar: dict[str, str], tokens: Json, claims: Claims, now: float,
-              from_login: bool) -> list[str] | None:
+    def write(
+        self, jar: dict[str, str], tokens: Json, claims: Claims, now: float, from_login: bool
+    ) -> list[str] | None:
         """Set-Cookie lines for new tokens, or None when they cannot fit in a request.
 
         A login that returns no refresh token clears any refresh cookie already there: it may
@@ -156,7 +167,9 @@ class SessionStore:
         return self.writer.set(self.names.refresh_token, refresh_token, self._max_age, jar)
 
     def mark_refresh_tried(self, id_token: str | None, claims: Claims, now: float) -> list[str]:
-        return [self.writer.set(self.names.refresh_tried, token_mark(id_token), max(1, int(claims["exp"] - now)), {})[0]]
+        return [
+            self.writer.set(self.names.refresh_tried, token_mark(id_token), max(1, int(claims["exp"] - now)), {})[0]
+        ]
 
     def clear_refresh_token(self, jar: dict[str, str]) -> list[str]:
         return self.writer.clear_all(self.names.refresh_token, jar)

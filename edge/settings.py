@@ -23,27 +23,49 @@ ALLOWED_ALGORITHMS = ("RS256", "RS384", "RS512")
 
 # Named tuples, not dataclasses: immutable all the same, and importing `dataclasses` (inspect,
 # ast, ...) would cost several milliseconds of every cold start.
-Endpoints = namedtuple("Endpoints", "authorization token jwks revocation logout logout_style",
-                       defaults=("", "", "none"))
+Endpoints = namedtuple(
+    "Endpoints", "authorization token jwks revocation logout logout_style", defaults=("", "", "none")
+)
 # A rule is satisfied by ANY of its groups, roles, emails or email domains (edge/access.py).
 Rule = namedtuple("Rule", "paths groups roles emails email_domains", defaults=((), (), ()))
 # Who may enter at all (every protected path); all empty = anyone signed in.
 Entry = namedtuple("Entry", "groups roles emails email_domains any_account", defaults=((), (), (), (), False))
-Tokens = namedtuple("Tokens", "algorithms leeway_seconds groups_claim refresh_window_seconds "
-                    "store_access_token require_nonce roles_claim",
-                    defaults=(("RS256",), 30, "cognito:groups", 300, True, True, ""))
+Tokens = namedtuple(
+    "Tokens",
+    "algorithms leeway_seconds groups_claim refresh_window_seconds store_access_token require_nonce roles_claim",
+    defaults=(("RS256",), 30, "cognito:groups", 300, True, True, ""),
+)
 # The gate's own pages: the site's name, a logo and colours (build.py checks every colour pair
 # reaches WCAG AAA, 7:1). logo is "" or an https URL / same-site path; logo_src is the exact CSP
 # source for it. button_text is derived from accent at build time.
-Branding = namedtuple("Branding", "name logo logo_src accent background text button_text",
-                      defaults=("", "", "", "#1e40af", "#ffffff", "#1b1b1b", "#ffffff"))
-Cookies = namedtuple("Cookies", "prefix domain same_site secure session_max_age_seconds login_max_age_seconds",
-                     defaults=("gate", "", "Lax", True, 30 * 24 * 3600, 600))
+Branding = namedtuple(
+    "Branding",
+    "name logo logo_src accent background text button_text",
+    defaults=("", "", "", "#1e40af", "#ffffff", "#1b1b1b", "#ffffff"),
+)
+Cookies = namedtuple(
+    "Cookies",
+    "prefix domain same_site secure session_max_age_seconds login_max_age_seconds",
+    defaults=("gate", "", "Lax", True, 30 * 24 * 3600, 600),
+)
 
 
-class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami public case_sensitive refresh",
-                       defaults=("/_gate/callback", "/_gate/sign-in", "/_gate/sign-out",
-                                 "/_gate/signed-out", "/_gate/me", (), True, "/_gate/refresh"))):
+class Paths(
+    namedtuple(
+        "Paths",
+        "callback sign_in sign_out signed_out whoami public case_sensitive refresh",
+        defaults=(
+            "/_gate/callback",
+            "/_gate/sign-in",
+            "/_gate/sign-out",
+            "/_gate/signed-out",
+            "/_gate/me",
+            (),
+            True,
+            "/_gate/refresh",
+        ),
+    )
+):
     __slots__ = ()
 
     def gate_paths(self) -> tuple[str, ...]:
@@ -55,12 +77,48 @@ class Paths(namedtuple("Paths", "callback sign_in sign_out signed_out whoami pub
 Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
 
 
-class Config(namedtuple("Config", ["provider", "issuer", "client_id", "endpoints", "state_secret", "client_secret",
-                                   "scopes", "site_url", "idp_timeout_seconds", "paths", "rules", "tokens",
-                                   "cookies", "log_level", "branding", "previous_state_secrets", "apis", "entry",
-                                   "extra_authorize_params"],
-                        defaults=("", ("openid", "email", "profile"), "", 3.0, Paths(), (), Tokens(),
-                                  Cookies(), "info", Branding(), (), (), Entry(), ()))):
+class Config(
+    namedtuple(
+        "Config",
+        [
+            "provider",
+            "issuer",
+            "client_id",
+            "endpoints",
+            "state_secret",
+            "client_secret",
+            "scopes",
+            "site_url",
+            "idp_timeout_seconds",
+            "paths",
+            "rules",
+            "tokens",
+            "cookies",
+            "log_level",
+            "branding",
+            "previous_state_secrets",
+            "apis",
+            "entry",
+            "extra_authorize_params",
+        ],
+        defaults=(
+            "",
+            ("openid", "email", "profile"),
+            "",
+            3.0,
+            Paths(),
+            (),
+            Tokens(),
+            Cookies(),
+            "info",
+            Branding(),
+            (),
+            (),
+            Entry(),
+            (),
+        ),
+    )
+):
     __slots__ = ()
 
     def __repr__(self) -> str:  # never print the secrets
@@ -72,7 +130,7 @@ class Config(namedtuple("Config", ["provider", "issuer", "client_id", "endpoints
         if self.previous_state_secrets:
             data["previous_state_secrets"] = [b64url_encode(s) for s in self.previous_state_secrets]
         else:
-            data.pop("previous_state_secrets", None)   # absent: zips built before rotation existed stay identical
+            data.pop("previous_state_secrets", None)  # absent: zips built before rotation existed stay identical
         if not self.apis:
             data.pop("apis", None)
         # absent when unused, for the same reason
@@ -97,15 +155,22 @@ class Config(namedtuple("Config", ["provider", "issuer", "client_id", "endpoints
             idp_timeout_seconds=float(data.get("idp_timeout_seconds", 3.0)),
             paths=Paths(**{**data.get("paths", {}), "public": tuple(data.get("paths", {}).get("public", ()))}),
             rules=tuple(Rule(**{k: tuple(v) for k, v in r.items()}) for r in data.get("rules", ())),
-            tokens=Tokens(**{**data.get("tokens", {}),
-                             "algorithms": tuple(data.get("tokens", {}).get("algorithms", ("RS256",)))}),
+            tokens=Tokens(
+                **{**data.get("tokens", {}), "algorithms": tuple(data.get("tokens", {}).get("algorithms", ("RS256",)))}
+            ),
             cookies=Cookies(**data.get("cookies", {})),
             log_level=data.get("log_level", "info"),
             branding=Branding(**data.get("branding", {})),
             previous_state_secrets=tuple(b64url_decode(s) for s in data.get("previous_state_secrets", ())),
-            apis=tuple(Api(paths=tuple(a["paths"]), identity_headers=bool(a.get("identity_headers", False)),
-                           accept_bearer=bool(a.get("accept_bearer", False)),
-                           cors_origins=tuple(a.get("cors_origins", ()))) for a in data.get("apis", ())),
+            apis=tuple(
+                Api(
+                    paths=tuple(a["paths"]),
+                    identity_headers=bool(a.get("identity_headers", False)),
+                    accept_bearer=bool(a.get("accept_bearer", False)),
+                    cors_origins=tuple(a.get("cors_origins", ())),
+                )
+                for a in data.get("apis", ())
+            ),
             entry=Entry(**{k: v if k == "any_account" else tuple(v) for k, v in data.get("entry", {}).items()}),
             extra_authorize_params=tuple((k, v) for k, v in data.get("extra_authorize_params", ())),
         )

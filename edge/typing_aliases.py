@@ -4,8 +4,8 @@
 
 from typing import Any
 
-Claims = dict[str, Any]         # a verified token's claims (JSON)
-Json = dict[str, Any]           # any JSON object (a token endpoint's answer, a JWKS, a JWK)
-CfRequest = dict[str, Any]      # CloudFront's request dict (Records[0].cf.request)
-CfResponse = dict[str, Any]     # a generated response in CloudFront's shape
-Headers = dict[str, Any]        # CloudFront headers: lowercase name -> [{"key", "value"}]
+Claims = dict[str, Any]  # a verified token's claims (JSON)
+Json = dict[str, Any]  # any JSON object (a token endpoint's answer, a JWKS, a JWK)
+CfRequest = dict[str, Any]  # CloudFront's request dict (Records[0].cf.request)
+CfResponse = dict[str, Any]  # a generated response in CloudFront's shape
+Headers = dict[str, Any]  # CloudFront headers: lowercase name -> [{"key", "value"}]

@@ -64,6 +64,10 @@ def parse_qsl(query: str, max_fields: int) -> list[tuple[str, str]]:
         if not piece:
             continue
         name, _, value = piece.partition("=")
-        pairs.append((unquote_to_bytes(name.replace("+", " ")).decode("utf-8"),
-                      unquote_to_bytes(value.replace("+", " ")).decode("utf-8")))
+        pairs.append(
+            (
+                unquote_to_bytes(name.replace("+", " ")).decode("utf-8"),
+                unquote_to_bytes(value.replace("+", " ")).decode("utf-8"),
+            )
+        )
     return pairs

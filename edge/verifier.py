@@ -22,8 +22,9 @@ CACHE_SIZE = 512
 
 
 class TokenVerifier:
-    def __init__(self, config: Config, keys: KeyStore, check_token_use: bool | None = None,
-                 cache_size: int = CACHE_SIZE):
+    def __init__(
+        self, config: Config, keys: KeyStore, check_token_use: bool | None = None, cache_size: int = CACHE_SIZE
+    ):
         if check_token_use is None:
             from .provider import provider_for
 
@@ -34,8 +35,15 @@ class TokenVerifier:
         self._cache: dict[tuple[str, str], Claims] = {}
         self._cache_size = cache_size
 
-    def verify(self, token: str, kind: str, now: float, nonce: str | tuple[str, ...] | None = None,
-               nonce_required: bool = True, deadline: Deadline | None = None) -> Claims:
+    def verify(
+        self,
+        token: str,
+        kind: str,
+        now: float,
+        nonce: str | tuple[str, ...] | None = None,
+        nonce_required: bool = True,
+        deadline: Deadline | None = None,
+    ) -> Claims:
         """The verified claims; raises TokenInvalid (TokenExpired) or the IdP's error when an
         unknown `kid` made the JWKS be fetched again and that failed."""
         leeway = self._config.tokens.leeway_seconds
@@ -44,9 +52,14 @@ class TokenVerifier:
             if cached is not None:
                 _check_time(cached, now, leeway)
                 return cached
-        claims = verify_signature(token, self._keys, self._config.tokens.algorithms, now,
-                                  check_header=lambda header: claim_checks.check_type(header, kind),
-                                  deadline=deadline)
+        claims = verify_signature(
+            token,
+            self._keys,
+            self._config.tokens.algorithms,
+            now,
+            check_header=lambda header: claim_checks.check_type(header, kind),
+            deadline=deadline,
+        )
         claim_checks.check_identity(
             claims,
             kind=kind,

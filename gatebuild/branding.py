@@ -35,11 +35,12 @@ def normalise_colour(key: str, value: str, error) -> str:
 
 def luminance(colour: str) -> float:
     """WCAG relative luminance of "#rrggbb"."""
+
     def channel(hex2: str) -> float:
         c = int(hex2, 16) / 255
         return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g, b = (channel(colour[i:i + 2]) for i in (1, 3, 5))
+    r, g, b = (channel(colour[i : i + 2]) for i in (1, 3, 5))
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
 
@@ -57,22 +58,35 @@ def validate(section: dict, *, public_matches, site_url: str, error) -> Branding
     colours = {}
     for key in ("accent", "background", "text"):
         given = section.get(key)
-        colours[key] = normalise_colour(f"branding.{key}", given, error) if given is not None else getattr(defaults, key)
+        colours[key] = (
+            normalise_colour(f"branding.{key}", given, error) if given is not None else getattr(defaults, key)
+        )
     ratio = contrast(colours["text"], colours["background"])
     if ratio < AAA:
-        raise error(f"branding.text: {colours['text']} on background {colours['background']} is {ratio:.2f}:1; "
-                    f"WCAG AAA needs {AAA:.0f}:1, so darken the text or lighten the background")
+        raise error(
+            f"branding.text: {colours['text']} on background {colours['background']} is {ratio:.2f}:1; "
+            f"WCAG AAA needs {AAA:.0f}:1, so darken the text or lighten the background"
+        )
     button_text = max((LIGHT, DARK), key=lambda c: contrast(c, colours["accent"]))
     ratio = contrast(button_text, colours["accent"])
     if ratio < AAA:
-        raise error(f"branding.accent: {colours['accent']} gives button text at most {ratio:.2f}:1; "
-                    f"WCAG AAA needs {AAA:.0f}:1, so choose a darker (or much lighter) accent")
+        raise error(
+            f"branding.accent: {colours['accent']} gives button text at most {ratio:.2f}:1; "
+            f"WCAG AAA needs {AAA:.0f}:1, so choose a darker (or much lighter) accent"
+        )
     logo = section.get("logo") or ""
     logo_src = ""
     if logo:
         logo_src = _logo_source(logo, public_matches, site_url, error)
-    return Branding(name=name, logo=logo, logo_src=logo_src, accent=colours["accent"],
-                    background=colours["background"], text=colours["text"], button_text=button_text)
+    return Branding(
+        name=name,
+        logo=logo,
+        logo_src=logo_src,
+        accent=colours["accent"],
+        background=colours["background"],
+        text=colours["text"],
+        button_text=button_text,
+    )
 
 
 def _logo_source(logo: str, public_matches, site_url: str, error) -> str:
@@ -80,13 +94,24 @@ def _logo_source(logo: str, public_matches, site_url: str, error) -> str:
         if not LOGO_PATH.match(logo) or "//" in logo or "/../" in logo or "/./" in logo:
             raise error(f'branding.logo: {logo!r} must be a plain path such as "/brand/logo.svg" (no query)')
         if not public_matches(logo):
-            raise error(f"branding.logo: {logo!r} is not public, so people who are not signed in could not "
-                        "load it on the gate's pages; add it to paths.public")
+            raise error(
+                f"branding.logo: {logo!r} is not public, so people who are not signed in could not "
+                "load it on the gate's pages; add it to paths.public"
+            )
         # CSP: a path needs a host; without site.url, 'self' (any same-site image) is the best fit.
         return site_url + logo if site_url else "'self'"
     parts = urlsplit(logo)
-    if parts.scheme != "https" or not LOGO_HOST.match(parts.netloc) or parts.query or parts.fragment \
-            or "?" in logo or "#" in logo or not LOGO_PATH.match(parts.path or "/"):
-        raise error(f'branding.logo: {logo!r} must be an https URL without query, such as '
-                    '"https://cdn.example.com/logo.svg", or a same-site path such as "/brand/logo.svg"')
+    if (
+        parts.scheme != "https"
+        or not LOGO_HOST.match(parts.netloc)
+        or parts.query
+        or parts.fragment
+        or "?" in logo
+        or "#" in logo
+        or not LOGO_PATH.match(parts.path or "/")
+    ):
+        raise error(
+            f"branding.logo: {logo!r} must be an https URL without query, such as "
+            '"https://cdn.example.com/logo.svg", or a same-site path such as "/brand/logo.svg"'
+        )
     return logo

@@ -45,32 +45,45 @@ class BuildError(Exception):
 OFFLINE_HINT = "build offline with --jwks-file FILE (the IdP's JWKS, saved) and every endpoint under [idp]"
 
 
-def load_config(config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None,
-                secret_path: str | None = None):
+def load_config(
+    config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None, secret_path: str | None = None
+):
     """The validated, fully resolved Config and its JWKS (network only without jwks_file)."""
     raw = config_file.read_toml(config_path)
     config, to_discover = config_file.validate(config_file.deep_merge(raw, overrides or {}))
     if not config.state_secret:
-        config = config._replace(state_secret=secret_store.load_or_create(
-            secret_path or os.path.join(BUILD_DIR, "state-secret")))
+        config = config._replace(
+            state_secret=secret_store.load_or_create(secret_path or os.path.join(BUILD_DIR, "state-secret"))
+        )
     if to_discover:
         if jwks_file:
             required = [k for k in to_discover if k in config_file.ENDPOINT_KEYS]
             if required:
                 raise ConfigFileError(
                     f"idp.{required[0]}: not given, and --jwks-file means no network for discovery; "
-                    "add it under [idp] or build without --jwks-file")
+                    "add it under [idp] or build without --jwks-file"
+                )
             found = dict.fromkeys(to_discover, "")
         else:
             try:
                 found = discovery.discover(config.issuer, to_discover)
             except discovery.FetchError as exc:
-                raise BuildError(f"OIDC discovery failed: {exc}; check idp.issuer and the network, "
-                                 f"or {OFFLINE_HINT}", 2) from None
-        config = config_file.with_endpoints(config, **{
-            {"authorization_endpoint": "authorization", "token_endpoint": "token", "jwks_uri": "jwks",
-             "revocation_endpoint": "revocation", "end_session_endpoint": "logout"}[k]: v
-            for k, v in found.items()})
+                raise BuildError(
+                    f"OIDC discovery failed: {exc}; check idp.issuer and the network, or {OFFLINE_HINT}", 2
+                ) from None
+        config = config_file.with_endpoints(
+            config,
+            **{
+                {
+                    "authorization_endpoint": "authorization",
+                    "token_endpoint": "token",
+                    "jwks_uri": "jwks",
+                    "revocation_endpoint": "revocation",
+                    "end_session_endpoint": "logout",
+                }[k]: v
+                for k, v in found.items()
+            },
+        )
         if "end_session_endpoint" in found:  # the profile knows its logout style (edge/provider.py)
             logout, style = PROFILES[config.provider].logout_endpoint(config.issuer, found["end_session_endpoint"])
             config = config_file.with_endpoints(config, logout=logout, logout_style=style)
@@ -86,11 +99,17 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
         except IsADirectoryError:
             raise BuildError(f"--jwks-file {jwks_file}: is a directory; give the JWKS JSON file", 2) from None
         except OSError as exc:
-            raise BuildError(f"--jwks-file {jwks_file}: cannot read it ({exc.strerror}); "
-                             "give the path of the IdP's saved JWKS (JSON)", 2) from None
+            raise BuildError(
+                f"--jwks-file {jwks_file}: cannot read it ({exc.strerror}); "
+                "give the path of the IdP's saved JWKS (JSON)",
+                2,
+            ) from None
         except ValueError as exc:
-            raise BuildError(f"--jwks-file {jwks_file}: not JSON ({exc}); save the IdP's jwks_uri "
-                             'document as it is, {"keys": [...]}', 2) from None
+            raise BuildError(
+                f"--jwks-file {jwks_file}: not JSON ({exc}); save the IdP's jwks_uri "
+                'document as it is, {"keys": [...]}',
+                2,
+            ) from None
         if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
             raise BuildError(f'--jwks-file {jwks_file}: not a JWKS; it must be a JSON object {{"keys": [...]}}', 2)
         where = f"--jwks-file {jwks_file}"
@@ -98,19 +117,27 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
         try:
             jwks = discovery.fetch_json(config.endpoints.jwks)
         except discovery.FetchError as exc:
-            raise BuildError(f"fetching the JWKS failed: {exc}; check the network and idp.jwks_uri, "
-                             "or build offline with --jwks-file FILE (the IdP's JWKS, saved)", 2) from None
+            raise BuildError(
+                f"fetching the JWKS failed: {exc}; check the network and idp.jwks_uri, "
+                "or build offline with --jwks-file FILE (the IdP's JWKS, saved)",
+                2,
+            ) from None
         where = config.endpoints.jwks
-    for jwk in (jwks.get("keys") if isinstance(jwks.get("keys"), list) else []):
+    for jwk in jwks.get("keys") if isinstance(jwks.get("keys"), list) else []:
         secret = private_members(jwk) if isinstance(jwk, dict) else []
         if secret:
             raise BuildError(
                 f"JWKS key {jwk.get('kid')!r} carries private-key members ({', '.join(secret)}): anyone who can "
-                "read the zip could sign tokens the gate accepts; give the provider's public JWKS (jwks_uri)", 2)
+                "read the zip could sign tokens the gate accepts; give the provider's public JWKS (jwks_uri)",
+                2,
+            )
     usable = usable_jwks(jwks, config.tokens.algorithms) if isinstance(jwks.get("keys"), list) else {}
     if not usable:
-        raise BuildError(f"{where}: the JWKS has no RSA signing key usable with tokens.algorithms "
-                         f"({', '.join(config.tokens.algorithms)}); check that it is your IdP's JWKS", 2)
+        raise BuildError(
+            f"{where}: the JWKS has no RSA signing key usable with tokens.algorithms "
+            f"({', '.join(config.tokens.algorithms)}); check that it is your IdP's JWKS",
+            2,
+        )
     for kid, jwk in usable.items():
         problem = key_problem(jwk)
         if problem is not None:
@@ -132,23 +159,36 @@ def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> None:
 
 def baked_module(config, jwks: dict) -> str:
     """Config and JWKS as Python literals: loaded from bytecode, with no json import at cold start."""
+
     def literal(value) -> str:
         return repr(json.loads(json.dumps(value, sort_keys=True)))
 
-    return ("# Written by build.py: the gate's resolved configuration and signing keys.\n"
-            f"VERSION = {__version__!r}\n"
-            f"CONFIG = {literal(config.to_dict())}\n"
-            f"JWKS = {literal(jwks)}\n")
+    return (
+        "# Written by build.py: the gate's resolved configuration and signing keys.\n"
+        f"VERSION = {__version__!r}\n"
+        f"CONFIG = {literal(config.to_dict())}\n"
+        f"JWKS = {literal(jwks)}\n"
+    )
 
 
-def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_OUT,
-          overrides: dict | None = None, site_env: str | None = None, quiet: bool = False) -> str:
+def build(
+    config_path: str,
+    *,
+    jwks_file: str | None = None,
+    out: str = DEFAULT_OUT,
+    overrides: dict | None = None,
+    site_env: str | None = None,
+    quiet: bool = False,
+) -> str:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a))
     config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides)
     python313 = runtime.find_python313()
     if python313 is None and not quiet:
-        print("warning: no python3.13 found: writing a sources-only zip (the same gate; every cold start "
-              f"compiles it, ~0.3-0.5 s slower). For bytecode, {runtime.HOW_TO_GET}.", file=sys.stderr)
+        print(
+            "warning: no python3.13 found: writing a sources-only zip (the same gate; every cold start "
+            f"compiles it, ~0.3-0.5 s slower). For bytecode, {runtime.HOW_TO_GET}.",
+            file=sys.stderr,
+        )
     try:
         vendor_dir = vendor.install(BUILD_DIR, python313)
     except vendor.VendorError as exc:
@@ -164,8 +204,10 @@ def build(config_path: str, *, jwks_file: str | None = None, out: str = DEFAULT_
     write_private(out, data)
     if site_env:
         _write_site_env(site_env, config)
-    say(f"wrote {out}: gate {__version__} (handler: edge.handler.handler, provider: {config.provider}, "
-        f"{len(jwks['keys'])} signing key(s) embedded, {'bytecode for python3.13' if python313 else 'sources only'})")
+    say(
+        f"wrote {out}: gate {__version__} (handler: edge.handler.handler, provider: {config.provider}, "
+        f"{len(jwks['keys'])} signing key(s) embedded, {'bytecode for python3.13' if python313 else 'sources only'})"
+    )
     say(zipper.format_report(data))
     return out
 
@@ -195,8 +237,12 @@ def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python3
 
 
 def _write_site_env(path: str, config) -> None:
-    lines = [f"VITE_GATE_WHOAMI={config.paths.whoami}", f"VITE_GATE_SIGN_IN={config.paths.sign_in}",
-             f"VITE_GATE_SIGN_OUT={config.paths.sign_out}", f"VITE_GATE_REFRESH={config.paths.refresh}"]
+    lines = [
+        f"VITE_GATE_WHOAMI={config.paths.whoami}",
+        f"VITE_GATE_SIGN_IN={config.paths.sign_in}",
+        f"VITE_GATE_SIGN_OUT={config.paths.sign_out}",
+        f"VITE_GATE_REFRESH={config.paths.refresh}",
+    ]
     with open(path, "w") as f:
         f.write("# written by build.py from the gate's config: the site's gate paths\n" + "\n".join(lines) + "\n")
 
@@ -208,8 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jwks-file", help="embed this JWKS instead of fetching it (no network at all)")
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
     parser.add_argument("--site-env", help="also write the site's VITE_GATE_* paths to this .env file")
-    parser.add_argument("--print-schema", action="store_true",
-                        help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit")
+    parser.add_argument(
+        "--print-schema",
+        action="store_true",
+        help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit",
+    )
     args = parser.parse_args(argv)
     if args.print_schema:
         try:

@@ -79,8 +79,13 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
     },
     "site": {"url": (str, _CONFIG["site_url"])},
     "paths": {key: (type(_PATHS[key]) if key != "public" else list, _PATHS[key]) for key in Paths._fields},
-    "tokens": {key: (list if key == "algorithms" else type(_TOKENS[key]),
-                     ABSENT if key in ("groups_claim", "roles_claim") else _TOKENS[key]) for key in Tokens._fields},
+    "tokens": {
+        key: (
+            list if key == "algorithms" else type(_TOKENS[key]),
+            ABSENT if key in ("groups_claim", "roles_claim") else _TOKENS[key],
+        )
+        for key in Tokens._fields
+    },
     # groups_claim and roles_claim: ABSENT means the provider profile's default (edge/provider.py)
     "cookies": {key: (type(_COOKIES[key]), _COOKIES[key]) for key in Cookies._fields},
     # no state.secret: build.py generates one and keeps it (gatebuild/secret_store.py)
@@ -103,21 +108,50 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
     },
 }
 # Values a key may take, checked by the validator and published in the JSON Schema.
-CHOICES = {"idp.provider": PROVIDERS, "cookies.same_site": SAME_SITE_VALUES, "log.level": LOG_LEVELS,
-           "tokens.algorithms": ALLOWED_ALGORITHMS}
-RANGES = {"idp.timeout_seconds": (0.5, 4.0), "tokens.leeway_seconds": (0, 300),
-          "tokens.refresh_window_seconds": (0, 3600),
-          "cookies.session_max_age_seconds": (300, 3650 * 86400), "cookies.login_max_age_seconds": (60, 3600)}
+CHOICES = {
+    "idp.provider": PROVIDERS,
+    "cookies.same_site": SAME_SITE_VALUES,
+    "log.level": LOG_LEVELS,
+    "tokens.algorithms": ALLOWED_ALGORITHMS,
+}
+RANGES = {
+    "idp.timeout_seconds": (0.5, 4.0),
+    "tokens.leeway_seconds": (0, 300),
+    "tokens.refresh_window_seconds": (0, 3600),
+    "cookies.session_max_age_seconds": (300, 3650 * 86400),
+    "cookies.login_max_age_seconds": (60, 3600),
+}
 RULE_KEYS = {"paths": list, "groups": list, "roles": list, "emails": list, "email_domains": list}
 WHO_KEYS = ("groups", "roles", "emails", "email_domains")  # a rule or [entry] is met by ANY of these
 # Authorize parameters a config may add (docs/providers.md): each documented by a provider for
 # this purpose. Anything else (response_mode, redirect_uri, ...) could break or hijack the login.
-SAFE_AUTHORIZE_PARAMS = ("audience", "prompt", "access_type", "login_hint", "domain_hint", "acr_values",
-                         "identity_provider", "idp_identifier", "connection", "organization", "max_age",
-                         "ui_locales", "resource", "hd")
+SAFE_AUTHORIZE_PARAMS = (
+    "audience",
+    "prompt",
+    "access_type",
+    "login_hint",
+    "domain_hint",
+    "acr_values",
+    "identity_provider",
+    "idp_identifier",
+    "connection",
+    "organization",
+    "max_age",
+    "ui_locales",
+    "resource",
+    "hd",
+)
 # The gate's own: never overridable.
-GATE_AUTHORIZE_PARAMS = ("state", "nonce", "redirect_uri", "code_challenge", "code_challenge_method",
-                         "client_id", "response_type", "scope")
+GATE_AUTHORIZE_PARAMS = (
+    "state",
+    "nonce",
+    "redirect_uri",
+    "code_challenge",
+    "code_challenge_method",
+    "client_id",
+    "response_type",
+    "scope",
+)
 MAX_PARAM_VALUE = 512
 MAX_CLAIM_NAME = 200
 EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -153,23 +187,38 @@ def json_schema() -> dict:
     properties: dict = {}
     for section, keys in SCHEMA.items():
         properties[section] = {
-            "type": "object", "additionalProperties": False,
+            "type": "object",
+            "additionalProperties": False,
             "properties": {key: prop(f"{section}.{key}", kind, default) for key, (kind, default) in keys.items()},
         }
         required = [key for key, (_, default) in keys.items() if default is REQUIRED]
         if required:
             properties[section]["required"] = required
     string_list = {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}}
-    properties["rules"] = {"type": "array", "items": {
-        "type": "object", "additionalProperties": False, "required": ["paths"],
-        "properties": {key: {"type": "array", "items": {"type": "string", "minLength": 1}} for key in RULE_KEYS}}}
+    properties["rules"] = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["paths"],
+            "properties": {key: {"type": "array", "items": {"type": "string", "minLength": 1}} for key in RULE_KEYS},
+        },
+    }
     api_kinds = {key: string_list if kind is list else {"type": kinds[kind]} for key, kind in API_KEYS.items()}
-    properties["apis"] = {"type": "array", "items": {
-        "type": "object", "additionalProperties": False, "required": ["paths"], "properties": api_kinds}}
-    return {"$schema": "http://json-schema.org/draft-07/schema#", "title": "The sign-in gate's config (gate.toml)",
-            "description": "Generated by `python build.py --print-schema`; build.py checks more than this "
-                           "(endpoints, rule overlaps, colour contrast).",
-            "type": "object", "additionalProperties": False, "required": ["idp"], "properties": properties}
+    properties["apis"] = {
+        "type": "array",
+        "items": {"type": "object", "additionalProperties": False, "required": ["paths"], "properties": api_kinds},
+    }
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "title": "The sign-in gate's config (gate.toml)",
+        "description": "Generated by `python build.py --print-schema`; build.py checks more than this "
+        "(endpoints, rule overlaps, colour contrast).",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["idp"],
+        "properties": properties,
+    }
 
 
 def read_toml(path: str) -> dict:
@@ -235,21 +284,28 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     found = m.check("endpoints", ("idp", "cognito", "provider"), _endpoints, provider, idp, cognito)
     site_url = m.check("site_url", ("site",), _site_url, site)
     profile = PROFILES[provider] if provider else Provider
-    extra_params = m.check("extra_authorize_params", ("idp", "provider"), _extra_params,
-                           idp.get("extra_authorize_params"), profile)
+    extra_params = m.check(
+        "extra_authorize_params", ("idp", "provider"), _extra_params, idp.get("extra_authorize_params"), profile
+    )
     paths = m.check("paths", ("paths",), _paths, sections.get("paths"))
     rules = m.check("rules", ("paths",), _rules, raw.get("rules", []), paths)
     # a broken provider or client id leaves the generic profile's defaults: tokens' own mistakes still show
     tokens = m.check("tokens", ("tokens",), _tokens, sections.get("tokens"), profile, client_id or "")
     entry = m.check("entry", ("entry",), _entry, sections.get("entry"))
-    m.check("who", ("provider", "tokens", "entry", "rules", "paths"), _check_who, profile, tokens, entry, rules,
-            paths)
+    m.check("who", ("provider", "tokens", "entry", "rules", "paths"), _check_who, profile, tokens, entry, rules, paths)
     cookies = m.check("cookies", ("cookies", "site_url"), _cookies, sections.get("cookies"), site_url)
     secrets = m.check("state", ("state",), _state_secrets, state)
     log_level = m.check("log", ("log",), lambda: _one_of("log.level", sections["log"]["level"], LOG_LEVELS))
-    brand = m.check("branding", ("branding", "paths", "site_url"), lambda: branding.validate(
-        sections["branding"], public_matches=lambda p: _is_public(p, paths), site_url=site_url,
-        error=ConfigFileError))
+    brand = m.check(
+        "branding",
+        ("branding", "paths", "site_url"),
+        lambda: branding.validate(
+            sections["branding"],
+            public_matches=lambda p: _is_public(p, paths),
+            site_url=site_url,
+            error=ConfigFileError,
+        ),
+    )
     apis = m.check("apis", ("paths", "tokens"), _apis, raw.get("apis", []), paths, tokens)
     if m.lines:
         raise ConfigFileError(*m.lines)
@@ -381,8 +437,14 @@ def _typed(key: str, value, kind):
 
 
 def _type_name(kind: type) -> str:
-    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false",
-            list: "a list", dict: "a table"}.get(kind, kind.__name__)
+    return {
+        str: "a string",
+        int: "a whole number",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }.get(kind, kind.__name__)
 
 
 def _one_of(key: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -424,14 +486,15 @@ def _url(key: str, value: str) -> str:
         return value
     example = "https://host" if key in _HOST_ONLY_KEYS else "https://host/path"
     raise ConfigFileError(
-        f'{key}: {value!r} is not an https URL; write it as "{example}" '
-        "(plain http is accepted only for localhost)"
+        f'{key}: {value!r} is not an https URL; write it as "{example}" (plain http is accepted only for localhost)'
     )
 
 
 def _endpoints(provider: str, idp: dict, cognito: dict) -> tuple[str, Endpoints, list[str]]:
-    given = {k: _url(f"idp.{k}", idp[k]) if idp[k] else idp[k]
-             for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")}
+    given = {
+        k: _url(f"idp.{k}", idp[k]) if idp[k] else idp[k]
+        for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")
+    }
     derive = _DERIVED_ENDPOINTS.get(provider)
     if derive is not None:
         issuer, derived = derive(idp, cognito)
@@ -442,10 +505,9 @@ def _endpoints(provider: str, idp: dict, cognito: dict) -> tuple[str, Endpoints,
         if any(v is not None for v in cognito.values()):
             raise ConfigFileError('[cognito]: only used with idp.provider = "cognito"; remove it')
         if not idp["issuer"]:
-            raise ConfigFileError('idp.issuer: missing; add the provider\'s issuer URL under [idp]')
+            raise ConfigFileError("idp.issuer: missing; add the provider's issuer URL under [idp]")
         issuer = _url("idp.issuer", idp["issuer"])  # exactly as the tokens' `iss` (Auth0's ends with "/")
-    to_discover = [k for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint")
-                   if given[k] is None]
+    to_discover = [k for k in (*ENDPOINT_KEYS, "revocation_endpoint", "end_session_endpoint") if given[k] is None]
     # Until discovery says (build.py), as if there were none; the profile knows its logout style.
     logout, logout_style = PROFILES[provider].logout_endpoint(issuer, given["end_session_endpoint"] or "")
     endpoints = Endpoints(
@@ -473,7 +535,9 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
         if urlsplit(base).scheme != "http":
             raise ConfigFileError('cognito.region: "local" is only for cognito-local on http://localhost')
         if not LOCAL_POOL_ID.match(pool):
-            raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a cognito-local pool id such as "local_AbC12345"')
+            raise ConfigFileError(
+                f'cognito.user_pool_id: {pool!r} is not a cognito-local pool id such as "local_AbC12345"'
+            )
         if not idp["issuer"]:
             raise ConfigFileError('idp.issuer: required with cognito.region = "local" (cognito-local\'s issuer URL)')
     else:
@@ -483,8 +547,10 @@ def _cognito_endpoints(idp: dict, cognito: dict) -> tuple[str, dict[str, str]]:
         if not match:
             raise ConfigFileError(f'cognito.user_pool_id: {pool!r} is not a pool id such as "us-east-1_AbC123xyz"')
         if match.group(1) != region:
-            raise ConfigFileError(f"cognito.region: pool {pool!r} is in {match.group(1)!r}, not {region!r}; "
-                                  f'set region = "{match.group(1)}" under [cognito]')
+            raise ConfigFileError(
+                f"cognito.region: pool {pool!r} is in {match.group(1)!r}, not {region!r}; "
+                f'set region = "{match.group(1)}" under [cognito]'
+            )
     if idp["issuer"]:
         issuer = _url("idp.issuer", idp["issuer"])
     else:
@@ -542,15 +608,19 @@ def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
             if key not in RULE_KEYS:
                 raise ConfigFileError(_unknown(f"{where}.{key}", key, list(RULE_KEYS)))
         if "paths" not in raw:
-            raise ConfigFileError(f"{where}.paths: missing; a rule needs paths and who may see them "
-                                  "(groups, roles, emails or email_domains)")
+            raise ConfigFileError(
+                f"{where}.paths: missing; a rule needs paths and who may see them "
+                "(groups, roles, emails or email_domains)"
+            )
         for key in raw:
             _typed(f"{where}.{key}", raw[key], list)
         patterns = tuple(_pattern(f"{where}.paths", p) for p in _str_list(f"{where}.paths", raw["paths"]))
         who = _who(where, raw)
         if not any(who.values()):
-            raise ConfigFileError(f"{where}: says nobody may see its paths; give groups, roles, emails or "
-                                  "email_domains (any one of them lets a person in)")
+            raise ConfigFileError(
+                f"{where}: says nobody may see its paths; give groups, roles, emails or "
+                "email_domains (any one of them lets a person in)"
+            )
         for pattern in patterns:
             _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
         rules.append(Rule(paths=patterns, **who))
@@ -567,8 +637,9 @@ def _check_overlaps(paths: Paths, rules: list[Rule]) -> None:
     try:
         _check_overlaps_in(paths, rules)
     except globs.TooComplex:
-        raise ConfigFileError("rules: the path patterns are too complex to check for overlaps; "
-                              "use fewer '*' per pattern") from None
+        raise ConfigFileError(
+            "rules: the path patterns are too complex to check for overlaps; use fewer '*' per pattern"
+        ) from None
 
 
 def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
@@ -578,20 +649,24 @@ def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
         for later in rule.paths:
             for pattern in paths.public:
                 if _covered(later, pattern, forms):
-                    raise ConfigFileError(f"{where}: {later!r} can never apply because paths.public has {pattern!r}, "
-                                          "and public paths need no sign-in; narrow or remove that public pattern")
+                    raise ConfigFileError(
+                        f"{where}: {later!r} can never apply because paths.public has {pattern!r}, "
+                        "and public paths need no sign-in; narrow or remove that public pattern"
+                    )
                 sample = _part_of(pattern, later, [], forms)
                 if sample is not None:
                     raise ConfigFileError(
                         f"paths.public: {pattern!r} would make part of {where} {later!r} public "
-                        f"(both match {sample!r}); narrow the public pattern so it stays outside the rule")
+                        f"(both match {sample!r}); narrow the public pattern so it stays outside the rule"
+                    )
             decided: list[str] = []  # patterns of the rules before `earlier`: they decide first
-            for before_index, earlier in enumerate(rules[:index - 1], start=1):
+            for before_index, earlier in enumerate(rules[: index - 1], start=1):
                 for pattern in earlier.paths:
                     if _covered(later, pattern, forms):
                         raise ConfigFileError(
                             f"{where}: {later!r} can never match because {pattern!r} comes first "
-                            "(first match wins); move this rule up or narrow the earlier pattern")
+                            "(first match wins); move this rule up or narrow the earlier pattern"
+                        )
                     if all(set(getattr(earlier, k)) <= set(getattr(rule, k)) for k in WHO_KEYS):
                         continue  # anyone the earlier rule lets in, this one would let in too
                     sample = _part_of(pattern, later, decided, forms)
@@ -599,7 +674,8 @@ def _check_overlaps_in(paths: Paths, rules: list[Rule]) -> None:
                         raise ConfigFileError(
                             f"{where}: {later!r} and rules[{before_index}].paths {pattern!r} both match "
                             f"{sample!r}, and the first match wins, so rules[{before_index}] would decide part "
-                            "of this rule; make the patterns not overlap, or put a narrower exception first")
+                            "of this rule; make the patterns not overlap, or put a narrower exception first"
+                        )
                 decided.extend(earlier.paths)
 
 
@@ -637,8 +713,10 @@ def _who(where: str, raw: dict) -> dict[str, tuple[str, ...]]:
             if key == "emails" and not EMAIL.match(value):
                 raise ConfigFileError(f'{where}.emails: {value!r} is not an email address such as "ada@example.com"')
             if key == "email_domains" and (not DOMAIN.match(value) or "@" in value):
-                raise ConfigFileError(f'{where}.email_domains: {value!r} is not a domain such as "example.com" '
-                                      "(without @; subdomains are not included)")
+                raise ConfigFileError(
+                    f'{where}.email_domains: {value!r} is not a domain such as "example.com" '
+                    "(without @; subdomains are not included)"
+                )
         out[key] = tuple(values)
     return out
 
@@ -646,41 +724,48 @@ def _who(where: str, raw: dict) -> dict[str, tuple[str, ...]]:
 def _entry(section: dict) -> Entry:
     who = _who("entry", section)
     if section["any_account"] and any(who.values()):
-        raise ConfigFileError("entry.any_account: true lets every account in, but [entry] also lists who may "
-                              "enter; remove any_account or the lists")
+        raise ConfigFileError(
+            "entry.any_account: true lets every account in, but [entry] also lists who may "
+            "enter; remove any_account or the lists"
+        )
     return Entry(**who, any_account=section["any_account"])
 
 
-def _check_who(profile: type[Provider], tokens: Tokens, entry: Entry, rules: tuple[Rule, ...],
-               paths: Paths) -> None:
+def _check_who(profile: type[Provider], tokens: Tokens, entry: Entry, rules: tuple[Rule, ...], paths: Paths) -> None:
     """What the provider can tell: groups need a groups claim, roles a roles claim, emails a
     provider that says whether they are verified; and a public provider must say who may enter."""
     places = [("entry", entry)] + [(f"rules[{i}]", rule) for i, rule in enumerate(rules, start=1)]
     name = profile.name
     for where, who in places:
         if who.groups and not tokens.groups_claim:
-            raise ConfigFileError(f'{where}.groups: provider "{name}" has no groups claim of its own; set '
-                                  "tokens.groups_claim to the claim that carries them, or use roles, emails or "
-                                  "email_domains")
+            raise ConfigFileError(
+                f'{where}.groups: provider "{name}" has no groups claim of its own; set '
+                "tokens.groups_claim to the claim that carries them, or use roles, emails or "
+                "email_domains"
+            )
         if who.roles and not tokens.roles_claim:
             raise ConfigFileError(f'{where}.roles: no roles claim; set tokens.roles_claim (e.g. "roles")')
         if (who.emails or who.email_domains) and not profile.emails_decide:
             key = "emails" if who.emails else "email_domains"
-            raise ConfigFileError(f'{where}.{key}: provider "{name}" sends no email_verified, so an email can '
-                                  "never decide; use groups or roles (app roles)")
+            raise ConfigFileError(
+                f'{where}.{key}: provider "{name}" sends no email_verified, so an email can '
+                "never decide; use groups or roles (app roles)"
+            )
     if profile.public and not entry.any_account and not any(getattr(entry, k) for k in WHO_KEYS):
         forms = [fold] if not paths.case_sensitive else [str, fold]
         if not any(_covered("/*", pattern, forms) for rule in rules for pattern in rule.paths):
             raise ConfigFileError(
                 f'[entry]: provider "{name}" lets anyone with an account there sign in; say who may enter '
                 "under [entry] (email_domains, emails, groups or roles), or set [entry] any_account = true "
-                "if every account may")
+                "if every account may"
+            )
 
 
 def _claim_name(key: str, value: str) -> str:
     if len(value) > MAX_CLAIM_NAME or value.count(".") >= 8 or value != value.strip():
-        raise ConfigFileError(f'{key}: {value!r} is not a claim name or a short dotted path such as '
-                              '"realm_access.roles"')
+        raise ConfigFileError(
+            f'{key}: {value!r} is not a claim name or a short dotted path such as "realm_access.roles"'
+        )
     return value
 
 
@@ -692,8 +777,7 @@ def _extra_params(given: dict | None, profile: type[Provider]) -> tuple[tuple[st
         where = f"idp.extra_authorize_params.{key}"
         if key in GATE_AUTHORIZE_PARAMS:
             fix = "; set idp.scopes instead" if key == "scope" else ""
-            raise ConfigFileError(f"{where}: the gate sets {key} itself and it can never be overridden; "
-                                  f"remove it{fix}")
+            raise ConfigFileError(f"{where}: the gate sets {key} itself and it can never be overridden; remove it{fix}")
         if key not in SAFE_AUTHORIZE_PARAMS:
             raise ConfigFileError(_unknown(where, key, list(SAFE_AUTHORIZE_PARAMS), what="authorize parameter"))
         if isinstance(value, int) and not isinstance(value, bool) and key == "max_age" and value >= 0:
@@ -720,11 +804,17 @@ def _tokens(section: dict, profile: type[Provider] = Provider, client_id: str = 
     leeway = _in_range("tokens.leeway_seconds", section["leeway_seconds"])
     window = _in_range("tokens.refresh_window_seconds", section["refresh_window_seconds"])
     groups_claim = section["groups_claim"]
-    groups_claim = profile.default_groups_claim if groups_claim is None else \
-        _claim_name("tokens.groups_claim", _nonempty("tokens.groups_claim", groups_claim))
+    groups_claim = (
+        profile.default_groups_claim
+        if groups_claim is None
+        else _claim_name("tokens.groups_claim", _nonempty("tokens.groups_claim", groups_claim))
+    )
     roles_claim = section["roles_claim"]
-    roles_claim = profile.roles_claim_for(client_id) if roles_claim is None else \
-        _claim_name("tokens.roles_claim", _nonempty("tokens.roles_claim", roles_claim))
+    roles_claim = (
+        profile.roles_claim_for(client_id)
+        if roles_claim is None
+        else _claim_name("tokens.roles_claim", _nonempty("tokens.roles_claim", roles_claim))
+    )
     return Tokens(
         algorithms=algorithms,
         leeway_seconds=leeway,
@@ -755,8 +845,14 @@ def _cookies(section: dict, site_url: str) -> Cookies:
         raise ConfigFileError(f'cookies.domain: {domain!r} is not a host name such as "example.com"')
     session = _in_range("cookies.session_max_age_seconds", section["session_max_age_seconds"])
     login = _in_range("cookies.login_max_age_seconds", section["login_max_age_seconds"])
-    return Cookies(prefix=prefix, domain=domain.lstrip("."), same_site=same_site, secure=secure,
-                   session_max_age_seconds=session, login_max_age_seconds=login)
+    return Cookies(
+        prefix=prefix,
+        domain=domain.lstrip("."),
+        same_site=same_site,
+        secure=secure,
+        session_max_age_seconds=session,
+        login_max_age_seconds=login,
+    )
 
 
 def _in_range(key: str, value: int) -> int:
@@ -776,8 +872,7 @@ def _state_secret(given: str, key: str = "state.secret") -> bytes:
         raw = b""
     if len(raw) < MIN_SECRET_BYTES:
         raise ConfigFileError(
-            f"{key}: must be at least 32 random bytes, base64url-encoded; "
-            'leave it out and build.py generates one'
+            f"{key}: must be at least 32 random bytes, base64url-encoded; leave it out and build.py generates one"
         )
     return raw
 
@@ -809,19 +904,37 @@ def _apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
         for pattern in patterns:
             _not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
             if _is_public(pattern.replace("*", "x"), paths):
-                raise ConfigFileError(f"{where}.paths: {pattern!r} is also public in paths.public; "
-                                      "an API path needs a session, remove it from one of them")
+                raise ConfigFileError(
+                    f"{where}.paths: {pattern!r} is also public in paths.public; "
+                    "an API path needs a session, remove it from one of them"
+                )
         origins = []
         given_origins = raw.get("cors_origins", [])
         for origin in _str_list(f"{where}.cors_origins", given_origins) if given_origins else []:
             parts = urlsplit(origin)
-            if parts.scheme not in ("https", "http") or not parts.netloc or parts.path or parts.query \
-                    or origin != origin.strip().rstrip("/") or (parts.scheme == "http" and not _is_loopback(parts.hostname or "")):
-                raise ConfigFileError(f'{where}.cors_origins: {origin!r} must be an origin such as "https://app.example.com"')
+            if (
+                parts.scheme not in ("https", "http")
+                or not parts.netloc
+                or parts.path
+                or parts.query
+                or origin != origin.strip().rstrip("/")
+                or (parts.scheme == "http" and not _is_loopback(parts.hostname or ""))
+            ):
+                raise ConfigFileError(
+                    f'{where}.cors_origins: {origin!r} must be an origin such as "https://app.example.com"'
+                )
             origins.append(origin)
-        apis.append(Api(paths=patterns, identity_headers=raw.get("identity_headers", False),
-                        accept_bearer=raw.get("accept_bearer", False), cors_origins=tuple(origins)))
+        apis.append(
+            Api(
+                paths=patterns,
+                identity_headers=raw.get("identity_headers", False),
+                accept_bearer=raw.get("accept_bearer", False),
+                cors_origins=tuple(origins),
+            )
+        )
     if apis and not tokens.store_access_token:
-        raise ConfigFileError("tokens.store_access_token: must be true when [[apis]] is configured "
-                              "(the gate forwards the access token to the API); set it to true or remove [[apis]]")
+        raise ConfigFileError(
+            "tokens.store_access_token: must be true when [[apis]] is configured "
+            "(the gate forwards the access token to the API); set it to true or remove [[apis]]"
+        )
     return tuple(apis)

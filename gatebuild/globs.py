@@ -59,7 +59,8 @@ def witness(must: list[str], must_not: list[str] = ()) -> str | None:
             continue  # a pattern that must match has no way left to match
         text = seen[states]
         if all(len(p) in s for p, s in zip(must, states, strict=False)) and not any(
-                len(p) in s for p, s in zip(must_not, states[count:], strict=False)):
+            len(p) in s for p, s in zip(must_not, states[count:], strict=False)
+        ):
             return text
         for char in alphabet:
             after = tuple(_step(p, s, char) for p, s in zip(patterns, states, strict=False))

@@ -72,6 +72,7 @@ def check_template(template: dict, region: str | None = None) -> list[str]:
 
 # --------------------------------------------------------------------------- associations
 
+
 def _associations(resources: dict):
     for name, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFront::Distribution":
@@ -92,28 +93,36 @@ def _version_target(arn, resources: dict, template: dict, where: str) -> tuple[s
     if isinstance(arn, str):
         return None, _check_literal_arn(arn, field)
     if isinstance(arn, dict) and len(arn) == 1:
-        (fn, value), = arn.items()
+        ((fn, value),) = arn.items()
         if fn == "Ref":
             return _check_ref(value, resources, template, field)
         if fn == "Fn::GetAtt":
             target = value if isinstance(value, list) else str(value).split(".", 1)
             kind = (resources.get(target[0]) or {}).get("Type")
             if kind == "AWS::Lambda::Function":
-                return target[0], [f"{field}: GetAtt {target[0]}.Arn is the unqualified function ($LATEST); "
-                                   "associate a numbered version (!Ref an AWS::Lambda::Version)"]
-            return None, [f"{field}: GetAtt {'.'.join(target)} is not a numbered version ARN; "
-                          "associate !Ref of an AWS::Lambda::Version"]
+                return target[0], [
+                    f"{field}: GetAtt {target[0]}.Arn is the unqualified function ($LATEST); "
+                    "associate a numbered version (!Ref an AWS::Lambda::Version)"
+                ]
+            return None, [
+                f"{field}: GetAtt {'.'.join(target)} is not a numbered version ARN; "
+                "associate !Ref of an AWS::Lambda::Version"
+            ]
         if fn == "Fn::Sub":
             text = value if isinstance(value, str) else value[0]
             return _check_sub(text, resources, field)
-    return None, [f"{field}: cannot tell whether this is a numbered version ARN; "
-                  "use !Ref to an AWS::Lambda::Version or a literal ARN ending in :<number>"]
+    return None, [
+        f"{field}: cannot tell whether this is a numbered version ARN; "
+        "use !Ref to an AWS::Lambda::Version or a literal ARN ending in :<number>"
+    ]
 
 
 def _check_literal_arn(arn: str, field: str) -> list[str]:
     match = NUMBERED_VERSION_ARN.match(arn)
     if not match:
-        return [f"{field}: {arn!r} is not a function version ARN (arn:aws:lambda:us-east-1:<account>:function:<name>:<number>)"]
+        return [
+            f"{field}: {arn!r} is not a function version ARN (arn:aws:lambda:us-east-1:<account>:function:<name>:<number>)"
+        ]
     problems = []
     qualifier = match.group("qualifier")
     if qualifier == "$LATEST":
@@ -121,7 +130,9 @@ def _check_literal_arn(arn: str, field: str) -> list[str]:
     elif not qualifier.isdigit():
         problems.append(f"{field}: {qualifier!r} is an alias; Lambda@Edge needs a numbered version")
     if match.group("region") != EDGE_REGION:
-        problems.append(f"{field}: the function is in {match.group('region')}; Lambda@Edge functions must be in {EDGE_REGION}")
+        problems.append(
+            f"{field}: the function is in {match.group('region')}; Lambda@Edge functions must be in {EDGE_REGION}"
+        )
     return problems
 
 
@@ -129,23 +140,29 @@ def _check_ref(name, resources: dict, template: dict, field: str) -> tuple[str |
     resource = resources.get(name)
     if resource is None:
         if name in (template.get("Parameters") or {}):
-            return None, [f"{field}: !Ref parameter {name} cannot be checked; "
-                          "associate !Ref of an AWS::Lambda::Version in this template"]
+            return None, [
+                f"{field}: !Ref parameter {name} cannot be checked; "
+                "associate !Ref of an AWS::Lambda::Version in this template"
+            ]
         return None, [f"{field}: !Ref {name} refers to nothing in the template"]
     kind = resource.get("Type")
     if kind == "AWS::Lambda::Version":
         props = resource.get("Properties") or {}
         if props.get("ProvisionedConcurrencyConfig"):
-            return _function_of(props), [f"Resources.{name}.ProvisionedConcurrencyConfig: "
-                                         "Lambda@Edge does not support provisioned concurrency"]
+            return _function_of(props), [
+                f"Resources.{name}.ProvisionedConcurrencyConfig: Lambda@Edge does not support provisioned concurrency"
+            ]
         return _function_of(props), []
     if kind == "AWS::Lambda::Function":
-        return name, [f"{field}: !Ref {name} is the unqualified function ($LATEST); "
-                      "associate a numbered version (!Ref an AWS::Lambda::Version)"]
+        return name, [
+            f"{field}: !Ref {name} is the unqualified function ($LATEST); "
+            "associate a numbered version (!Ref an AWS::Lambda::Version)"
+        ]
     if kind == "AWS::Lambda::Alias":
         target = _function_of(resource.get("Properties") or {})
-        return target, [f"{field}: !Ref {name} is an alias; Lambda@Edge needs a numbered version "
-                        "(!Ref an AWS::Lambda::Version)"]
+        return target, [
+            f"{field}: !Ref {name} is an alias; Lambda@Edge needs a numbered version (!Ref an AWS::Lambda::Version)"
+        ]
     return None, [f"{field}: !Ref {name} is a {kind}, not an AWS::Lambda::Version"]
 
 
@@ -157,8 +174,7 @@ def _check_sub(text: str, resources: dict, field: str) -> tuple[str | None, list
     match = re.search(r"\$\{([A-Za-z0-9]+)\.Version\}$", text)
     if match and (resources.get(match.group(1)) or {}).get("Type") == "AWS::Lambda::Version":
         return _function_of(resources[match.group(1)].get("Properties") or {}), []
-    return None, [f"{field}: {text!r} does not end in a numbered version; "
-                  "associate !Ref of an AWS::Lambda::Version"]
+    return None, [f"{field}: {text!r} does not end in a numbered version; associate !Ref of an AWS::Lambda::Version"]
 
 
 def _function_of(props: dict) -> str | None:
@@ -187,6 +203,7 @@ def _pins_edge_region(template: dict) -> bool:
 
 # --------------------------------------------------------------------------- the function
 
+
 def _check_function(name: str, resources: dict, kind: str, event_type: str) -> list[str]:
     resource = resources.get(name)
     if not isinstance(resource, dict) or resource.get("Type") != "AWS::Lambda::Function":
@@ -207,15 +224,27 @@ def _check_function(name: str, resources: dict, kind: str, event_type: str) -> l
         problems.append(f"{where}.EphemeralStorage: Lambda@Edge functions keep the default 512 MB of /tmp; remove it")
     update_mode = (props.get("RuntimeManagementConfig") or {}).get("UpdateRuntimeOn", "Auto")
     if update_mode != "Auto":
-        problems.append(f"{where}.RuntimeManagementConfig: Lambda@Edge accepts only the Auto runtime update "
-                        "mode (AWS \"Restrictions on Lambda@Edge\"); remove it")
+        problems.append(
+            f"{where}.RuntimeManagementConfig: Lambda@Edge accepts only the Auto runtime update "
+            'mode (AWS "Restrictions on Lambda@Edge"); remove it'
+        )
     if (props.get("SnapStart") or {}).get("ApplyOn", "None") != "None":
         problems.append(f"{where}.SnapStart: Lambda@Edge does not support SnapStart; remove it")
     max_memory, max_timeout = LIMITS[kind]
-    problems += _limit(where, "MemorySize", props.get("MemorySize", LAMBDA_DEFAULT_MEMORY), max_memory,
-                       f"{max_memory} MB is the limit this project keeps for a {event_type} function")
-    problems += _limit(where, "Timeout", props.get("Timeout", LAMBDA_DEFAULT_TIMEOUT), max_timeout,
-                       f"{max_timeout} s is the limit for a {event_type} function")
+    problems += _limit(
+        where,
+        "MemorySize",
+        props.get("MemorySize", LAMBDA_DEFAULT_MEMORY),
+        max_memory,
+        f"{max_memory} MB is the limit this project keeps for a {event_type} function",
+    )
+    problems += _limit(
+        where,
+        "Timeout",
+        props.get("Timeout", LAMBDA_DEFAULT_TIMEOUT),
+        max_timeout,
+        f"{max_timeout} s is the limit for a {event_type} function",
+    )
     runtime = props.get("Runtime")
     if runtime not in EDGE_PYTHON_RUNTIMES:
         problems.append(
@@ -241,7 +270,7 @@ def _limit(where: str, key: str, value, maximum: int, why: str) -> list[str]:
 
 def _check_role(role, resources: dict, where: str) -> list[str]:
     if not isinstance(role, dict) or "Fn::GetAtt" not in role:
-        return []   # an existing role: cannot be checked from the template
+        return []  # an existing role: cannot be checked from the template
     target = role["Fn::GetAtt"]
     role_name = (target if isinstance(target, list) else str(target).split("."))[0]
     resource = resources.get(role_name) or {}
@@ -256,12 +285,15 @@ def _check_role(role, resources: dict, where: str) -> list[str]:
         trusted.update([services] if isinstance(services, str) else services)
     missing = [s for s in ("lambda.amazonaws.com", "edgelambda.amazonaws.com") if s not in trusted]
     if missing:
-        return [f"Resources.{role_name}.Properties.AssumeRolePolicyDocument: must trust "
-                f"{' and '.join(missing)} (the role of {where.split('.')[1]}, a Lambda@Edge function)"]
+        return [
+            f"Resources.{role_name}.Properties.AssumeRolePolicyDocument: must trust "
+            f"{' and '.join(missing)} (the role of {where.split('.')[1]}, a Lambda@Edge function)"
+        ]
     return []
 
 
 # --------------------------------------------------------------------------- command line
+
 
 def load_template(path: str) -> dict:
     """Load a YAML or JSON CloudFormation template, understanding !Ref, !Sub, !GetAtt..."""

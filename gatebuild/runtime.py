@@ -23,9 +23,11 @@ from typing import NamedTuple
 TARGET = (3, 13)
 TARGET_NAME = "python3.13"
 MINIMUM = (3, 11)
-HOW_TO_GET = ("get python3.13 with pyenv (pyenv install 3.13), uv (uv python install 3.13), "
-              "your distribution's python3.13 package, or the public.ecr.aws/lambda/python:3.13 image; "
-              "or point GATE_PYTHON313 at one")
+HOW_TO_GET = (
+    "get python3.13 with pyenv (pyenv install 3.13), uv (uv python install 3.13), "
+    "your distribution's python3.13 package, or the public.ecr.aws/lambda/python:3.13 image; "
+    "or point GATE_PYTHON313 at one"
+)
 
 
 class Interpreter(NamedTuple):
@@ -40,8 +42,12 @@ class Interpreter(NamedTuple):
 
 def version_of(path: str) -> tuple[int, int] | None:
     try:
-        out = subprocess.run([path, "-I", "-S", "-c", "import sys; print(*sys.version_info[:2])"],
-                             capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [path, "-I", "-S", "-c", "import sys; print(*sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     parts = out.stdout.split()
@@ -58,8 +64,7 @@ def _candidates_313() -> list[str]:
     if on_path:
         candidates.append(on_path)
     pyenv_root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
-    candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.13*", "bin", TARGET_NAME)),
-                         reverse=True)
+    candidates += sorted(glob.glob(os.path.join(pyenv_root, "versions", "3.13*", "bin", TARGET_NAME)), reverse=True)
     candidates += ["/usr/bin/python3.13", "/usr/local/bin/python3.13"]
     if sys.version_info[:2] == TARGET:
         candidates.append(sys.executable)
@@ -92,9 +97,11 @@ def best_python() -> Interpreter:
 
 def mismatch_notice(interpreter: Interpreter) -> str:
     """The one loud paragraph shown when local runs are not on the Lambda runtime's version."""
-    return (f"NOTE: no python3.13 here, so the gate runs on {interpreter.name}, not the Lambda "
-            "runtime's python3.13.\n"
-            "  What that changes: the zip ships Python sources instead of 3.13 bytecode, so every "
-            "cold start on Lambda compiles them (~0.3-0.5 s slower first request); the gate's "
-            "behaviour is the same.\n"
-            f"  For an exact build, {HOW_TO_GET}.")
+    return (
+        f"NOTE: no python3.13 here, so the gate runs on {interpreter.name}, not the Lambda "
+        "runtime's python3.13.\n"
+        "  What that changes: the zip ships Python sources instead of 3.13 bytecode, so every "
+        "cold start on Lambda compiles them (~0.3-0.5 s slower first request); the gate's "
+        "behaviour is the same.\n"
+        f"  For an exact build, {HOW_TO_GET}."
+    )

@@ -50,8 +50,19 @@ def install(build_dir: str, python313: str | None, patches: list[str] | None = N
     partial = tempfile.mkdtemp(prefix="vendor-partial-", dir=build_dir)  # concurrent builds: install
     # (aside, then renamed into place)
     command = [python313 or sys.executable, "-m", "pip"]
-    command += ["install", "--quiet", "--disable-pip-version-check", "--no-deps", "--require-hashes",
-                "--only-binary=:all:", "--no-compile", "--target", partial, "-r", RECIPE]
+    command += [
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-deps",
+        "--require-hashes",
+        "--only-binary=:all:",
+        "--no-compile",
+        "--target",
+        partial,
+        "-r",
+        RECIPE,
+    ]
     if not python313:
         command += ["--python-version", "3.13", "--implementation", "cp"]
     result = subprocess.run(command, capture_output=True, text=True)

@@ -35,10 +35,14 @@ def compile_tree(staging: str, files: list[str], python313: str) -> list[str]:
     """
     import json
 
-    jobs = [(os.path.join(staging, rel), os.path.join(staging, rel[:-3] + ".pyc"), rel)
-            for rel in files if rel.endswith(".py")]
-    result = subprocess.run([python313, "-I", "-c", COMPILE_SCRIPT], input=json.dumps(jobs),
-                            capture_output=True, text=True)
+    jobs = [
+        (os.path.join(staging, rel), os.path.join(staging, rel[:-3] + ".pyc"), rel)
+        for rel in files
+        if rel.endswith(".py")
+    ]
+    result = subprocess.run(
+        [python313, "-I", "-c", COMPILE_SCRIPT], input=json.dumps(jobs), capture_output=True, text=True
+    )
     if result.returncode != 0:
         raise RuntimeError("compiling bytecode failed:\n" + result.stderr[-2000:])
     return [rel[:-3] + ".pyc" for rel in files if rel.endswith(".py")]
@@ -46,6 +50,7 @@ def compile_tree(staging: str, files: list[str], python313: str) -> list[str]:
 
 def write_zip(staging: str, entries: list[str]) -> bytes:
     """The files `entries` (paths relative to `staging`) as a deterministic zip."""
+
     def contents():
         for rel in sorted(set(entries)):
             with open(os.path.join(staging, rel), "rb") as f:
@@ -79,8 +84,9 @@ def size_report(data: bytes) -> list[tuple[str, int]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
             # local header + name + data; the central directory is counted in the total only
-            sizes[package_of(info.filename)] = sizes.get(package_of(info.filename), 0) + \
-                info.compress_size + 30 + len(info.filename)
+            sizes[package_of(info.filename)] = (
+                sizes.get(package_of(info.filename), 0) + info.compress_size + 30 + len(info.filename)
+            )
     return sorted(sizes.items(), key=lambda item: -item[1])
 
 

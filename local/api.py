@@ -106,8 +106,16 @@ class JwksCache:
 
 
 class TokenVerifier:
-    def __init__(self, *, issuer: str, client_id: str, jwks: JwksCache, audience: str | None = None,
-                 group_claims: tuple[str, ...] = DEFAULT_GROUP_CLAIMS, leeway: int = 5):
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        client_id: str,
+        jwks: JwksCache,
+        audience: str | None = None,
+        group_claims: tuple[str, ...] = DEFAULT_GROUP_CLAIMS,
+        leeway: int = 5,
+    ):
         if not issuer or not client_id:
             raise ValueError("issuer and client id are required")
         self.issuer = issuer
@@ -135,9 +143,17 @@ class TokenVerifier:
         key = self.jwks.key(kid)
         try:
             claims = jwt.decode(
-                token, key, algorithms=list(ALGORITHMS), issuer=self.issuer,
-                options={"verify_aud": False, "verify_at_hash": False, "require_exp": True,
-                         "require_iss": True, "leeway": self.leeway},
+                token,
+                key,
+                algorithms=list(ALGORITHMS),
+                issuer=self.issuer,
+                options={
+                    "verify_aud": False,
+                    "verify_at_hash": False,
+                    "require_exp": True,
+                    "require_iss": True,
+                    "leeway": self.leeway,
+                },
             )
         except ExpiredSignatureError as exc:
             raise TokenError("expired") from exc
@@ -178,8 +194,12 @@ class TokenVerifier:
 
 
 def person(claims: dict) -> dict:
-    username = (claims.get("username") or claims.get("cognito:username")
-                or claims.get("preferred_username") or claims.get("sub"))
+    username = (
+        claims.get("username")
+        or claims.get("cognito:username")
+        or claims.get("preferred_username")
+        or claims.get("sub")
+    )
     return {"sub": claims.get("sub"), "username": username}
 
 
@@ -218,8 +238,11 @@ def make_handler(verifier: TokenVerifier, stats: dict):
         def _claims(self) -> dict | None:
             auth = self.headers.get_all("Authorization") or []
             if len(auth) != 1 or not auth[0].startswith("Bearer ") or not auth[0][7:].strip():
-                self._json(401, {"error": "unauthorized", "reason": "missing_token"},
-                           {"WWW-Authenticate": 'Bearer realm="api"'})
+                self._json(
+                    401,
+                    {"error": "unauthorized", "reason": "missing_token"},
+                    {"WWW-Authenticate": 'Bearer realm="api"'},
+                )
                 return None
             try:
                 return verifier.verify(auth[0][7:].strip())
@@ -227,8 +250,13 @@ def make_handler(verifier: TokenVerifier, stats: dict):
                 if exc.status == 503:
                     self._json(503, {"error": "unavailable", "reason": exc.reason})
                 else:
-                    self._json(401, {"error": "invalid_token", "reason": exc.reason},
-                               {"WWW-Authenticate": f'Bearer realm="api", error="invalid_token", error_description="{exc.reason}"'})
+                    self._json(
+                        401,
+                        {"error": "invalid_token", "reason": exc.reason},
+                        {
+                            "WWW-Authenticate": f'Bearer realm="api", error="invalid_token", error_description="{exc.reason}"'
+                        },
+                    )
                 return None
 
         def do_GET(self):
@@ -250,8 +278,13 @@ def make_handler(verifier: TokenVerifier, stats: dict):
             if ADMIN_GROUP not in groups:
                 return self._json(403, {"error": "forbidden", "reason": "missing_group", "required": [ADMIN_GROUP]})
             with stats["lock"]:
-                body = {"requestedBy": who, "groups": groups, "reportsServed": stats["reports"],
-                        "distinctPeople": len(stats["people"]), "startedAt": stats["started"]}
+                body = {
+                    "requestedBy": who,
+                    "groups": groups,
+                    "reportsServed": stats["reports"],
+                    "distinctPeople": len(stats["people"]),
+                    "startedAt": stats["started"],
+                }
             return self._json(200, body)
 
         do_HEAD = do_GET
@@ -265,8 +298,12 @@ def make_handler(verifier: TokenVerifier, stats: dict):
 
 
 def make_server(verifier: TokenVerifier, host: str = "127.0.0.1", port: int = 0) -> ThreadingHTTPServer:
-    stats = {"lock": threading.Lock(), "reports": 0, "people": set(),
-             "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    stats = {
+        "lock": threading.Lock(),
+        "reports": 0,
+        "people": set(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     server = ThreadingHTTPServer((host, port), make_handler(verifier, stats))
     server.daemon_threads = True
     return server
@@ -280,12 +317,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jwks-url", required=True)
     parser.add_argument("--client-id", required=True)
     parser.add_argument("--audience", default=None, help="also require this value in `aud` (RFC 9068 tokens)")
-    parser.add_argument("--groups-claim", action="append", default=None,
-                        help="claim holding the groups (repeatable; default: cognito:groups, then groups)")
+    parser.add_argument(
+        "--groups-claim",
+        action="append",
+        default=None,
+        help="claim holding the groups (repeatable; default: cognito:groups, then groups)",
+    )
     args = parser.parse_args(argv)
-    verifier = TokenVerifier(issuer=args.issuer, client_id=args.client_id, audience=args.audience,
-                             jwks=JwksCache(args.jwks_url),
-                             group_claims=tuple(args.groups_claim or DEFAULT_GROUP_CLAIMS))
+    verifier = TokenVerifier(
+        issuer=args.issuer,
+        client_id=args.client_id,
+        audience=args.audience,
+        jwks=JwksCache(args.jwks_url),
+        group_claims=tuple(args.groups_claim or DEFAULT_GROUP_CLAIMS),
+    )
     server = make_server(verifier, args.host, args.port)
     print(f"[api] listening on http://{args.host}:{server.server_address[1]}", file=sys.stderr, flush=True)
     try:

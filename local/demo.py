@@ -60,8 +60,7 @@ def build_site(force: bool) -> str:
 
 def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
     width = max(len(u.username) for u in stack.users)
-    users = "\n".join(f"    {u.username:<{width}}  {u.password:<18} groups: {', '.join(u.groups)}"
-                      for u in stack.users)
+    users = "\n".join(f"    {u.username:<{width}}  {u.password:<18} groups: {', '.join(u.groups)}" for u in stack.users)
     name = "cognito-local" if stack.provider == "cognito" else "oidc-provider"
     if stack.profile != "oidc":
         name += f" as {stack.profile}"
@@ -72,8 +71,11 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
     notice = "\n" + "\n".join("  " + line for line in notice.splitlines()) + "\n" if notice else ""
     if stack.profile != "oidc":
         hint += f"\n  {profiles.note(stack.profile, stack.client_id)}"
-    api = (f"  API: {stack.site_url}/api/* -> {stack.api_url} (local/api.py; the gate adds the bearer token)\n"
-           if getattr(stack, "api", False) else "")
+    api = (
+        f"  API: {stack.site_url}/api/* -> {stack.api_url} (local/api.py; the gate adds the bearer token)\n"
+        if getattr(stack, "api", False)
+        else ""
+    )
     return f"""
   The site, behind the sign-in gate:  {stack.site_url}/
   Identity provider ({name}):  {stack.idp_url}   (issuer {stack.issuer})
@@ -95,22 +97,41 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--provider", choices=("cognito", "oidc"), help="cognito (default) or oidc")
-    parser.add_argument("--profile", choices=PROFILES, help="with --provider oidc: behave like this provider "
-                        "(issuer, claims, logout, refresh rules; see docs/providers.md)")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        help="with --provider oidc: behave like this provider "
+        "(issuer, claims, logout, refresh rules; see docs/providers.md)",
+    )
     parser.add_argument("--port", type=int, default=DEFAULT_PORTS["site"], help="the site's port (default 8080)")
     parser.add_argument("--idp-port", type=int, help="the provider's port (default 9229 cognito, 9230 oidc)")
-    parser.add_argument("--id-token-ttl", type=int, default=3600,
-                        help="ID/access token lifetime in seconds (try 60 to watch refreshes)")
+    parser.add_argument(
+        "--id-token-ttl", type=int, default=3600, help="ID/access token lifetime in seconds (try 60 to watch refreshes)"
+    )
     parser.add_argument("--rebuild-site", action="store_true", help="run the site's build even if site/dist exists")
-    parser.add_argument("--site", metavar="DIR", help="your own built site (a directory with index.html) "
-                        "instead of this repository's site/dist")
-    parser.add_argument("--config", metavar="TOML", help="your gate config: its [paths], [[rules]], [tokens] "
-                        "and [branding] are used; the identity provider, site URL and cookies are the demo's")
-    parser.add_argument("--csp-file", metavar="FILE", help="the site's Content-Security-Policy "
-                        "(default: csp.txt beside the site directory, else the strict default; as deploy.py)")
+    parser.add_argument(
+        "--site",
+        metavar="DIR",
+        help="your own built site (a directory with index.html) instead of this repository's site/dist",
+    )
+    parser.add_argument(
+        "--config",
+        metavar="TOML",
+        help="your gate config: its [paths], [[rules]], [tokens] "
+        "and [branding] are used; the identity provider, site URL and cookies are the demo's",
+    )
+    parser.add_argument(
+        "--csp-file",
+        metavar="FILE",
+        help="the site's Content-Security-Policy "
+        "(default: csp.txt beside the site directory, else the strict default; as deploy.py)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not echo the emulator's log lines")
-    parser.add_argument("--no-api", action="store_true", help="do not run the demo API behind /api/* "
-                        "(local/api.py; it runs with cognito and the plain oidc provider)")
+    parser.add_argument(
+        "--no-api",
+        action="store_true",
+        help="do not run the demo API behind /api/* (local/api.py; it runs with cognito and the plain oidc provider)",
+    )
     args = parser.parse_args(argv)
     profile = args.profile or "oidc"
     if args.provider is None:
@@ -126,8 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.site:
             site_dir = os.path.abspath(args.site)
             if not os.path.isfile(os.path.join(site_dir, "index.html")):
-                raise UsageError(f"--site {args.site}: no index.html there; give your site's build output "
-                                 "directory (e.g. my-app/dist after npm run build)")
+                raise UsageError(
+                    f"--site {args.site}: no index.html there; give your site's build output "
+                    "directory (e.g. my-app/dist after npm run build)"
+                )
         if args.config and not os.path.isfile(args.config):
             raise UsageError(f"--config {args.config}: no such file; give your gate's TOML (see gate.example.toml)")
         try:
@@ -140,13 +163,26 @@ def main(argv: list[str] | None = None) -> int:
         interpreter = runtime.best_python()
         notice = "" if interpreter.exact else runtime.mismatch_notice(interpreter)
         shutil.rmtree(workdir, ignore_errors=True)  # a fresh pool, client and secret every run
-        print(f"[demo] starting {args.provider} on 127.0.0.1:{idp_port}, building the gate, "
-              f"starting the emulator on :{args.port} ...", file=sys.stderr, flush=True)
-        stack = Stack(args.provider, site_dir=site_dir, site_port=args.port, idp_port=idp_port,
-                      workdir=workdir, id_token_ttl=args.id_token_ttl, echo_emulator=not args.quiet,
-                      user_config=os.path.abspath(args.config) if args.config else None,
-                      csp_file=args.csp_file, notice_shown=True, profile=profile,
-                      api=profile == "oidc" and not args.no_api)
+        print(
+            f"[demo] starting {args.provider} on 127.0.0.1:{idp_port}, building the gate, "
+            f"starting the emulator on :{args.port} ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        stack = Stack(
+            args.provider,
+            site_dir=site_dir,
+            site_port=args.port,
+            idp_port=idp_port,
+            workdir=workdir,
+            id_token_ttl=args.id_token_ttl,
+            echo_emulator=not args.quiet,
+            user_config=os.path.abspath(args.config) if args.config else None,
+            csp_file=args.csp_file,
+            notice_shown=True,
+            profile=profile,
+            api=profile == "oidc" and not args.no_api,
+        )
         stack.echo_on.clear()  # the emulator's start-up and readiness lines go to its log, not before the banner
     except (StackError, subprocess.TimeoutExpired) as exc:
         print(f"demo: {exc}", file=sys.stderr)

@@ -68,17 +68,36 @@ SPA_FALLBACK = {404: "/index.html"}  # error code -> page, served with 200; neve
 ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
 API_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
 # What CloudFront drops or sets itself on the way to a custom origin (hop-by-hop, Host).
-API_DROP = {"host", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade",
-            "te", "trailer", "content-length", "expect"}
+API_DROP = {
+    "host",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "upgrade",
+    "te",
+    "trailer",
+    "content-length",
+    "expect",
+}
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection"}
 
 # Headers a viewer-request function may not add or edit in a generated response.
-FORBIDDEN_EXACT = {"connection", "expect", "keep-alive", "trailer", "upgrade", "x-cache",
-                   "x-forwarded-proto", "x-real-ip"}
+FORBIDDEN_EXACT = {
+    "connection",
+    "expect",
+    "keep-alive",
+    "trailer",
+    "upgrade",
+    "x-cache",
+    "x-forwarded-proto",
+    "x-real-ip",
+}
 FORBIDDEN_PREFIXES = ("proxy-", "x-accel-", "x-amz-cf-", "x-amzn-", "x-edge-")
 READ_ONLY = {"content-length", "host", "transfer-encoding", "via", "cdn-loop"}
 
 WORKER_SOURCE = (Path(__file__).with_name("lambda_worker.py")).read_text(encoding="utf-8")
+
 
 def log(message: str) -> None:
     sys.stderr.write(f"[emulator] {message}\n")
@@ -95,6 +114,7 @@ def loud(message: str) -> None:
 # The interpreter the worker runs on
 # --------------------------------------------------------------------------------------------
 
+
 def find_python() -> runtime.Interpreter:
     """python3.13 (the Lambda runtime's version) when this machine has one, else the best
     interpreter it has (gatebuild/runtime.py: $GATE_PYTHON, or this one)."""
@@ -104,6 +124,7 @@ def find_python() -> runtime.Interpreter:
 # --------------------------------------------------------------------------------------------
 # The function package, like /var/task
 # --------------------------------------------------------------------------------------------
+
 
 class TaskDir:
     """The zip extracted to a temporary directory, modification times kept (so shipped .pyc
@@ -149,6 +170,7 @@ class TaskDir:
 # Warm workers (Lambda containers)
 # --------------------------------------------------------------------------------------------
 
+
 class WorkerFailure(Exception):
     """The invocation failed the way Lambda fails it; .kind is the CloudFront error class."""
 
@@ -161,15 +183,19 @@ class WorkerFailure(Exception):
 class Worker:
     _numbers = iter(range(1, 1_000_000))
 
-    def __init__(self, python: str, task: TaskDir, handler: str, sink: Callable[[str], None],
-                 env: dict[str, str]):
+    def __init__(self, python: str, task: TaskDir, handler: str, sink: Callable[[str], None], env: dict[str, str]):
         self.number = next(Worker._numbers)
         req_r, self._req_w = os.pipe()
         self._resp_r, resp_w = os.pipe()
         self.proc = subprocess.Popen(
             [python, "-I", "-S", "-B", "-c", WORKER_SOURCE, task.path, handler, str(req_r), str(resp_w)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            pass_fds=(req_r, resp_w), cwd=task.path, env=env, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            pass_fds=(req_r, resp_w),
+            cwd=task.path,
+            env=env,
+            start_new_session=True,
         )
         os.close(req_r)
         os.close(resp_w)
@@ -206,18 +232,20 @@ class Worker:
             message = self._read_message(time.monotonic() + INIT_TIMEOUT_S)
         except TimeoutError:
             self.kill()
-            raise WorkerFailure("LambdaExecutionError",
-                                f"init phase did not finish within {INIT_TIMEOUT_S:.0f} s") from None
+            raise WorkerFailure(
+                "LambdaExecutionError", f"init phase did not finish within {INIT_TIMEOUT_S:.0f} s"
+            ) from None
         except EOFError:
             code = self.proc.wait(timeout=5)
-            raise WorkerFailure("LambdaExecutionError",
-                                f"Runtime exited during init with status {code}") from None
+            raise WorkerFailure("LambdaExecutionError", f"Runtime exited during init with status {code}") from None
         if not message.get("ready"):
             self.kill()
             err = message.get("error", {})
-            raise WorkerFailure("LambdaExecutionError", "Runtime.ImportModuleError: "
-                                f"{err.get('errorType')}: {err.get('errorMessage')}\n"
-                                + "".join(err.get("stackTrace", [])))
+            raise WorkerFailure(
+                "LambdaExecutionError",
+                "Runtime.ImportModuleError: "
+                f"{err.get('errorType')}: {err.get('errorMessage')}\n" + "".join(err.get("stackTrace", [])),
+            )
         self.init_ms = message["init_ms"]
 
     def invoke(self, request_id: str, event: dict, timeout_s: float) -> dict:
@@ -231,13 +259,16 @@ class Worker:
             return self._read_message(time.monotonic() + timeout_s)
         except TimeoutError:
             self.kill()
-            raise WorkerFailure("LambdaExecutionError",
-                                f"Task timed out after {timeout_s:.2f} seconds (viewer-request limit); "
-                                "the container was killed and will start cold") from None
+            raise WorkerFailure(
+                "LambdaExecutionError",
+                f"Task timed out after {timeout_s:.2f} seconds (viewer-request limit); "
+                "the container was killed and will start cold",
+            ) from None
         except EOFError:
             code = self.proc.wait(timeout=5)
-            raise WorkerFailure("LambdaExecutionError",
-                                f"Runtime exited with status {code} during the invocation") from None
+            raise WorkerFailure(
+                "LambdaExecutionError", f"Runtime exited with status {code} during the invocation"
+            ) from None
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -261,9 +292,17 @@ class WorkerPool:
     """Warm workers, one invocation at a time each; a new (cold) one starts when all are busy,
     up to max_workers, as Lambda starts more containers under concurrency."""
 
-    def __init__(self, zip_path: str, handler: str = DEFAULT_HANDLER, *, python: str | None = None,
-                 timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, memory_mb: int = MEMORY_MB,
-                 max_workers: int = 4, sink: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        zip_path: str,
+        handler: str = DEFAULT_HANDLER,
+        *,
+        python: str | None = None,
+        timeout_s: float = VIEWER_REQUEST_TIMEOUT_S,
+        memory_mb: int = MEMORY_MB,
+        max_workers: int = 4,
+        sink: Callable[[str], None] | None = None,
+    ):
         if python:
             version = runtime.version_of(python) or (0, 0)
             interpreter = runtime.Interpreter(python, version, version == runtime.TARGET)
@@ -319,8 +358,10 @@ class WorkerPool:
         except WorkerFailure:
             self._discard(worker)
             raise
-        self.sink(f"[edge:{worker.number}] INIT_START Runtime Version: python:{self.interpreter.version[0]}.{self.interpreter.version[1]} "
-                  f"(cold start; Init Duration: {worker.init_ms:.2f} ms)")
+        self.sink(
+            f"[edge:{worker.number}] INIT_START Runtime Version: python:{self.interpreter.version[0]}.{self.interpreter.version[1]} "
+            f"(cold start; Init Duration: {worker.init_ms:.2f} ms)"
+        )
         return worker
 
     def _release(self, worker: Worker) -> None:
@@ -350,18 +391,23 @@ class WorkerPool:
             self._discard(worker)
             raise
         used_mb = answer.get("max_rss_kb", 0) / 1024
-        self.sink(f"[edge:{worker.number}] REPORT RequestId: {request_id} Duration: "
-                  f"{answer.get('duration_ms', 0):.2f} ms Memory Size: {self.memory_mb} MB "
-                  f"Max Memory Used: {used_mb:.0f} MB")
+        self.sink(
+            f"[edge:{worker.number}] REPORT RequestId: {request_id} Duration: "
+            f"{answer.get('duration_ms', 0):.2f} ms Memory Size: {self.memory_mb} MB "
+            f"Max Memory Used: {used_mb:.0f} MB"
+        )
         if used_mb > self.memory_mb:
             self._discard(worker)
-            raise WorkerFailure("LambdaExecutionError",
-                                f"Runtime exited: memory used {used_mb:.0f} MB > {self.memory_mb} MB")
+            raise WorkerFailure(
+                "LambdaExecutionError", f"Runtime exited: memory used {used_mb:.0f} MB > {self.memory_mb} MB"
+            )
         self._release(worker)
         if not answer["ok"]:
             err = answer["error"]
-            raise WorkerFailure("LambdaExecutionError", f"unhandled {err['errorType']}: "
-                                f"{err['errorMessage']}\n" + "".join(err.get("stackTrace", [])))
+            raise WorkerFailure(
+                "LambdaExecutionError",
+                f"unhandled {err['errorType']}: {err['errorMessage']}\n" + "".join(err.get("stackTrace", [])),
+            )
         return answer["result"]
 
     def close(self) -> None:
@@ -380,6 +426,7 @@ class WorkerPool:
 # CloudFront's checks on what the function returns
 # --------------------------------------------------------------------------------------------
 
+
 def _header_problems(headers, where: str, *, generated: bool) -> list[str]:
     problems = []
     if not isinstance(headers, dict):
@@ -396,14 +443,11 @@ def _header_problems(headers, where: str, *, generated: bool) -> list[str]:
                 continue
             extra = set(entry) - {"key", "value"}
             if extra:
-                problems.append(f"{where}: headers[{name!r}] entry has keys other than key/value: "
-                                f"{sorted(extra)}")
+                problems.append(f"{where}: headers[{name!r}] entry has keys other than key/value: {sorted(extra)}")
             if not isinstance(entry.get("value"), str):
                 problems.append(f"{where}: headers[{name!r}] entry value must be a string")
-            if "key" in entry and (not isinstance(entry["key"], str)
-                                   or entry["key"].lower() != str(name).lower()):
-                problems.append(f"{where}: headers[{name!r}] entry key {entry.get('key')!r} "
-                                "does not match the map key")
+            if "key" in entry and (not isinstance(entry["key"], str) or entry["key"].lower() != str(name).lower()):
+                problems.append(f"{where}: headers[{name!r}] entry key {entry.get('key')!r} does not match the map key")
         if generated and isinstance(name, str):
             lowered = name.lower()
             if lowered in FORBIDDEN_EXACT or lowered.startswith(FORBIDDEN_PREFIXES):
@@ -434,7 +478,7 @@ def response_problems(response: dict) -> list[str]:
         problems.append(f"response: unexpected fields {sorted(extra)}")
     status = response.get("status")
     if not isinstance(status, str):
-        problems.append(f"response: status must be a string such as \"302\", not {type(status).__name__} {status!r}")
+        problems.append(f'response: status must be a string such as "302", not {type(status).__name__} {status!r}')
     elif not re.fullmatch(r"[1-5]\d\d", status):
         problems.append(f"response: status {status!r} is not an HTTP status code")
     if "statusDescription" in response and not isinstance(response["statusDescription"], str):
@@ -445,7 +489,7 @@ def response_problems(response: dict) -> list[str]:
         problems.append("response: body must be a string")
     encoding = response.get("bodyEncoding", "text")
     if encoding not in ("text", "base64"):
-        problems.append("response: bodyEncoding must be \"text\" or \"base64\"")
+        problems.append('response: bodyEncoding must be "text" or "base64"')
     elif encoding == "base64" and isinstance(body, str):
         try:
             base64.b64decode(body, validate=True)
@@ -453,8 +497,10 @@ def response_problems(response: dict) -> list[str]:
             problems.append("response: body is not valid base64")
     size = generated_response_size(response)
     if size > MAX_GENERATED_RESPONSE:
-        problems.append(f"response: generated response is {size} bytes (headers + body); "
-                        f"the viewer-request limit is {MAX_GENERATED_RESPONSE} bytes (40 KB)")
+        problems.append(
+            f"response: generated response is {size} bytes (headers + body); "
+            f"the viewer-request limit is {MAX_GENERATED_RESPONSE} bytes (40 KB)"
+        )
     return problems
 
 
@@ -483,6 +529,7 @@ def request_problems(original: dict, returned: dict) -> list[str]:
 # The origin: a private S3 bucket read through OAC
 # --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class OriginReply:
     status: int
@@ -504,16 +551,22 @@ class S3Origin:
         inside = path.startswith(self.root + os.sep)
         if not inside or key.endswith("/") or not os.path.isfile(path):
             # No such key; the OAC may s3:ListBucket (cloudformation.yaml), so S3 says 404.
-            body = (b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
-                    b"<Message>The specified key does not exist.</Message></Error>")
+            body = (
+                b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
+                b"<Message>The specified key does not exist.</Message></Error>"
+            )
             return OriginReply(404, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
         with open(path, "rb") as f:
             data = f.read()
         etag = '"' + hashlib.md5(data).hexdigest() + '"'
         mtime = os.stat(path).st_mtime
-        headers = [("Content-Type", content_type(key)), ("ETag", etag),
-                   ("Last-Modified", email.utils.formatdate(mtime, usegmt=True)),
-                   ("Accept-Ranges", "bytes"), ("Server", "AmazonS3")]
+        headers = [
+            ("Content-Type", content_type(key)),
+            ("ETag", etag),
+            ("Last-Modified", email.utils.formatdate(mtime, usegmt=True)),
+            ("Accept-Ranges", "bytes"),
+            ("Server", "AmazonS3"),
+        ]
         if if_none_match and etag in [t.strip() for t in if_none_match.split(",")]:
             return OriginReply(304, b"", headers)
         return OriginReply(200, data, headers)
@@ -521,12 +574,17 @@ class S3Origin:
     def _list_objects(self) -> OriginReply:
         """GET on the bucket itself is ListObjects: the origin access control may s3:ListBucket
         (cloudformation.yaml), so S3 answers with the name of every key."""
-        keys = sorted(os.path.relpath(os.path.join(d, f), self.root).replace(os.sep, "/")
-                      for d, _, files in os.walk(self.root) for f in files)
+        keys = sorted(
+            os.path.relpath(os.path.join(d, f), self.root).replace(os.sep, "/")
+            for d, _, files in os.walk(self.root)
+            for f in files
+        )
         contents = "".join(f"<Contents><Key>{_html_escape(k)}</Key></Contents>" for k in keys)
-        body = ('<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/'
-                f'2006-03-01/"><Name>site-bucket</Name><KeyCount>{len(keys)}</KeyCount>{contents}'
-                "</ListBucketResult>").encode()
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/'
+            f'2006-03-01/"><Name>site-bucket</Name><KeyCount>{len(keys)}</KeyCount>{contents}'
+            "</ListBucketResult>"
+        ).encode()
         return OriginReply(200, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
 
 
@@ -534,11 +592,15 @@ class S3Origin:
 # The distribution
 # --------------------------------------------------------------------------------------------
 
+
 def security_headers(csp: str | None) -> list[tuple[str, str]]:
     """cloudformation.yaml's SecurityHeadersPolicy (HSTS, CSP, nosniff, DENY, referrer)."""
-    headers = [("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
-               ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
-               ("Referrer-Policy", "strict-origin-when-cross-origin")]
+    headers = [
+        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
     if csp:
         headers.insert(1, ("Content-Security-Policy", csp))
     return headers
@@ -577,7 +639,7 @@ class Distribution:
     response_headers: list[tuple[str, str]] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)  # recent events (tests read them)
     keep_events: int = 0
-    api_origin: str = ""          # http://127.0.0.1:PORT of the API origin, or "" for none
+    api_origin: str = ""  # http://127.0.0.1:PORT of the API origin, or "" for none
     api_paths: tuple[str, ...] = ()  # CloudFront path patterns of the API behavior
 
     def is_api(self, uri: str) -> bool:
@@ -587,8 +649,7 @@ class Distribution:
 
         return bool(self.api_origin) and any(fnmatch.fnmatchcase(uri, p) for p in self.api_paths)
 
-    def event_for(self, method: str, target: str, header_items: list[tuple[str, str]],
-                  client_ip: str) -> dict:
+    def event_for(self, method: str, target: str, header_items: list[tuple[str, str]], client_ip: str) -> dict:
         uri, _, query = target.partition("?")
         headers: dict[str, list[dict[str, str]]] = {}
         for name, value in header_items:
@@ -596,12 +657,27 @@ class Distribution:
             if lowered in HOP_BY_HOP:
                 continue
             headers.setdefault(lowered, []).append({"key": name, "value": value})
-        return {"Records": [{"cf": {
-            "config": {"distributionDomainName": self.domain_name, "distributionId": self.distribution_id,
-                       "eventType": "viewer-request", "requestId": new_request_id()},
-            "request": {"clientIp": client_ip, "headers": headers, "method": method,
-                        "querystring": query, "uri": uri},
-        }}]}
+        return {
+            "Records": [
+                {
+                    "cf": {
+                        "config": {
+                            "distributionDomainName": self.domain_name,
+                            "distributionId": self.distribution_id,
+                            "eventType": "viewer-request",
+                            "requestId": new_request_id(),
+                        },
+                        "request": {
+                            "clientIp": client_ip,
+                            "headers": headers,
+                            "method": method,
+                            "querystring": query,
+                            "uri": uri,
+                        },
+                    }
+                }
+            ]
+        }
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -633,29 +709,45 @@ class Handler(http.server.BaseHTTPRequestHandler):
         request = cf["request"]
         raw_size = len(target) + sum(len(k) + len(v) + 4 for k, v in items)
         if len(target) > MAX_URI_AND_QUERY:
-            self._cloudfront_error(414, "Request-URI Too Large", "URI and query string exceed 8,192 characters.",
-                                   request_id, started)
+            self._cloudfront_error(
+                414, "Request-URI Too Large", "URI and query string exceed 8,192 characters.", request_id, started
+            )
             return
         if raw_size > MAX_REQUEST_BYTES:
-            self._cloudfront_error(494, "Request Header Fields Too Large",
-                                   f"The request's headers and query string are {raw_size} bytes; "
-                                   f"CloudFront allows {MAX_REQUEST_BYTES}.", request_id, started)
+            self._cloudfront_error(
+                494,
+                "Request Header Fields Too Large",
+                f"The request's headers and query string are {raw_size} bytes; CloudFront allows {MAX_REQUEST_BYTES}.",
+                request_id,
+                started,
+            )
             return
         api = dist.is_api(request["uri"])
         if self.command not in (API_METHODS if api else ALLOWED_METHODS):
-            self._cloudfront_error(403, "This distribution is not configured to allow the HTTP request "
-                                   "method that was used for this request.", "", request_id, started)
+            self._cloudfront_error(
+                403,
+                "This distribution is not configured to allow the HTTP request method that was used for this request.",
+                "",
+                request_id,
+                started,
+            )
             return
         if dist.keep_events:
             dist.events.append(event)
-            del dist.events[:-dist.keep_events]
+            del dist.events[: -dist.keep_events]
         try:
             result = dist.pool.invoke(event)
         except WorkerFailure as failure:
             loud(f"{failure.kind}: {failure}")
-            self._cloudfront_error(failure.status, "The Lambda function associated with the CloudFront "
-                                   "distribution is invalid or doesn't have the required permissions.",
-                                   f"{failure.kind}: {failure}", request_id, started, x_cache=failure.kind)
+            self._cloudfront_error(
+                failure.status,
+                "The Lambda function associated with the CloudFront "
+                "distribution is invalid or doesn't have the required permissions.",
+                f"{failure.kind}: {failure}",
+                request_id,
+                started,
+                x_cache=failure.kind,
+            )
             return
         if not isinstance(result, dict):
             problems = [f"the function returned {type(result).__name__}, not a request or response object"]
@@ -665,9 +757,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             problems = request_problems(request, result)
         if problems:
             loud("LambdaValidationError:\n  " + "\n  ".join(problems))
-            self._cloudfront_error(502, "The Lambda function returned an invalid response or request "
-                                   "to CloudFront.", "\n".join(problems), request_id, started,
-                                   x_cache="LambdaValidationError")
+            self._cloudfront_error(
+                502,
+                "The Lambda function returned an invalid response or request to CloudFront.",
+                "\n".join(problems),
+                request_id,
+                started,
+                x_cache="LambdaValidationError",
+            )
             return
         if "status" in result:
             self._send_generated(result, request_id, started)
@@ -677,9 +774,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self._send_origin(result, request_id, started, viewer_uri=request["uri"])
 
     def _common_headers(self, request_id: str, x_cache: str) -> list[tuple[str, str]]:
-        return [("Date", self.date_time_string()), ("X-Cache", f"{x_cache} from cloudfront"),
-                ("Via", f"1.1 {secrets.token_hex(16)}.cloudfront.net (CloudFront)"),
-                ("X-Amz-Cf-Pop", "LOCAL1-E1"), ("X-Amz-Cf-Id", request_id)]
+        return [
+            ("Date", self.date_time_string()),
+            ("X-Cache", f"{x_cache} from cloudfront"),
+            ("Via", f"1.1 {secrets.token_hex(16)}.cloudfront.net (CloudFront)"),
+            ("X-Amz-Cf-Pop", "LOCAL1-E1"),
+            ("X-Amz-Cf-Id", request_id),
+        ]
 
     def _write(self, status: int, reason: str | None, headers: list[tuple[str, str]], body: bytes) -> None:
         self.send_response_only(status, reason)
@@ -695,8 +796,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ms = (time.perf_counter() - started) * 1000
         log(f"{self.command} {self.path} -> {status} ({source}, {ms:.1f} ms)")
 
-    def _cloudfront_error(self, status: int, title: str, detail: str, request_id: str, started: float,
-                          x_cache: str = "Error") -> None:
+    def _cloudfront_error(
+        self, status: int, title: str, detail: str, request_id: str, started: float, x_cache: str = "Error"
+    ) -> None:
         body = error_page(status, title, detail, request_id)
         headers = [("Server", "CloudFront"), ("Content-Type", "text/html"), *self._common_headers(request_id, x_cache)]
         self._write(status, None, headers, body)
@@ -707,8 +809,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         headers = []
         for name, entries in (response.get("headers") or {}).items():
             for entry in entries:
-                headers.append((entry.get("key") or "-".join(p.capitalize() for p in name.split("-")),
-                                entry["value"]))
+                headers.append((entry.get("key") or "-".join(p.capitalize() for p in name.split("-")), entry["value"]))
         body = response.get("body") or ""
         data = base64.b64decode(body) if response.get("bodyEncoding") == "base64" else body.encode("utf-8")
         headers += [("Server", "CloudFront"), *self._common_headers(request_id, "LambdaGeneratedResponse")]
@@ -738,7 +839,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._write(reply.status, None, headers, reply.body)
         self._access_log(reply.status, source, started)
 
-
     def _send_api(self, request: dict, request_id: str, started: float) -> None:
         """The API behavior's origin request: the function's request, every header but Host."""
         import http.client
@@ -746,11 +846,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         dist = self.distribution
         origin = urlsplit(dist.api_origin)
-        headers = [(e["key"], e["value"]) for name, entries in (request.get("headers") or {}).items()
-                   if name not in API_DROP for e in entries]
-        headers += [("Host", origin.netloc), ("X-Amz-Cf-Id", request_id),
-                    ("Via", "1.1 local.cloudfront.net (CloudFront)"),
-                    ("X-Forwarded-For", self.client_address[0])]
+        headers = [
+            (e["key"], e["value"])
+            for name, entries in (request.get("headers") or {}).items()
+            if name not in API_DROP
+            for e in entries
+        ]
+        headers += [
+            ("Host", origin.netloc),
+            ("X-Amz-Cf-Id", request_id),
+            ("Via", "1.1 local.cloudfront.net (CloudFront)"),
+            ("X-Forwarded-For", self.client_address[0]),
+        ]
         target = request["uri"] + (f"?{request['querystring']}" if request.get("querystring") else "")
         conn = http.client.HTTPConnection(origin.hostname, origin.port, timeout=30)
         try:
@@ -763,12 +870,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             reply = conn.getresponse()
             body = reply.read()
             status = reply.status
-            reply_headers = [(k, v) for k, v in reply.getheaders()
-                             if k.lower() not in ("content-length", "connection", "transfer-encoding",
-                                                  "keep-alive", "date", "server")]
+            reply_headers = [
+                (k, v)
+                for k, v in reply.getheaders()
+                if k.lower()
+                not in ("content-length", "connection", "transfer-encoding", "keep-alive", "date", "server")
+            ]
         except OSError as exc:
-            self._cloudfront_error(502, "CloudFront wasn't able to connect to the origin.", str(exc),
-                                   request_id, started, x_cache="Error")
+            self._cloudfront_error(
+                502, "CloudFront wasn't able to connect to the origin.", str(exc), request_id, started, x_cache="Error"
+            )
             return
         finally:
             conn.close()
@@ -797,30 +908,48 @@ def make_server(distribution: Distribution, host: str = "127.0.0.1", port: int =
 class Emulator:
     """The whole stand-in, for scripts and tests: start(), .url, stop()."""
 
-    def __init__(self, zip_path: str, site_dir: str, *, host: str = "127.0.0.1", port: int = 0,
-                 handler: str = DEFAULT_HANDLER, python: str | None = None,
-                 timeout_s: float = VIEWER_REQUEST_TIMEOUT_S, max_workers: int = 4,
-                 sink: Callable[[str], None] | None = None, keep_events: int = 0,
-                 url_host: str = "localhost", csp: str | None = None, csp_file: str | None = None,
-                 api_origin: str = "", api_paths: tuple[str, ...] = ("/api/*",)):
+    def __init__(
+        self,
+        zip_path: str,
+        site_dir: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        handler: str = DEFAULT_HANDLER,
+        python: str | None = None,
+        timeout_s: float = VIEWER_REQUEST_TIMEOUT_S,
+        max_workers: int = 4,
+        sink: Callable[[str], None] | None = None,
+        keep_events: int = 0,
+        url_host: str = "localhost",
+        csp: str | None = None,
+        csp_file: str | None = None,
+        api_origin: str = "",
+        api_paths: tuple[str, ...] = ("/api/*",),
+    ):
         if not os.path.isdir(site_dir):
             raise FileNotFoundError(f"{site_dir}: no such site directory (build the site first)")
         # The distribution's CSP, from the same place deploy.py takes it (gatebuild/site_policy.py);
         # csp="" sends none (a test of the gate alone).
         self.csp = site_csp(site_dir, csp_file) if csp is None else SiteCsp(csp, "given")
-        self.pool = WorkerPool(zip_path, handler, python=python, timeout_s=timeout_s,
-                               max_workers=max_workers, sink=sink)
-        self.distribution = Distribution(self.pool, S3Origin(site_dir), keep_events=keep_events,
-                                         response_headers=security_headers(self.csp.policy or None),
-                                         api_origin=api_origin, api_paths=tuple(api_paths))
+        self.pool = WorkerPool(
+            zip_path, handler, python=python, timeout_s=timeout_s, max_workers=max_workers, sink=sink
+        )
+        self.distribution = Distribution(
+            self.pool,
+            S3Origin(site_dir),
+            keep_events=keep_events,
+            response_headers=security_headers(self.csp.policy or None),
+            api_origin=api_origin,
+            api_paths=tuple(api_paths),
+        )
         self.server = make_server(self.distribution, host, port)
         self.port = self.server.server_address[1]
         self.url = f"http://{url_host}:{self.port}"
         self._thread: threading.Thread | None = None
 
     def start(self) -> Emulator:
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
         self._thread.start()
         return self
 
@@ -843,33 +972,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--handler", default=DEFAULT_HANDLER)
-    parser.add_argument("--python", help="the worker's interpreter (default: python3.13 if found, "
-                        "else $GATE_PYTHON or this one)")
+    parser.add_argument(
+        "--python", help="the worker's interpreter (default: python3.13 if found, else $GATE_PYTHON or this one)"
+    )
     parser.add_argument("--max-workers", type=int, default=4, help="warm containers at most")
-    parser.add_argument("--csp-file", help="Content-Security-Policy for origin responses (default: "
-                        "csp.txt beside the site directory, else the strict default; as deploy.py)")
+    parser.add_argument(
+        "--csp-file",
+        help="Content-Security-Policy for origin responses (default: "
+        "csp.txt beside the site directory, else the strict default; as deploy.py)",
+    )
     parser.add_argument("--api-origin", default="", help="the API origin (http://127.0.0.1:PORT) behind --api-path")
-    parser.add_argument("--api-path", action="append", default=None,
-                        help="CloudFront path pattern of the API behavior (repeatable; default /api/*)")
+    parser.add_argument(
+        "--api-path",
+        action="append",
+        default=None,
+        help="CloudFront path pattern of the API behavior (repeatable; default /api/*)",
+    )
     args = parser.parse_args(argv)
     for path, what in ((args.zip, "zip"), (args.site, "site directory")):
         if not os.path.exists(path):
             print(f"error: {what} {path} does not exist", file=sys.stderr)
             return 2
     try:
-        emulator = Emulator(args.zip, args.site, host=args.host, port=args.port, handler=args.handler,
-                            python=args.python, max_workers=args.max_workers, csp_file=args.csp_file,
-                            api_origin=args.api_origin, api_paths=tuple(args.api_path or ("/api/*",)))
+        emulator = Emulator(
+            args.zip,
+            args.site,
+            host=args.host,
+            port=args.port,
+            handler=args.handler,
+            python=args.python,
+            max_workers=args.max_workers,
+            csp_file=args.csp_file,
+            api_origin=args.api_origin,
+            api_paths=tuple(args.api_path or ("/api/*",)),
+        )
     except CspError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     interpreter = emulator.pool.interpreter
-    log(f"function {args.zip} ({emulator.pool.task.size} bytes) on {interpreter.name} ({interpreter.path})"
-        f"; handler {args.handler}")
+    log(
+        f"function {args.zip} ({emulator.pool.task.size} bytes) on {interpreter.name} ({interpreter.path})"
+        f"; handler {args.handler}"
+    )
     if not interpreter.exact and not os.environ.get("GATE_NOTICE_SHOWN"):
         log(runtime.mismatch_notice(interpreter).replace("\n", "\n[emulator] "))
-    log(f"origin {os.path.abspath(args.site)}; SPA fallback 404 -> /index.html (200); "
-        f"CSP from {emulator.csp.source}")
+    log(f"origin {os.path.abspath(args.site)}; SPA fallback 404 -> /index.html (200); CSP from {emulator.csp.source}")
     log(f"listening on {emulator.url}  (Ctrl-C stops)")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

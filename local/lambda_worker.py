@@ -32,7 +32,9 @@ class LambdaContext:
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "1")
         self.invoked_function_arn = (
             "arn:aws:lambda:us-east-1:000000000000:function:"
-            + self.function_name.split(".", 1)[-1] + ":" + self.function_version
+            + self.function_name.split(".", 1)[-1]
+            + ":"
+            + self.function_version
         )
         self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
@@ -59,8 +61,21 @@ def _send(out, message):
 
 
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
-PATH_EVENTS = {"os.mkdir", "os.remove", "os.rename", "os.rmdir", "os.chmod", "os.chown", "os.utime",
-               "os.symlink", "os.link", "os.truncate", "shutil.rmtree", "shutil.move", "shutil.copyfile"}
+PATH_EVENTS = {
+    "os.mkdir",
+    "os.remove",
+    "os.rename",
+    "os.rmdir",
+    "os.chmod",
+    "os.chown",
+    "os.utime",
+    "os.symlink",
+    "os.link",
+    "os.truncate",
+    "shutil.rmtree",
+    "shutil.move",
+    "shutil.copyfile",
+}
 
 
 def read_only_filesystem(task_dir, writable=("/tmp",)):
@@ -81,7 +96,8 @@ def read_only_filesystem(task_dir, writable=("/tmp",)):
         if event == "open":
             path, mode, flags = args
             wants_write = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-                isinstance(flags, int) and flags & WRITE_FLAGS)
+                isinstance(flags, int) and flags & WRITE_FLAGS
+            )
             if wants_write and path is not None and not writable_path(path):
                 raise OSError(errno.EROFS, "Read-only file system", os.fsdecode(path))
         elif event in PATH_EVENTS:
@@ -122,8 +138,7 @@ def main():
         return 1
     sys.stdout.flush()
     sys.stderr.flush()
-    _send(out, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000,
-                "max_rss_kb": peak_rss_kb()})
+    _send(out, {"ready": True, "init_ms": (time.perf_counter() - started) * 1000, "max_rss_kb": peak_rss_kb()})
     for line in requests:
         message = json.loads(line)
         context = LambdaContext(message["id"], message["timeout_ms"], os.environ)

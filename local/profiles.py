@@ -43,10 +43,10 @@ def issuer(profile: str, origin: str) -> str:
     origin = origin.rstrip("/")
     return {
         "oidc": origin,
-        "auth0": origin + "/",                       # Auth0: trailing slash
-        "okta": origin + "/oauth2/default",          # Okta custom authorization server "default"
-        "entra": f"{origin}/{ENTRA_TENANT}/v2.0",    # Entra ID v2.0
-        "google": origin,                            # https://accounts.google.com: no path
+        "auth0": origin + "/",  # Auth0: trailing slash
+        "okta": origin + "/oauth2/default",  # Okta custom authorization server "default"
+        "entra": f"{origin}/{ENTRA_TENANT}/v2.0",  # Entra ID v2.0
+        "google": origin,  # https://accounts.google.com: no path
         "keycloak": f"{origin}/realms/{KEYCLOAK_REALM}",
     }[check(profile)]
 
@@ -64,27 +64,60 @@ def idp_args(profile: str, *, entra_overage: str | None = None, auth0_oidc_logou
 
 # Per profile: scopes, authorize extras, where groups/roles are, who may enter, the /admin rule.
 _SETTINGS = {
-    "oidc": {"scopes": ["openid", "email", "profile", "groups"], "extra": {}, "groups_claim": "groups",
-                 "roles_claim": None, "entry": {}, "admin": {"groups": ["Admin"]}},
-    "auth0": {"scopes": ["openid", "email", "profile", "offline_access"], "extra": {"audience": AUTH0_AUDIENCE},
-                  "groups_claim": AUTH0_GROUPS_CLAIM, "roles_claim": None,
-                  "entry": {"email_domains": ["example.com"]}, "admin": {"groups": ["Admin"]}},
-    "okta": {"scopes": ["openid", "email", "profile", "groups", "offline_access"], "extra": {},
-                 "groups_claim": "groups", "roles_claim": None, "entry": {}, "admin": {"groups": ["Admin"]}},
-    "entra": {"scopes": ["openid", "email", "profile", "offline_access"], "extra": {"domain_hint": "example.com"},
-                  "groups_claim": "groups", "roles_claim": "roles", "entry": {},
-                  "admin": {"groups": [group_guid("Admin")], "roles": ["Gate.Admin"]}},
-    "google": {"scopes": ["openid", "email", "profile"], "extra": {"access_type": "offline", "prompt": "consent"},
-                   "groups_claim": None, "roles_claim": None, "entry": {"email_domains": ["example.com"]},
-                   "admin": {"emails": ["admin@example.com"]}},
-    "keycloak": {"scopes": ["openid", "email", "profile"], "extra": {},  # offline_access = offline sessions
-                     "groups_claim": "realm_access.roles", "roles_claim": None, "entry": {},
-                     "admin": {"groups": ["Admin"]}},
+    "oidc": {
+        "scopes": ["openid", "email", "profile", "groups"],
+        "extra": {},
+        "groups_claim": "groups",
+        "roles_claim": None,
+        "entry": {},
+        "admin": {"groups": ["Admin"]},
+    },
+    "auth0": {
+        "scopes": ["openid", "email", "profile", "offline_access"],
+        "extra": {"audience": AUTH0_AUDIENCE},
+        "groups_claim": AUTH0_GROUPS_CLAIM,
+        "roles_claim": None,
+        "entry": {"email_domains": ["example.com"]},
+        "admin": {"groups": ["Admin"]},
+    },
+    "okta": {
+        "scopes": ["openid", "email", "profile", "groups", "offline_access"],
+        "extra": {},
+        "groups_claim": "groups",
+        "roles_claim": None,
+        "entry": {},
+        "admin": {"groups": ["Admin"]},
+    },
+    "entra": {
+        "scopes": ["openid", "email", "profile", "offline_access"],
+        "extra": {"domain_hint": "example.com"},
+        "groups_claim": "groups",
+        "roles_claim": "roles",
+        "entry": {},
+        "admin": {"groups": [group_guid("Admin")], "roles": ["Gate.Admin"]},
+    },
+    "google": {
+        "scopes": ["openid", "email", "profile"],
+        "extra": {"access_type": "offline", "prompt": "consent"},
+        "groups_claim": None,
+        "roles_claim": None,
+        "entry": {"email_domains": ["example.com"]},
+        "admin": {"emails": ["admin@example.com"]},
+    },
+    "keycloak": {
+        "scopes": ["openid", "email", "profile"],
+        "extra": {},  # offline_access = offline sessions
+        "groups_claim": "realm_access.roles",
+        "roles_claim": None,
+        "entry": {},
+        "admin": {"groups": ["Admin"]},
+    },
 }
 
 
-def gate_config(profile: str, *, issuer: str, client_id: str, client_secret: str = "",
-                surface: str = "issue14") -> dict:
+def gate_config(
+    profile: str, *, issuer: str, client_id: str, client_secret: str = "", surface: str = "issue14"
+) -> dict:
     """The gate config sections for this profile: {"idp": {...}, "tokens": {...}, "entry": {...},
     "rules": [{...}]}. surface="current" keeps only keys today's build.py knows (provider "oidc",
     a flat groups_claim, rules by groups) so the default stack keeps building until the edge
@@ -105,8 +138,13 @@ def gate_config(profile: str, *, issuer: str, client_id: str, client_secret: str
     entry = dict(s["entry"])
     rules = [{"paths": ["/admin", "/admin/*"], **s["admin"]}]
     if surface == "current":
-        idp = {"provider": "oidc", "issuer": issuer, "client_id": client_id,
-               **({"client_secret": client_secret} if client_secret else {}), "scopes": list(s["scopes"])}
+        idp = {
+            "provider": "oidc",
+            "issuer": issuer,
+            "client_id": client_id,
+            **({"client_secret": client_secret} if client_secret else {}),
+            "scopes": list(s["scopes"]),
+        }
         claim = s["groups_claim"]
         # A namespaced claim name (Auth0: "https://example.com/groups") has dots but is one name.
         flat = claim if claim and ("." not in claim or claim.startswith("https://")) else None
@@ -130,12 +168,12 @@ def note(profile: str, client_id: str = "gate-local") -> str:
     return {
         "oidc": "",
         "auth0": f"Auth0-like: issuer ends with '/'; groups in the namespaced claim {AUTH0_GROUPS_CLAIM}; "
-                 "logout at /v2/logout",
+        "logout at /v2/logout",
         "okta": "Okta-like: groups in `groups` (scope groups); issuer .../oauth2/default",
         "entra": f"Entra-like: groups as object ids (Admin = {group_guid('Admin')}, Viewer = {group_guid('Viewer')}); "
-                 "app roles Gate.<group> in `roles`; no email_verified",
+        "app roles Gate.<group> in `roles`; no email_verified",
         "google": "Google-like: no groups, only email, email_verified and hd; no IdP logout; "
-                  "refresh tokens only with access_type=offline + prompt=consent",
+        "refresh tokens only with access_type=offline + prompt=consent",
         "keycloak": f"Keycloak-like: roles in realm_access.roles and resource_access.{client_id}.roles; "
-                    "issuer .../realms/gate",
+        "issuer .../realms/gate",
     }[check(profile)]

@@ -15,12 +15,18 @@ import sys
 
 from local.stack import ROOT, Stack, StackError
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
-def take(stack: Stack, username: str, password: str, path: str, out: str,
-         chromium: str = "/usr/bin/chromium") -> str:
+def take(stack: Stack, username: str, password: str, path: str, out: str, chromium: str = "/usr/bin/chromium") -> str:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -129,8 +129,9 @@ def port_in_use(port: int) -> bool:
 
 
 def node_modules_ready() -> bool:
-    return all(os.path.isdir(os.path.join(IDP_DIR, "node_modules", name))
-               for name in ("cognito-local", "oidc-provider"))
+    return all(
+        os.path.isdir(os.path.join(IDP_DIR, "node_modules", name)) for name in ("cognito-local", "oidc-provider")
+    )
 
 
 def install_idp_packages(timeout: float = 600) -> None:
@@ -141,8 +142,9 @@ def install_idp_packages(timeout: float = 600) -> None:
     if not npm:
         raise StackError("npm not found: install Node.js 20+ (it brings npm)")
     print("[stack] installing local/idp npm packages (npm ci) ...", file=sys.stderr, flush=True)
-    run = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=IDP_DIR, timeout=timeout,
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=IDP_DIR, timeout=timeout, capture_output=True, text=True
+    )
     if run.returncode != 0:
         raise StackError(f"npm ci in local/idp failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
 
@@ -150,14 +152,29 @@ def install_idp_packages(timeout: float = 600) -> None:
 class Process:
     """A child in its own process group, output to a log file (and optionally echoed)."""
 
-    def __init__(self, name: str, argv: list[str], log_path: str, *, cwd: str = ROOT,
-                 env: dict | None = None, echo=None, echo_on: threading.Event | None = None):
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        log_path: str,
+        *,
+        cwd: str = ROOT,
+        env: dict | None = None,
+        echo=None,
+        echo_on: threading.Event | None = None,
+    ):
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, "ab", buffering=0)  # noqa: SIM115  # closed in stop(), lives with the child
-        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self._echo = echo
         self._echo_on = echo_on  # echo only once it is set (the demo: after its banner)
         self._reader = threading.Thread(target=self._pump, daemon=True)
@@ -239,25 +256,25 @@ class Stack:
 
     provider: str = "cognito"
     site_dir: str = os.path.join(ROOT, "site", "dist")
-    site_port: int = 0                      # 0: a free port
+    site_port: int = 0  # 0: a free port
     idp_port: int = 0
-    workdir: str | None = None              # TOML, zip, logs, provider data; default a temp dir
-    id_token_ttl: int = 3600                # seconds
-    access_token_ttl: int | None = None     # default: same as the ID token
+    workdir: str | None = None  # TOML, zip, logs, provider data; default a temp dir
+    id_token_ttl: int = 3600  # seconds
+    access_token_ttl: int | None = None  # default: same as the ID token
     refresh_window_seconds: int = 300
     leeway_seconds: int = 30
-    echo_emulator: bool = False             # copy the emulator's log lines to stderr
+    echo_emulator: bool = False  # copy the emulator's log lines to stderr
     users: tuple[User, ...] = DEMO_USERS
-    timeout: float = 60.0                   # for each readiness wait
+    timeout: float = 60.0  # for each readiness wait
     build_timeout: float = 300.0
     cognito_config_style: str | None = None  # "cognito" or "oidc"; None: the validator decides
-    user_config: str | None = None          # a user's gate TOML: its paths, rules, branding, ... (see below)
-    csp_file: str | None = None             # the site's CSP; default as deployed (gatebuild/site_policy.py)
-    notice_shown: bool = False              # the caller already said the Python-version notice
-    profile: str = "oidc"                   # provider "oidc" only: behave like auth0, okta, ... (local/profiles.py)
-    profile_surface: str | None = None      # "issue14" or "current"; None: the validator decides
+    user_config: str | None = None  # a user's gate TOML: its paths, rules, branding, ... (see below)
+    csp_file: str | None = None  # the site's CSP; default as deployed (gatebuild/site_policy.py)
+    notice_shown: bool = False  # the caller already said the Python-version notice
+    profile: str = "oidc"  # provider "oidc" only: behave like auth0, okta, ... (local/profiles.py)
+    profile_surface: str | None = None  # "issue14" or "current"; None: the validator decides
     profile_options: dict = field(default_factory=dict)  # profiles.idp_args options, e.g. entra_overage="sources"
-    api: bool = False                       # issue 13: run local/api.py behind [[apis]] paths = ["/api/*"]
+    api: bool = False  # issue 13: run local/api.py behind [[apis]] paths = ["/api/*"]
     api_port: int = 0
 
     site_url: str = field(init=False, default="")
@@ -274,8 +291,9 @@ class Stack:
         if self.provider not in PROVIDERS:
             raise StackError(f"provider must be one of {PROVIDERS}, not {self.provider!r}")
         if self.profile not in profiles.PROFILES or (self.profile != "oidc" and self.provider != "oidc"):
-            raise StackError(f"profile must be one of {', '.join(profiles.PROFILES)} (with provider oidc), "
-                             f"not {self.profile!r}")
+            raise StackError(
+                f"profile must be one of {', '.join(profiles.PROFILES)} (with provider oidc), not {self.profile!r}"
+            )
         self._own_workdir = self.workdir is None
         self.workdir = self.workdir or tempfile.mkdtemp(prefix=f"gate-local-{self.provider}-")
         os.makedirs(self.workdir, exist_ok=True)
@@ -304,7 +322,9 @@ class Stack:
 
     def start(self) -> Stack:
         if not os.path.isfile(os.path.join(self.site_dir, "index.html")):
-            raise StackError(f"{self.site_dir}: no index.html; build the site first (cd site && npm ci && npm run build)")
+            raise StackError(
+                f"{self.site_dir}: no index.html; build the site first (cd site && npm ci && npm run build)"
+            )
         for port in (self.site_port, self.idp_port):
             if port_in_use(port):
                 raise StackError(f"port {port} on 127.0.0.1 is already in use; choose another")
@@ -355,9 +375,21 @@ class Stack:
         data_dir = os.path.join(self.workdir, "cognito-data")
         os.makedirs(data_dir, exist_ok=True)
         env = {**os.environ, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
-        proc = Process("cognito-local", [self._node(), os.path.join(IDP_DIR, "cognito.cjs"), "--port",
-                                         str(self.idp_port), "--host", "127.0.0.1", "--data-dir", data_dir],
-                       os.path.join(self.workdir, "cognito-local.log"), env=env)
+        proc = Process(
+            "cognito-local",
+            [
+                self._node(),
+                os.path.join(IDP_DIR, "cognito.cjs"),
+                "--port",
+                str(self.idp_port),
+                "--host",
+                "127.0.0.1",
+                "--data-dir",
+                data_dir,
+            ],
+            os.path.join(self.workdir, "cognito-local.log"),
+            env=env,
+        )
         self.processes.append(proc)
         wait_until(lambda: http_get(self.idp_url + "/health")[0] == 200, "cognito-local", self.timeout, proc)
         self._seed_cognito()
@@ -365,18 +397,31 @@ class Stack:
     def _seed_cognito(self) -> None:
         import boto3
 
-        client = boto3.client("cognito-idp", endpoint_url=self.idp_url, region_name="us-east-1",
-                              aws_access_key_id="local", aws_secret_access_key="local")
-        pool = client.create_user_pool(PoolName="gate-local", UsernameAttributes=["email"],
-                                       AutoVerifiedAttributes=["email"])["UserPool"]
+        client = boto3.client(
+            "cognito-idp",
+            endpoint_url=self.idp_url,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+        pool = client.create_user_pool(
+            PoolName="gate-local", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"]
+        )["UserPool"]
         pool_id = pool["Id"]
         ttl = self.id_token_ttl
         app = client.create_user_pool_client(
-            UserPoolId=pool_id, ClientName="gate-local", GenerateSecret=True,
-            CallbackURLs=[self.callback_url], LogoutURLs=[self.signed_out_url],
-            AllowedOAuthFlows=["code"], AllowedOAuthFlowsUserPoolClient=True,
-            AllowedOAuthScopes=["openid", "email", "profile"], SupportedIdentityProviders=["COGNITO"],
-            IdTokenValidity=ttl, AccessTokenValidity=self.access_token_ttl or ttl, RefreshTokenValidity=30,
+            UserPoolId=pool_id,
+            ClientName="gate-local",
+            GenerateSecret=True,
+            CallbackURLs=[self.callback_url],
+            LogoutURLs=[self.signed_out_url],
+            AllowedOAuthFlows=["code"],
+            AllowedOAuthFlowsUserPoolClient=True,
+            AllowedOAuthScopes=["openid", "email", "profile"],
+            SupportedIdentityProviders=["COGNITO"],
+            IdTokenValidity=ttl,
+            AccessTokenValidity=self.access_token_ttl or ttl,
+            RefreshTokenValidity=30,
             TokenValidityUnits={"IdToken": "seconds", "AccessToken": "seconds", "RefreshToken": "days"},
             EnableTokenRevocation=True,
         )["UserPoolClient"]
@@ -384,13 +429,19 @@ class Stack:
             client.create_group(UserPoolId=pool_id, GroupName=group)
         for user in self.users:
             client.admin_create_user(
-                UserPoolId=pool_id, Username=user.username, MessageAction="SUPPRESS",
+                UserPoolId=pool_id,
+                Username=user.username,
+                MessageAction="SUPPRESS",
                 TemporaryPassword=user.password,
-                UserAttributes=[{"Name": "email", "Value": user.username},
-                                {"Name": "email_verified", "Value": "true"},
-                                {"Name": "name", "Value": user.name}])
-            client.admin_set_user_password(UserPoolId=pool_id, Username=user.username,
-                                           Password=user.password, Permanent=True)
+                UserAttributes=[
+                    {"Name": "email", "Value": user.username},
+                    {"Name": "email_verified", "Value": "true"},
+                    {"Name": "name", "Value": user.name},
+                ],
+            )
+            client.admin_set_user_password(
+                UserPoolId=pool_id, Username=user.username, Password=user.password, Permanent=True
+            )
             for group in user.groups:
                 client.admin_add_user_to_group(UserPoolId=pool_id, Username=user.username, GroupName=group)
         self.pool_id = pool_id
@@ -404,21 +455,54 @@ class Stack:
         self.issuer = profiles.issuer(self.profile, self.idp_url)
         users_file = os.path.join(self.workdir, "oidc-users.json")
         with open(users_file, "w") as f:
-            json.dump([{"sub": u.sub, "username": u.username, "password": u.password, "name": u.name,
-                        "groups": list(u.groups)} for u in self.users], f)
+            json.dump(
+                [
+                    {
+                        "sub": u.sub,
+                        "username": u.username,
+                        "password": u.password,
+                        "name": u.name,
+                        "groups": list(u.groups),
+                    }
+                    for u in self.users
+                ],
+                f,
+            )
         ttl = self.id_token_ttl
-        argv = [self._node(), os.path.join(IDP_DIR, "oidc.mjs"), "--port", str(self.idp_port),
-                "--host", "127.0.0.1", "--client-id", self.client_id, "--client-secret", self.client_secret,
-                "--redirect-uri", self.callback_url, "--post-logout-redirect-uri", self.signed_out_url,
-                "--users", users_file, "--id-token-ttl", str(ttl),
-                "--access-token-ttl", str(self.access_token_ttl or ttl), *profiles.idp_args(self.profile, **self.profile_options)]
+        argv = [
+            self._node(),
+            os.path.join(IDP_DIR, "oidc.mjs"),
+            "--port",
+            str(self.idp_port),
+            "--host",
+            "127.0.0.1",
+            "--client-id",
+            self.client_id,
+            "--client-secret",
+            self.client_secret,
+            "--redirect-uri",
+            self.callback_url,
+            "--post-logout-redirect-uri",
+            self.signed_out_url,
+            "--users",
+            users_file,
+            "--id-token-ttl",
+            str(ttl),
+            "--access-token-ttl",
+            str(self.access_token_ttl or ttl),
+            *profiles.idp_args(self.profile, **self.profile_options),
+        ]
         if self.api:
             argv.append("--jwt-access-tokens")
         proc = Process("oidc-provider", argv, os.path.join(self.workdir, "oidc-provider.log"))
         self.processes.append(proc)
         self.discovery_url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
-        discovered = wait_until(lambda: (lambda r: r[0] == 200 and json.loads(r[1]))(http_get(self.discovery_url)),
-                                "oidc-provider", self.timeout, proc)
+        discovered = wait_until(
+            lambda: (lambda r: r[0] == 200 and json.loads(r[1]))(http_get(self.discovery_url)),
+            "oidc-provider",
+            self.timeout,
+            proc,
+        )
         self.token_endpoint = discovered["token_endpoint"]
         self.jwks_uri = discovered["jwks_uri"]
 
@@ -430,12 +514,27 @@ class Stack:
             jwks, groups, extra = f"{self.issuer}/.well-known/jwks.json", "cognito:groups", []
         else:
             jwks, groups, extra = self.jwks_uri, "groups", ["--audience", self.client_id]
-        argv = [sys.executable, "-m", "local.api", "--port", str(self.api_port), "--issuer", self.issuer,
-                "--jwks-url", jwks, "--client-id", self.client_id, "--groups-claim", groups, *extra]
+        argv = [
+            sys.executable,
+            "-m",
+            "local.api",
+            "--port",
+            str(self.api_port),
+            "--issuer",
+            self.issuer,
+            "--jwks-url",
+            jwks,
+            "--client-id",
+            self.client_id,
+            "--groups-claim",
+            groups,
+            *extra,
+        ]
         proc = Process("api", argv, os.path.join(self.workdir, "api.log"), env={**os.environ, "PYTHONUNBUFFERED": "1"})
         self.processes.append(proc)
-        wait_until(lambda: http_get(f"{self.api_url}/api/health")[0] == 200, "the demo API (/api/health)",
-                   self.timeout, proc)
+        wait_until(
+            lambda: http_get(f"{self.api_url}/api/health")[0] == 200, "the demo API (/api/health)", self.timeout, proc
+        )
 
     # -- the gate ----------------------------------------------------------------------
 
@@ -443,8 +542,10 @@ class Stack:
         """The gate's TOML for this stack, written the way a user would write it."""
         secret = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
         profile = f" (profile {self.profile})" if self.profile != "oidc" else ""
-        lines = [f"# Generated by local/stack.py for {self.provider}{profile} on {self.idp_url} "
-                 f"(config style: {style}).", ""]
+        lines = [
+            f"# Generated by local/stack.py for {self.provider}{profile} on {self.idp_url} (config style: {style}).",
+            "",
+        ]
         if self.provider == "oidc" and self.profile != "oidc":
             return self._profile_config_text(lines, secret, style)
         if self.provider == "oidc":
@@ -478,7 +579,7 @@ class Stack:
             lines += [
                 "[idp]",
                 "# cognito-local as a generic OIDC provider: its pool id (local_...) and http issuer",
-                '# do not pass the [cognito] checks. Endpoints come from the discovery document.',
+                "# do not pass the [cognito] checks. Endpoints come from the discovery document.",
                 'provider = "oidc"',
                 f'issuer = "{self.issuer}"',
                 f'client_id = "{self.client_id}"',
@@ -499,8 +600,11 @@ class Stack:
         if "branding" in user:
             lines += toml_table("branding", user["branding"])
         tokens = {k: v for k, v in user.get("tokens", {}).items() if k not in ("groups_claim", "require_nonce")}
-        tokens.update(groups_claim=groups_claim, refresh_window_seconds=self.refresh_window_seconds,
-                      leeway_seconds=self.leeway_seconds)
+        tokens.update(
+            groups_claim=groups_claim,
+            refresh_window_seconds=self.refresh_window_seconds,
+            leeway_seconds=self.leeway_seconds,
+        )
         lines += toml_table("tokens", tokens)
         if nonce == "false":
             lines.append("require_nonce = false   # cognito-local drops the nonce from its ID tokens")
@@ -520,8 +624,13 @@ class Stack:
 
     def _profile_config_text(self, lines: list[str], secret: str, surface: str) -> str:
         """The gate TOML for a provider profile (local/profiles.py), the user's sections kept."""
-        sections = profiles.gate_config(self.profile, issuer=self.issuer, client_id=self.client_id,
-                                        client_secret=self.client_secret, surface=surface)
+        sections = profiles.gate_config(
+            self.profile,
+            issuer=self.issuer,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            surface=surface,
+        )
         user = self._user_sections
         lines += toml_table("idp", sections["idp"])
         lines += ["", "[site]", f'url = "{self.site_url}"']
@@ -533,13 +642,25 @@ class Stack:
             lines += toml_table("[rules]", rule)
         if "branding" in user:
             lines += toml_table("branding", user["branding"])
-        tokens = {k: v for k, v in user.get("tokens", {}).items()
-                  if k not in ("groups_claim", "roles_claim", "require_nonce")}
-        tokens.update(sections["tokens"], refresh_window_seconds=self.refresh_window_seconds,
-                      leeway_seconds=self.leeway_seconds)
+        tokens = {
+            k: v for k, v in user.get("tokens", {}).items() if k not in ("groups_claim", "roles_claim", "require_nonce")
+        }
+        tokens.update(
+            sections["tokens"], refresh_window_seconds=self.refresh_window_seconds, leeway_seconds=self.leeway_seconds
+        )
         lines += toml_table("tokens", tokens)
-        lines += ["", "[cookies]", "secure = false   # http://localhost only", "", "[state]",
-                  f'secret = "{secret}"', "", "[log]", 'level = "debug"', ""]
+        lines += [
+            "",
+            "[cookies]",
+            "secure = false   # http://localhost only",
+            "",
+            "[state]",
+            f'secret = "{secret}"',
+            "",
+            "[log]",
+            'level = "debug"',
+            "",
+        ]
         return "\n".join(lines)
 
     def _choose_style(self) -> str:
@@ -597,8 +718,14 @@ class Stack:
         for attempt in (1, 2, 3):
             with _build_lock():
                 try:
-                    run = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True,
-                                         timeout=self.build_timeout, start_new_session=True)
+                    run = subprocess.run(
+                        argv,
+                        cwd=ROOT,
+                        capture_output=True,
+                        text=True,
+                        timeout=self.build_timeout,
+                        start_new_session=True,
+                    )
                 except subprocess.TimeoutExpired:
                     raise StackError(f"build.py took more than {self.build_timeout:.0f} s") from None
             with open(log_path, "a") as f:
@@ -612,8 +739,17 @@ class Stack:
 
     def _start_emulator(self) -> None:
         echo = (lambda line: print(line, file=sys.stderr, flush=True)) if self.echo_emulator else None
-        argv = [sys.executable, "-m", "local.emulator", "--zip", self.zip_path, "--site", self.site_dir,
-                "--port", str(self.site_port)]
+        argv = [
+            sys.executable,
+            "-m",
+            "local.emulator",
+            "--zip",
+            self.zip_path,
+            "--site",
+            self.site_dir,
+            "--port",
+            str(self.site_port),
+        ]
         if self.api:
             argv += ["--api-origin", self.api_url, "--api-path", "/api/*"]
         if self.csp_file:
@@ -621,14 +757,19 @@ class Stack:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if self.notice_shown:
             env["GATE_NOTICE_SHOWN"] = "1"
-        proc = Process("emulator", argv, os.path.join(self.workdir, "emulator.log"), echo=echo,
-                       env=env, echo_on=self.echo_on)
+        proc = Process(
+            "emulator", argv, os.path.join(self.workdir, "emulator.log"), echo=echo, env=env, echo_on=self.echo_on
+        )
         self.processes.append(proc)
         # The gate answers /_gate/me with 401 JSON when nobody is signed in: proof that the
         # emulator, a warm worker and the built handler all work.
         url = f"http://127.0.0.1:{self.site_port}/_gate/me"
-        wait_until(lambda: http_get(url, {"Accept": "application/json", "Host": f"localhost:{self.site_port}"})[0] == 401,
-                   "the emulator and the gate (GET /_gate/me -> 401)", self.timeout, proc)
+        wait_until(
+            lambda: http_get(url, {"Accept": "application/json", "Host": f"localhost:{self.site_port}"})[0] == 401,
+            "the emulator and the gate (GET /_gate/me -> 401)",
+            self.timeout,
+            proc,
+        )
 
     # -- helpers for tests ---------------------------------------------------------------
 
@@ -643,16 +784,22 @@ class Stack:
 
     def refresh_token_works(self, refresh_token: str) -> bool:
         """Whether the provider still accepts this refresh token (after sign-out it must not)."""
-        token_url = (f"{self.idp_url}/oauth2/token" if self.provider == "cognito"
-                     else getattr(self, "token_endpoint", f"{self.idp_url}/token"))
-        body = urllib.parse.urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token,
-                                       "client_id": self.client_id}).encode()
+        token_url = (
+            f"{self.idp_url}/oauth2/token"
+            if self.provider == "cognito"
+            else getattr(self, "token_endpoint", f"{self.idp_url}/token")
+        )
+        body = urllib.parse.urlencode(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": self.client_id}
+        ).encode()
         pair = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        req = urllib.request.Request(token_url, data=body, headers={
-            "Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {pair}"})
+        req = urllib.request.Request(
+            token_url,
+            data=body,
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {pair}"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=5) as resp:
                 return resp.status == 200
         except urllib.error.HTTPError:
             return False
-

@@ -44,17 +44,20 @@ def other_keys() -> Keys:
 def idp(keys):
     with LocalIdp(keys, CLIENT_ID) as server:
         yield server
-        hygiene.register(*server.refresh_tokens, *server.revoked,
-                         *(r["form"].get("code", "") for r in server.requests))
+        hygiene.register(*server.refresh_tokens, *server.revoked, *(r["form"].get("code", "") for r in server.requests))
 
 
 def raw_config(idp_base: str, **sections) -> dict:
     raw = {
-        "idp": {"provider": "cognito", "client_id": CLIENT_ID,
-                "token_endpoint": f"{idp_base}/token", "revocation_endpoint": f"{idp_base}/revoke",
-                "jwks_uri": f"{idp_base}/jwks", "timeout_seconds": 1.0},
-        "cognito": {"region": "us-east-1", "user_pool_id": "us-east-1_Test12345",
-                    "domain": "auth.example.com"},
+        "idp": {
+            "provider": "cognito",
+            "client_id": CLIENT_ID,
+            "token_endpoint": f"{idp_base}/token",
+            "revocation_endpoint": f"{idp_base}/revoke",
+            "jwks_uri": f"{idp_base}/jwks",
+            "timeout_seconds": 1.0,
+        },
+        "cognito": {"region": "us-east-1", "user_pool_id": "us-east-1_Test12345", "domain": "auth.example.com"},
         "paths": {"public": ["/favicon.ico", "/public/*"]},
         "rules": [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}],
         "state": {"secret": STATE_SECRET},
@@ -73,16 +76,19 @@ def make_config(idp):
         config, _ = config_file.validate(raw_config(idp.base, **sections))
         hygiene.register(config.client_secret, STATE_SECRET)
         return config
+
     return make
 
 
 @pytest.fixture
 def make_handler(keys):
     """Wire a Gate into edge.handler exactly as the zip's first request does."""
+
     def make(config, jwks=None):
         edge_handler._gate = Gate(config, jwks if jwks is not None else keys.jwks())
         edge_handler._log = DecisionLog(config.log_level, config.state_secret, stream=hygiene.LogTap())
         return edge_handler.handler
+
     yield make
     edge_handler._gate = None
     edge_handler._log = None
@@ -101,21 +107,33 @@ def browser(handler):
 @pytest.fixture
 def login(idp, keys):
     """Complete a real login in `browser` through the local IdP; returns the final response."""
+
     def do_login(browser: Browser, target: str = "/", groups=("Viewer",), **claims):
         first = browser.get(target)
         assert first["status"] == "302", first
         query = location_query(first)
         callback = urlsplit(query["redirect_uri"]).path
-        code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                              redirect_uri=query["redirect_uri"],
-                              claims=keys.id_claims(**{"cognito:groups": list(groups), **claims}))
+        code = idp.issue_code(
+            challenge=query["code_challenge"],
+            nonce=query["nonce"],
+            redirect_uri=query["redirect_uri"],
+            claims=keys.id_claims(**{"cognito:groups": list(groups), **claims}),
+        )
         return browser.request(callback, f"code={code}&state={query['state']}")
+
     return do_login
 
 
 CHROMIUM = os.environ.get("GATE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -166,8 +184,10 @@ def pytest_terminal_summary(terminalreporter):
         from gatebuild import runtime
 
         terminalreporter.write_sep("=", f"{len(skipped)} skipped: no python3.13 on this machine", yellow=True)
-        terminalreporter.write_line("Everything else ran on " + runtime.best_python().name + ". These need "
-                                    "python3.13 itself (zip bytecode, benchmark):")
+        terminalreporter.write_line(
+            "Everything else ran on " + runtime.best_python().name + ". These need "
+            "python3.13 itself (zip bytecode, benchmark):"
+        )
         for report in skipped:
             terminalreporter.write_line(f"  {report.nodeid}")
         terminalreporter.write_line(f"To run them, {runtime.HOW_TO_GET}.")

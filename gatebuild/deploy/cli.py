@@ -59,93 +59,186 @@ example:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="scripts/deploy", description=DESCRIPTION,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    top = argparse.ArgumentParser(
+        prog="scripts/deploy", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = top.add_subparsers(dest="command", metavar="{stack,publish,status}", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         aws = p.add_argument_group("AWS")
         aws.add_argument("--profile", help="AWS profile to use (default: AWS_PROFILE or the default profile)")
-        aws.add_argument("--region", default=None,
-                         help=f"must be {EDGE_REGION} (the only region for Lambda@Edge functions); the default")
+        aws.add_argument(
+            "--region",
+            default=None,
+            help=f"must be {EDGE_REGION} (the only region for Lambda@Edge functions); the default",
+        )
         build = p.add_argument_group("build")
         build.add_argument("--jwks-file", help="use this JWKS file instead of fetching the provider's keys")
         build.add_argument("--zip-out", default="dist/edge.zip", help="where to write the zip (default: %(default)s)")
         p.add_argument("--quiet", "-q", action="store_true", help="print only results, warnings and errors")
 
     stack = commands.add_parser(
-        "stack", help="create or update the whole protected site (CloudFormation)",
+        "stack",
+        help="create or update the whole protected site (CloudFormation)",
         description="Create or update the CloudFormation stack, build and attach the gate, upload the site.",
-        epilog=STACK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        epilog=STACK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     stack.add_argument("--stack-name", required=True, help="CloudFormation stack name (at most 59 characters)")
-    stack.add_argument("--config", help="the gate's TOML config (default: gate.toml if present; optional when "
-                                        "the stack creates the Cognito pool)")
+    stack.add_argument(
+        "--config",
+        help="the gate's TOML config (default: gate.toml if present; optional when the stack creates the Cognito pool)",
+    )
     idp = stack.add_argument_group("Cognito")
-    idp.add_argument("--cognito-domain-prefix", metavar="PREFIX",
-                     help="create a Cognito user pool with hosted UI at https://PREFIX.auth.us-east-1.amazoncognito.com, "
-                          "an app client and the groups Admin and Viewer")
+    idp.add_argument(
+        "--cognito-domain-prefix",
+        metavar="PREFIX",
+        help="create a Cognito user pool with hosted UI at https://PREFIX.auth.us-east-1.amazoncognito.com, "
+        "an app client and the groups Admin and Viewer",
+    )
     signup = idp.add_mutually_exclusive_group()
-    signup.add_argument("--self-sign-up", dest="self_sign_up", action="store_true", default=None,
-                        help="let anyone create an account on the hosted UI (default: administrators create users)")
+    signup.add_argument(
+        "--self-sign-up",
+        dest="self_sign_up",
+        action="store_true",
+        default=None,
+        help="let anyone create an account on the hosted UI (default: administrators create users)",
+    )
     signup.add_argument("--no-self-sign-up", dest="self_sign_up", action="store_false")
     site = stack.add_argument_group("site")
-    site.add_argument("--alias", action="append", default=[], metavar="DOMAIN",
-                      help="custom domain for the site (repeatable; the first is the site URL); needs --certificate-arn")
+    site.add_argument(
+        "--alias",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="custom domain for the site (repeatable; the first is the site URL); needs --certificate-arn",
+    )
     site.add_argument("--certificate-arn", help="ACM certificate in us-east-1 covering every --alias")
-    site.add_argument("--price-class", choices=["PriceClass_100", "PriceClass_200", "PriceClass_All"],
-                      help="CloudFront price class (new stacks: PriceClass_100)")
+    site.add_argument(
+        "--price-class",
+        choices=["PriceClass_100", "PriceClass_200", "PriceClass_All"],
+        help="CloudFront price class (new stacks: PriceClass_100)",
+    )
     site.add_argument("--site-dir", default="site/dist", help="site build to upload (default: %(default)s)")
-    site.add_argument("--csp-file", default=None,
-                      help="one-line Content-Security-Policy for the site (default: csp.txt beside the site "
-                           "directory, e.g. ../my-app/csp.txt for ../my-app/dist; a strict same-origin policy "
-                           "when there is none). The local emulator applies the same policy.")
-    site.add_argument("--hsts-include-subdomains", dest="hsts_subdomains", action="store_true", default=None,
-                      help="add includeSubDomains to Strict-Transport-Security (forces HTTPS on every subdomain "
-                           "of an apex alias; off by default)")
+    site.add_argument(
+        "--csp-file",
+        default=None,
+        help="one-line Content-Security-Policy for the site (default: csp.txt beside the site "
+        "directory, e.g. ../my-app/csp.txt for ../my-app/dist; a strict same-origin policy "
+        "when there is none). The local emulator applies the same policy.",
+    )
+    site.add_argument(
+        "--hsts-include-subdomains",
+        dest="hsts_subdomains",
+        action="store_true",
+        default=None,
+        help="add includeSubDomains to Strict-Transport-Security (forces HTTPS on every subdomain "
+        "of an apex alias; off by default)",
+    )
     site.add_argument("--no-hsts-include-subdomains", dest="hsts_subdomains", action="store_false")
-    site.add_argument("--hsts-preload", dest="hsts_preload", action="store_true", default=None,
-                      help="add preload to Strict-Transport-Security (implies --hsts-include-subdomains)")
+    site.add_argument(
+        "--hsts-preload",
+        dest="hsts_preload",
+        action="store_true",
+        default=None,
+        help="add preload to Strict-Transport-Security (implies --hsts-include-subdomains)",
+    )
     site.add_argument("--no-hsts-preload", dest="hsts_preload", action="store_false")
-    site.add_argument("--keep-old-assets-days", type=float, default=7, metavar="DAYS",
-                      help="hashed assets the new build no longer has are deleted after DAYS (default: %(default)s)")
+    site.add_argument(
+        "--keep-old-assets-days",
+        type=float,
+        default=7,
+        metavar="DAYS",
+        help="hashed assets the new build no longer has are deleted after DAYS (default: %(default)s)",
+    )
     site.add_argument("--skip-site", action="store_true", help="do not upload the site")
-    site.add_argument("--no-invalidate", dest="invalidate", action="store_false",
-                      help="do not invalidate /* after uploading")
+    site.add_argument(
+        "--no-invalidate", dest="invalidate", action="store_false", help="do not invalidate /* after uploading"
+    )
     api = stack.add_argument_group("API (issue 13)")
-    api.add_argument("--api-domain", metavar="DOMAIN", default=None,
-                     help="the site's API origin (e.g. abc.execute-api.us-east-1.amazonaws.com) behind --api-path "
-                          "with the gate adding the bearer token; \"\" removes it (default: keep the stack's)")
-    api.add_argument("--api-path", metavar="PATTERN", default=None,
-                     help="CloudFront path pattern of the API (default /api/*; match [[apis]] paths)")
-    stack.add_argument("--artifact-bucket", help="bucket in us-east-1 for the function's zips "
-                                                 "(default: gate-artifacts-<account>-us-east-1, created if missing)")
-    stack.add_argument("--log-retention-days", type=int, default=None, metavar="DAYS",
-                       choices=[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                                2557, 2922, 3288, 3653],
-                       help="days CloudWatch keeps the gate's logs, in every region (new stacks: 30)")
-    stack.add_argument("--rotate-state-secret", action="store_true",
-                       help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)")
+    api.add_argument(
+        "--api-domain",
+        metavar="DOMAIN",
+        default=None,
+        help="the site's API origin (e.g. abc.execute-api.us-east-1.amazonaws.com) behind --api-path "
+        'with the gate adding the bearer token; "" removes it (default: keep the stack\'s)',
+    )
+    api.add_argument(
+        "--api-path",
+        metavar="PATTERN",
+        default=None,
+        help="CloudFront path pattern of the API (default /api/*; match [[apis]] paths)",
+    )
+    stack.add_argument(
+        "--artifact-bucket",
+        help="bucket in us-east-1 for the function's zips "
+        "(default: gate-artifacts-<account>-us-east-1, created if missing)",
+    )
+    stack.add_argument(
+        "--log-retention-days",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        choices=[
+            1,
+            3,
+            5,
+            7,
+            14,
+            30,
+            60,
+            90,
+            120,
+            150,
+            180,
+            365,
+            400,
+            545,
+            731,
+            1096,
+            1827,
+            2192,
+            2557,
+            2922,
+            3288,
+            3653,
+        ],
+        help="days CloudWatch keeps the gate's logs, in every region (new stacks: 30)",
+    )
+    stack.add_argument(
+        "--rotate-state-secret",
+        action="store_true",
+        help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)",
+    )
     stack.add_argument("--template", default=None, help=argparse.SUPPRESS)
     common(stack)
 
     pub = commands.add_parser(
-        "publish", help="only build and publish a numbered function version (for an existing distribution)",
+        "publish",
+        help="only build and publish a numbered function version (for an existing distribution)",
         description="Build the gate and publish a new numbered Lambda@Edge version in us-east-1 (creating the "
-                    "function and its role when missing). Prints the version ARN to attach in CloudFront.",
-        epilog=PUBLISH_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "function and its role when missing). Prints the version ARN to attach in CloudFront.",
+        epilog=PUBLISH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     pub.add_argument("--config", default=DEFAULT_CONFIG, help="the gate's TOML config (default: %(default)s)")
     pub.add_argument("--function-name", default="signin-gate", help="Lambda function name (default: %(default)s)")
     pub.add_argument("--role-name", help="IAM role to create for a new function (default: <function-name>-edge-role)")
     pub.add_argument("--site-url", help="the site's origin, e.g. https://www.example.com (overrides site.url)")
-    pub.add_argument("--rotate-state-secret", action="store_true",
-                     help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)")
+    pub.add_argument(
+        "--rotate-state-secret",
+        action="store_true",
+        help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)",
+    )
     common(pub)
 
     st = commands.add_parser(
-        "status", help="check a deployed or console-associated distribution (read-only)",
+        "status",
+        help="check a deployed or console-associated distribution (read-only)",
         description="Check a distribution running the gate and say what is wrong: the viewer-request association "
-                    "(numbered version, every behavior), the function's settings and role, error pages hiding the "
-                    "gate's 403, and the Cognito app client's URLs. Exit status 1 when something is wrong.")
+        "(numbered version, every behavior), the function's settings and role, error pages hiding the "
+        "gate's 403, and the Cognito app client's URLs. Exit status 1 when something is wrong.",
+    )
     which = st.add_mutually_exclusive_group(required=True)
     which.add_argument("--stack-name", help="a stack made by `stack`")
     which.add_argument("--distribution-id", help="any distribution (e.g. one you associated in the console)")
@@ -158,9 +251,15 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: list[str] | None = None, *, clients: Clients | None = None, builder: Builder | None = None,
-         stdout: TextIO | None = None, stderr: TextIO | None = None,
-         sleep: Callable[[float], None] = time.sleep) -> int:
+def main(
+    argv: list[str] | None = None,
+    *,
+    clients: Clients | None = None,
+    builder: Builder | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     args = parser().parse_args(argv)
     stderr = stderr or sys.stderr
     progress = Progress(stdout, stderr, quiet=args.quiet)
@@ -170,19 +269,29 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
         if clients is None:
             import boto3
 
-            clients = Clients(boto3.Session(profile_name=args.profile) if args.profile else boto3.Session(),
-                              region=region)
+            clients = Clients(
+                boto3.Session(profile_name=args.profile) if args.profile else boto3.Session(), region=region
+            )
         if args.command == "stack":
             config = args.config
             if config is None and os.path.exists(DEFAULT_CONFIG):
                 config = DEFAULT_CONFIG
                 progress.note(f"using {DEFAULT_CONFIG}")
             opts = StackOptions(
-                stack_name=args.stack_name, config_path=config, cognito_domain_prefix=args.cognito_domain_prefix,
-                allow_self_sign_up=args.self_sign_up, aliases=args.alias, certificate_arn=args.certificate_arn,
-                price_class=args.price_class, csp_file=args.csp_file, site_dir=args.site_dir,
-                skip_site=args.skip_site, invalidate=args.invalidate, jwks_file=args.jwks_file,
-                zip_out=args.zip_out, artifact_bucket=args.artifact_bucket,
+                stack_name=args.stack_name,
+                config_path=config,
+                cognito_domain_prefix=args.cognito_domain_prefix,
+                allow_self_sign_up=args.self_sign_up,
+                aliases=args.alias,
+                certificate_arn=args.certificate_arn,
+                price_class=args.price_class,
+                csp_file=args.csp_file,
+                site_dir=args.site_dir,
+                skip_site=args.skip_site,
+                invalidate=args.invalidate,
+                jwks_file=args.jwks_file,
+                zip_out=args.zip_out,
+                artifact_bucket=args.artifact_bucket,
             )
             opts.hsts_include_subdomains = args.hsts_subdomains
             opts.hsts_preload = args.hsts_preload
@@ -195,9 +304,15 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
                 opts.template_path = args.template
             deploy_stack(opts, clients, progress, builder=builder, sleep=sleep)
         elif args.command == "publish":
-            opts = PublishOptions(config_path=args.config, function_name=args.function_name,
-                                  role_name=args.role_name, site_url=args.site_url, jwks_file=args.jwks_file,
-                                  zip_out=args.zip_out, rotate_state_secret=args.rotate_state_secret)
+            opts = PublishOptions(
+                config_path=args.config,
+                function_name=args.function_name,
+                role_name=args.role_name,
+                site_url=args.site_url,
+                jwks_file=args.jwks_file,
+                zip_out=args.zip_out,
+                rotate_state_secret=args.rotate_state_secret,
+            )
             publish(opts, clients, progress, builder=builder, sleep=sleep)
         else:
             pool = client_id = None
@@ -211,9 +326,16 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
                 config = final_config(args.config, None)
                 if config is not None:
                     pool, client_id, cognito_region = cognito_of(config)
-            report = status(clients, progress, stack_name=args.stack_name, distribution_id=args.distribution_id,
-                            site_url=args.site_url, pool_id=pool, client_id=client_id,
-                            cognito_region=cognito_region)
+            report = status(
+                clients,
+                progress,
+                stack_name=args.stack_name,
+                distribution_id=args.distribution_id,
+                site_url=args.site_url,
+                pool_id=pool,
+                client_id=client_id,
+                cognito_region=cognito_region,
+            )
             return 1 if report.problems else 0
     except ConfigFileError as exc:
         for line in exc.mistakes:
@@ -223,7 +345,10 @@ def main(argv: list[str] | None = None, *, clients: Clients | None = None, build
         print(f"error: {explain(exc, stack_name)}", file=stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted; a CloudFormation operation already started goes on (see the console); "
-              "run the same command again once it has finished", file=stderr)
+        print(
+            "interrupted; a CloudFormation operation already started goes on (see the console); "
+            "run the same command again once it has finished",
+            file=stderr,
+        )
         return 130
     return 0

@@ -17,8 +17,9 @@ def client_secret(cognito, pool_id: str, client_id: str) -> str:
     return reply["UserPoolClient"].get("ClientSecret", "")
 
 
-def check_registered_urls(cognito, pool_id: str, client_id: str, callback: str, signed_out: str,
-                          progress: Progress) -> bool | None:
+def check_registered_urls(
+    cognito, pool_id: str, client_id: str, callback: str, signed_out: str, progress: Progress
+) -> bool | None:
     """Warn when an existing Cognito app client does not allow the gate's URLs.
 
     True when both are allowed, False when one is missing, None when the client cannot be read.
@@ -26,8 +27,10 @@ def check_registered_urls(cognito, pool_id: str, client_id: str, callback: str, 
     try:
         client = cognito.describe_user_pool_client(UserPoolId=pool_id, ClientId=client_id)["UserPoolClient"]
     except ClientError as exc:
-        progress.note(f"could not read Cognito app client {client_id} to check its URLs "
-                      f"({exc.response.get('Error', {}).get('Code')})")
+        progress.note(
+            f"could not read Cognito app client {client_id} to check its URLs "
+            f"({exc.response.get('Error', {}).get('Code')})"
+        )
         return None
     fine = True
     if callback not in (client.get("CallbackURLs") or []):

@@ -37,43 +37,69 @@ def check_region(region: str | None) -> str:
 
 # Substrings of AWS messages (stack event reasons or API errors) -> the fix to suggest.
 HINTS: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"ROLLBACK_COMPLETE", re.I),
-     "the stack's first creation failed and it can only be deleted: "
-     "aws cloudformation delete-stack --stack-name {stack} --region us-east-1, then run this again"),
-    (re.compile(r"replicated function|replicas", re.I),
-     "Lambda@Edge replicas of the function still exist; CloudFront removes them within a few "
-     "hours of the association going away: wait, then retry"),
+    (
+        re.compile(r"ROLLBACK_COMPLETE", re.I),
+        "the stack's first creation failed and it can only be deleted: "
+        "aws cloudformation delete-stack --stack-name {stack} --region us-east-1, then run this again",
+    ),
+    (
+        re.compile(r"replicated function|replicas", re.I),
+        "Lambda@Edge replicas of the function still exist; CloudFront removes them within a few "
+        "hours of the association going away: wait, then retry",
+    ),
     # CloudFront: "One or more aliases specified for the distribution includes an incorrectly
     # configured DNS record that points to another CloudFront distribution" (CNAMEs.html,
     # requirements for alternate domain names). Before the $LATEST/alias hint, which says "alias".
-    (re.compile(r"points to another CloudFront distribution|incorrectly configured DNS record", re.I),
-     "the alias's DNS record still points at another CloudFront distribution; CloudFront refuses the alias "
-     "until it does not: point the DNS record (CNAME or Route 53 alias) at this stack's DistributionDomainName, "
-     "or remove it for the change, then run this again (docs/deploy.md, Moving a domain)"),
-    (re.compile(r"CNAMEAlreadyExists|CNAMEs you provided are already associated", re.I),
-     "an alias is already used by another CloudFront distribution; remove it there first or choose another --alias"),
-    (re.compile(r"certificate", re.I),
-     "the ACM certificate must be in us-east-1, issued (validated) and cover every --alias"),
-    (re.compile(r"Domain already (exists|associated)|domain.*(is|already) (taken|in use)", re.I),
-     "the Cognito hosted-UI domain prefix is taken; choose another --cognito-domain-prefix"),
-    (re.compile(r"already exists", re.I),
-     "a resource of that name is left from an earlier attempt (a Lambda@Edge function cannot be deleted for "
-     "hours after it was replicated): delete it, or if it cannot be deleted yet, delete the stack with "
-     "aws cloudformation delete-stack --stack-name {stack} --region us-east-1 --retain-resources <it>, then run "
-     "this again (the stack names its resources anew)"),
-    (re.compile(r"redirect_mismatch|callback ?url|CallbackURLs|LogoutURLs|logout ?url", re.I),
-     "the Cognito app client's callback/sign-out URLs must be exactly https://<site>/_gate/callback "
-     "and https://<site>/_gate/signed-out (otherwise sign-in fails with redirect_mismatch)"),
-    (re.compile(r"edgelambda", re.I),
-     "the function's role must trust both lambda.amazonaws.com and edgelambda.amazonaws.com"),
-    (re.compile(r"must be in region|region 'us-east-1'|us-east-1 region", re.I),
-     "Lambda@Edge functions must be in us-east-1"),
-    (re.compile(r"environment variables", re.I),
-     "Lambda@Edge functions cannot have environment variables; remove them from the function"),
-    (re.compile(r"\$LATEST|qualified|function alias|alias ARN|LambdaFunctionARN", re.I),
-     "associate a numbered function version ARN (ending in :<number>), never $LATEST or an alias"),
-    (re.compile(r"cannot be assumed", re.I),
-     "the new IAM role is not usable yet (IAM takes a few seconds); run the command again"),
+    (
+        re.compile(r"points to another CloudFront distribution|incorrectly configured DNS record", re.I),
+        "the alias's DNS record still points at another CloudFront distribution; CloudFront refuses the alias "
+        "until it does not: point the DNS record (CNAME or Route 53 alias) at this stack's DistributionDomainName, "
+        "or remove it for the change, then run this again (docs/deploy.md, Moving a domain)",
+    ),
+    (
+        re.compile(r"CNAMEAlreadyExists|CNAMEs you provided are already associated", re.I),
+        "an alias is already used by another CloudFront distribution; remove it there first or choose another --alias",
+    ),
+    (
+        re.compile(r"certificate", re.I),
+        "the ACM certificate must be in us-east-1, issued (validated) and cover every --alias",
+    ),
+    (
+        re.compile(r"Domain already (exists|associated)|domain.*(is|already) (taken|in use)", re.I),
+        "the Cognito hosted-UI domain prefix is taken; choose another --cognito-domain-prefix",
+    ),
+    (
+        re.compile(r"already exists", re.I),
+        "a resource of that name is left from an earlier attempt (a Lambda@Edge function cannot be deleted for "
+        "hours after it was replicated): delete it, or if it cannot be deleted yet, delete the stack with "
+        "aws cloudformation delete-stack --stack-name {stack} --region us-east-1 --retain-resources <it>, then run "
+        "this again (the stack names its resources anew)",
+    ),
+    (
+        re.compile(r"redirect_mismatch|callback ?url|CallbackURLs|LogoutURLs|logout ?url", re.I),
+        "the Cognito app client's callback/sign-out URLs must be exactly https://<site>/_gate/callback "
+        "and https://<site>/_gate/signed-out (otherwise sign-in fails with redirect_mismatch)",
+    ),
+    (
+        re.compile(r"edgelambda", re.I),
+        "the function's role must trust both lambda.amazonaws.com and edgelambda.amazonaws.com",
+    ),
+    (
+        re.compile(r"must be in region|region 'us-east-1'|us-east-1 region", re.I),
+        "Lambda@Edge functions must be in us-east-1",
+    ),
+    (
+        re.compile(r"environment variables", re.I),
+        "Lambda@Edge functions cannot have environment variables; remove them from the function",
+    ),
+    (
+        re.compile(r"\$LATEST|qualified|function alias|alias ARN|LambdaFunctionARN", re.I),
+        "associate a numbered function version ARN (ending in :<number>), never $LATEST or an alias",
+    ),
+    (
+        re.compile(r"cannot be assumed", re.I),
+        "the new IAM role is not usable yet (IAM takes a few seconds); run the command again",
+    ),
 ]
 
 
@@ -93,8 +119,14 @@ CREDENTIAL_CODES = {
     "SignatureDoesNotMatch": "the AWS secret access key is wrong; check `aws configure` or AWS_SECRET_ACCESS_KEY",
     "InvalidAccessKeyId": "the AWS access key id is not valid; check `aws configure` or AWS_ACCESS_KEY_ID",
 }
-ACCESS_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError",
-                "UnauthorizedAccess", "Forbidden"}
+ACCESS_CODES = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthorizationError",
+    "UnauthorizedAccess",
+    "Forbidden",
+}
 
 
 def explain(exc: BaseException, stack: str = "<stack>") -> str:
@@ -102,8 +134,10 @@ def explain(exc: BaseException, stack: str = "<stack>") -> str:
     if isinstance(exc, DeployError):
         return str(exc)
     if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
-        return ("no AWS credentials found; run `aws configure` (or `aws sso login`), or set AWS_PROFILE "
-                "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then run this again")
+        return (
+            "no AWS credentials found; run `aws configure` (or `aws sso login`), or set AWS_PROFILE "
+            "or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, then run this again"
+        )
     if isinstance(exc, ProfileNotFound):
         return f"{exc}; check AWS_PROFILE / --profile against ~/.aws/config"
     if isinstance(exc, NoRegionError):
@@ -117,8 +151,10 @@ def explain(exc: BaseException, stack: str = "<stack>") -> str:
         if code in CREDENTIAL_CODES:
             return CREDENTIAL_CODES[code]
         if code in ACCESS_CODES:
-            return (f"AWS refused {operation}: {message}; the identity you deploy with needs permission for it "
-                    "(see docs/deploy.md, Prerequisites)")
+            return (
+                f"AWS refused {operation}: {message}; the identity you deploy with needs permission for it "
+                "(see docs/deploy.md, Prerequisites)"
+            )
         if code == "BucketAlreadyExists":
             return f"{message}; bucket names are global, pass --artifact-bucket with a name of your own"
         if code == "ValidationError" and "does not exist" in message:

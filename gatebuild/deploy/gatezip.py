@@ -42,7 +42,7 @@ def handler(event, context):
 
 # Used when the stack creates the Cognito pool and no config file is given: everything the
 # pool needs comes from the stack's outputs; /admin is for the Admin group, like the example.
-MINIMAL_COGNITO_CONFIG = '''# Written by deploy.py: the stack's Cognito pool, client and site URL are filled in from its outputs.
+MINIMAL_COGNITO_CONFIG = """# Written by deploy.py: the stack's Cognito pool, client and site URL are filled in from its outputs.
 [idp]
 provider = "cognito"
 client_id = "from-the-stack"
@@ -50,13 +50,16 @@ client_id = "from-the-stack"
 [[rules]]
 paths = ["/admin", "/admin/*"]
 groups = ["Admin"]
-'''
+"""
 
 PLACEHOLDERS = {
     "site": {"url": "https://d111111abcdef8.cloudfront.net"},
     "idp": {"provider": "cognito", "client_id": "placeholder-client-id"},
-    "cognito": {"region": EDGE_REGION, "user_pool_id": f"{EDGE_REGION}_Placeholder1",
-                "domain": f"placeholder.auth.{EDGE_REGION}.amazoncognito.com"},
+    "cognito": {
+        "region": EDGE_REGION,
+        "user_pool_id": f"{EDGE_REGION}_Placeholder1",
+        "domain": f"placeholder.auth.{EDGE_REGION}.amazoncognito.com",
+    },
 }
 
 
@@ -84,7 +87,7 @@ def prevalidate(config_path: str, cognito_from_stack: bool):
     if cognito_from_stack and provider not in (None, "cognito"):
         raise DeployError(
             f"{config_path}: idp.provider is {provider!r} but the stack creates a Cognito user pool for the "
-            "gate; use provider = \"cognito\" (the stack fills in the pool) or deploy without --cognito-domain-prefix"
+            'gate; use provider = "cognito" (the stack fills in the pool) or deploy without --cognito-domain-prefix'
         )
     over = {"site": PLACEHOLDERS["site"]}
     if cognito_from_stack:
@@ -118,8 +121,11 @@ def overrides_from_outputs(outputs: dict[str, str], client_secret: str = "") -> 
         if client_secret:
             idp["client_secret"] = client_secret
         overrides["idp"] = idp
-        overrides["cognito"] = {"region": EDGE_REGION, "user_pool_id": outputs["UserPoolId"],
-                                "domain": outputs["CognitoDomain"]}
+        overrides["cognito"] = {
+            "region": EDGE_REGION,
+            "user_pool_id": outputs["UserPoolId"],
+            "domain": outputs["CognitoDomain"],
+        }
     return overrides
 
 
@@ -138,8 +144,9 @@ def default_builder() -> Builder:
     return builder.build
 
 
-def build_gate_zip(builder: Builder | None, config_path: str, *, jwks_file: str | None, out: str,
-                   overrides: dict | None) -> bytes:
+def build_gate_zip(
+    builder: Builder | None, config_path: str, *, jwks_file: str | None, out: str, overrides: dict | None
+) -> bytes:
     """Run the builder and return the zip's bytes; config mistakes stay ConfigFileError."""
     builder = builder or default_builder()
     try:
@@ -156,8 +163,7 @@ def build_gate_zip(builder: Builder | None, config_path: str, *, jwks_file: str 
     return data
 
 
-def registered_urls(site_url: str, callback: str = CALLBACK_PATH,
-                    signed_out: str = SIGNED_OUT_PATH) -> tuple[str, str]:
+def registered_urls(site_url: str, callback: str = CALLBACK_PATH, signed_out: str = SIGNED_OUT_PATH) -> tuple[str, str]:
     """The callback and sign-out URLs to register with the identity provider."""
     site = site_url.rstrip("/")
     return f"{site}{callback}", f"{site}{signed_out}"

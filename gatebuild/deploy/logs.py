@@ -13,8 +13,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from . import EDGE_REGION
 from .progress import Progress
 
-SKIPPED_CODES = {"UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "OptInRequired",
-                 "AccessDeniedException", "AccessDenied"}
+SKIPPED_CODES = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "AuthFailure",
+    "OptInRequired",
+    "AccessDeniedException",
+    "AccessDenied",
+}
 
 
 def log_group_name(function_name: str) -> str:
@@ -38,8 +44,14 @@ def set_retention(logs, group: str, days: int) -> str:
     return outcome
 
 
-def ensure_retention(clients, function_name: str, days: int, region_list: list[str], progress: Progress,
-                     skip: tuple[str, ...] = (EDGE_REGION,)) -> dict[str, str]:
+def ensure_retention(
+    clients,
+    function_name: str,
+    days: int,
+    region_list: list[str],
+    progress: Progress,
+    skip: tuple[str, ...] = (EDGE_REGION,),
+) -> dict[str, str]:
     """Set the retention in each region; a region this account cannot use is skipped, never fatal."""
     group = log_group_name(function_name)
     done: dict[str, str] = {}

@@ -42,8 +42,10 @@ class Progress:
         stamp = event.get("Timestamp")
         when = stamp.strftime("%H:%M:%S") if hasattr(stamp, "strftime") else str(stamp or "")
         reason = event.get("ResourceStatusReason") or ""
-        line = (f"    {when}  {event.get('ResourceStatus', ''):<28} {event.get('ResourceType', ''):<40} "
-                f"{event.get('LogicalResourceId', '')}")
+        line = (
+            f"    {when}  {event.get('ResourceStatus', ''):<28} {event.get('ResourceType', ''):<40} "
+            f"{event.get('LogicalResourceId', '')}"
+        )
         if reason and reason != "User Initiated":
             line += f"  ({reason})"
         self._write(line.rstrip())

@@ -31,7 +31,7 @@ TRUST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": list(TRUSTED_SERVICES)}, "Action": "sts:AssumeRole"}],
 }
-ROLE_RETRIES = 10          # IAM roles take a few seconds before Lambda may assume them
+ROLE_RETRIES = 10  # IAM roles take a few seconds before Lambda may assume them
 
 
 @dataclass
@@ -63,14 +63,16 @@ def logs_policy(account: str, function_name: str) -> dict:
     """Logs in every region: Lambda@Edge logs to /aws/lambda/us-east-1.<name> where it ran."""
     return {
         "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [
-                f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{function_name}:*",
-                f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{EDGE_REGION}.{function_name}:*",
-            ],
-        }],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                "Resource": [
+                    f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{function_name}:*",
+                    f"arn:aws:logs:*:{account}:log-group:/aws/lambda/{EDGE_REGION}.{function_name}:*",
+                ],
+            }
+        ],
     }
 
 
@@ -102,8 +104,11 @@ def ensure_role(iam, role_name: str, function_name: str, account: str, progress:
         AssumeRolePolicyDocument=json.dumps(TRUST_POLICY),
         Description=f"Execution role of the sign-in gate {function_name} (Lambda@Edge)",
     )["Role"]
-    iam.put_role_policy(RoleName=role_name, PolicyName="logs-in-every-region",
-                        PolicyDocument=json.dumps(logs_policy(account, function_name)))
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName="logs-in-every-region",
+        PolicyDocument=json.dumps(logs_policy(account, function_name)),
+    )
     return role["Arn"], True
 
 
@@ -125,22 +130,33 @@ def _wait(lam, waiter: str, name: str) -> None:
     lam.get_waiter(waiter).wait(FunctionName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 90})
 
 
-def create_function(lam, name: str, role_arn: str, data: bytes, progress: Progress,
-                    sleep: Callable[[float], None]) -> None:
+def create_function(
+    lam, name: str, role_arn: str, data: bytes, progress: Progress, sleep: Callable[[float], None]
+) -> None:
     progress.note(f"creating function {name} in {EDGE_REGION}")
     for attempt in range(1, ROLE_RETRIES + 1):
         try:
             lam.create_function(
-                FunctionName=name, Runtime=RUNTIME, Handler=HANDLER, Role=role_arn, Code={"ZipFile": data},
-                MemorySize=MEMORY_MB, Timeout=TIMEOUT_S, Architectures=[ARCHITECTURE], Publish=False,
+                FunctionName=name,
+                Runtime=RUNTIME,
+                Handler=HANDLER,
+                Role=role_arn,
+                Code={"ZipFile": data},
+                MemorySize=MEMORY_MB,
+                Timeout=TIMEOUT_S,
+                Architectures=[ARCHITECTURE],
+                Publish=False,
                 Description="Sign-in gate (Lambda@Edge viewer request); configuration is baked into the zip",
             )
             break
         except ClientError as exc:
             message = exc.response.get("Error", {}).get("Message", "")
-            if exc.response["Error"].get("Code") == "InvalidParameterValueException" and "assume" in message \
-                    and attempt < ROLE_RETRIES:
-                sleep(min(2 * attempt, 10))     # the new role is not visible to Lambda yet
+            if (
+                exc.response["Error"].get("Code") == "InvalidParameterValueException"
+                and "assume" in message
+                and attempt < ROLE_RETRIES
+            ):
+                sleep(min(2 * attempt, 10))  # the new role is not visible to Lambda yet
                 continue
             raise
     _wait(lam, "function_active_v2", name)
@@ -161,7 +177,7 @@ def edge_settings_changes(current: dict) -> dict:
     if (current.get("VpcConfig") or {}).get("SubnetIds"):
         changes["VpcConfig"] = {"SubnetIds": [], "SecurityGroupIds": []}
     if (current.get("DeadLetterConfig") or {}).get("TargetArn"):
-        changes["DeadLetterConfig"] = {"TargetArn": ""}          # an empty ARN removes it
+        changes["DeadLetterConfig"] = {"TargetArn": ""}  # an empty ARN removes it
     if (current.get("TracingConfig") or {}).get("Mode") == "Active":
         changes["TracingConfig"] = {"Mode": "PassThrough"}
     if (current.get("EphemeralStorage") or {}).get("Size", 512) != 512:
@@ -192,23 +208,28 @@ def update_function(lam, name: str, current: dict, data: bytes, progress: Progre
     _wait(lam, "function_updated_v2", name)
 
 
-def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder: Builder | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> str:
+def publish(
+    opts: PublishOptions,
+    clients: Clients,
+    progress: Progress,
+    builder: Builder | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> str:
     """Build, upload and publish; returns the numbered version ARN."""
     if len(opts.function_name) > 64 or not opts.function_name.replace("-", "").replace("_", "").isalnum():
         raise DeployError(f"--function-name {opts.function_name!r}: letters, digits, - and _ only, at most 64")
     overrides = {"site": {"url": opts.site_url.rstrip("/")}} if opts.site_url else {}
-    raw = read_toml(opts.config_path)    # a missing or broken file: one line, before anything else
+    raw = read_toml(opts.config_path)  # a missing or broken file: one line, before anything else
     if not (raw.get("state") or {}).get("secret"):
         # kept in SSM so a fresh checkout (CI) builds the same zip for the same inputs
-        current, older = state_secrets(clients.ssm, parameter_name("function", opts.function_name), progress,
-                                        rotate=opts.rotate_state_secret)
+        current, older = state_secrets(
+            clients.ssm, parameter_name("function", opts.function_name), progress, rotate=opts.rotate_state_secret
+        )
         overrides["state"] = {"secret": current, **({"previous_secrets": older} if older else {})}
     overrides = overrides or None
 
     progress.step("building the gate")
-    data = build_gate_zip(builder, opts.config_path, jwks_file=opts.jwks_file, out=opts.zip_out,
-                          overrides=overrides)
+    data = build_gate_zip(builder, opts.config_path, jwks_file=opts.jwks_file, out=opts.zip_out, overrides=overrides)
     sha = sha256_b64(data)
     progress.note(f"{opts.zip_out}: {len(data)} bytes, sha256 {sha}")
 
@@ -222,32 +243,38 @@ def publish(opts: PublishOptions, clients: Clients, progress: Progress, builder:
             raise
         current = None
     if current is None:
-        role_arn, _ = ensure_role(iam, opts.role_name or default_role_name(opts.function_name), opts.function_name,
-                                  account, progress)
+        role_arn, _ = ensure_role(
+            iam, opts.role_name or default_role_name(opts.function_name), opts.function_name, account, progress
+        )
         create_function(lam, opts.function_name, role_arn, data, progress, sleep)
     else:
         try:
             check_trust(iam.get_role(RoleName=_role_name_of(current["Role"]))["Role"], progress)
         except ClientError as exc:
-            progress.note(f"could not read the function's role to check its trust policy "
-                          f"({exc.response.get('Error', {}).get('Code')})")
+            progress.note(
+                f"could not read the function's role to check its trust policy "
+                f"({exc.response.get('Error', {}).get('Code')})"
+            )
         update_function(lam, opts.function_name, current, data, progress)
-    version = lam.publish_version(FunctionName=opts.function_name, CodeSha256=sha,
-                                  Description=f"gate code {sha}")
+    version = lam.publish_version(FunctionName=opts.function_name, CodeSha256=sha, Description=f"gate code {sha}")
     arn = version["FunctionArn"]
     if not arn.rsplit(":", 1)[-1].isdigit():
         # Lambda: "the version number ... increments"; only $LATEST is unnumbered ("Lambda function versions")
         raise DeployError(f"Lambda returned {arn}, not a numbered version; publish again")
 
     progress.step("done")
-    progress.note("attach it: CloudFront console -> your distribution -> Behaviors -> edit the behavior -> "
-                  "Function associations -> Viewer request: Lambda@Edge, paste the ARN below -> Save")
+    progress.note(
+        "attach it: CloudFront console -> your distribution -> Behaviors -> edit the behavior -> "
+        "Function associations -> Viewer request: Lambda@Edge, paste the ARN below -> Save"
+    )
     config = final_config(opts.config_path, overrides)
     site = opts.site_url or (config.site_url if config is not None else "")
     if site:
         report_urls(config, site, clients, progress)
     else:
-        progress.note("register https://<your site>/_gate/callback (callback) and "
-                      "https://<your site>/_gate/signed-out (sign-out) with your identity provider")
+        progress.note(
+            "register https://<your site>/_gate/callback (callback) and "
+            "https://<your site>/_gate/signed-out (sign-out) with your identity provider"
+        )
     progress.result("Function version ARN", arn)
     return arn

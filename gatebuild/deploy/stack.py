@@ -63,7 +63,7 @@ from .upload import (
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "cloudformation.yaml"
-STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,58}$")   # "<name>-site" (the OAC) must fit 64
+STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,58}$")  # "<name>-site" (the OAC) must fit 64
 DOMAIN_PREFIX = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 ALIAS = re.compile(r"^(?=.{1,253}$)(\*\.)?([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 CERT_ARN = re.compile(r"^arn:aws[a-z-]*:acm:(?P<region>[a-z0-9-]+):\d{12}:certificate/[A-Za-z0-9-]+$")
@@ -71,17 +71,17 @@ CODE_PARAMETERS = ("CodeBucket", "CodeKey", "CodeSha256")
 SUCCESS = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
 NOT_UPDATABLE = {
     "ROLLBACK_COMPLETE": "the stack's first creation failed and it can only be deleted: "
-                         "aws cloudformation delete-stack --stack-name {name} --region us-east-1, then run this again",
+    "aws cloudformation delete-stack --stack-name {name} --region us-east-1, then run this again",
     "ROLLBACK_FAILED": "its rollback failed, usually on the Lambda@Edge function, whose replicas take hours to "
-                       "go. Delete it: aws cloudformation delete-stack --stack-name {name} --region us-east-1; "
-                       "if that ends in DELETE_FAILED on GateFunction, run it again with --retain-resources "
-                       "GateFunction. Then run this again (the new stack names its function anew) and delete the "
-                       "old function a few hours later (aws lambda delete-function)",
+    "go. Delete it: aws cloudformation delete-stack --stack-name {name} --region us-east-1; "
+    "if that ends in DELETE_FAILED on GateFunction, run it again with --retain-resources "
+    "GateFunction. Then run this again (the new stack names its function anew) and delete the "
+    "old function a few hours later (aws lambda delete-function)",
     "UPDATE_ROLLBACK_FAILED": "its last rollback failed; in the console choose Stack actions -> Continue update "
-                              "rollback (or aws cloudformation continue-update-rollback), then run this again",
+    "rollback (or aws cloudformation continue-update-rollback), then run this again",
     "DELETE_FAILED": "deleting it failed, usually on Lambda@Edge replicas; wait a few hours and delete it again, "
-                     "or now with aws cloudformation delete-stack --stack-name {name} --region us-east-1 "
-                     "--retain-resources GateFunction (see docs/deploy.md, Teardown)",
+    "or now with aws cloudformation delete-stack --stack-name {name} --region us-east-1 "
+    "--retain-resources GateFunction (see docs/deploy.md, Teardown)",
     "DELETE_IN_PROGRESS": "it is being deleted; wait until that finishes",
 }
 
@@ -99,7 +99,7 @@ class StackOptions:
     hsts_include_subdomains: bool | None = None
     hsts_preload: bool | None = None
     log_retention_days: int | None = None
-    api_domain: str | None = None   # issue 13: the API origin behind ApiPathPattern ("" removes it)
+    api_domain: str | None = None  # issue 13: the API origin behind ApiPathPattern ("" removes it)
     api_path: str | None = None
     rotate_state_secret: bool = False
     keep_old_assets_days: float = STALE_GRACE_DAYS
@@ -116,6 +116,7 @@ class StackOptions:
 
 # --------------------------------------------------------------------------- local checks
 
+
 def read_csp(path: str | None, progress: Progress, site_dir: str | None = None) -> str:
     """The site's CSP, from gatebuild.site_policy (the local emulator reads the same)."""
     try:
@@ -123,8 +124,9 @@ def read_csp(path: str | None, progress: Progress, site_dir: str | None = None) 
     except CspError as exc:
         raise DeployError(str(exc)) from None
     if chosen.source == "default":
-        progress.note("no csp.txt beside the site and no --csp-file: using the default (same-origin only) "
-                      "Content-Security-Policy")
+        progress.note(
+            "no csp.txt beside the site and no --csp-file: using the default (same-origin only) Content-Security-Policy"
+        )
     else:
         progress.note(f"Content-Security-Policy from {chosen.source}")
     return chosen.policy
@@ -187,6 +189,7 @@ def previous_site_url(opts: StackOptions, stack: dict | None) -> str:
 
 # --------------------------------------------------------------------------- CloudFormation
 
+
 def describe(cfn, name: str) -> dict | None:
     try:
         return cfn.describe_stacks(StackName=name)["Stacks"][0]
@@ -220,8 +223,13 @@ def parameters_of(stack: dict | None) -> dict[str, str]:
     return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []}
 
 
-def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | None,
-                     code: tuple[str, str, str] | None, declared: set[str] | None = None) -> list[dict]:
+def stack_parameters(
+    opts: StackOptions,
+    csp: str,
+    previous: dict[str, str] | None,
+    code: tuple[str, str, str] | None,
+    declared: set[str] | None = None,
+) -> list[dict]:
     """Parameters for create/update: what the user gave; on update the rest keep their values.
 
     Earlier values are passed explicitly (as read from describe_stacks), which is what
@@ -257,8 +265,7 @@ def stack_parameters(opts: StackOptions, csp: str, previous: dict[str, str] | No
         given.update(zip(CODE_PARAMETERS, code, strict=False))
     for key, value in (previous or {}).items():
         given.setdefault(key, value)
-    return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()
-            if declared is None or k in declared]
+    return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items() if declared is None or k in declared]
 
 
 def code_parameters(previous: dict[str, str], code: tuple[str, str, str], declared: set[str]) -> list[dict]:
@@ -315,8 +322,17 @@ def _events_since(cfn, name: str, marker: str | None) -> list[dict]:
             return list(reversed(fresh))
 
 
-def wait_for_stack(cfn, name: str, marker: str | None, progress: Progress, *, poll: float, timeout: float,
-                   sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> dict:
+def wait_for_stack(
+    cfn,
+    name: str,
+    marker: str | None,
+    progress: Progress,
+    *,
+    poll: float,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict:
     """Print events as they arrive until the stack settles; return it, or raise on failure."""
     started = clock()
     seen: set[str] = set()
@@ -350,9 +366,16 @@ def wait_for_stack(cfn, name: str, marker: str | None, progress: Progress, *, po
 
 def _failure_line(name: str, status: str, stack: dict, events: list[dict]) -> str:
     cancelled = ("cancelled", "canceled")
-    cause = next((e for e in events if e.get("ResourceStatus", "").endswith("_FAILED")
-                  and e.get("ResourceStatusReason")
-                  and not any(c in e["ResourceStatusReason"].lower() for c in cancelled)), None)
+    cause = next(
+        (
+            e
+            for e in events
+            if e.get("ResourceStatus", "").endswith("_FAILED")
+            and e.get("ResourceStatusReason")
+            and not any(c in e["ResourceStatusReason"].lower() for c in cancelled)
+        ),
+        None,
+    )
     if cause:
         reason = f"{cause['LogicalResourceId']} ({cause.get('ResourceType', '')}): {cause['ResourceStatusReason']}"
     else:
@@ -367,12 +390,26 @@ def _failure_line(name: str, status: str, stack: dict, events: list[dict]) -> st
     return line
 
 
-def apply(cfn, name: str, template_body: str, parameters: list[dict], exists: bool, progress: Progress,
-          *, poll: float, timeout: float, sleep: Callable[[float], None] = time.sleep) -> tuple[dict, bool]:
+def apply(
+    cfn,
+    name: str,
+    template_body: str,
+    parameters: list[dict],
+    exists: bool,
+    progress: Progress,
+    *,
+    poll: float,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[dict, bool]:
     """Create or update the stack and wait. Returns (stack, whether anything changed)."""
     marker = _newest_event_id(cfn, name) if exists else None
-    kwargs = {"StackName": name, "TemplateBody": template_body, "Parameters": parameters,
-                  "Capabilities": ["CAPABILITY_IAM"]}
+    kwargs = {
+        "StackName": name,
+        "TemplateBody": template_body,
+        "Parameters": parameters,
+        "Capabilities": ["CAPABILITY_IAM"],
+    }
     if exists:
         try:
             cfn.update_stack(**kwargs)
@@ -387,6 +424,7 @@ def apply(cfn, name: str, template_body: str, parameters: list[dict], exists: bo
 
 
 # --------------------------------------------------------------------------- CloudFront
+
 
 def verify_association(cloudfront, distribution_id: str, version_arn: str, progress: Progress) -> bool:
     """Check every behavior of the distribution runs exactly this version on viewer request."""
@@ -408,13 +446,20 @@ def verify_association(cloudfront, distribution_id: str, version_arn: str, progr
 
 # --------------------------------------------------------------------------- the command
 
-def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, builder: Builder | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> dict[str, str]:
+
+def deploy_stack(
+    opts: StackOptions,
+    clients: Clients,
+    progress: Progress,
+    builder: Builder | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+) -> dict[str, str]:
     """The one deploy command. Returns the stack's final outputs."""
     check_options(opts)
-    csp = read_csp(opts.csp_file, progress, opts.site_dir)     # also with --skip-site: never reset the policy
+    csp = read_csp(opts.csp_file, progress, opts.site_dir)  # also with --skip-site: never reset the policy
     if not opts.skip_site:
-        site_files(opts.site_dir)               # fail now, not after 15 minutes of CloudFormation
+        site_files(opts.site_dir)  # fail now, not after 15 minutes of CloudFormation
     template_body, declared = read_template(opts.template_path)
     name = opts.stack_name
 
@@ -436,8 +481,10 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
                     "user pool, or --config gate.toml names an existing pool or OIDC provider"
                 )
             config_path = write_minimal_config(scratch)
-            progress.note("no --config: the gate uses the stack's Cognito pool, sign-in required everywhere, "
-                          "/admin for the Admin group")
+            progress.note(
+                "no --config: the gate uses the stack's Cognito pool, sign-in required everywhere, "
+                "/admin for the Admin group"
+            )
         prevalidate(config_path, creates_cognito)
 
         bucket = opts.artifact_bucket or artifact_bucket_name(account, EDGE_REGION)
@@ -452,17 +499,30 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
             # a failed update rolls back to this zip: keep the lifecycle rule away from it
             refresh_artifact(clients.s3, bucket, previous["CodeKey"], account)
 
-        progress.step(("creating" if stack is None else "updating") + f" stack {name} (infrastructure)"
-                      + (": CloudFront takes 5-15 minutes" if stack is None else ""))
+        progress.step(
+            ("creating" if stack is None else "updating")
+            + f" stack {name} (infrastructure)"
+            + (": CloudFront takes 5-15 minutes" if stack is None else "")
+        )
         parameters = stack_parameters(opts, csp, previous, code, declared)
         if keep_url and "PreviousSiteUrl" in declared:
-            progress.note(f"the site moves from {keep_url}: its sign-in URLs stay registered until the new gate "
-                          "is deployed everywhere")
+            progress.note(
+                f"the site moves from {keep_url}: its sign-in URLs stay registered until the new gate "
+                "is deployed everywhere"
+            )
             parameters = [p for p in parameters if p["ParameterKey"] != "PreviousSiteUrl"]
             parameters.append({"ParameterKey": "PreviousSiteUrl", "ParameterValue": keep_url})
-        stack, _ = apply(clients.cloudformation, name, template_body, parameters,
-                         exists=previous is not None, progress=progress, poll=opts.poll_seconds,
-                         timeout=opts.timeout_seconds, sleep=sleep)
+        stack, _ = apply(
+            clients.cloudformation,
+            name,
+            template_body,
+            parameters,
+            exists=previous is not None,
+            progress=progress,
+            poll=opts.poll_seconds,
+            timeout=opts.timeout_seconds,
+            sleep=sleep,
+        )
         outputs = outputs_of(stack)
 
         progress.step(f"building the gate for {outputs['SiteUrl']}")
@@ -473,16 +533,21 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         raw = read_toml(config_path)
         if (raw.get("state") or {}).get("secret"):
             if opts.rotate_state_secret:
-                progress.warn(f"{config_path} sets state.secret; --rotate-state-secret changes only the one "
-                              "deploy.py keeps in SSM, so it has no effect here")
+                progress.warn(
+                    f"{config_path} sets state.secret; --rotate-state-secret changes only the one "
+                    "deploy.py keeps in SSM, so it has no effect here"
+                )
         else:
-            current, older = state_secrets(clients.ssm, parameter_name("stack", name), progress,
-                                            rotate=opts.rotate_state_secret, now=clock())
+            current, older = state_secrets(
+                clients.ssm, parameter_name("stack", name), progress, rotate=opts.rotate_state_secret, now=clock()
+            )
             overrides["state"] = {"secret": current, **({"previous_secrets": older} if older else {})}
         given_site = (raw.get("site") or {}).get("url", "")
         if isinstance(given_site, str) and given_site and given_site.rstrip("/") != overrides["site"]["url"]:
-            progress.warn(f"site.url in {config_path} is {given_site}; the stack serves {overrides['site']['url']}, "
-                          "which the gate is built for")
+            progress.warn(
+                f"site.url in {config_path} is {given_site}; the stack serves {overrides['site']['url']}, "
+                "which the gate is built for"
+            )
         os.makedirs(os.path.dirname(os.path.abspath(opts.zip_out)), exist_ok=True)
         data = build_gate_zip(builder, config_path, jwks_file=opts.jwks_file, out=opts.zip_out, overrides=overrides)
         key = f"{name}/gate-{sha256_hex(data)[:32]}.zip"
@@ -491,8 +556,17 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
 
     progress.step(f"updating stack {name} (function code)")
     parameters = code_parameters(parameters_of(stack), (bucket, key, sha256_b64(data)), declared)
-    stack, changed = apply(clients.cloudformation, name, template_body, parameters, exists=True,
-                           progress=progress, poll=opts.poll_seconds, timeout=opts.timeout_seconds, sleep=sleep)
+    stack, changed = apply(
+        clients.cloudformation,
+        name,
+        template_body,
+        parameters,
+        exists=True,
+        progress=progress,
+        poll=opts.poll_seconds,
+        timeout=opts.timeout_seconds,
+        sleep=sleep,
+    )
     outputs = outputs_of(stack)
     if not changed:
         progress.note("function code unchanged")
@@ -500,10 +574,21 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         # CloudFormation reports the distribution updated once it is deployed: the new gate runs
         # everywhere, so the old URL can go
         progress.step(f"updating stack {name} (removing the previous site URL from the app client)")
-        parameters = [{**p, "ParameterValue": ""} if p["ParameterKey"] == "PreviousSiteUrl" else p
-                      for p in code_parameters(parameters_of(stack), (bucket, key, sha256_b64(data)), declared)]
-        stack, _ = apply(clients.cloudformation, name, template_body, parameters, exists=True, progress=progress,
-                         poll=opts.poll_seconds, timeout=opts.timeout_seconds, sleep=sleep)
+        parameters = [
+            {**p, "ParameterValue": ""} if p["ParameterKey"] == "PreviousSiteUrl" else p
+            for p in code_parameters(parameters_of(stack), (bucket, key, sha256_b64(data)), declared)
+        ]
+        stack, _ = apply(
+            clients.cloudformation,
+            name,
+            template_body,
+            parameters,
+            exists=True,
+            progress=progress,
+            poll=opts.poll_seconds,
+            timeout=opts.timeout_seconds,
+            sleep=sleep,
+        )
         outputs = outputs_of(stack)
     if outputs.get("DistributionId") and outputs.get("FunctionVersionArn"):
         verify_association(clients.cloudfront, outputs["DistributionId"], outputs["FunctionVersionArn"], progress)
@@ -515,9 +600,16 @@ def deploy_stack(opts: StackOptions, clients: Clients, progress: Progress, build
         progress.step(f"uploading {opts.site_dir} to s3://{outputs['BucketName']}")
         upload_site(clients.s3, outputs["BucketName"], opts.site_dir, progress, account)
         state_key = f"{name}/stale-assets.json"
-        stale = prune_site(clients.s3, outputs["BucketName"], opts.site_dir, progress,
-                           stale_since=read_state(clients.s3, bucket, state_key, account), now=clock(),
-                           grace_days=opts.keep_old_assets_days, account=account)
+        stale = prune_site(
+            clients.s3,
+            outputs["BucketName"],
+            opts.site_dir,
+            progress,
+            stale_since=read_state(clients.s3, bucket, state_key, account),
+            now=clock(),
+            grace_days=opts.keep_old_assets_days,
+            account=account,
+        )
         write_state(clients.s3, bucket, state_key, stale, account)
     if opts.invalidate:
         invalidate_all(clients.cloudfront, outputs["DistributionId"], progress)
@@ -531,10 +623,14 @@ def _summary(outputs: dict[str, str], config, clients: Clients, progress: Progre
     if outputs.get("UserPoolId"):
         pool = outputs["UserPoolId"]
         progress.note("add people (they get an e-mail with a temporary password):")
-        progress.note(f"  aws cognito-idp admin-create-user --region {EDGE_REGION} --user-pool-id {pool} "
-                      "--username someone@example.com")
-        progress.note(f"  aws cognito-idp admin-add-user-to-group --region {EDGE_REGION} --user-pool-id {pool} "
-                      "--username someone@example.com --group-name Admin")
+        progress.note(
+            f"  aws cognito-idp admin-create-user --region {EDGE_REGION} --user-pool-id {pool} "
+            "--username someone@example.com"
+        )
+        progress.note(
+            f"  aws cognito-idp admin-add-user-to-group --region {EDGE_REGION} --user-pool-id {pool} "
+            "--username someone@example.com --group-name Admin"
+        )
     else:
         report_urls(config, outputs["SiteUrl"], clients, progress)
     progress.result("Site", outputs["SiteUrl"])

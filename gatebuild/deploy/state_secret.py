@@ -24,7 +24,7 @@ from .errors import DeployError
 from .progress import Progress
 
 SECRET_BYTES = 32
-MAX_LOGIN_LIFETIME = 3600      # config_file caps cookies.login_max_age_seconds here
+MAX_LOGIN_LIFETIME = 3600  # config_file caps cookies.login_max_age_seconds here
 
 
 def parameter_name(kind: str, name: str) -> str:
@@ -48,18 +48,26 @@ def _read(ssm, name: str) -> dict | None:
     except ValueError:
         stored = None
     if not isinstance(stored, dict) or not isinstance(stored.get("current"), str) or not stored["current"]:
-        raise DeployError(f"SSM parameter {name} does not hold the gate's state secret as deploy.py writes it; "
-                          f"delete it (aws ssm delete-parameter --name {name} --region us-east-1) to start over")
+        raise DeployError(
+            f"SSM parameter {name} does not hold the gate's state secret as deploy.py writes it; "
+            f"delete it (aws ssm delete-parameter --name {name} --region us-east-1) to start over"
+        )
     return stored
 
 
 def _write(ssm, name: str, stored: dict, *, overwrite: bool) -> None:
-    ssm.put_parameter(Name=name, Value=json.dumps(stored, sort_keys=True), Type="SecureString",
-                      Overwrite=overwrite, Description="State-signing secret of the sign-in gate (deploy.py)")
+    ssm.put_parameter(
+        Name=name,
+        Value=json.dumps(stored, sort_keys=True),
+        Type="SecureString",
+        Overwrite=overwrite,
+        Description="State-signing secret of the sign-in gate (deploy.py)",
+    )
 
 
-def state_secrets(ssm, name: str, progress: Progress, *, rotate: bool = False,
-                  now: float | None = None) -> tuple[str, list[str]]:
+def state_secrets(
+    ssm, name: str, progress: Progress, *, rotate: bool = False, now: float | None = None
+) -> tuple[str, list[str]]:
     """(current secret, previous secrets still accepted), creating or rotating the parameter."""
     now = time.time() if now is None else now
     stored = _read(ssm, name)
@@ -70,7 +78,7 @@ def state_secrets(ssm, name: str, progress: Progress, *, rotate: bool = False,
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ParameterAlreadyExists":
                 raise
-            stored = _read(ssm, name)          # another deploy created it a moment ago: use that one
+            stored = _read(ssm, name)  # another deploy created it a moment ago: use that one
         else:
             progress.note(f"created the gate's state secret in SSM parameter {name}")
     elif rotate:

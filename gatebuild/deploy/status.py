@@ -49,14 +49,18 @@ def check_behaviors(config: dict, report: Report) -> list[str]:
         items = (behavior.get("LambdaFunctionAssociations") or {}).get("Items") or []
         viewer = [a for a in items if a.get("EventType") == "viewer-request"]
         if not viewer:
-            report.bad(f"behavior {label}: no Lambda@Edge function on viewer request: its content is served "
-                       "without the gate; associate the gate's version ARN there too")
+            report.bad(
+                f"behavior {label}: no Lambda@Edge function on viewer request: its content is served "
+                "without the gate; associate the gate's version ARN there too"
+            )
             continue
         arn = viewer[0].get("LambdaFunctionARN", "")
         match = NUMBERED_VERSION_ARN.match(arn)
         if not match or not match.group("qualifier").isdigit():
-            report.bad(f"behavior {label}: viewer request runs {arn}, not a numbered version (ending in :<number>); "
-                       "CloudFront needs a numbered version, never $LATEST or an alias")
+            report.bad(
+                f"behavior {label}: viewer request runs {arn}, not a numbered version (ending in :<number>); "
+                "CloudFront needs a numbered version, never $LATEST or an alias"
+            )
             continue
         if match.group("region") != EDGE_REGION:
             report.bad(f"behavior {label}: {arn} is not in {EDGE_REGION}")
@@ -64,8 +68,10 @@ def check_behaviors(config: dict, report: Report) -> list[str]:
         if viewer[0].get("IncludeBody"):
             report.bad(f"behavior {label}: Include body is on; the gate never reads the body: turn it off")
         if behavior.get("ViewerProtocolPolicy") == "allow-all":
-            report.bad(f"behavior {label}: viewers may use plain HTTP; the gate's cookies are Secure, so sign-in "
-                       "fails there: set Redirect HTTP to HTTPS")
+            report.bad(
+                f"behavior {label}: viewers may use plain HTTP; the gate's cookies are Secure, so sign-in "
+                "fails there: set Redirect HTTP to HTTPS"
+            )
         report.good(f"behavior {label}: viewer request runs {arn}")
         arns.append(arn)
     return arns
@@ -74,9 +80,11 @@ def check_behaviors(config: dict, report: Report) -> list[str]:
 def check_error_pages(config: dict, report: Report) -> None:
     for item in (config.get("CustomErrorResponses") or {}).get("Items") or []:
         if int(item.get("ErrorCode", 0)) == 403 and item.get("ResponsePagePath"):
-            report.bad(f"error page: 403 is answered with {item['ResponsePagePath']} "
-                       f"({item.get('ResponseCode') or 403}); that hides the gate's own 403 page (no access) "
-                       "and can serve the app to people without access; map only 404")
+            report.bad(
+                f"error page: 403 is answered with {item['ResponsePagePath']} "
+                f"({item.get('ResponseCode') or 403}); that hides the gate's own 403 page (no access) "
+                "and can serve the app to people without access; map only 404"
+            )
             return
     report.good("error pages: the gate's 403 page reaches the viewer")
 
@@ -94,8 +102,10 @@ def check_function(lam, iam, arn: str, report: Report) -> None:
     if config.get("Handler") != "edge.handler.handler":
         report.bad(f"{where}: handler {config.get('Handler')}, expected edge.handler.handler")
     if int(config.get("MemorySize", 128)) > MEMORY_MB or int(config.get("Timeout", 3)) > TIMEOUT_S:
-        report.bad(f"{where}: {config.get('MemorySize')} MB / {config.get('Timeout')} s; a viewer-request "
-                   f"function may have at most {MEMORY_MB} MB and {TIMEOUT_S} s")
+        report.bad(
+            f"{where}: {config.get('MemorySize')} MB / {config.get('Timeout')} s; a viewer-request "
+            f"function may have at most {MEMORY_MB} MB and {TIMEOUT_S} s"
+        )
     if (config.get("Environment") or {}).get("Variables"):
         report.bad(f"{where}: has environment variables, which Lambda@Edge refuses")
     if config.get("Layers"):
@@ -109,8 +119,10 @@ def check_function(lam, iam, arn: str, report: Report) -> None:
     if (config.get("VpcConfig") or {}).get("SubnetIds"):
         report.bad(f"{where}: runs in a VPC, which Lambda@Edge does not support")
     if len(report.problems) == before:
-        report.good(f"{where}: {config.get('Runtime')}, {config.get('MemorySize')} MB, {config.get('Timeout')} s, "
-                    "no environment, no layers")
+        report.good(
+            f"{where}: {config.get('Runtime')}, {config.get('MemorySize')} MB, {config.get('Timeout')} s, "
+            "no environment, no layers"
+        )
     role_arn = config.get("Role", "")
     try:
         role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
@@ -124,8 +136,10 @@ def check_function(lam, iam, arn: str, report: Report) -> None:
         document = json.loads(unquote(document))
     missing = [s for s in TRUSTED_SERVICES if s not in _trusted(document)]
     if missing:
-        report.bad(f"role {role['RoleName']}: does not trust {' and '.join(missing)}; CloudFront refuses to "
-                   "replicate the function: add it to the role's trust policy")
+        report.bad(
+            f"role {role['RoleName']}: does not trust {' and '.join(missing)}; CloudFront refuses to "
+            "replicate the function: add it to the role's trust policy"
+        )
     else:
         report.good(f"role {role['RoleName']}: trusts lambda.amazonaws.com and edgelambda.amazonaws.com")
 
@@ -143,19 +157,31 @@ def check_app_client(cognito, pool_id: str, client_id: str, site_url: str, repor
         return
     site = site_url.rstrip("/")
     fine = True
-    for label, key, url in (("callback", "CallbackURLs", site + CALLBACK_PATH),
-                            ("sign-out", "LogoutURLs", site + SIGNED_OUT_PATH)):
+    for label, key, url in (
+        ("callback", "CallbackURLs", site + CALLBACK_PATH),
+        ("sign-out", "LogoutURLs", site + SIGNED_OUT_PATH),
+    ):
         if url not in (client.get(key) or []):
-            report.bad(f"Cognito app client {client_id}: {label} URL {url} is not allowed: "
-                       + ("sign-in fails with redirect_mismatch" if label == "callback" else "sign-out fails"))
+            report.bad(
+                f"Cognito app client {client_id}: {label} URL {url} is not allowed: "
+                + ("sign-in fails with redirect_mismatch" if label == "callback" else "sign-out fails")
+            )
             fine = False
     if fine:
         report.good(f"Cognito app client {client_id}: allows {site}{CALLBACK_PATH} and {site}{SIGNED_OUT_PATH}")
 
 
-def status(clients, progress: Progress, *, stack_name: str | None = None, distribution_id: str | None = None,
-           site_url: str | None = None, pool_id: str | None = None, client_id: str | None = None,
-           cognito_region: str = EDGE_REGION) -> Report:
+def status(
+    clients,
+    progress: Progress,
+    *,
+    stack_name: str | None = None,
+    distribution_id: str | None = None,
+    site_url: str | None = None,
+    pool_id: str | None = None,
+    client_id: str | None = None,
+    cognito_region: str = EDGE_REGION,
+) -> Report:
     report = Report()
     if stack_name:
         try:
@@ -185,8 +211,10 @@ def status(clients, progress: Progress, *, stack_name: str | None = None, distri
     if pool_id and client_id and site_url:
         check_app_client(clients.regional("cognito-idp", cognito_region), pool_id, client_id, site_url, report)
     elif site_url:
-        report.good(f"identity provider: register {site_url}{CALLBACK_PATH} (callback) and "
-                    f"{site_url}{SIGNED_OUT_PATH} (sign-out); not checked without a Cognito pool")
+        report.good(
+            f"identity provider: register {site_url}{CALLBACK_PATH} (callback) and "
+            f"{site_url}{SIGNED_OUT_PATH} (sign-out); not checked without a Cognito pool"
+        )
     for line in report.ok:
         progress.result("ok", line)
     for line in report.problems:

@@ -21,8 +21,8 @@ from .progress import Progress
 # CloudFront API reference).
 IMMUTABLE = "private, max-age=31536000, immutable"
 NO_CACHE = "private, no-cache"
-HASHED_DIR = "assets/"   # Vite puts content-hashed files here
-STALE_GRACE_DAYS = 7     # old hashed assets stay this long for pages still open in a browser
+HASHED_DIR = "assets/"  # Vite puts content-hashed files here
+STALE_GRACE_DAYS = 7  # old hashed assets stay this long for pages still open in a browser
 ARTIFACT_EXPIRY_DAYS = 90
 
 
@@ -33,6 +33,7 @@ def cache_control(key: str) -> str:
 
 # --------------------------------------------------------------------------- artifacts
 
+
 def artifact_bucket_name(account_id: str, region: str) -> str:
     return f"gate-artifacts-{account_id}-{region}"
 
@@ -42,20 +43,34 @@ def _status(exc: ClientError) -> tuple[int | None, str]:
 
 
 def tls_only_policy(name: str) -> dict:
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "DenyPlainHttp", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
-        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-    }]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyPlainHttp",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
 
 
-LIFECYCLE = {"Rules": [{
-    "ID": "old-gate-zips", "Status": "Enabled", "Filter": {"Prefix": ""},
-    # deploy.py refreshes the zip a stack runs on before each update (see refresh_artifact), so a
-    # rollback always finds it; anything not touched for this long is an old build
-    "Expiration": {"Days": ARTIFACT_EXPIRY_DAYS},
-    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-}]}
+LIFECYCLE = {
+    "Rules": [
+        {
+            "ID": "old-gate-zips",
+            "Status": "Enabled",
+            "Filter": {"Prefix": ""},
+            # deploy.py refreshes the zip a stack runs on before each update (see refresh_artifact), so a
+            # rollback always finds it; anything not touched for this long is an old build
+            "Expiration": {"Days": ARTIFACT_EXPIRY_DAYS},
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+        }
+    ]
+}
 
 
 def _owned(s3, name: str, account: str) -> bool:
@@ -94,16 +109,31 @@ def ensure_artifact_bucket(s3, name: str, region: str, account: str, progress: P
         except ClientError as create_exc:
             if _status(create_exc)[1] != "BucketAlreadyOwnedByYou":
                 raise
-        if not _owned(s3, name, account):         # taken in between by someone else: refused in _owned
+        if not _owned(s3, name, account):  # taken in between by someone else: refused in _owned
             raise DeployError(f"artifact bucket {name} could not be created; pass --artifact-bucket")
     location = s3.get_bucket_location(Bucket=name, **owner).get("LocationConstraint") or "us-east-1"
     if location != region:
-        raise DeployError(f"artifact bucket {name} is in {location}; CloudFormation reads the function's zip "
-                          f"from a bucket in {region}: pass --artifact-bucket with a bucket there")
-    s3.put_public_access_block(Bucket=name, **owner, PublicAccessBlockConfiguration={
-        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
-    s3.put_bucket_encryption(Bucket=name, **owner, ServerSideEncryptionConfiguration={
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]})
+        raise DeployError(
+            f"artifact bucket {name} is in {location}; CloudFormation reads the function's zip "
+            f"from a bucket in {region}: pass --artifact-bucket with a bucket there"
+        )
+    s3.put_public_access_block(
+        Bucket=name,
+        **owner,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=name,
+        **owner,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]
+        },
+    )
     s3.put_bucket_policy(Bucket=name, **owner, Policy=json.dumps(tls_only_policy(name)))
     s3.put_bucket_lifecycle_configuration(Bucket=name, **owner, LifecycleConfiguration=LIFECYCLE)
 
@@ -126,9 +156,15 @@ def upload_artifact(s3, bucket: str, key: str, data: bytes, account: str, progre
 def refresh_artifact(s3, bucket: str, key: str, account: str) -> bool:
     """Copy a zip onto itself so the lifecycle rule counts its age from now; False if it is gone."""
     try:
-        s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key},
-                       MetadataDirective="REPLACE", ContentType="application/zip",
-                       ExpectedBucketOwner=account, ExpectedSourceBucketOwner=account)
+        s3.copy_object(
+            Bucket=bucket,
+            Key=key,
+            CopySource={"Bucket": bucket, "Key": key},
+            MetadataDirective="REPLACE",
+            ContentType="application/zip",
+            ExpectedBucketOwner=account,
+            ExpectedSourceBucketOwner=account,
+        )
         return True
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
@@ -137,6 +173,7 @@ def refresh_artifact(s3, bucket: str, key: str, account: str) -> bool:
 
 
 # --------------------------------------------------------------------------- the site
+
 
 def site_files(site_dir: str) -> list[tuple[str, Path]]:
     """(key, path) for every file to upload, in upload order: hashed assets first, then other
@@ -175,8 +212,14 @@ def upload_site(s3, bucket: str, site_dir: str, progress: Progress, account: str
     total = len(files)
     for done, (key, path) in enumerate(files, start=1):
         with open(path, "rb") as body:
-            s3.put_object(Bucket=bucket, Key=key, Body=body.read(),
-                          ContentType=content_type(key), CacheControl=cache_control(key), **owner)
+            s3.put_object(
+                Bucket=bucket,
+                Key=key,
+                Body=body.read(),
+                ContentType=content_type(key),
+                CacheControl=cache_control(key),
+                **owner,
+            )
         progress.count("uploaded", done, total)
     return total
 
@@ -188,8 +231,17 @@ def _all_keys(s3, bucket: str, owner: dict) -> list[str]:
     return keys
 
 
-def prune_site(s3, bucket: str, site_dir: str, progress: Progress, *, stale_since: dict[str, float],
-               now: float, grace_days: float = STALE_GRACE_DAYS, account: str | None = None) -> dict[str, float]:
+def prune_site(
+    s3,
+    bucket: str,
+    site_dir: str,
+    progress: Progress,
+    *,
+    stale_since: dict[str, float],
+    now: float,
+    grace_days: float = STALE_GRACE_DAYS,
+    account: str | None = None,
+) -> dict[str, float]:
     """Delete what the new build no longer has: other files at once, hashed assets once they have
     been stale for `grace_days` (a page opened before the deploy may still ask for them).
 
@@ -211,7 +263,7 @@ def prune_site(s3, bucket: str, site_dir: str, progress: Progress, *, stale_sinc
         else:
             keep[key] = since
     for start in range(0, len(delete), 1000):
-        batch = delete[start:start + 1000]
+        batch = delete[start : start + 1000]
         s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True}, **owner)
     if delete:
         progress.note(f"deleted {len(delete)} file(s) the new build no longer has")
@@ -235,8 +287,13 @@ def read_state(s3, bucket: str, key: str, account: str) -> dict:
 
 
 def write_state(s3, bucket: str, key: str, value: dict, account: str) -> None:
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(value, sort_keys=True).encode(),
-                  ContentType="application/json", ExpectedBucketOwner=account)
+    s3.put_object(
+        Bucket=bucket,
+        Key=key,
+        Body=json.dumps(value, sort_keys=True).encode(),
+        ContentType="application/json",
+        ExpectedBucketOwner=account,
+    )
 
 
 def invalidate_all(cloudfront, distribution_id: str, progress: Progress) -> str:

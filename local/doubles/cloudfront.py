@@ -8,24 +8,51 @@ from urllib.parse import parse_qs, urlsplit
 HOST = "d111111abcdef8.cloudfront.net"
 
 
-def event(uri: str = "/", querystring: str = "", *, method: str = "GET", headers: dict | None = None,
-          cookies: list[str] | None = None, host: str = HOST) -> dict:
-    all_headers = {"host": [{"key": "Host", "value": host}],
-                   "user-agent": [{"key": "User-Agent", "value": "Mozilla/5.0"}]}
+def event(
+    uri: str = "/",
+    querystring: str = "",
+    *,
+    method: str = "GET",
+    headers: dict | None = None,
+    cookies: list[str] | None = None,
+    host: str = HOST,
+) -> dict:
+    all_headers = {
+        "host": [{"key": "Host", "value": host}],
+        "user-agent": [{"key": "User-Agent", "value": "Mozilla/5.0"}],
+    }
     for name, value in (headers or {}).items():
         all_headers[name.lower()] = [{"key": name, "value": value}]
     if cookies:
         all_headers["cookie"] = [{"key": "Cookie", "value": c} for c in cookies]
-    return {"Records": [{"cf": {
-        "config": {"distributionDomainName": host, "distributionId": "EDFDVBD6EXAMPLE",
-                   "eventType": "viewer-request", "requestId": "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ=="},
-        "request": {"clientIp": "203.0.113.178", "method": method, "uri": uri,
-                    "querystring": querystring, "headers": all_headers},
-    }}]}
+    return {
+        "Records": [
+            {
+                "cf": {
+                    "config": {
+                        "distributionDomainName": host,
+                        "distributionId": "EDFDVBD6EXAMPLE",
+                        "eventType": "viewer-request",
+                        "requestId": "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==",
+                    },
+                    "request": {
+                        "clientIp": "203.0.113.178",
+                        "method": method,
+                        "uri": uri,
+                        "querystring": querystring,
+                        "headers": all_headers,
+                    },
+                }
+            }
+        ]
+    }
 
 
-NAVIGATE = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-            "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+NAVIGATE = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+}
 ASSET = {"Accept": "*/*", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"}
 FETCH_JSON = {"Accept": "application/json", "Sec-Fetch-Mode": "cors"}
 
@@ -58,10 +85,21 @@ class Browser:
     def cookie_header(self) -> list[str]:
         return ["; ".join(f"{k}={v}" for k, v in self.jar.items())] if self.jar else []
 
-    def request(self, uri: str, querystring: str = "", headers: dict | None = None, method: str = "GET",
-                extra_cookies: list[str] | None = None) -> dict:
-        ev = event(uri, querystring, method=method, headers=NAVIGATE if headers is None else headers,
-                   cookies=self.cookie_header() + (extra_cookies or []))
+    def request(
+        self,
+        uri: str,
+        querystring: str = "",
+        headers: dict | None = None,
+        method: str = "GET",
+        extra_cookies: list[str] | None = None,
+    ) -> dict:
+        ev = event(
+            uri,
+            querystring,
+            method=method,
+            headers=NAVIGATE if headers is None else headers,
+            cookies=self.cookie_header() + (extra_cookies or []),
+        )
         original = copy.deepcopy(ev["Records"][0]["cf"]["request"])
         result = self.handler(ev, None)
         self.history.append({"request": original, "result": result})

@@ -56,8 +56,12 @@ class LocalIdp:
     # -- what tests arrange ----------------------------------------------------------------
     def issue_code(self, *, challenge: str, nonce: str | None, redirect_uri: str, claims: dict | None = None) -> str:
         code = secrets.token_urlsafe(24)
-        self.codes[code] = {"challenge": challenge, "nonce": nonce, "redirect_uri": redirect_uri,
-                            "claims": claims or {}}
+        self.codes[code] = {
+            "challenge": challenge,
+            "nonce": nonce,
+            "redirect_uri": redirect_uri,
+            "claims": claims or {},
+        }
         return code
 
     def issue_refresh_token(self, claims: dict | None = None) -> str:
@@ -66,8 +70,11 @@ class LocalIdp:
         return token
 
     def token_calls(self, grant_type: str | None = None) -> list[dict]:
-        return [r for r in self.requests if r["path"] == "/token"
-                and (grant_type is None or r["form"].get("grant_type") == grant_type)]
+        return [
+            r
+            for r in self.requests
+            if r["path"] == "/token" and (grant_type is None or r["form"].get("grant_type") == grant_type)
+        ]
 
     # -- behaviour -----------------------------------------------------------------------
     def _tokens(self, claims: dict, nonce: str | None) -> dict:

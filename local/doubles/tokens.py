@@ -37,7 +37,8 @@ class Keys:
 
     def public_pem(self) -> bytes:
         return self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def sign(self, claims: dict, header: dict | None = None, alg: str = "RS256") -> str:
         head = {"alg": alg, "kid": self.kid, **(header or {})}

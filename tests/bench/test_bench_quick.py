@@ -18,22 +18,44 @@ from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
 
-ROWS = ("Zip size", "Bare interpreter", "Cold (a) no cookie", "Cold (b) valid cookie", "Cold (c) callback",
-        "Cold (d) valid cookie, JWKS fetched", "Warm, first verification", "Warm, repeated cookie", "RSA floor",
-        "Peak RSS", "JWKS fetches")
-TARGETS = {"valid_cookie_cold_30ms_above_bare", "valid_cookie_cold_18ms_above_bare_lambda_context",
-           "callback_cold_60ms_above_bare", "jwks_fetch_cold_60ms_above_bare",
-           "no_cookie_cold_1_5x_faster_than_peer", "warm_repeated_2x_faster_than_peer",
-           "warm_first_verification_1_4x_pow", "peak_rss_at_most_peer", "zip_under_1mb_all_bytecode",
-           "jwks_fetched_only_when_the_kid_is_unknown"}
+ROWS = (
+    "Zip size",
+    "Bare interpreter",
+    "Cold (a) no cookie",
+    "Cold (b) valid cookie",
+    "Cold (c) callback",
+    "Cold (d) valid cookie, JWKS fetched",
+    "Warm, first verification",
+    "Warm, repeated cookie",
+    "RSA floor",
+    "Peak RSS",
+    "JWKS fetches",
+)
+TARGETS = {
+    "valid_cookie_cold_30ms_above_bare",
+    "valid_cookie_cold_18ms_above_bare_lambda_context",
+    "callback_cold_60ms_above_bare",
+    "jwks_fetch_cold_60ms_above_bare",
+    "no_cookie_cold_1_5x_faster_than_peer",
+    "warm_repeated_2x_faster_than_peer",
+    "warm_first_verification_1_4x_pow",
+    "peak_rss_at_most_peer",
+    "zip_under_1mb_all_bytecode",
+    "jwks_fetched_only_when_the_kid_is_unknown",
+}
 PEER_TARGETS = {"no_cookie_cold_1_5x_faster_than_peer", "warm_repeated_2x_faster_than_peer", "peak_rss_at_most_peer"}
 
 
 @pytest.mark.needs_py313
 def test_quick_benchmark_completes_and_reports_every_row_and_target(tmp_path):
     results = tmp_path / "bench.json"
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick", "--json", str(results)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900)
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(results)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-4000:]
     lines = run.stdout.splitlines()
     for row in ROWS:

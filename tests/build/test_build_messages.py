@@ -14,10 +14,14 @@ import pytest
 from edge import __version__
 from tests.conftest import ROOT
 
-NO_NETWORK = ("import socket\ndef _no(*a, **k):\n    raise OSError(101, 'Network is unreachable')\n"
-              "socket.socket.connect = _no\nsocket.create_connection = _no\n")
-COGNITO = ('[idp]\nprovider = "cognito"\nclient_id = "abc"\n[cognito]\nregion = "us-east-1"\n'
-           'user_pool_id = "us-east-1_Example12"\ndomain = "app.auth.us-east-1.amazoncognito.com"\n')
+NO_NETWORK = (
+    "import socket\ndef _no(*a, **k):\n    raise OSError(101, 'Network is unreachable')\n"
+    "socket.socket.connect = _no\nsocket.create_connection = _no\n"
+)
+COGNITO = (
+    '[idp]\nprovider = "cognito"\nclient_id = "abc"\n[cognito]\nregion = "us-east-1"\n'
+    'user_pool_id = "us-east-1_Example12"\ndomain = "app.auth.us-east-1.amazoncognito.com"\n'
+)
 OIDC = '[idp]\nprovider = "oidc"\nclient_id = "abc"\nissuer = "https://login.example.com"\n'
 
 
@@ -26,8 +30,14 @@ def run_build(tmp_path, *args, offline=False):
     if offline:
         (tmp_path / "sitecustomize.py").write_text(NO_NETWORK)
         env["PYTHONPATH"] = str(tmp_path)
-    return subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "build.py"), *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        env=env,
+    )
 
 
 def assert_one_line_fix(result, out, *needles):
@@ -49,16 +59,26 @@ def write(tmp_path, name, text):
 def test_no_network_without_jwks_file_says_what_failed_and_suggests_jwks_file(tmp_path):
     out = tmp_path / "edge.zip"
     result = run_build(tmp_path, "--config", write(tmp_path, "g.toml", COGNITO), "--out", str(out), offline=True)
-    assert_one_line_fix(result, out, "fetching the JWKS failed",
-                        "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example12/.well-known/jwks.json",
-                        "--jwks-file")
+    assert_one_line_fix(
+        result,
+        out,
+        "fetching the JWKS failed",
+        "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Example12/.well-known/jwks.json",
+        "--jwks-file",
+    )
 
 
 def test_discovery_failure_says_what_failed_and_how_to_build_offline(tmp_path):
     out = tmp_path / "edge.zip"
     result = run_build(tmp_path, "--config", write(tmp_path, "g.toml", OIDC), "--out", str(out), offline=True)
-    assert_one_line_fix(result, out, "OIDC discovery failed",
-                        "https://login.example.com/.well-known/openid-configuration", "idp.issuer", "--jwks-file")
+    assert_one_line_fix(
+        result,
+        out,
+        "OIDC discovery failed",
+        "https://login.example.com/.well-known/openid-configuration",
+        "idp.issuer",
+        "--jwks-file",
+    )
 
 
 def test_config_that_is_a_directory(tmp_path):
@@ -67,13 +87,16 @@ def test_config_that_is_a_directory(tmp_path):
     assert_one_line_fix(result, out, "is a directory", "--config gate.toml")
 
 
-@pytest.mark.parametrize("content,needle", [
-    (None, "cannot read it"),
-    ("{not json", "not JSON"),
-    ('["a list"]', 'must be a JSON object {"keys": [...]}'),
-    ('{"keys": [{"kty": "EC", "kid": "x"}]}', "no RSA signing key usable with tokens.algorithms (RS256)"),
-    ("dir", "is a directory"),
-])
+@pytest.mark.parametrize(
+    "content,needle",
+    [
+        (None, "cannot read it"),
+        ("{not json", "not JSON"),
+        ('["a list"]', 'must be a JSON object {"keys": [...]}'),
+        ('{"keys": [{"kty": "EC", "kid": "x"}]}', "no RSA signing key usable with tokens.algorithms (RS256)"),
+        ("dir", "is a directory"),
+    ],
+)
 def test_missing_or_invalid_jwks_file(tmp_path, content, needle):
     out = tmp_path / "edge.zip"
     if content is None:
@@ -82,16 +105,22 @@ def test_missing_or_invalid_jwks_file(tmp_path, content, needle):
         jwks = str(tmp_path)
     else:
         jwks = write(tmp_path, "jwks.json", content)
-    result = run_build(tmp_path, "--config", write(tmp_path, "g.toml", COGNITO), "--jwks-file", jwks,
-                       "--out", str(out))
+    result = run_build(tmp_path, "--config", write(tmp_path, "g.toml", COGNITO), "--jwks-file", jwks, "--out", str(out))
     assert_one_line_fix(result, out, "--jwks-file", needle)
 
 
 def test_small_rsa_key_in_the_jwks_is_a_user_mistake(tmp_path, keys):
     small = dict(keys.jwks()["keys"][0], n="AQAB" * 4)
     out = tmp_path / "edge.zip"
-    result = run_build(tmp_path, "--config", write(tmp_path, "g.toml", COGNITO),
-                       "--jwks-file", write(tmp_path, "jwks.json", json.dumps({"keys": [small]})), "--out", str(out))
+    result = run_build(
+        tmp_path,
+        "--config",
+        write(tmp_path, "g.toml", COGNITO),
+        "--jwks-file",
+        write(tmp_path, "jwks.json", json.dumps({"keys": [small]})),
+        "--out",
+        str(out),
+    )
     assert_one_line_fix(result, out, "the gate requires at least 2048")
 
 

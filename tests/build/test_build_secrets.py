@@ -74,9 +74,14 @@ class DiscoveryServer:
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
 
     def good_document(self) -> dict:
-        return {"issuer": self.base, "authorization_endpoint": self.base + "/authorize",
-                "token_endpoint": self.base + "/token", "jwks_uri": self.base + "/jwks",
-                "revocation_endpoint": self.base + "/revoke", "end_session_endpoint": self.base + "/logout"}
+        return {
+            "issuer": self.base,
+            "authorization_endpoint": self.base + "/authorize",
+            "token_endpoint": self.base + "/token",
+            "jwks_uri": self.base + "/jwks",
+            "revocation_endpoint": self.base + "/revoke",
+            "end_session_endpoint": self.base + "/logout",
+        }
 
     def close(self):
         self._httpd.shutdown()
@@ -94,8 +99,13 @@ def build_discovering(tmp_path, issuer: str):
     config = tmp_path / "gate.toml"
     config.write_text(OIDC_CONFIG.format(issuer=issuer))
     out = tmp_path / "edge.zip"
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", str(config),
-                             "--out", str(out)], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "build.py"), "--config", str(config), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
     return result, out
 
 
@@ -106,8 +116,9 @@ def test_a_good_discovery_document_builds(tmp_path, provider):
     assert out.exists()
 
 
-@pytest.mark.parametrize("endpoint", ["authorization_endpoint", "token_endpoint", "jwks_uri",
-                                      "revocation_endpoint", "end_session_endpoint"])
+@pytest.mark.parametrize(
+    "endpoint", ["authorization_endpoint", "token_endpoint", "jwks_uri", "revocation_endpoint", "end_session_endpoint"]
+)
 def test_a_discovered_plain_http_endpoint_is_refused(tmp_path, provider, endpoint):
     provider.document = {**provider.good_document(), endpoint: "http://op.example.com/" + endpoint}
     result, out = build_discovering(tmp_path, provider.base)
@@ -132,15 +143,24 @@ def test_an_issuer_with_a_trailing_slash_is_kept_exactly(tmp_path, provider):
 
 # -- 11. only public keys are embedded -------------------------------------------------------------
 
+
 def private_jwk(keys) -> dict:
     numbers = keys.private_key.private_numbers()
 
     def b64(n: int) -> str:
         import base64
+
         return base64.urlsafe_b64encode(n.to_bytes((n.bit_length() + 7) // 8, "big")).rstrip(b"=").decode()
 
-    return {**keys.public_jwk(), "d": b64(numbers.d), "p": b64(numbers.p), "q": b64(numbers.q),
-            "dp": b64(numbers.dmp1), "dq": b64(numbers.dmq1), "qi": b64(numbers.iqmp)}
+    return {
+        **keys.public_jwk(),
+        "d": b64(numbers.d),
+        "p": b64(numbers.p),
+        "q": b64(numbers.q),
+        "dp": b64(numbers.dmp1),
+        "dq": b64(numbers.dmq1),
+        "qi": b64(numbers.iqmp),
+    }
 
 
 def example_text() -> str:
@@ -162,13 +182,22 @@ def test_only_public_members_are_embedded(tmp_path, keys):
     task = tmp_path / "task"
     zipfile.ZipFile(out).extractall(task)
     python = find_python313() or sys.executable
-    baked = subprocess.run([python, "-I", "-S", "-c",
-                            f"import sys, json; sys.path.insert(0, {str(task)!r}); import edge.baked as b; "
-                            "print(json.dumps(b.JWKS))"], capture_output=True, text=True)
+    baked = subprocess.run(
+        [
+            python,
+            "-I",
+            "-S",
+            "-c",
+            f"import sys, json; sys.path.insert(0, {str(task)!r}); import edge.baked as b; print(json.dumps(b.JWKS))",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert json.loads(baked.stdout) == {"keys": [keys.public_jwk()]}
 
 
 # -- 12. the zip is readable by its owner only ------------------------------------------------------
+
 
 def test_the_zip_is_written_owner_only_even_over_an_existing_file(tmp_path, keys):
     out = tmp_path / "edge.zip"

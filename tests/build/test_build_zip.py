@@ -29,9 +29,24 @@ def build(tmp_path, config_text, jwks, extra_args=(), env=None):
     jwks_file = tmp_path / "jwks.json"
     jwks_file.write_text(json.dumps(jwks))
     out = tmp_path / "edge.zip"
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", str(config),
-                             "--jwks-file", str(jwks_file), "--out", str(out), *extra_args],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600, env=env)
+    result = subprocess.run(
+        [
+            sys.executable,
+            os.path.join(ROOT, "build.py"),
+            "--config",
+            str(config),
+            "--jwks-file",
+            str(jwks_file),
+            "--out",
+            str(out),
+            *extra_args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env=env,
+    )
     return result, out
 
 
@@ -65,8 +80,9 @@ def test_the_version_is_stamped_into_the_zip(example_build):
     with zipfile.ZipFile(out) as archive:
         baked = next(n for n in archive.namelist() if n in ("edge/baked.pyc", "edge/baked.py"))
         # a str constant is stored as its bytes in both a source and a marshalled .pyc
-        assert f"VERSION = {__version__!r}".encode() in archive.read(baked) or \
-            (baked.endswith(".pyc") and __version__.encode() in archive.read(baked))
+        assert f"VERSION = {__version__!r}".encode() in archive.read(baked) or (
+            baked.endswith(".pyc") and __version__.encode() in archive.read(baked)
+        )
 
 
 def test_zip_is_trimmed_to_what_the_function_imports(example_build):
@@ -86,8 +102,18 @@ def test_every_module_ships_as_bytecode_and_the_zip_fits_1_mb(example_build):
     shipped .py is compiled again at every cold start (urllib3 from source cost ~115 ms)."""
     _, out, _, _ = example_build
     names = set(zipfile.ZipFile(out).namelist())
-    for module in ("edge/gate", "edge/handler", "edge/idp", "jose/jwk", "rsa/pkcs1", "jose/backends/rsa_backend",
-                   "urllib3/__init__", "urllib3/poolmanager", "urllib3/connectionpool", "urllib3/response"):
+    for module in (
+        "edge/gate",
+        "edge/handler",
+        "edge/idp",
+        "jose/jwk",
+        "rsa/pkcs1",
+        "jose/backends/rsa_backend",
+        "urllib3/__init__",
+        "urllib3/poolmanager",
+        "urllib3/connectionpool",
+        "urllib3/response",
+    ):
         assert f"{module}.pyc" in names and f"{module}.py" not in names
     assert not [n for n in names if n.endswith(".py")]
     assert out.stat().st_size < 1024 * 1024
@@ -121,9 +147,18 @@ def test_generated_state_secret_never_appears_in_build_output_or_repo(example_bu
     assert tracked == ""
     task = tmp_path / "secret-check"  # the secret is baked into the zip, and nowhere else
     zipfile.ZipFile(out).extractall(task)
-    baked = subprocess.run([RUNNER.path, "-I", "-S", "-c",
-                            f"import sys; sys.path.insert(0, {str(task)!r}); import edge.baked as b; "
-                            "print(b.CONFIG['state_secret'], b.VERSION)"], capture_output=True, text=True)
+    baked = subprocess.run(
+        [
+            RUNNER.path,
+            "-I",
+            "-S",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(task)!r}); import edge.baked as b; "
+            "print(b.CONFIG['state_secret'], b.VERSION)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert baked.stdout.split() == [secret.rstrip("="), __version__]
 
 
@@ -145,6 +180,7 @@ def test_site_env_carries_the_gate_paths(tmp_path, keys):
 
 # -- the zip as it ships, under python3.13 -I -S -----------------------------------------------
 
+
 class ShippedZip:
     def __init__(self, zip_path, work, python=None):
         self.dir = work / "task"
@@ -155,9 +191,14 @@ class ShippedZip:
                 os.chmod(os.path.join(root, name), 0o555 if name in dirs else 0o444)
         os.chmod(self.dir, 0o555)
         runner = os.path.join(ROOT, "tests", "support", "zip_runner.py")
-        self.proc = subprocess.Popen([python or RUNNER.path, "-I", "-S", "-B", runner, str(self.dir)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, cwd=str(work))
+        self.proc = subprocess.Popen(
+            [python or RUNNER.path, "-I", "-S", "-B", runner, str(self.dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=str(work),
+        )
 
     def send(self, message):
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -202,13 +243,24 @@ groups = ["Admin"]
         assert loaded["edge.gate"].endswith("edge/gate.pyc" if RUNNER.exact else "edge/gate.py")
         query = location_query(first)
         login_cookie = next(c["value"].split(";")[0] for c in first["headers"]["set-cookie"])
-        code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                              redirect_uri=query["redirect_uri"], claims=keys.id_claims())
-        callback = shipped.send(event(urlsplit(query["redirect_uri"]).path, f"code={code}&state={query['state']}",
-                                      headers=NAVIGATE, cookies=[login_cookie]))
+        code = idp.issue_code(
+            challenge=query["code_challenge"],
+            nonce=query["nonce"],
+            redirect_uri=query["redirect_uri"],
+            claims=keys.id_claims(),
+        )
+        callback = shipped.send(
+            event(
+                urlsplit(query["redirect_uri"]).path,
+                f"code={code}&state={query['state']}",
+                headers=NAVIGATE,
+                cookies=[login_cookie],
+            )
+        )
         assert callback["status"] == "302" and header(callback, "location") == "/docs/a?b=1"
-        session = "; ".join(c["value"].split(";")[0] for c in callback["headers"]["set-cookie"]
-                            if "Max-Age=0" not in c["value"])
+        session = "; ".join(
+            c["value"].split(";")[0] for c in callback["headers"]["set-cookie"] if "Max-Age=0" not in c["value"]
+        )
         passed = shipped.send(event("/docs/a", headers=NAVIGATE, cookies=[session, "theme=dark"]))
         assert "status" not in passed and passed["headers"]["cookie"] == [{"key": "Cookie", "value": "theme=dark"}]
         assert shipped.send(event("/admin/x", headers=NAVIGATE, cookies=[session]))["status"] == "403"
@@ -255,9 +307,22 @@ def test_readme_offline_build_command_works(tmp_path):
     offline.mkdir()
     (offline / "sitecustomize.py").write_text(NO_NETWORK)
     out = tmp_path / "edge.zip"
-    result = subprocess.run([sys.executable, "build.py", "--config", "gate.example.toml",
-                             "--jwks-file", "tests/fixtures/jwks.json", "--out", str(out)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=600,
-                            env={**os.environ, "PYTHONPATH": str(offline)})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "build.py",
+            "--config",
+            "gate.example.toml",
+            "--jwks-file",
+            "tests/fixtures/jwks.json",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(offline)},
+    )
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size < 1024 * 1024 and "% of the 1 MB viewer-request limit" in result.stdout

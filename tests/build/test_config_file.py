@@ -13,7 +13,11 @@ from tests.conftest import ROOT
 
 BASE = {
     "idp": {"provider": "cognito", "client_id": "abc"},
-    "cognito": {"region": "eu-west-1", "user_pool_id": "eu-west-1_AbC123", "domain": "app.auth.eu-west-1.amazoncognito.com"},
+    "cognito": {
+        "region": "eu-west-1",
+        "user_pool_id": "eu-west-1_AbC123",
+        "domain": "app.auth.eu-west-1.amazoncognito.com",
+    },
 }
 
 
@@ -41,13 +45,22 @@ def test_cognito_mode_derives_every_endpoint():
     assert config.endpoints.jwks == config.issuer + "/.well-known/jwks.json"
     assert config.endpoints.authorization == "https://app.auth.eu-west-1.amazoncognito.com/oauth2/authorize"
     assert config.endpoints.token.endswith("/oauth2/token") and config.endpoints.revocation.endswith("/oauth2/revoke")
-    assert (config.endpoints.logout, config.endpoints.logout_style) == ("https://app.auth.eu-west-1.amazoncognito.com/logout", "cognito")
+    assert (config.endpoints.logout, config.endpoints.logout_style) == (
+        "https://app.auth.eu-west-1.amazoncognito.com/logout",
+        "cognito",
+    )
     assert provider_for(config).checks_token_use
 
 
 def test_oidc_mode_asks_for_discovery_of_what_is_missing():
-    raw = {"idp": {"provider": "oidc", "client_id": "c", "issuer": "https://op.example.com/",
-                   "token_endpoint": "https://op.example.com/token"}}
+    raw = {
+        "idp": {
+            "provider": "oidc",
+            "client_id": "c",
+            "issuer": "https://op.example.com/",
+            "token_endpoint": "https://op.example.com/token",
+        }
+    }
     config, to_discover = validate(raw)
     # kept exactly: OIDC compares issuers as strings, and Auth0's ends with "/" (issue 14)
     assert config.issuer == "https://op.example.com/" and not provider_for(config).checks_token_use
@@ -60,48 +73,71 @@ def test_config_is_immutable():
         config.client_id = "x"
 
 
-@pytest.mark.parametrize("raw,expected", [
-    # (client_id given: without it, that is a second mistake, reported as well: see the test below)
-    ({"idp": {"client_id": "c"}, "cognito": BASE["cognito"]}, "idp.provider: missing; add it under [idp]"),
-    (with_(idp__client_id=None), "idp.client_id: missing"),
-    (with_(idp__client_ids="x"), 'idp.client_ids: unknown key; did you mean "client_id"?'),
-    (with_(tokens__leway_seconds=5), 'did you mean "leeway_seconds"'),
-    (with_(sesion={}), "[sesion]: unknown section; known sections: idp, "),
-    (with_(cookie={}), '[cookie]: unknown section; did you mean "cookies"?'),
-    (with_(tokens__leeway_seconds="30"), "tokens.leeway_seconds: must be a whole number, not a string"),
-    (with_(idp__timeout_seconds="3"), "idp.timeout_seconds: must be a number, not a string"),
-    (with_(site__url="http://example.com"), 'site.url: \'http://example.com\' is not an https URL; write it as "https://host" '),
-    (with_(cognito__domain="http://auth.example.com"), 'write it as "https://host" '),
-    (with_(tokens__leeway_seconds=3600), "tokens.leeway_seconds: must be between 0 and 300"),
-    (with_(tokens__algorithms=["none"]), "tokens.algorithms: 'none' is not allowed"),
-    (with_(tokens__algorithms=["HS256"]), "never accepted"),
-    (with_(cookies__secure=False), "cookies.secure: false is only for a local site.url"),
-    (with_(cookies__same_site="lax"), "cookies.same_site: must be one of"),
-    (with_(idp__token_endpoint="http://login.example.com/token"), "idp.token_endpoint: 'http://login.example.com/token' is not an https URL"),
-    (with_(idp__token_endpoint="not a url"), "is not an https URL"),
-    (with_(site__url="https://example.com/app"), "site.url: give only scheme and host"),
-    (with_(cognito__user_pool_id="us-east-1_X1"),
-     "cognito.region: pool 'us-east-1_X1' is in 'us-east-1', not 'eu-west-1'; set region = \"us-east-1\" under [cognito]"),
-    (with_(cognito__region="Europe"), "cognito.region: 'Europe' is not an AWS region"),
-    (with_(idp__scopes=["email"]), 'idp.scopes: must include "openid"'),
-    (with_(idp__timeout_seconds=10), "idp.timeout_seconds: must be between 0.5 and 4.0"),
-    (with_(state__secret="short"), "state.secret: must be at least 32 random bytes"),
-    (with_(paths__callback="/callback/"), "paths.callback:"),
-    (with_(paths__public=["/_gate/me"]), "paths.public: '/_gate/me' can never match: the gate answers that path itself"),
-    (with_(paths__public=["admin/*"]), "can never match; path patterns start with \"/\""),
-    (with_(rules=[{"paths": ["/admin/*"], "groups": []}]), "rules[1]: says nobody may see its paths; give groups"),
-    (with_(rules=[{"paths": ["/admin/*"]}]), "rules[1]: says nobody may see its paths; give groups"),
-    (with_(rules=[{"paths": ["/*"], "groups": ["A"]}, {"paths": ["/admin/*"], "groups": ["B"]}]),
-     "rules[2].paths: '/admin/*' can never match because '/*' comes first"),
-    (with_(rules=[{"paths": ["/a/../b"], "groups": ["A"]}]), "can never match, requests are matched after resolving"),
-    (with_(paths__public=["/docs/*"], rules=[{"paths": ["/docs/secret"], "groups": ["A"]}]),
-     "rules[1].paths: '/docs/secret' can never apply because paths.public has '/docs/*', and public "
-     "paths need no sign-in; narrow or remove that public pattern"),
-    (with_(idp__provider="saml"), "idp.provider: must be one of 'cognito', 'oidc'"),
-    ({"idp": {"provider": "oidc", "client_id": "c"}}, "idp.issuer: missing"),
-    ({"idp": {"provider": "oidc", "client_id": "c", "issuer": "https://x"}, "cognito": {"region": "us-east-1"}},
-     "[cognito]: only used with"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        # (client_id given: without it, that is a second mistake, reported as well: see the test below)
+        ({"idp": {"client_id": "c"}, "cognito": BASE["cognito"]}, "idp.provider: missing; add it under [idp]"),
+        (with_(idp__client_id=None), "idp.client_id: missing"),
+        (with_(idp__client_ids="x"), 'idp.client_ids: unknown key; did you mean "client_id"?'),
+        (with_(tokens__leway_seconds=5), 'did you mean "leeway_seconds"'),
+        (with_(sesion={}), "[sesion]: unknown section; known sections: idp, "),
+        (with_(cookie={}), '[cookie]: unknown section; did you mean "cookies"?'),
+        (with_(tokens__leeway_seconds="30"), "tokens.leeway_seconds: must be a whole number, not a string"),
+        (with_(idp__timeout_seconds="3"), "idp.timeout_seconds: must be a number, not a string"),
+        (
+            with_(site__url="http://example.com"),
+            "site.url: 'http://example.com' is not an https URL; write it as \"https://host\" ",
+        ),
+        (with_(cognito__domain="http://auth.example.com"), 'write it as "https://host" '),
+        (with_(tokens__leeway_seconds=3600), "tokens.leeway_seconds: must be between 0 and 300"),
+        (with_(tokens__algorithms=["none"]), "tokens.algorithms: 'none' is not allowed"),
+        (with_(tokens__algorithms=["HS256"]), "never accepted"),
+        (with_(cookies__secure=False), "cookies.secure: false is only for a local site.url"),
+        (with_(cookies__same_site="lax"), "cookies.same_site: must be one of"),
+        (
+            with_(idp__token_endpoint="http://login.example.com/token"),
+            "idp.token_endpoint: 'http://login.example.com/token' is not an https URL",
+        ),
+        (with_(idp__token_endpoint="not a url"), "is not an https URL"),
+        (with_(site__url="https://example.com/app"), "site.url: give only scheme and host"),
+        (
+            with_(cognito__user_pool_id="us-east-1_X1"),
+            "cognito.region: pool 'us-east-1_X1' is in 'us-east-1', not 'eu-west-1'; set region = \"us-east-1\" under [cognito]",
+        ),
+        (with_(cognito__region="Europe"), "cognito.region: 'Europe' is not an AWS region"),
+        (with_(idp__scopes=["email"]), 'idp.scopes: must include "openid"'),
+        (with_(idp__timeout_seconds=10), "idp.timeout_seconds: must be between 0.5 and 4.0"),
+        (with_(state__secret="short"), "state.secret: must be at least 32 random bytes"),
+        (with_(paths__callback="/callback/"), "paths.callback:"),
+        (
+            with_(paths__public=["/_gate/me"]),
+            "paths.public: '/_gate/me' can never match: the gate answers that path itself",
+        ),
+        (with_(paths__public=["admin/*"]), 'can never match; path patterns start with "/"'),
+        (with_(rules=[{"paths": ["/admin/*"], "groups": []}]), "rules[1]: says nobody may see its paths; give groups"),
+        (with_(rules=[{"paths": ["/admin/*"]}]), "rules[1]: says nobody may see its paths; give groups"),
+        (
+            with_(rules=[{"paths": ["/*"], "groups": ["A"]}, {"paths": ["/admin/*"], "groups": ["B"]}]),
+            "rules[2].paths: '/admin/*' can never match because '/*' comes first",
+        ),
+        (
+            with_(rules=[{"paths": ["/a/../b"], "groups": ["A"]}]),
+            "can never match, requests are matched after resolving",
+        ),
+        (
+            with_(paths__public=["/docs/*"], rules=[{"paths": ["/docs/secret"], "groups": ["A"]}]),
+            "rules[1].paths: '/docs/secret' can never apply because paths.public has '/docs/*', and public "
+            "paths need no sign-in; narrow or remove that public pattern",
+        ),
+        (with_(idp__provider="saml"), "idp.provider: must be one of 'cognito', 'oidc'"),
+        ({"idp": {"provider": "oidc", "client_id": "c"}}, "idp.issuer: missing"),
+        (
+            {"idp": {"provider": "oidc", "client_id": "c", "issuer": "https://x"}, "cognito": {"region": "us-east-1"}},
+            "[cognito]: only used with",
+        ),
+    ],
+)
 def test_mistakes_name_the_key_and_the_fix(raw, expected):
     raw = {k: v for k, v in raw.items() if v is not None}
     for section in raw.values():
@@ -114,8 +150,9 @@ def test_mistakes_name_the_key_and_the_fix(raw, expected):
 
 
 def run_build(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), *args],
-                          capture_output=True, text=True, cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, os.path.join(ROOT, "build.py"), *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_build_cli_reports_a_mistake_in_one_line_with_exit_2_and_no_zip(tmp_path):
@@ -149,8 +186,10 @@ def test_oidc_with_jwks_file_and_no_endpoints_refuses_network(tmp_path, keys):
 
 
 def test_cognito_local_is_accepted_only_on_localhost():
-    raw = {"idp": {"provider": "cognito", "client_id": "c", "issuer": "http://localhost:9229/local_AbC12345"},
-           "cognito": {"region": "local", "user_pool_id": "local_AbC12345", "domain": "http://localhost:9229"}}
+    raw = {
+        "idp": {"provider": "cognito", "client_id": "c", "issuer": "http://localhost:9229/local_AbC12345"},
+        "cognito": {"region": "local", "user_pool_id": "local_AbC12345", "domain": "http://localhost:9229"},
+    }
     config, _ = validate(raw)
     assert config.endpoints.jwks == "http://localhost:9229/local_AbC12345/.well-known/jwks.json"
     assert config.endpoints.logout == "http://localhost:9229/logout" and provider_for(config).checks_token_use

@@ -9,15 +9,22 @@ from gatebuild import config_file
 from gatebuild.config_file import GATE_AUTHORIZE_PARAMS, ConfigFileError
 from tests.conftest import STATE_SECRET
 
-ISSUER = {"auth0": "https://tenant.eu.auth0.com/", "google": "https://accounts.google.com",
-          "okta": "https://example.okta.com/oauth2/default", "entra": "https://login.microsoftonline.com/t/v2.0",
-          "keycloak": "https://sso.example.com/realms/example", "oidc": "https://idp.example.com"}
+ISSUER = {
+    "auth0": "https://tenant.eu.auth0.com/",
+    "google": "https://accounts.google.com",
+    "okta": "https://example.okta.com/oauth2/default",
+    "entra": "https://login.microsoftonline.com/t/v2.0",
+    "keycloak": "https://sso.example.com/realms/example",
+    "oidc": "https://idp.example.com",
+}
 
 
 def raw(provider="okta", entry=None, rules=None, **idp) -> dict:
-    out = {"idp": {"provider": provider, "issuer": ISSUER[provider], "client_id": "site-gate", **idp},
-           "state": {"secret": STATE_SECRET},
-           "rules": rules if rules is not None else [{"paths": ["/admin/*"], "groups": ["Admin"]}]}
+    out = {
+        "idp": {"provider": provider, "issuer": ISSUER[provider], "client_id": "site-gate", **idp},
+        "state": {"secret": STATE_SECRET},
+        "rules": rules if rules is not None else [{"paths": ["/admin/*"], "groups": ["Admin"]}],
+    }
     if entry is not None:
         out["entry"] = entry
     return out
@@ -47,8 +54,9 @@ def test_a_private_provider_needs_no_entry():
 
 
 def test_any_account_with_a_list_is_contradictory():
-    assert "remove any_account or the lists" in error_of(raw("google", entry={"any_account": True,
-                                                                              "email_domains": ["example.com"]}))
+    assert "remove any_account or the lists" in error_of(
+        raw("google", entry={"any_account": True, "email_domains": ["example.com"]})
+    )
 
 
 @pytest.mark.parametrize("key", GATE_AUTHORIZE_PARAMS)
@@ -59,7 +67,7 @@ def test_the_gates_own_authorize_params_can_never_be_set(key):
 
 def test_unknown_and_bad_extra_params_are_refused():
     assert "unknown authorize parameter" in error_of(raw(extra_authorize_params={"response_mode": "form_post"}))
-    assert "did you mean \"audience\"" in error_of(raw(extra_authorize_params={"audiance": "x"}))
+    assert 'did you mean "audience"' in error_of(raw(extra_authorize_params={"audiance": "x"}))
     assert "must be a string" in error_of(raw(extra_authorize_params={"prompt": True}))
     assert "printable" in error_of(raw(extra_authorize_params={"login_hint": "a\r\nb"}))
     config, _ = config_file.validate(raw(extra_authorize_params={"max_age": 300, "acr_values": "mfa"}))
@@ -108,10 +116,22 @@ def test_a_rule_may_be_met_by_roles_emails_or_domains_only():
 def test_the_resolved_config_round_trips_through_the_zip_form():
     from edge.settings import Config
 
-    config, _ = config_file.validate(raw("keycloak", entry={"groups": ["Staff"]},
-                                         rules=[{"paths": ["/admin/*"], "groups": ["A"], "roles": ["r"],
-                                                 "emails": ["a@example.com"], "email_domains": ["example.com"]}],
-                                         extra_authorize_params={"login_hint": "ada"}))
+    config, _ = config_file.validate(
+        raw(
+            "keycloak",
+            entry={"groups": ["Staff"]},
+            rules=[
+                {
+                    "paths": ["/admin/*"],
+                    "groups": ["A"],
+                    "roles": ["r"],
+                    "emails": ["a@example.com"],
+                    "email_domains": ["example.com"],
+                }
+            ],
+            extra_authorize_params={"login_hint": "ada"},
+        )
+    )
     config = config._replace(state_secret=b"x" * 32)
     assert Config.from_dict(config.to_dict()) == config
 
@@ -122,14 +142,17 @@ from hypothesis import strategies as st  # noqa: E402
 from gatebuild.config_file import SAFE_AUTHORIZE_PARAMS  # noqa: E402
 
 
-@given(st.dictionaries(st.one_of(st.sampled_from(SAFE_AUTHORIZE_PARAMS + GATE_AUTHORIZE_PARAMS),
-                                 st.text(min_size=1, max_size=12)),
-                       st.text(max_size=20), max_size=4))
+@given(
+    st.dictionaries(
+        st.one_of(st.sampled_from(SAFE_AUTHORIZE_PARAMS + GATE_AUTHORIZE_PARAMS), st.text(min_size=1, max_size=12)),
+        st.text(max_size=20),
+        max_size=4,
+    )
+)
 def test_extra_params_are_exactly_the_safe_keys_with_printable_values(given_params):
     # Oracle: the config is accepted iff every key is on the safe list (and none is the gate's own)
     # and every value is printable; then each non-empty value is sent as given.
-    ok = all(k in SAFE_AUTHORIZE_PARAMS and all(0x20 <= ord(c) != 0x7F for c in v)
-             for k, v in given_params.items())
+    ok = all(k in SAFE_AUTHORIZE_PARAMS and all(0x20 <= ord(c) != 0x7F for c in v) for k, v in given_params.items())
     try:
         config, _ = config_file.validate(raw(extra_authorize_params=given_params))
     except ConfigFileError as exc:

@@ -45,19 +45,22 @@ def test_the_schema_is_draft7_and_accepts_the_example():
     jsonschema.Draft7Validator.check_schema(schema)
     with open(os.path.join(ROOT, "gate.example.toml"), "rb") as f:
         example = tomllib.load(f)
-    validate(example)                        # the validator accepts it...
-    jsonschema.validate(example, schema)     # ...and so does the editor's schema
+    validate(example)  # the validator accepts it...
+    jsonschema.validate(example, schema)  # ...and so does the editor's schema
 
 
-@pytest.mark.parametrize("section,key,value", [
-    ("idp", "client_ids", "x"),              # unknown key
-    ("tokens", "leeway_seconds", "30"),      # wrong type
-    ("cookies", "same_site", "lax"),         # not one of the choices
-    ("idp", "timeout_seconds", 10),          # out of range
-    ("tokens", "algorithms", ["HS256"]),     # not an allowed algorithm
-    ("cookies", "secure", "yes"),
-    ("sesion", None, {}),                    # unknown section
-])
+@pytest.mark.parametrize(
+    "section,key,value",
+    [
+        ("idp", "client_ids", "x"),  # unknown key
+        ("tokens", "leeway_seconds", "30"),  # wrong type
+        ("cookies", "same_site", "lax"),  # not one of the choices
+        ("idp", "timeout_seconds", 10),  # out of range
+        ("tokens", "algorithms", ["HS256"]),  # not an allowed algorithm
+        ("cookies", "secure", "yes"),
+        ("sesion", None, {}),  # unknown section
+    ],
+)
 def test_what_the_schema_refuses_the_validator_refuses(section, key, value):
     raw = json.loads(json.dumps(MINIMAL))
     if key is None:
@@ -70,17 +73,24 @@ def test_what_the_schema_refuses_the_validator_refuses(section, key, value):
 
 
 def test_every_mistake_is_reported_at_once():
-    raw = {"idp": {"provider": "oidc", "client_id": "c", "issuer": "https://op.example.com", "scopes": ["email"]},
-           "tokens": {"leeway_seconds": 3600},
-           "cookies": {"same_site": "lax"},
-           "paths": {"public": ["admin/*"]},
-           "sesion": {}}
+    raw = {
+        "idp": {"provider": "oidc", "client_id": "c", "issuer": "https://op.example.com", "scopes": ["email"]},
+        "tokens": {"leeway_seconds": 3600},
+        "cookies": {"same_site": "lax"},
+        "paths": {"public": ["admin/*"]},
+        "sesion": {},
+    }
     with pytest.raises(ConfigFileError) as caught:
         validate(raw)
     lines = str(caught.value).splitlines()
     assert lines == caught.value.mistakes
     assert [line.split(":")[0] for line in lines] == [
-        "[sesion]", "idp.scopes", "paths.public", "tokens.leeway_seconds", "cookies.same_site"]
+        "[sesion]",
+        "idp.scopes",
+        "paths.public",
+        "tokens.leeway_seconds",
+        "cookies.same_site",
+    ]
 
 
 def test_a_check_that_needs_a_broken_key_stays_quiet():
@@ -88,17 +98,24 @@ def test_a_check_that_needs_a_broken_key_stays_quiet():
     raw = {"idp": {"provider": "saml", "client_id": "c"}, "cognito": {"region": "eu-west-1"}}
     with pytest.raises(ConfigFileError) as caught:
         validate(raw)
-    assert caught.value.mistakes == ["idp.provider: must be one of 'cognito', 'oidc', 'auth0', 'okta', 'entra', 'google', "
-                                     "'keycloak', not 'saml'"]
+    assert caught.value.mistakes == [
+        "idp.provider: must be one of 'cognito', 'oidc', 'auth0', 'okta', 'entra', 'google', 'keycloak', not 'saml'"
+    ]
 
 
 def test_build_cli_prints_each_mistake_on_its_own_line_with_exit_2(tmp_path):
     config = tmp_path / "gate.toml"
-    config.write_text('[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://op.example.com"\n'
-                      'timeout = 3\n[tokens]\nleeway_seconds = 3600\n')
+    config.write_text(
+        '[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://op.example.com"\n'
+        "timeout = 3\n[tokens]\nleeway_seconds = 3600\n"
+    )
     out = tmp_path / "edge.zip"
-    result = subprocess.run([sys.executable, os.path.join(ROOT, "build.py"), "--config", str(config),
-                             "--out", str(out)], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, os.path.join(ROOT, "build.py"), "--config", str(config), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2
     assert result.stderr.splitlines() == [
         'config error: idp.timeout: unknown key; did you mean "timeout_seconds"?',

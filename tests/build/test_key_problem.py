@@ -15,7 +15,9 @@ from gatebuild.builder import BuildError
 
 
 def b64(number: int) -> str:
-    return base64.urlsafe_b64encode(number.to_bytes(max(1, (number.bit_length() + 7) // 8), "big")).rstrip(b"=").decode()
+    return (
+        base64.urlsafe_b64encode(number.to_bytes(max(1, (number.bit_length() + 7) // 8), "big")).rstrip(b"=").decode()
+    )
 
 
 def jwk(bits: int, exponent: int) -> dict:
@@ -56,12 +58,23 @@ def test_key_problem_is_what_an_independent_rule_says(bits, exponent):
         assert problem[0] == "weak_jwk"
 
 
-@pytest.mark.parametrize("key,reason,message", [
-    (jwk(1024, 65537), "weak_jwk", "JWKS key 'k' is 1024-bit RSA; the gate requires at least 2048: use a 2048-bit or larger key at the IdP"),
-    (jwk(2048, 1), "weak_jwk", "JWKS key 'k' has the unsafe RSA exponent 1; use 65537 at the IdP"),
-    (jwk(2048, 65536), "weak_jwk", "JWKS key 'k' has the unsafe RSA exponent 65536; use 65537 at the IdP"),
-    (dict(jwk(2048, 65537), n="!!not base64!!"), "bad_jwk", "JWKS key 'k' has a malformed modulus or exponent; check the JWKS"),
-])
+@pytest.mark.parametrize(
+    "key,reason,message",
+    [
+        (
+            jwk(1024, 65537),
+            "weak_jwk",
+            "JWKS key 'k' is 1024-bit RSA; the gate requires at least 2048: use a 2048-bit or larger key at the IdP",
+        ),
+        (jwk(2048, 1), "weak_jwk", "JWKS key 'k' has the unsafe RSA exponent 1; use 65537 at the IdP"),
+        (jwk(2048, 65536), "weak_jwk", "JWKS key 'k' has the unsafe RSA exponent 65536; use 65537 at the IdP"),
+        (
+            dict(jwk(2048, 65537), n="!!not base64!!"),
+            "bad_jwk",
+            "JWKS key 'k' has a malformed modulus or exponent; check the JWKS",
+        ),
+    ],
+)
 def test_the_gate_and_the_build_refuse_the_same_keys(key, reason, message, tmp_path):
     with pytest.raises(TokenInvalid) as refused:
         construct_key(key, "RS256")

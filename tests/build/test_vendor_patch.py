@@ -31,10 +31,20 @@ from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event, is_response
 from tests.support.tokens import b64url
 
 PYTHON313 = find_python313()
-pytestmark = [pytest.mark.zip, pytest.mark.slow, pytest.mark.skipif(PYTHON313 is None, reason="python3.13 not installed")]
+pytestmark = [
+    pytest.mark.zip,
+    pytest.mark.slow,
+    pytest.mark.skipif(PYTHON313 is None, reason="python3.13 not installed"),
+]
 
-HASHES = {"MD5": hashes.MD5, "SHA-1": hashes.SHA1, "SHA-224": hashes.SHA224, "SHA-256": hashes.SHA256,
-          "SHA-384": hashes.SHA384, "SHA-512": hashes.SHA512}
+HASHES = {
+    "MD5": hashes.MD5,
+    "SHA-1": hashes.SHA1,
+    "SHA-224": hashes.SHA224,
+    "SHA-256": hashes.SHA256,
+    "SHA-384": hashes.SHA384,
+    "SHA-512": hashes.SHA512,
+}
 ALG_HASH = {"RS256": "SHA-256", "RS384": "SHA-384", "RS512": "SHA-512"}
 
 # Runs inside python3.13 -I -S with only one package directory on sys.path.
@@ -76,9 +86,13 @@ def packages(tmp_path_factory):
 
 
 def run(package_dir: str, cases: list, ints: list[int] = ()) -> dict:
-    result = subprocess.run([PYTHON313, "-I", "-S", "-B", "-c", RUNNER, package_dir],
-                            input=json.dumps({"cases": cases, "ints": list(ints)}),
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [PYTHON313, "-I", "-S", "-B", "-c", RUNNER, package_dir],
+        input=json.dumps({"cases": cases, "ints": list(ints)}),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
 
@@ -130,13 +144,24 @@ def corpus():
             add(f"{label} {alg} signature with a trailing byte", jwk, alg, message, good + b"\0")
             add(f"{label} {alg} other key's signature", jwk, alg, message, sign(other, message, own))
     jwk = jwk_of(key)
-    for name, sig in (("empty", b""), ("zeros", b"\0" * 256), ("one", b"\0" * 255 + b"\1"), ("n", n_bytes),
-                      ("n-1", (int.from_bytes(n_bytes, "big") - 1).to_bytes(256, "big")), ("ff", b"\xff" * 256),
-                      ("one byte", b"\1"), ("not base64", "!!!")):
+    for name, sig in (
+        ("empty", b""),
+        ("zeros", b"\0" * 256),
+        ("one", b"\0" * 255 + b"\1"),
+        ("n", n_bytes),
+        ("n-1", (int.from_bytes(n_bytes, "big") - 1).to_bytes(256, "big")),
+        ("ff", b"\xff" * 256),
+        ("one byte", b"\1"),
+        ("not base64", "!!!"),
+    ):
         add(f"RS256 signature {name}", jwk, "RS256", message, sig)
     good = sign(key, message, "SHA-256")
-    for name, bad_jwk in (("kty EC", dict(jwk, kty="EC")), ("no n", {k: v for k, v in jwk.items() if k != "n"}),
-                          ("n not base64", dict(jwk, n="***")), ("e empty", dict(jwk, e=""))):
+    for name, bad_jwk in (
+        ("kty EC", dict(jwk, kty="EC")),
+        ("no n", {k: v for k, v in jwk.items() if k != "n"}),
+        ("n not base64", dict(jwk, n="***")),
+        ("e empty", dict(jwk, e="")),
+    ):
         add(f"RS256 jwk {name}", bad_jwk, "RS256", message, good)
     for alg in ("HS256", "none", "PS256", "XX"):
         add(f"alg {alg}", jwk, alg, message, good)
@@ -197,15 +222,17 @@ print(json.dumps({"metadata_at_import": loaded_metadata, "inject": outcome, "poo
 def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadata(packages):
     results = {}
     for name, path in packages.items():
-        run_ = subprocess.run([PYTHON313, "-I", "-S", "-B", "-c", URLLIB3_RUNNER, path],
-                              capture_output=True, text=True, timeout=120)
+        run_ = subprocess.run(
+            [PYTHON313, "-I", "-S", "-B", "-c", URLLIB3_RUNNER, path], capture_output=True, text=True, timeout=120
+        )
         assert run_.returncode == 0, run_.stderr[-2000:]
         results[name] = json.loads(run_.stdout)
     assert results["upstream"]["metadata_at_import"] is True
     assert results["patched"]["metadata_at_import"] is False  # ~20-35 ms of the callback's cold start
     assert results["upstream"]["inject"] == results["patched"]["inject"] != "injected"
-    assert {k: v for k, v in results["upstream"].items() if k != "metadata_at_import"} == \
-        {k: v for k, v in results["patched"].items() if k != "metadata_at_import"}
+    assert {k: v for k, v in results["upstream"].items() if k != "metadata_at_import"} == {
+        k: v for k, v in results["patched"].items() if k != "metadata_at_import"
+    }
 
 
 def test_patch_applies_strictly(tmp_path):
@@ -238,7 +265,9 @@ domain = "auth.example.com"
 
 
 def sign_with(keys, hash_name: str, claims: dict) -> str:
-    signing_input = f"{b64url(json.dumps({'alg': 'RS256', 'kid': keys.kid}).encode())}.{b64url(json.dumps(claims).encode())}"
+    signing_input = (
+        f"{b64url(json.dumps({'alg': 'RS256', 'kid': keys.kid}).encode())}.{b64url(json.dumps(claims).encode())}"
+    )
     signature = keys.private_key.sign(signing_input.encode(), padding.PKCS1v15(), HASHES[hash_name]())
     return f"{signing_input}.{b64url(signature)}"
 

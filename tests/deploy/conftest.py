@@ -85,8 +85,9 @@ class FakeBuilder:
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with zipfile.ZipFile(out, "w") as archive:
             archive.writestr("edge/handler.py", "def handler(event, context):\n    return event\n")
-            archive.writestr("edge/config.json", json.dumps({"overrides": overrides, "n": len(self.calls)},
-                                                            sort_keys=True))
+            archive.writestr(
+                "edge/config.json", json.dumps({"overrides": overrides, "n": len(self.calls)}, sort_keys=True)
+            )
         return out
 
 
@@ -137,7 +138,7 @@ def moto_template(tmp_path):
     from gatebuild.lambda_edge_rules import load_template
 
     template = json.loads(json.dumps(load_template(str(TEMPLATE_PATH))))
-    template.pop("Rules")               # moto does not evaluate Rules
+    template.pop("Rules")  # moto does not evaluate Rules
     template["Resources"] = {k: v for k, v in template["Resources"].items() if k in MOTO_RESOURCES}
     template["Outputs"] = {
         "SiteUrl": {"Value": "https://d111111abcdef8.cloudfront.net"},

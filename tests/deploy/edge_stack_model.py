@@ -31,8 +31,9 @@ DISTRIBUTION = "E2MODEL0000001"
 
 
 def _error(code: str, message: str, operation: str) -> ClientError:
-    return ClientError({"Error": {"Code": code, "Message": message},
-                        "ResponseMetadata": {"HTTPStatusCode": 400}}, operation)
+    return ClientError(
+        {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}}, operation
+    )
 
 
 class EdgeStackModel:
@@ -45,8 +46,8 @@ class EdgeStackModel:
         self.stacks: dict[str, dict] = {}
         self.events: dict[str, list[dict]] = {}
         self._ids = itertools.count(1)
-        self.association: str | None = None       # the distribution's viewer-request LambdaFunctionARN
-        self.published: list[str] = []             # version ARNs, in publishing order
+        self.association: str | None = None  # the distribution's viewer-request LambdaFunctionARN
+        self.published: list[str] = []  # version ARNs, in publishing order
         self.invalidations: list[list[str]] = []
         # (association, callback URLs the app client allows) at every moment a viewer could see:
         # the template's UserPoolClient lists https://<first alias or cloudfront domain>/_gate/callback
@@ -69,10 +70,18 @@ class EdgeStackModel:
     # ------------------------------------------------------------------ cloudformation
     def _event(self, name: str, resource: str, status: str, kind: str) -> None:
         n = next(self._ids)
-        self.events.setdefault(name, []).insert(0, {
-            "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1", "EventId": f"ev-{n}",
-            "StackName": name, "LogicalResourceId": resource, "ResourceType": kind, "ResourceStatus": status,
-            "Timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n)})
+        self.events.setdefault(name, []).insert(
+            0,
+            {
+                "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1",
+                "EventId": f"ev-{n}",
+                "StackName": name,
+                "LogicalResourceId": resource,
+                "ResourceType": kind,
+                "ResourceStatus": status,
+                "Timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC) + dt.timedelta(seconds=n),
+            },
+        )
 
     def describe_stacks(self, StackName):
         if StackName not in self.stacks:
@@ -88,10 +97,17 @@ class EdgeStackModel:
         bucket = f"{StackName}-sitebucket-model"
         self.s3.create_bucket(Bucket=bucket)
         role = self.iam.create_role(RoleName=f"{StackName}-GateRole-MODEL", AssumeRolePolicyDocument="{}")["Role"]
-        function = f"{StackName}-GateFunction-MODEL"     # CloudFormation names it: no fixed FunctionName
+        function = f"{StackName}-GateFunction-MODEL"  # CloudFormation names it: no fixed FunctionName
         code = self._code(params)
-        self.lam.create_function(FunctionName=function, Runtime="python3.13", Handler="edge.handler.handler",
-                                 Role=role["Arn"], Code={"ZipFile": code}, MemorySize=128, Timeout=5)
+        self.lam.create_function(
+            FunctionName=function,
+            Runtime="python3.13",
+            Handler="edge.handler.handler",
+            Role=role["Arn"],
+            Code={"ZipFile": code},
+            MemorySize=128,
+            Timeout=5,
+        )
         version = self._publish(function, params["CodeSha256"])
         self._event(StackName, "GateVersion", "CREATE_COMPLETE", "AWS::Lambda::Version")
         self.association = version
@@ -110,18 +126,19 @@ class EdgeStackModel:
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
         function, version = outputs["FunctionName"], outputs["FunctionVersionArn"]
         self._event(StackName, StackName, "UPDATE_IN_PROGRESS", "AWS::CloudFormation::Stack")
-        self._client_urls(params)      # the app client may change before the distribution has deployed
+        self._client_urls(params)  # the app client may change before the distribution has deployed
         if params.get("CodeKey") != old.get("CodeKey"):
             self.lam.update_function_code(FunctionName=function, ZipFile=self._code(params))
-        if params.get("CodeSha256") != old.get("CodeSha256"):      # Update requires: Replacement
+        if params.get("CodeSha256") != old.get("CodeSha256"):  # Update requires: Replacement
             version = self._publish(function, params["CodeSha256"])
             self._event(StackName, "GateVersion", "CREATE_COMPLETE", "AWS::Lambda::Version")
-            self.association = version                              # !Ref GateVersion moves
+            self.association = version  # !Ref GateVersion moves
             self.history.append((version, self.callbacks))
             self._event(StackName, "Distribution", "UPDATE_COMPLETE", "AWS::CloudFront::Distribution")
         self._event(StackName, StackName, "UPDATE_COMPLETE", "AWS::CloudFormation::Stack")
-        self.stacks[StackName] = self._describe(StackName, "UPDATE_COMPLETE", params, outputs["BucketName"],
-                                                function, version)
+        self.stacks[StackName] = self._describe(
+            StackName, "UPDATE_COMPLETE", params, outputs["BucketName"], function, version
+        )
         return {"StackId": stack["StackId"]}
 
     def _code(self, params: dict) -> bytes:
@@ -130,30 +147,57 @@ class EdgeStackModel:
     def _publish(self, function: str, code_sha256: str) -> str:
         current = self.lam.get_function_configuration(FunctionName=function)["CodeSha256"]
         if current != code_sha256:
-            raise _error("PreconditionFailedException", "CodeSha256 does not match the function's code",
-                         "PublishVersion")
+            raise _error(
+                "PreconditionFailedException", "CodeSha256 does not match the function's code", "PublishVersion"
+            )
         arn = self.lam.publish_version(FunctionName=function, CodeSha256=code_sha256)["FunctionArn"]
         self.published.append(arn)
         return arn
 
     def _describe(self, name, status, params, bucket, function, version) -> dict:
-        outputs = {"SiteUrl": self.site_url(params), "DistributionId": DISTRIBUTION,
-                   "DistributionDomainName": "d111111abcdef8.cloudfront.net", "BucketName": bucket,
-                   "FunctionName": function, "FunctionVersionArn": version}
-        return {"StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1", "StackName": name,
-                "StackStatus": status, "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
-                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()]}
+        outputs = {
+            "SiteUrl": self.site_url(params),
+            "DistributionId": DISTRIBUTION,
+            "DistributionDomainName": "d111111abcdef8.cloudfront.net",
+            "BucketName": bucket,
+            "FunctionName": function,
+            "FunctionVersionArn": version,
+        }
+        return {
+            "StackId": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/{name}/1",
+            "StackName": name,
+            "StackStatus": status,
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+            "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+        }
 
     # ------------------------------------------------------------------ cloudfront
     def get_distribution_config(self, Id):
-        gate = {"Quantity": 1, "Items": [{"LambdaFunctionARN": self.association, "EventType": "viewer-request",
-                                          "IncludeBody": False}]}
-        return {"ETag": "E1", "DistributionConfig": {
-            "DefaultCacheBehavior": {"TargetOriginId": "site-bucket", "ViewerProtocolPolicy": "redirect-to-https",
-                                     "LambdaFunctionAssociations": gate},
-            "CacheBehaviors": {"Quantity": 1, "Items": [{"PathPattern": "/assets/*", "TargetOriginId": "site-bucket",
-                                                         "ViewerProtocolPolicy": "redirect-to-https",
-                                                         "LambdaFunctionAssociations": gate}]}}}
+        gate = {
+            "Quantity": 1,
+            "Items": [{"LambdaFunctionARN": self.association, "EventType": "viewer-request", "IncludeBody": False}],
+        }
+        return {
+            "ETag": "E1",
+            "DistributionConfig": {
+                "DefaultCacheBehavior": {
+                    "TargetOriginId": "site-bucket",
+                    "ViewerProtocolPolicy": "redirect-to-https",
+                    "LambdaFunctionAssociations": gate,
+                },
+                "CacheBehaviors": {
+                    "Quantity": 1,
+                    "Items": [
+                        {
+                            "PathPattern": "/assets/*",
+                            "TargetOriginId": "site-bucket",
+                            "ViewerProtocolPolicy": "redirect-to-https",
+                            "LambdaFunctionAssociations": gate,
+                        }
+                    ],
+                },
+            },
+        }
 
     def create_invalidation(self, DistributionId, InvalidationBatch):
         self.invalidations.append(InvalidationBatch["Paths"]["Items"])

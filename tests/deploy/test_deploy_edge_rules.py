@@ -132,11 +132,14 @@ def test_role_must_trust_edgelambda(template):
     _only(check_template(template), "GateRole", "edgelambda.amazonaws.com")
 
 
-@pytest.mark.parametrize("key,value", [
-    ("Layers", ["arn:aws:lambda:us-east-1:123456789012:layer:x:1"]),
-    ("VpcConfig", {"SubnetIds": [], "SecurityGroupIds": []}),
-    ("TracingConfig", {"Mode": "Active"}),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("Layers", ["arn:aws:lambda:us-east-1:123456789012:layer:x:1"]),
+        ("VpcConfig", {"SubnetIds": [], "SecurityGroupIds": []}),
+        ("TracingConfig", {"Mode": "Active"}),
+    ],
+)
 def test_other_unsupported_features(template, key, value):
     _props(template)[key] = value
     _only(check_template(template), key)
@@ -154,13 +157,18 @@ def test_plain_yaml_dict_works_too():
 
 
 def test_module_cli_clean_and_failing(tmp_path, template):
-    ok = subprocess.run([sys.executable, "-m", "gatebuild.lambda_edge_rules", str(TEMPLATE_PATH)],
-                        cwd=ROOT, capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "gatebuild.lambda_edge_rules", str(TEMPLATE_PATH)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert ok.stdout == ""
     _props(template)["Timeout"] = 9
     bad = tmp_path / "bad.json"
     import json
+
     bad.write_text(json.dumps(template))
     assert main([str(bad)]) == 1
     assert main([str(tmp_path / "missing.yaml")]) == 2
@@ -174,11 +182,14 @@ def test_yaml_needs_cloudformation_loader():
 
 # "Restrictions on Lambda@Edge" (CloudFront developer guide, Lambda features): runtime management
 # other than Auto, more than the default ephemeral storage and SnapStart are refused at association.
-@pytest.mark.parametrize("key,value,word", [
-    ("EphemeralStorage", {"Size": 1024}, "EphemeralStorage"),
-    ("RuntimeManagementConfig", {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:x"}, "Auto"),
-    ("SnapStart", {"ApplyOn": "PublishedVersions"}, "SnapStart"),
-])
+@pytest.mark.parametrize(
+    "key,value,word",
+    [
+        ("EphemeralStorage", {"Size": 1024}, "EphemeralStorage"),
+        ("RuntimeManagementConfig", {"UpdateRuntimeOn": "Manual", "RuntimeVersionArn": "arn:x"}, "Auto"),
+        ("SnapStart", {"ApplyOn": "PublishedVersions"}, "SnapStart"),
+    ],
+)
 def test_more_unsupported_features(template, key, value, word):
     _props(template)[key] = value
     _only(check_template(template), "GateFunction", word)

@@ -16,12 +16,21 @@ pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, site_dir, fake_builder, quiet_progress):
     config = tmp_path / "gate.toml"
-    config.write_text('[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'
-                      'authorization_endpoint = "https://login.example.com/a"\n'
-                      'token_endpoint = "https://login.example.com/t"\njwks_uri = "https://login.example.com/j"\n')
-    opts = StackOptions(stack_name="moto-site", config_path=str(config), site_dir=site_dir,
-                        csp_file=None, zip_out=str(tmp_path / "edge.zip"), invalidate=False,
-                        template_path=moto_template, poll_seconds=0)
+    config.write_text(
+        '[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'
+        'authorization_endpoint = "https://login.example.com/a"\n'
+        'token_endpoint = "https://login.example.com/t"\njwks_uri = "https://login.example.com/j"\n'
+    )
+    opts = StackOptions(
+        stack_name="moto-site",
+        config_path=str(config),
+        site_dir=site_dir,
+        csp_file=None,
+        zip_out=str(tmp_path / "edge.zip"),
+        invalidate=False,
+        template_path=moto_template,
+        poll_seconds=0,
+    )
     outputs = deploy_stack(opts, Clients(), quiet_progress, builder=fake_builder, sleep=lambda s: None)
 
     cfn = boto3.client("cloudformation", region_name="us-east-1")
@@ -34,7 +43,7 @@ def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, s
     assert parameters["CreateCognito"] == "false"
 
     function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName=outputs["FunctionName"])
-    assert function["Configuration"]["CodeSha256"] == sha256_b64(built)    # phase 2 replaced the bootstrap
+    assert function["Configuration"]["CodeSha256"] == sha256_b64(built)  # phase 2 replaced the bootstrap
     assert function["Configuration"]["MemorySize"] == 128
 
     s3 = boto3.client("s3", region_name="us-east-1")

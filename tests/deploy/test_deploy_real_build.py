@@ -32,8 +32,11 @@ def _b64(number: int) -> str:
 def jwks_file(tmp_path_factory):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key().public_numbers()
     path = tmp_path_factory.mktemp("jwks") / "jwks.json"
-    path.write_text(json.dumps({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
-                                          "n": _b64(key.n), "e": _b64(key.e)}]}))
+    path.write_text(
+        json.dumps(
+            {"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig", "n": _b64(key.n), "e": _b64(key.e)}]}
+        )
+    )
     return str(path)
 
 
@@ -55,11 +58,20 @@ def _config_json(data: bytes) -> dict:
 
 def test_stack_outputs_become_the_zips_config(tmp_path, jwks_file):
     """What `stack` does after phase 1: the minimal config + the outputs -> build.build -> zip."""
-    outputs = {"SiteUrl": "https://d111111abcdef8.cloudfront.net", "UserPoolId": "us-east-1_AbC123xyz",
-               "UserPoolClientId": "client-from-stack", "CognitoDomain": "my-login.auth.us-east-1.amazoncognito.com"}
+    outputs = {
+        "SiteUrl": "https://d111111abcdef8.cloudfront.net",
+        "UserPoolId": "us-east-1_AbC123xyz",
+        "UserPoolClientId": "client-from-stack",
+        "CognitoDomain": "my-login.auth.us-east-1.amazoncognito.com",
+    }
     config_path = write_minimal_config(str(tmp_path))
-    data = build_gate_zip(None, config_path, jwks_file=jwks_file, out=str(tmp_path / "edge.zip"),
-                          overrides=overrides_from_outputs(outputs, "s3cret-from-cognito"))
+    data = build_gate_zip(
+        None,
+        config_path,
+        jwks_file=jwks_file,
+        out=str(tmp_path / "edge.zip"),
+        overrides=overrides_from_outputs(outputs, "s3cret-from-cognito"),
+    )
     assert len(data) <= 1024 * 1024
     config = _config_json(data)
     assert config["site_url"] == "https://d111111abcdef8.cloudfront.net"
@@ -73,13 +85,30 @@ def test_stack_outputs_become_the_zips_config(tmp_path, jwks_file):
 
 def test_publish_with_real_build_against_moto(moto_aws, tmp_path, jwks_file):
     config = tmp_path / "gate.toml"
-    config.write_text('[idp]\nprovider = "cognito"\nclient_id = "abc"\n'
-                      '[cognito]\nregion = "us-east-1"\nuser_pool_id = "us-east-1_AbC123xyz"\n'
-                      'domain = "login.example.com"\n')
+    config.write_text(
+        '[idp]\nprovider = "cognito"\nclient_id = "abc"\n'
+        '[cognito]\nregion = "us-east-1"\nuser_pool_id = "us-east-1_AbC123xyz"\n'
+        'domain = "login.example.com"\n'
+    )
     out, err = io.StringIO(), io.StringIO()
-    code = main(["publish", "--config", str(config), "--jwks-file", jwks_file, "--site-url",
-                 "https://www.example.com", "--zip-out", str(tmp_path / "edge.zip"), "--function-name", "real-gate"],
-                stdout=out, stderr=err, sleep=lambda s: None)
+    code = main(
+        [
+            "publish",
+            "--config",
+            str(config),
+            "--jwks-file",
+            jwks_file,
+            "--site-url",
+            "https://www.example.com",
+            "--zip-out",
+            str(tmp_path / "edge.zip"),
+            "--function-name",
+            "real-gate",
+        ],
+        stdout=out,
+        stderr=err,
+        sleep=lambda s: None,
+    )
     assert code == 0, err.getvalue()
     arn = "arn:aws:lambda:us-east-1:123456789012:function:real-gate:1"
     assert f"Function version ARN: {arn}" in out.getvalue()
@@ -92,8 +121,11 @@ def test_build_config_error_is_one_line(moto_aws, tmp_path, jwks_file):
     config = tmp_path / "gate.toml"
     config.write_text('[idp]\nprovider = "cognito"\nclient_id = "abc"\n[cognito]\nregion = "us-east-1"\n')
     err = io.StringIO()
-    code = main(["publish", "--config", str(config), "--jwks-file", jwks_file, "--zip-out",
-                 str(tmp_path / "edge.zip")], stdout=io.StringIO(), stderr=err)
+    code = main(
+        ["publish", "--config", str(config), "--jwks-file", jwks_file, "--zip-out", str(tmp_path / "edge.zip")],
+        stdout=io.StringIO(),
+        stderr=err,
+    )
     assert code == 2
     assert err.getvalue().startswith("error: config: ") and "cognito.user_pool_id" in err.getvalue()
     assert err.getvalue().count("\n") == 1
@@ -106,12 +138,22 @@ def test_stack_with_real_build_against_moto(moto_aws, moto_template, tmp_path, j
     from gatebuild.deploy.stack import StackOptions, deploy_stack
 
     config = tmp_path / "gate.toml"
-    config.write_text('[idp]\nprovider = "cognito"\nclient_id = "abc"\n'
-                      '[cognito]\nregion = "eu-west-1"\nuser_pool_id = "eu-west-1_AbC123xyz"\n'
-                      'domain = "login.example.com"\n')
-    opts = StackOptions(stack_name="real-site", config_path=str(config), site_dir=site_dir, jwks_file=jwks_file,
-                        csp_file=None, zip_out=str(tmp_path / "edge.zip"), invalidate=False,
-                        template_path=moto_template, poll_seconds=0)
+    config.write_text(
+        '[idp]\nprovider = "cognito"\nclient_id = "abc"\n'
+        '[cognito]\nregion = "eu-west-1"\nuser_pool_id = "eu-west-1_AbC123xyz"\n'
+        'domain = "login.example.com"\n'
+    )
+    opts = StackOptions(
+        stack_name="real-site",
+        config_path=str(config),
+        site_dir=site_dir,
+        jwks_file=jwks_file,
+        csp_file=None,
+        zip_out=str(tmp_path / "edge.zip"),
+        invalidate=False,
+        template_path=moto_template,
+        poll_seconds=0,
+    )
     out, err = io.StringIO(), io.StringIO()
     outputs = deploy_stack(opts, Clients(), Progress(out, err), sleep=lambda s: None)
     built = (tmp_path / "edge.zip").read_bytes()
@@ -119,5 +161,7 @@ def test_stack_with_real_build_against_moto(moto_aws, moto_template, tmp_path, j
     function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName=outputs["FunctionName"])
     assert function["Configuration"]["CodeSha256"] == sha256_b64(built)
     # the pool is in eu-west-1 and unknown to moto: the URL check says so instead of failing
-    assert "register with your identity provider: callback URL https://d111111abcdef8.cloudfront.net/_gate/callback" \
+    assert (
+        "register with your identity provider: callback URL https://d111111abcdef8.cloudfront.net/_gate/callback"
         in out.getvalue()
+    )

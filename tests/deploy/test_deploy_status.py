@@ -28,23 +28,34 @@ ZIP = b"PK\x05\x06" + b"\0" * 18
 
 
 def _association(arn, include_body=False):
-    return {"Quantity": 1, "Items": [{"LambdaFunctionARN": arn, "EventType": "viewer-request",
-                                      "IncludeBody": include_body}]}
+    return {
+        "Quantity": 1,
+        "Items": [{"LambdaFunctionARN": arn, "EventType": "viewer-request", "IncludeBody": include_body}],
+    }
 
 
 def _config(arn, *, assets_arn="same", errors=(), protocol="redirect-to-https", include_body=False):
-    behavior = {"TargetOriginId": "o", "ViewerProtocolPolicy": protocol,
-                "LambdaFunctionAssociations": _association(arn, include_body)}
+    behavior = {
+        "TargetOriginId": "o",
+        "ViewerProtocolPolicy": protocol,
+        "LambdaFunctionAssociations": _association(arn, include_body),
+    }
     assets = {"PathPattern": "/assets/*", "TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https"}
     if assets_arn:
         assets["LambdaFunctionAssociations"] = _association(arn if assets_arn == "same" else assets_arn)
-    return {"ETag": "E1", "DistributionConfig": {
-        "CallerReference": "c", "Comment": "", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "b.s3.us-east-1.amazonaws.com"}]},
-        "Aliases": {"Quantity": 1, "Items": ["www.example.com"]},
-        "DefaultCacheBehavior": behavior,
-        "CacheBehaviors": {"Quantity": 1, "Items": [assets]},
-        "CustomErrorResponses": {"Quantity": len(errors), "Items": list(errors)}}}
+    return {
+        "ETag": "E1",
+        "DistributionConfig": {
+            "CallerReference": "c",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "b.s3.us-east-1.amazonaws.com"}]},
+            "Aliases": {"Quantity": 1, "Items": ["www.example.com"]},
+            "DefaultCacheBehavior": behavior,
+            "CacheBehaviors": {"Quantity": 1, "Items": [assets]},
+            "CustomErrorResponses": {"Quantity": len(errors), "Items": list(errors)},
+        },
+    }
 
 
 @pytest.fixture
@@ -53,14 +64,25 @@ def edge(moto_aws):
     iam = boto3.client("iam", region_name="us-east-1")
     role = iam.create_role(RoleName="gate-role", AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))["Role"]["Arn"]
     lam = boto3.client("lambda", region_name="us-east-1")
-    lam.create_function(FunctionName="gate", Runtime="python3.13", Handler="edge.handler.handler", Role=role,
-                        Code={"ZipFile": ZIP}, MemorySize=128, Timeout=5)
+    lam.create_function(
+        FunctionName="gate",
+        Runtime="python3.13",
+        Handler="edge.handler.handler",
+        Role=role,
+        Code={"ZipFile": ZIP},
+        MemorySize=128,
+        Timeout=5,
+    )
     arn = lam.publish_version(FunctionName="gate")["FunctionArn"]
     cognito = boto3.client("cognito-idp", region_name="us-east-1")
     pool = cognito.create_user_pool(PoolName="p")["UserPool"]["Id"]
     client = cognito.create_user_pool_client(
-        UserPoolId=pool, ClientName="gate", GenerateSecret=True, CallbackURLs=[f"{SITE}/_gate/callback"],
-        LogoutURLs=[f"{SITE}/_gate/signed-out"])["UserPoolClient"]["ClientId"]
+        UserPoolId=pool,
+        ClientName="gate",
+        GenerateSecret=True,
+        CallbackURLs=[f"{SITE}/_gate/callback"],
+        LogoutURLs=[f"{SITE}/_gate/signed-out"],
+    )["UserPoolClient"]["ClientId"]
     cloudfront = boto3.client("cloudfront", region_name="us-east-1")
     stub = Stubber(cloudfront)
     stub.activate()
@@ -81,40 +103,68 @@ def test_a_correct_deployment_has_no_problems(edge):
     assert report.problems == [], report.problems
     assert "behavior /assets/*: viewer request runs" in out
     assert "trusts lambda.amazonaws.com and edgelambda.amazonaws.com" in out
-    assert f"allows {SITE}/_gate/callback" in out          # site URL from the distribution's alias
+    assert f"allows {SITE}/_gate/callback" in out  # site URL from the distribution's alias
 
 
-@pytest.mark.parametrize("mutate,words", [
-    (lambda e: _config(e["arn"].rsplit(":", 1)[0] + ":$LATEST"), ["not a numbered version"]),
-    (lambda e: _config(e["arn"], assets_arn=None), ["/assets/*", "without the gate"]),
-    (lambda e: _config(e["arn"], errors=[{"ErrorCode": 403, "ResponsePagePath": "/index.html",
-                                           "ResponseCode": "200", "ErrorCachingMinTTL": 10}]),
-     ["403", "/index.html", "hides the gate's own 403 page"]),
-    (lambda e: _config(e["arn"], protocol="allow-all"), ["plain HTTP"]),
-    (lambda e: _config(e["arn"], include_body=True), ["Include body"]),
-])
+@pytest.mark.parametrize(
+    "mutate,words",
+    [
+        (lambda e: _config(e["arn"].rsplit(":", 1)[0] + ":$LATEST"), ["not a numbered version"]),
+        (lambda e: _config(e["arn"], assets_arn=None), ["/assets/*", "without the gate"]),
+        (
+            lambda e: _config(
+                e["arn"],
+                errors=[
+                    {
+                        "ErrorCode": 403,
+                        "ResponsePagePath": "/index.html",
+                        "ResponseCode": "200",
+                        "ErrorCachingMinTTL": 10,
+                    }
+                ],
+            ),
+            ["403", "/index.html", "hides the gate's own 403 page"],
+        ),
+        (lambda e: _config(e["arn"], protocol="allow-all"), ["plain HTTP"]),
+        (lambda e: _config(e["arn"], include_body=True), ["Include body"]),
+    ],
+)
 def test_each_distribution_mistake_is_named(edge, mutate, words):
     report, _ = _run(edge, mutate(edge))
     assert report.problems, "the mistake went unnoticed"
-    assert len({p.split(":", 1)[1] for p in report.problems}) == 1, report.problems   # one kind of problem
+    assert len({p.split(":", 1)[1] for p in report.problems}) == 1, report.problems  # one kind of problem
     for word in words:
         assert word in report.problems[0]
 
 
 def test_a_404_mapping_is_fine(edge):
-    report, _ = _run(edge, _config(edge["arn"], errors=[{"ErrorCode": 404, "ResponsePagePath": "/index.html",
-                                                          "ResponseCode": "200"}]))
+    report, _ = _run(
+        edge,
+        _config(edge["arn"], errors=[{"ErrorCode": 404, "ResponsePagePath": "/index.html", "ResponseCode": "200"}]),
+    )
     assert report.problems == []
 
 
 def test_role_without_edgelambda_and_function_settings(edge):
     iam = boto3.client("iam", region_name="us-east-1")
-    lambda_only = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    lambda_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
     iam.update_assume_role_policy(RoleName="gate-role", PolicyDocument=json.dumps(lambda_only))
     lam = edge["lam"]
-    lam.create_function(FunctionName="big", Runtime="python3.12", Handler="edge.handler.handler", Role=edge["role"],
-                        Code={"ZipFile": ZIP}, MemorySize=512, Timeout=30, Environment={"Variables": {"A": "b"}})
+    lam.create_function(
+        FunctionName="big",
+        Runtime="python3.12",
+        Handler="edge.handler.handler",
+        Role=edge["role"],
+        Code={"ZipFile": ZIP},
+        MemorySize=512,
+        Timeout=30,
+        Environment={"Variables": {"A": "b"}},
+    )
     arn = lam.publish_version(FunctionName="big")["FunctionArn"]
     report, _ = _run(edge, _config(arn))
     text = "\n".join(report.problems)
@@ -124,8 +174,9 @@ def test_role_without_edgelambda_and_function_settings(edge):
 
 def test_missing_function_and_unregistered_urls(edge):
     missing = edge["arn"].rsplit(":", 2)[0] + ":nope:4"
-    report, _ = _run(edge, _config(missing), pool_id=edge["pool"], client_id=edge["client"],
-                     site_url="https://other.example.com")
+    report, _ = _run(
+        edge, _config(missing), pool_id=edge["pool"], client_id=edge["client"], site_url="https://other.example.com"
+    )
     text = "\n".join(report.problems)
     assert "cannot be read (ResourceNotFoundException)" in text
     assert "https://other.example.com/_gate/callback is not allowed" in text and "redirect_mismatch" in text
@@ -135,16 +186,33 @@ def test_missing_function_and_unregistered_urls(edge):
 def test_cli_status_for_a_stack_exits_1_on_a_problem(edge):
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     with Stubber(cfn) as cfn_stub:
-        cfn_stub.add_response("describe_stacks", {"Stacks": [{
-            "StackName": "s", "StackStatus": "UPDATE_COMPLETE", "CreationTime": "2026-01-01T00:00:00Z",
-            "Outputs": [{"OutputKey": "DistributionId", "OutputValue": DIST},
-                        {"OutputKey": "SiteUrl", "OutputValue": SITE},
-                        {"OutputKey": "UserPoolId", "OutputValue": edge["pool"]},
-                        {"OutputKey": "UserPoolClientId", "OutputValue": edge["client"]}]}]}, {"StackName": "s"})
+        cfn_stub.add_response(
+            "describe_stacks",
+            {
+                "Stacks": [
+                    {
+                        "StackName": "s",
+                        "StackStatus": "UPDATE_COMPLETE",
+                        "CreationTime": "2026-01-01T00:00:00Z",
+                        "Outputs": [
+                            {"OutputKey": "DistributionId", "OutputValue": DIST},
+                            {"OutputKey": "SiteUrl", "OutputValue": SITE},
+                            {"OutputKey": "UserPoolId", "OutputValue": edge["pool"]},
+                            {"OutputKey": "UserPoolClientId", "OutputValue": edge["client"]},
+                        ],
+                    }
+                ]
+            },
+            {"StackName": "s"},
+        )
         edge["stub"].add_response("get_distribution_config", _config(edge["arn"], assets_arn=None), {"Id": DIST})
         out, err = io.StringIO(), io.StringIO()
-        code = main(["status", "--stack-name", "s"], clients=Clients(cloudformation=cfn, cloudfront=edge["cf"]),
-                    stdout=out, stderr=err)
+        code = main(
+            ["status", "--stack-name", "s"],
+            clients=Clients(cloudformation=cfn, cloudfront=edge["cf"]),
+            stdout=out,
+            stderr=err,
+        )
     assert code == 1
     assert "problem: behavior /assets/*" in out.getvalue()
     assert f"ok: Cognito app client {edge['client']}: allows {SITE}/_gate/callback" in out.getvalue()
@@ -153,5 +221,8 @@ def test_cli_status_for_a_stack_exits_1_on_a_problem(edge):
 def test_status_of_a_missing_stack(edge):
     cfn = boto3.client("cloudformation", region_name="us-east-1")
     with pytest.raises(DeployError, match="does not exist"):
-        status(Clients(cloudformation=cfn, cloudfront=edge["cf"]), Progress(io.StringIO(), io.StringIO()),
-               stack_name="nope")
+        status(
+            Clients(cloudformation=cfn, cloudfront=edge["cf"]),
+            Progress(io.StringIO(), io.StringIO()),
+            stack_name="nope",
+        )

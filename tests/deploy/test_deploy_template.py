@@ -52,7 +52,7 @@ def test_distribution(template):
     api, assets = config["CacheBehaviors"]
     assert api["Fn::If"][0] == "HasApi" and api["Fn::If"][2] == {"Ref": "AWS::NoValue"}
     assert assets["PathPattern"] == "/assets/*"
-    assert assets["LambdaFunctionAssociations"] == gate        # every behavior goes through the gate
+    assert assets["LambdaFunctionAssociations"] == gate  # every behavior goes through the gate
     assert assets["CachePolicyId"] == {"Ref": "AssetCachePolicy"}
     assert _res(template, "GateVersion")["Type"] == "AWS::Lambda::Version"
     errors = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]}
@@ -80,7 +80,7 @@ def test_optional_api_behavior(template):
     condition, api, otherwise = config["CacheBehaviors"][0]["Fn::If"]
     assert api["TargetOriginId"] == origin["Id"] and api["PathPattern"] == {"Ref": "ApiPathPattern"}
     assert set(api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
-    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"          # Managed-CachingDisabled
+    assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
     assert api["OriginRequestPolicyId"] == "b689b0a8-53d0-40ab-baf2-68738e2966ac"  # AllViewerExceptHostHeader
     assert api["LambdaFunctionAssociations"] == config["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
 
@@ -100,7 +100,8 @@ def test_cache_policies_cache_private_content_at_the_edge_only(template):
 
 def test_hsts_subdomains_and_preload_are_opt_in(template):
     hsts = _res(template, "SecurityHeadersPolicy")["Properties"]["ResponseHeadersPolicyConfig"][
-        "SecurityHeadersConfig"]["StrictTransportSecurity"]
+        "SecurityHeadersConfig"
+    ]["StrictTransportSecurity"]
     assert hsts["IncludeSubdomains"] == {"Fn::If": ["HstsSubdomains", True, False]}
     assert hsts["Preload"] == {"Fn::If": ["HstsPreloaded", True, False]}
     assert template["Parameters"]["HstsIncludeSubdomains"]["Default"] == "false"
@@ -132,9 +133,10 @@ def test_function_has_no_fixed_name_and_logs_only_its_own_groups(template):
     policy = _res(template, "GateLogsPolicy")
     assert policy["Properties"]["RoleName"] == {"Ref": "GateRole"}
     resources = [r["Fn::Sub"] for r in policy["Properties"]["PolicyDocument"]["Statement"][0]["Resource"]]
-    assert any(r.endswith(":log-group:/aws/lambda/us-east-1.${GateFunction}:*") and ":logs:*:" in r
-               for r in resources)
-    assert {"GateLogsPolicy", "GateLogGroup"} <= set(_res(template, "GateVersion")["DependsOn"])   # no replica runs without them
+    assert any(r.endswith(":log-group:/aws/lambda/us-east-1.${GateFunction}:*") and ":logs:*:" in r for r in resources)
+    assert {"GateLogsPolicy", "GateLogGroup"} <= set(
+        _res(template, "GateVersion")["DependsOn"]
+    )  # no replica runs without them
     group = _res(template, "GateLogGroup")["Properties"]
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/us-east-1.${GateFunction}"}
@@ -165,8 +167,12 @@ def test_checkov_clean_and_every_suppression_justified():
     if not checkov.exists():
         assert not os.environ.get("CI"), "CI must run checkov: scripts/setup creates .venv-checkov"
         pytest.skip("no .venv-checkov: run scripts/setup")
-    result = subprocess.run([str(checkov), "-f", str(TEMPLATE_PATH), "--framework", "cloudformation",
-                             "--compact", "--quiet", "-o", "json"], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(checkov), "-f", str(TEMPLATE_PATH), "--framework", "cloudformation", "--compact", "--quiet", "-o", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     report = json.loads(result.stdout)
     failed = report.get("results", {}).get("failed_checks", [])
     assert [(c["check_id"], c["resource"]) for c in failed] == []
@@ -177,7 +183,9 @@ def test_checkov_clean_and_every_suppression_justified():
 
 
 def test_security_headers_policy(template):
-    headers = _res(template, "SecurityHeadersPolicy")["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    headers = _res(template, "SecurityHeadersPolicy")["Properties"]["ResponseHeadersPolicyConfig"][
+        "SecurityHeadersConfig"
+    ]
     assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert headers["ContentSecurityPolicy"]["ContentSecurityPolicy"] == {"Ref": "ContentSecurityPolicy"}
     default_csp = template["Parameters"]["ContentSecurityPolicy"]["Default"]
@@ -204,7 +212,7 @@ def test_role_trusts_both_services_and_logs_everywhere(template):
     role = _res(template, "GateRole")["Properties"]
     services = role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]["Service"]
     assert sorted(services) == ["edgelambda.amazonaws.com", "lambda.amazonaws.com"]
-    assert "Policies" not in role        # the logs policy names the function: GateLogsPolicy
+    assert "Policies" not in role  # the logs policy names the function: GateLogsPolicy
 
 
 def test_cognito_is_optional_and_matches_the_gate_paths(template):

@@ -24,20 +24,23 @@ from gatebuild.deploy.upload import (
 )
 
 
-@pytest.mark.parametrize("name,expected", [
-    ("index.html", "text/html; charset=utf-8"),
-    ("assets/index-Ab12.js", "text/javascript; charset=utf-8"),
-    ("assets/index-Ab12.mjs", "text/javascript; charset=utf-8"),
-    ("assets/index-Ab12.css", "text/css; charset=utf-8"),
-    ("favicon.svg", "image/svg+xml; charset=utf-8"),
-    ("assets/font-x.woff2", "font/woff2"),
-    ("manifest.webmanifest", "application/manifest+json; charset=utf-8"),
-    ("data.json", "application/json; charset=utf-8"),
-    ("robots.txt", "text/plain; charset=utf-8"),
-    ("assets/a.png", "image/png"),
-    ("favicon.ico", "image/x-icon"),
-    ("blob.unknownext", "application/octet-stream"),
-])
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("index.html", "text/html; charset=utf-8"),
+        ("assets/index-Ab12.js", "text/javascript; charset=utf-8"),
+        ("assets/index-Ab12.mjs", "text/javascript; charset=utf-8"),
+        ("assets/index-Ab12.css", "text/css; charset=utf-8"),
+        ("favicon.svg", "image/svg+xml; charset=utf-8"),
+        ("assets/font-x.woff2", "font/woff2"),
+        ("manifest.webmanifest", "application/manifest+json; charset=utf-8"),
+        ("data.json", "application/json; charset=utf-8"),
+        ("robots.txt", "text/plain; charset=utf-8"),
+        ("assets/a.png", "image/png"),
+        ("favicon.ico", "image/x-icon"),
+        ("blob.unknownext", "application/octet-stream"),
+    ],
+)
 def test_content_types(name, expected):
     assert content_type(name) == expected
 
@@ -70,9 +73,17 @@ def test_upload_site(moto_aws, site_dir, quiet_progress):
     s3.create_bucket(Bucket="site")
     assert upload_site(s3, "site", site_dir, quiet_progress) == 9
     keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="site")["Contents"])
-    assert keys == ["admin/index.html", "assets/font-Ff22.woff2", "assets/index-Ab12Cd34.js",
-                    "assets/index-Zz99Yy88.css", "assets/logo-Qq11.svg", "favicon.svg", "index.html",
-                    "manifest.webmanifest", "robots.txt"]
+    assert keys == [
+        "admin/index.html",
+        "assets/font-Ff22.woff2",
+        "assets/index-Ab12Cd34.js",
+        "assets/index-Zz99Yy88.css",
+        "assets/logo-Qq11.svg",
+        "favicon.svg",
+        "index.html",
+        "manifest.webmanifest",
+        "robots.txt",
+    ]
     head = s3.head_object(Bucket="site", Key="assets/index-Ab12Cd34.js")
     assert head["ContentType"] == "text/javascript; charset=utf-8"
     assert head["CacheControl"] == IMMUTABLE
@@ -103,7 +114,7 @@ def test_artifact_bucket_is_created_private_encrypted_tls_only_with_lifecycle(mo
     assert f"arn:aws:s3:::{name}/*" in deny["Resource"]
     (rule,) = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
     assert rule["Status"] == "Enabled" and rule["Expiration"]["Days"] >= 30
-    ensure_artifact_bucket(s3, name, "us-east-1", ACCOUNT, quiet_progress)      # second time: already ours
+    ensure_artifact_bucket(s3, name, "us-east-1", ACCOUNT, quiet_progress)  # second time: already ours
     assert quiet_progress.out.getvalue().count("creating artifact bucket") == 1
 
 
@@ -118,8 +129,13 @@ def test_artifact_bucket_of_another_account_is_refused_before_any_upload(quiet_p
     ownership with bucket owner condition", S3 user guide); nothing is ever written there."""
     s3, stub = _stubbed_s3()
     name = artifact_bucket_name(ACCOUNT, "us-east-1")
-    stub.add_client_error("head_bucket", service_error_code="403", service_message="Forbidden",
-                          http_status_code=403, expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT})
+    stub.add_client_error(
+        "head_bucket",
+        service_error_code="403",
+        service_message="Forbidden",
+        http_status_code=403,
+        expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT},
+    )
     with stub, pytest.raises(DeployError, match=r"does not belong to account 123456789012.*--artifact-bucket"):
         ensure_artifact_bucket(s3, name, "us-east-1", ACCOUNT, quiet_progress)
     stub.assert_no_pending_responses()
@@ -133,8 +149,13 @@ def test_artifact_bucket_taken_between_check_and_create_is_refused(quiet_progres
     name = "gate-artifacts-x"
     stub.add_client_error("head_bucket", service_error_code="404", service_message="Not Found", http_status_code=404)
     stub.add_response("create_bucket", {}, {"Bucket": name})
-    stub.add_client_error("head_bucket", service_error_code="403", service_message="Forbidden", http_status_code=403,
-                          expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT})
+    stub.add_client_error(
+        "head_bucket",
+        service_error_code="403",
+        service_message="Forbidden",
+        http_status_code=403,
+        expected_params={"Bucket": name, "ExpectedBucketOwner": ACCOUNT},
+    )
     with stub, pytest.raises(DeployError, match="does not belong"):
         ensure_artifact_bucket(s3, name, "us-east-1", ACCOUNT, quiet_progress)
 
@@ -143,8 +164,9 @@ def test_artifact_bucket_in_another_region_is_refused(quiet_progress):
     """GetBucketLocation answers the region's LocationConstraint (null for us-east-1; S3 API reference)."""
     s3, stub = _stubbed_s3()
     stub.add_response("head_bucket", {}, {"Bucket": "mine", "ExpectedBucketOwner": ACCOUNT})
-    stub.add_response("get_bucket_location", {"LocationConstraint": "eu-west-1"},
-                      {"Bucket": "mine", "ExpectedBucketOwner": ACCOUNT})
+    stub.add_response(
+        "get_bucket_location", {"LocationConstraint": "eu-west-1"}, {"Bucket": "mine", "ExpectedBucketOwner": ACCOUNT}
+    )
     with stub, pytest.raises(DeployError, match="is in eu-west-1"):
         ensure_artifact_bucket(s3, "mine", "us-east-1", ACCOUNT, quiet_progress)
 
@@ -161,10 +183,16 @@ def test_artifact_bucket_other_errors_are_not_swallowed(quiet_progress):
 def test_every_artifact_call_names_the_expected_owner(quiet_progress):
     s3, stub = _stubbed_s3()
     owner = {"ExpectedBucketOwner": ACCOUNT}
-    stub.add_client_error("head_object", service_error_code="404", service_message="Not Found", http_status_code=404,
-                          expected_params={"Bucket": "b", "Key": "k.zip", **owner})
-    stub.add_response("put_object", {}, {"Bucket": "b", "Key": "k.zip", "Body": b"zip",
-                                         "ContentType": "application/zip", **owner})
+    stub.add_client_error(
+        "head_object",
+        service_error_code="404",
+        service_message="Not Found",
+        http_status_code=404,
+        expected_params={"Bucket": "b", "Key": "k.zip", **owner},
+    )
+    stub.add_response(
+        "put_object", {}, {"Bucket": "b", "Key": "k.zip", "Body": b"zip", "ContentType": "application/zip", **owner}
+    )
     with stub:
         upload_artifact(s3, "b", "k.zip", b"zip", ACCOUNT, quiet_progress)
     stub.assert_no_pending_responses()
@@ -181,15 +209,32 @@ def test_upload_artifact_once(moto_aws, quiet_progress):
 
 def test_invalidation(moto_aws, quiet_progress):
     cloudfront = boto3.client("cloudfront", region_name="us-east-1")
-    distribution = cloudfront.create_distribution(DistributionConfig={
-        "CallerReference": "t", "Comment": "", "Enabled": True,
-        "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "b.s3.us-east-1.amazonaws.com",
-                                               "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-        "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https",
-                                 "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
-    })["Distribution"]["Id"]
+    distribution = cloudfront.create_distribution(
+        DistributionConfig={
+            "CallerReference": "t",
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "o",
+                        "DomainName": "b.s3.us-east-1.amazonaws.com",
+                        "S3OriginConfig": {"OriginAccessIdentity": ""},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "o",
+                "ViewerProtocolPolicy": "redirect-to-https",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            },
+        }
+    )["Distribution"]["Id"]
     invalidation = invalidate_all(cloudfront, distribution, quiet_progress)
-    batch = cloudfront.get_invalidation(DistributionId=distribution, Id=invalidation)["Invalidation"]["InvalidationBatch"]
+    batch = cloudfront.get_invalidation(DistributionId=distribution, Id=invalidation)["Invalidation"][
+        "InvalidationBatch"
+    ]
     assert batch["Paths"]["Items"] == ["/*"]
 
 
@@ -202,14 +247,21 @@ def test_prune_site_deletes_stale_files_and_old_assets_after_the_grace_period(mo
     day = 86400
     t0 = 1_800_000_000
     # first deploy that finds them stale: the page goes, the hashed assets stay (open tabs)
-    stale = prune_site(s3, "site", site_dir, quiet_progress, stale_since={"assets/index-OLD22222.js": t0 - 8 * day},
-                       now=t0, grace_days=7)
+    stale = prune_site(
+        s3,
+        "site",
+        site_dir,
+        quiet_progress,
+        stale_since={"assets/index-OLD22222.js": t0 - 8 * day},
+        now=t0,
+        grace_days=7,
+    )
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket="site")["Contents"]}
     assert "old-page.html" not in keys
     assert "assets/index-OLD11111.js" in keys
-    assert "assets/index-OLD22222.js" not in keys          # stale for 8 days already
+    assert "assets/index-OLD22222.js" not in keys  # stale for 8 days already
     assert stale == {"assets/index-OLD11111.js": t0}
-    assert "index.html" in keys and "assets/index-Ab12Cd34.js" in keys   # the build itself stays
+    assert "index.html" in keys and "assets/index-Ab12Cd34.js" in keys  # the build itself stays
     # six days later: still kept; eight days later: gone
     assert prune_site(s3, "site", site_dir, quiet_progress, stale_since=stale, now=t0 + 6 * day) == stale
     assert prune_site(s3, "site", site_dir, quiet_progress, stale_since=stale, now=t0 + 8 * day) == {}

@@ -24,8 +24,15 @@ from local.stack import Stack  # noqa: E402
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts")
 CHROMIUM = os.environ.get("GATE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ID_TOKEN_TTL = int(os.environ.get("GATE_E2E_ID_TOKEN_TTL", "20"))  # seconds; the refresh test waits this long
 # Not 0: the gate reads the clock before the code exchange, so with no leeway a token issued
 # in the next second counts as "issued in the future" (see docs/local.md).
@@ -75,13 +82,13 @@ def _site_dir(tmp_path_factory) -> str:
 def make_standin_site(root: str) -> str:
     """Used only while site/dist is not built: index.html + hashed-looking assets + admin JSON."""
     files = {
-        "index.html": '<!doctype html><html><head><title>Stand-in site</title>'
-                      '<link rel="stylesheet" href="/assets/index-standin.css"></head><body>'
-                      '<div id="root"></div><script type="module" src="/assets/index-standin.js"></script>'
-                      "</body></html>",
+        "index.html": "<!doctype html><html><head><title>Stand-in site</title>"
+        '<link rel="stylesheet" href="/assets/index-standin.css"></head><body>'
+        '<div id="root"></div><script type="module" src="/assets/index-standin.js"></script>'
+        "</body></html>",
         "assets/index-standin.js": "const h = document.createElement('h1'); h.textContent = location.pathname;"
-                                   "document.getElementById('root').append(h);\n"
-                                   "fetch('/_gate/me', {headers: {Accept: 'application/json'}});\n",
+        "document.getElementById('root').append(h);\n"
+        "fetch('/_gate/me', {headers: {Accept: 'application/json'}});\n",
         "assets/index-standin.css": "body { font-family: sans-serif; }\n",
         "admin/overview.json": '{"members": []}\n',
         "favicon.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>',
@@ -100,9 +107,15 @@ def stack(request, tmp_path_factory):
     if _missing():
         pytest.skip("e2e prerequisites missing")
     workdir = tempfile.mkdtemp(prefix=f"gate-e2e-{request.param}-")
-    s = Stack(request.param, site_dir=_site_dir(tmp_path_factory), workdir=workdir,
-              id_token_ttl=ID_TOKEN_TTL, refresh_window_seconds=5, leeway_seconds=LEEWAY,
-              api=True)  # issue 13: local/api.py behind /api/* (tests/e2e/test_e2e_api.py)
+    s = Stack(
+        request.param,
+        site_dir=_site_dir(tmp_path_factory),
+        workdir=workdir,
+        id_token_ttl=ID_TOKEN_TTL,
+        refresh_window_seconds=5,
+        leeway_seconds=LEEWAY,
+        api=True,
+    )  # issue 13: local/api.py behind /api/* (tests/e2e/test_e2e_api.py)
     s.start()
     yield s
     s.stop()

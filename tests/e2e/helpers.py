@@ -6,7 +6,7 @@ import base64
 import json
 import time
 
-ID_COOKIE = "gate-id"       # cookies.prefix "gate"; no __Host- prefix with secure = false
+ID_COOKIE = "gate-id"  # cookies.prefix "gate"; no __Host- prefix with secure = false
 REFRESH_COOKIE = "gate-rt"
 
 
@@ -52,8 +52,15 @@ def jwt_claims(token: str) -> dict:
 def set_cookie_value(context, stack, name: str, value: str) -> None:
     original = cookie(context, name)
     assert original is not None, f"no {name} cookie"
-    context.add_cookies([{**{k: original[k] for k in ("name", "domain", "path", "httpOnly", "secure", "sameSite")},
-                          "value": value, "expires": original.get("expires", -1)}])
+    context.add_cookies(
+        [
+            {
+                **{k: original[k] for k in ("name", "domain", "path", "httpOnly", "secure", "sameSite")},
+                "value": value,
+                "expires": original.get("expires", -1),
+            }
+        ]
+    )
 
 
 def whoami(page) -> dict:

@@ -49,12 +49,15 @@ def wake(context) -> None:
 
 
 def api_fetch(page, path: str, method: str = "GET") -> dict:
-    return page.evaluate("""async ([path, method]) => {
+    return page.evaluate(
+        """async ([path, method]) => {
         const r = await fetch(path, {method, headers: {Accept: 'application/json', 'X-Gate-Request': '1'},
                                      cache: 'no-store'});
         const type = r.headers.get('content-type') || '';
         return {status: r.status, body: type.includes('json') ? await r.json() : await r.text()};
-    }""", [path, method])
+    }""",
+        [path, method],
+    )
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ def test_idle_past_expiry_then_a_route_change_renders_the_page(clocked, stack):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
     page.get_by_role("heading", level=1, name="Reports").wait_for()
     page.get_by_text("Your own figures").wait_for()  # from the API, with the refreshed access token
-    assert documents == [], documents                 # no page load (a pushState is not one), no provider visit
+    assert documents == [], documents  # no page load (a pushState is not one), no provider visit
     assert refreshes(stack) - before == 1
     assert errors == []
 
@@ -161,8 +164,10 @@ class _EvilPage(http.server.BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        body = (f'<!doctype html><form id="f" method="POST" action="{self.target}" enctype="text/plain">'
-                '<input name="note" value="pwned"></form><script>document.getElementById("f").submit()</script>')
+        body = (
+            f'<!doctype html><form id="f" method="POST" action="{self.target}" enctype="text/plain">'
+            '<input name="note" value="pwned"></form><script>document.getElementById("f").submit()</script>'
+        )
         data = body.encode()
         self.send_response(200)
         self.send_header("Content-Type", "text/html")

@@ -130,8 +130,9 @@ def test_two_tabs_logging_in_at_once(context, stack):
         tab.wait_for_url(stack.site_url + target, timeout=20_000)
         tab.wait_for_load_state("networkidle")
         assert tab.locator("#root").inner_text().strip()
-    assert not [c for c in context.cookies() if c["name"].startswith("gate-login-") and c["value"]], \
+    assert not [c for c in context.cookies() if c["name"].startswith("gate-login-") and c["value"]], (
         "login cookies left behind"
+    )
 
 
 def test_tampered_id_token_cookie_means_login_again(page, stack, context):
@@ -150,8 +151,7 @@ def test_tampered_id_token_cookie_means_login_again(page, stack, context):
     claims = jwt_claims(token)
     claims[groups_claim(stack)] = ["Admin"]
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
-    visit_with_tampered_cookie(page, stack, context, f"{header}.{forged}.{signature}", "/admin",
-                               expect_status=403)
+    visit_with_tampered_cookie(page, stack, context, f"{header}.{forged}.{signature}", "/admin", expect_status=403)
 
     # 3. not a JWT at all
     visit_with_tampered_cookie(page, stack, context, "not-a-jwt", "/reports")

@@ -20,10 +20,13 @@ from tests.gate.test_pages import wcag_ratio
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-OWN_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-           "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'")
-LOGO = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" '
-        'fill="#14532d"/></svg>')
+OWN_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+LOGO = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><rect width="40" height="40" fill="#14532d"/></svg>'
+)
 
 
 def make_own_site(root) -> tuple[str, str]:
@@ -33,13 +36,16 @@ def make_own_site(root) -> tuple[str, str]:
     (dist / "brand").mkdir()
     (dist / "index.html").write_text(
         '<!doctype html><html><head><title>My app</title><script type="module" src="/assets/app.js"></script>'
-        '</head><body><h1 id="where">My app</h1></body></html>')
+        '</head><body><h1 id="where">My app</h1></body></html>'
+    )
     (dist / "assets" / "app.js").write_text("document.getElementById('where').textContent = location.pathname;\n")
     (dist / "brand" / "logo.svg").write_text(LOGO)
     (app / "csp.txt").write_text(OWN_CSP + "\n")
     config = root / "gate.toml"
-    config.write_text('[paths]\npublic = ["/brand/*"]\n\n[[rules]]\npaths = ["/private/*"]\ngroups = ["Staff"]\n\n'
-                      '[branding]\nname = "My App"\nlogo = "/brand/logo.svg"\naccent = "#14532d"\n')
+    config.write_text(
+        '[paths]\npublic = ["/brand/*"]\n\n[[rules]]\npaths = ["/private/*"]\ngroups = ["Staff"]\n\n'
+        '[branding]\nname = "My App"\nlogo = "/brand/logo.svg"\naccent = "#14532d"\n'
+    )
     return str(dist), str(config)
 
 
@@ -51,10 +57,26 @@ def own_demo(tmp_path_factory):
         pytest.skip("e2e prerequisites missing")
     site, config = make_own_site(tmp_path_factory.mktemp("own"))
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "local.demo", "--site", site, "--config", config,
-                             "--port", str(port), "--idp-port", str(free_port())],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local.demo",
+            "--site",
+            site,
+            "--config",
+            config,
+            "--port",
+            str(port),
+            "--idp-port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     before_banner: list[str] = []
     deadline = time.monotonic() + 300
     try:
@@ -114,7 +136,9 @@ def test_own_site_behind_the_gate_with_its_rules_branding_and_csp(own_demo, brow
         button = page.locator("a.button").first
         colours = button.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
         assert wcag_ratio(_rgb(colours[0]), _rgb(colours[1])) >= 7
-        body = page.evaluate("() => [getComputedStyle(document.body).color, getComputedStyle(document.body).backgroundColor]")
+        body = page.evaluate(
+            "() => [getComputedStyle(document.body).color, getComputedStyle(document.body).backgroundColor]"
+        )
         assert wcag_ratio(_rgb(body[0]), _rgb(body[1])) >= 7
         assert csp_errors == []
 

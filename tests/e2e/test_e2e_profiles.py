@@ -36,8 +36,13 @@ TTL = int(os.environ.get("GATE_E2E_PROFILE_ID_TOKEN_TTL", "10"))  # seconds: the
 DEEP_LINK = "/docs/getting-started?tab=install&q=field%20kit"
 # Why a Viewer may not see /admin, per profile (the /admin rule of local/profiles.py): Google has no
 # groups, so its rule names the admin's email address.
-VIEWER_REASON = {"auth0": "missing_group", "okta": "missing_group", "entra": "missing_group",
-                 "google": "email_not_allowed", "keycloak": "missing_group"}
+VIEWER_REASON = {
+    "auth0": "missing_group",
+    "okta": "missing_group",
+    "entra": "missing_group",
+    "google": "email_not_allowed",
+    "keycloak": "missing_group",
+}
 
 
 @pytest.fixture(scope="module", params=PROFILES)
@@ -47,8 +52,15 @@ def profile_stack(request, tmp_path_factory):
     from local.stack import Stack
 
     workdir = tempfile.mkdtemp(prefix=f"gate-e2e-{request.param}-")
-    stack = Stack("oidc", profile=request.param, site_dir=_site_dir(tmp_path_factory), workdir=workdir,
-                  id_token_ttl=TTL, refresh_window_seconds=2, leeway_seconds=LEEWAY)
+    stack = Stack(
+        "oidc",
+        profile=request.param,
+        site_dir=_site_dir(tmp_path_factory),
+        workdir=workdir,
+        id_token_ttl=TTL,
+        refresh_window_seconds=2,
+        leeway_seconds=LEEWAY,
+    )
     stack.start()
     yield stack
     stack.stop()
@@ -65,6 +77,7 @@ def contexts(request, browser, profile_stack):
         ctx.set_default_navigation_timeout(20_000)
         made.append(ctx)
         return ctx
+
     yield new
     report = getattr(request.node, "rep_call", None)
     for ctx in made:
@@ -142,8 +155,14 @@ def entra_overage_stack(tmp_path_factory):
     from local.stack import Stack
 
     workdir = tempfile.mkdtemp(prefix="gate-e2e-entra-overage-")
-    stack = Stack("oidc", profile="entra", profile_options={"entra_overage": "sources"},
-                  site_dir=_site_dir(tmp_path_factory), workdir=workdir, leeway_seconds=LEEWAY)
+    stack = Stack(
+        "oidc",
+        profile="entra",
+        profile_options={"entra_overage": "sources"},
+        site_dir=_site_dir(tmp_path_factory),
+        workdir=workdir,
+        leeway_seconds=LEEWAY,
+    )
     stack.start()
     yield stack
     stack.stop()

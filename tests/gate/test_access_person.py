@@ -16,8 +16,9 @@ from edge.settings import Config, Endpoints, Entry, Paths, Rule, Tokens
 
 KEY_PARTS = ["a", "b", "c", "a.b", "b.c", "https://x.com/g"]
 leaves = st.one_of(st.integers(0, 9), st.lists(st.sampled_from(["G1", "G2"]), max_size=2))
-objects = st.recursive(leaves, lambda inner: st.dictionaries(st.sampled_from(KEY_PARTS), inner, max_size=4),
-                       max_leaves=12)
+objects = st.recursive(
+    leaves, lambda inner: st.dictionaries(st.sampled_from(KEY_PARTS), inner, max_size=4), max_leaves=12
+)
 names = st.lists(st.sampled_from(["a", "b", "c", "https://x", "com/g"]), min_size=1, max_size=4).map(".".join)
 
 
@@ -47,8 +48,10 @@ def test_claim_lookup_finds_only_what_some_reading_of_the_name_reaches(claims, n
         assert found in options
 
 
-@given(st.lists(st.sampled_from(["realm_access", "roles", "resource_access", "client"]), min_size=1, max_size=5),
-       st.lists(st.text(min_size=1, max_size=5), max_size=3))
+@given(
+    st.lists(st.sampled_from(["realm_access", "roles", "resource_access", "client"]), min_size=1, max_size=5),
+    st.lists(st.text(min_size=1, max_size=5), max_size=3),
+)
 def test_a_plain_dotted_path_is_a_walk(segments, value):
     claims = value
     for seg in reversed(segments):
@@ -58,8 +61,13 @@ def test_a_plain_dotted_path_is_a_walk(segments, value):
 
 
 def test_claim_lookup_examples():
-    claims = {"https://example.com/groups": ["Admin"], "realm_access": {"roles": ["R"]},
-              "resource_access": {"site.gate": {"roles": ["C"]}}, "a.b": 1, "a": {"b": 2}}
+    claims = {
+        "https://example.com/groups": ["Admin"],
+        "realm_access": {"roles": ["R"]},
+        "resource_access": {"site.gate": {"roles": ["C"]}},
+        "a.b": 1,
+        "a": {"b": 2},
+    }
     assert claim_value(claims, "https://example.com/groups") == ["Admin"]
     assert claim_value(claims, "realm_access.roles") == ["R"]
     assert claim_value(claims, "resource_access.site.gate.roles") == ["C"]  # a client id with dots
@@ -70,12 +78,21 @@ def test_claim_lookup_examples():
 
 # ---- the Person each provider sees -------------------------------------------------------------
 
+
 def person(provider: str, claims: dict, groups_claim: str | None = None, roles_claim: str | None = None) -> Person:
     cls = PROFILES[provider]
-    tokens = Tokens(groups_claim=cls.default_groups_claim if groups_claim is None else groups_claim,
-                    roles_claim=cls.roles_claim_for("gate") if roles_claim is None else roles_claim)
-    config = Config(provider=provider, issuer="https://i", client_id="gate", endpoints=Endpoints("", "", ""),
-                    state_secret=b"x" * 32, tokens=tokens)
+    tokens = Tokens(
+        groups_claim=cls.default_groups_claim if groups_claim is None else groups_claim,
+        roles_claim=cls.roles_claim_for("gate") if roles_claim is None else roles_claim,
+    )
+    config = Config(
+        provider=provider,
+        issuer="https://i",
+        client_id="gate",
+        endpoints=Endpoints("", "", ""),
+        state_secret=b"x" * 32,
+        tokens=tokens,
+    )
     return cls(config).person(claims)
 
 
@@ -94,10 +111,14 @@ def test_person_by_provider():
     assert not person("entra", {"groups": ["g"], "hasgroups": True}).groups_overage
     assert not person("okta", {"hasgroups": True}).groups_overage  # Entra's marker only
     # Google: the domain only with hd equal to the email's domain
-    assert person("google", {"email": "ada@example.com", "email_verified": True, "hd": "example.com"}).email_domain \
+    assert (
+        person("google", {"email": "ada@example.com", "email_verified": True, "hd": "example.com"}).email_domain
         == "example.com"
+    )
     assert person("google", {"email": "ada@example.com", "email_verified": True}).email_domain is None
-    assert person("google", {"email": "ada@example.com", "email_verified": True, "hd": "other.com"}).email_domain is None
+    assert (
+        person("google", {"email": "ada@example.com", "email_verified": True, "hd": "other.com"}).email_domain is None
+    )
     # Keycloak: realm roles as groups, the client's roles as roles
     kc = person("keycloak", {"realm_access": {"roles": ["Admin"]}, "resource_access": {"gate": {"roles": ["r"]}}})
     assert kc.groups == {"Admin"} and kc.roles == {"r"}
@@ -108,20 +129,38 @@ def test_person_by_provider():
 
 few = st.frozensets(st.sampled_from(["A", "B", "C"]), max_size=3)
 emails = st.sampled_from(["ada@example.com", "bob@other.org", None])
-people = st.builds(lambda g, r, e, v, d, o: Person(g, r, e, bool(e) and v, (e.rpartition("@")[2] if e and d else None)
-                                                      if v else None, o),
-                   few, few, emails, st.booleans(), st.booleans(), st.booleans())
-requirements = st.builds(Requirement, few, few,
-                         st.frozensets(st.sampled_from(["ada@example.com", "eve@example.com"]), max_size=2),
-                         st.frozensets(st.sampled_from(["example.com", "other.org"]), max_size=2), st.booleans())
+people = st.builds(
+    lambda g, r, e, v, d, o: Person(
+        g, r, e, bool(e) and v, (e.rpartition("@")[2] if e and d else None) if v else None, o
+    ),
+    few,
+    few,
+    emails,
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+requirements = st.builds(
+    Requirement,
+    few,
+    few,
+    st.frozensets(st.sampled_from(["ada@example.com", "eve@example.com"]), max_size=2),
+    st.frozensets(st.sampled_from(["example.com", "other.org"]), max_size=2),
+    st.booleans(),
+)
 
 
 @given(people, requirements)
 @settings(max_examples=500)
 def test_a_requirement_is_met_by_any_of_its_parts_and_emails_only_when_verified(who, need):
-    allowed = bool(need.groups & who.groups) or bool(need.roles & who.roles) or (
-        who.email_verified and (who.email in need.emails or (who.email_domain is not None
-                                                             and who.email_domain in need.email_domains)))
+    allowed = (
+        bool(need.groups & who.groups)
+        or bool(need.roles & who.roles)
+        or (
+            who.email_verified
+            and (who.email in need.emails or (who.email_domain is not None and who.email_domain in need.email_domains))
+        )
+    )
     reason = unmet(who, need)
     assert (reason is None) == allowed
     if reason is not None:
@@ -136,9 +175,11 @@ def test_a_requirement_is_met_by_any_of_its_parts_and_emails_only_when_verified(
 
 
 def test_entry_applies_to_every_protected_path_and_rules_to_theirs():
-    policy = AccessPolicy(Paths(public=("/robots.txt",)),
-                          (Rule(paths=("/admin/*",), groups=("Admin",), roles=("Gate.Admin",)),),
-                          Entry(email_domains=("example.com",)))
+    policy = AccessPolicy(
+        Paths(public=("/robots.txt",)),
+        (Rule(paths=("/admin/*",), groups=("Admin",), roles=("Gate.Admin",)),),
+        Entry(email_domains=("example.com",)),
+    )
     staff = Person(frozenset(), frozenset({"Gate.Admin"}), "ada@example.com", True, "example.com", False)
     outsider = staff._replace(email="eve@evil.test", email_domain="evil.test")
     assert policy.denial(normalise("/docs"), staff) is None

@@ -21,11 +21,21 @@ from tests.support.cloudfront import ASSET, FETCH_JSON, HOST, Browser, header, i
 ID, RT, AT = "__Host-gate-id", "__Host-gate-rt", "__Host-gate-at"
 T0 = "2026-03-01 09:00:00"
 SITE = f"https://{HOST}"
-SAME_ORIGIN_POST = {"Accept": "application/json", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin",
-                    "Origin": SITE, "Content-Type": "application/json"}
+SAME_ORIGIN_POST = {
+    "Accept": "application/json",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "same-origin",
+    "Origin": SITE,
+    "Content-Type": "application/json",
+}
 API = {"paths": ["/api/*"], "identity_headers": True}
-REFRESH = {"Accept": "application/json", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin",
-           "Origin": SITE, "X-Gate-Request": "1"}
+REFRESH = {
+    "Accept": "application/json",
+    "Sec-Fetch-Mode": "cors",
+    "Sec-Fetch-Site": "same-origin",
+    "Origin": SITE,
+    "X-Gate-Request": "1",
+}
 
 
 @pytest.fixture
@@ -33,6 +43,7 @@ def api_browser(make_config, make_handler):
     def make(**api):
         config = make_config(apis=[{**API, **api}]) if api is not None else make_config()
         return Browser(make_handler(config))
+
     return make
 
 
@@ -49,6 +60,7 @@ def make_config_with(local_idp, **sections):
 def make_config(idp):
     def make(**sections):
         return make_config_with(idp, **sections)
+
     return make
 
 
@@ -59,6 +71,7 @@ def signed_in(api_browser, login):
         with freeze_time(T0):
             assert login(browser, "/", groups=groups, lifetime=3600)["status"] == "302"
         return browser
+
     return make
 
 
@@ -73,6 +86,7 @@ def body(result: dict) -> dict:
 
 
 # -- forwarding --------------------------------------------------------------------------------
+
 
 def test_api_get_is_forwarded_with_the_access_token_and_without_gate_cookies(signed_in):
     browser = signed_in()
@@ -96,8 +110,9 @@ def test_spoofed_identity_headers_are_replaced_on_api_paths_and_stripped_elsewhe
     spoof = {**FETCH_JSON, "X-Gate-Sub": "admin", "X-Gate-Groups": "Admin"}
     with freeze_time("2026-03-01 09:10:00"):
         api = forwarded_headers(browser.request("/api/reports", headers=spoof))
-        page = forwarded_headers(browser.request("/assets/app.js", headers={**ASSET, "X-Gate-Sub": "admin",
-                                                                             "X-Gate-Groups": "Admin"}))
+        page = forwarded_headers(
+            browser.request("/assets/app.js", headers={**ASSET, "X-Gate-Sub": "admin", "X-Gate-Groups": "Admin"})
+        )
     assert api["x-gate-sub"] != ["admin"] and len(api["x-gate-sub"][0]) > 10
     assert api["x-gate-groups"] == ["Field%2C%20North,Viewer"]
     assert "x-gate-sub" not in page and "x-gate-groups" not in page
@@ -121,13 +136,18 @@ def test_a_retry_query_on_an_asset_is_just_forwarded(signed_in):
 
 # -- no session, expired, no access token ---------------------------------------------------------
 
+
 def test_api_without_a_session_is_401_json_signed_out_and_never_a_redirect(api_browser):
     browser = api_browser()
     for headers in (FETCH_JSON, None, ASSET):  # even a navigation to an API path
         result = browser.request("/api/reports", headers=headers)
         assert result["status"] == "401" and header(result, "x-gate-reason") == "signed_out"
-        assert body(result) == {"signedIn": False, "reason": "signed_out", "refreshUrl": "/_gate/refresh",
-                                "signInUrl": "/_gate/sign-in?return=%2F"}
+        assert body(result) == {
+            "signedIn": False,
+            "reason": "signed_out",
+            "refreshUrl": "/_gate/refresh",
+            "signInUrl": "/_gate/sign-in?return=%2F",
+        }
 
 
 def test_api_after_expiry_is_401_session_expired_and_does_not_refresh(signed_in, idp):
@@ -161,6 +181,7 @@ def test_an_asset_after_expiry_gets_the_html_page_with_x_gate_reason(signed_in, 
 
 # -- groups -------------------------------------------------------------------------------------
 
+
 def test_a_rule_on_an_api_path_answers_403_json_with_the_reason(make_config, make_handler, login):
     config = make_config(apis=[API], rules=[{"paths": ["/api/admin/*"], "groups": ["Admin"]}])
     browser = Browser(make_handler(config))
@@ -176,6 +197,7 @@ def test_a_rule_on_an_api_path_answers_403_json_with_the_reason(make_config, mak
 
 # -- CSRF -----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
 def test_same_origin_state_changing_requests_are_forwarded(signed_in, method):
     browser = signed_in()
@@ -184,15 +206,18 @@ def test_same_origin_state_changing_requests_are_forwarded(signed_in, method):
     assert forwarded_headers(result)["authorization"] == [f"Bearer {browser.jar[AT]}"]
 
 
-@pytest.mark.parametrize("headers, reason", [
-    ({"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "cross_site"),
-    ({"Sec-Fetch-Site": "same-site", "Origin": "https://other.cloudfront.net"}, "cross_site"),
-    ({"Origin": "https://evil.example"}, "cross_site"),             # an older browser: Origin only
-    ({"Origin": "null"}, "cross_site"),                              # a sandboxed page or data: URL
-    ({"Sec-Fetch-Site": "cross-site"}, "cross_site"),
-    ({}, "missing_request_header"),                                  # neither header, no X-Gate-Request
-    ({"X-Gate-Request": "0"}, "missing_request_header"),
-])
+@pytest.mark.parametrize(
+    "headers, reason",
+    [
+        ({"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "cross_site"),
+        ({"Sec-Fetch-Site": "same-site", "Origin": "https://other.cloudfront.net"}, "cross_site"),
+        ({"Origin": "https://evil.example"}, "cross_site"),  # an older browser: Origin only
+        ({"Origin": "null"}, "cross_site"),  # a sandboxed page or data: URL
+        ({"Sec-Fetch-Site": "cross-site"}, "cross_site"),
+        ({}, "missing_request_header"),  # neither header, no X-Gate-Request
+        ({"X-Gate-Request": "0"}, "missing_request_header"),
+    ],
+)
 def test_cross_site_state_changing_requests_are_refused_before_anything_else(signed_in, idp, headers, reason):
     browser = signed_in()
     with freeze_time("2026-03-01 09:10:00"):
@@ -216,10 +241,14 @@ def test_cross_site_get_is_not_a_csrf_concern_but_cookies_decide(signed_in):
 
 # -- CORS preflight -------------------------------------------------------------------------------
 
+
 def test_options_is_403_unless_the_origin_is_listed(signed_in):
     browser = signed_in(cors_origins=["https://app.example.com"])
-    pre = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST",
-           "Access-Control-Request-Headers": "x-gate-request"}
+    pre = {
+        "Origin": "https://app.example.com",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "x-gate-request",
+    }
     ok = browser.request("/api/notes", headers=pre, method="OPTIONS")
     assert ok["status"] == "204"
     assert header(ok, "access-control-allow-origin") == "https://app.example.com"
@@ -228,12 +257,14 @@ def test_options_is_403_unless_the_origin_is_listed(signed_in):
         refused = browser.request("/api/notes", headers={**pre, "Origin": origin}, method="OPTIONS")
         assert refused["status"] == "403" and body(refused)["reason"] == "cors_not_allowed"
     with freeze_time("2026-03-01 09:10:00"):
-        listed = browser.request("/api/notes", headers={"Origin": "https://app.example.com",
-                                                        "Sec-Fetch-Site": "cross-site"}, method="POST")
+        listed = browser.request(
+            "/api/notes", headers={"Origin": "https://app.example.com", "Sec-Fetch-Site": "cross-site"}, method="POST"
+        )
     assert not is_response(listed)
 
 
 # -- bearer clients -------------------------------------------------------------------------------
+
 
 def test_a_non_browser_bearer_token_is_refused_unless_accept_bearer(api_browser, keys):
     token = keys.access_token()
@@ -248,12 +279,14 @@ def test_accept_bearer_forwards_a_verified_access_token_only(api_browser, keys, 
     result = browser.request("/api/reports", headers={"Authorization": f"Bearer {good}"})
     headers = forwarded_headers(result)
     assert headers["authorization"] == [f"Bearer {good}"] and headers["x-gate-groups"] == ["Viewer"]
-    for bad in (keys.id_token(),                                   # an ID token is not an access token
-                keys.sign({**keys.id_claims(token_use="access", aud=None), "client_id": "someone-else"}),
-                keys.access_token(iss="https://evil.example"),
-                keys.access_token(exp=1000, iat=900),
-                other_keys.access_token(),                           # not our IdP's key
-                "not-a-jwt"):
+    for bad in (
+        keys.id_token(),  # an ID token is not an access token
+        keys.sign({**keys.id_claims(token_use="access", aud=None), "client_id": "someone-else"}),
+        keys.access_token(iss="https://evil.example"),
+        keys.access_token(exp=1000, iat=900),
+        other_keys.access_token(),  # not our IdP's key
+        "not-a-jwt",
+    ):
         refused = browser.request("/api/reports", headers={"Authorization": f"Bearer {bad}"})
         assert refused["status"] == "401" and body(refused)["reason"] == "invalid_bearer_token", bad
 
@@ -262,28 +295,33 @@ def test_accept_bearer_ignores_authorization_from_a_browser(signed_in, keys):
     browser = signed_in(accept_bearer=True)
     other = keys.access_token(sub="someone-else")
     with freeze_time("2026-03-01 09:10:00"):
-        result = browser.request("/api/reports", headers={**FETCH_JSON, "Sec-Fetch-Site": "same-origin",
-                                                          "Authorization": f"Bearer {other}"})
+        result = browser.request(
+            "/api/reports", headers={**FETCH_JSON, "Sec-Fetch-Site": "same-origin", "Authorization": f"Bearer {other}"}
+        )
     assert forwarded_headers(result)["authorization"] == [f"Bearer {browser.jar[AT]}"]
 
 
 def test_accept_bearer_for_oidc_needs_an_rfc9068_access_token(idp, make_handler):
     from tests.support.tokens import Keys
 
-    config = make_config_with(idp, idp={"provider": "oidc", "issuer": "https://idp.example",
-                                        "authorization_endpoint": f"{idp.base}/authorize"},
-                              apis=[{"paths": ["/api/*"], "accept_bearer": True}],
-                              tokens={"groups_claim": "groups"})
+    config = make_config_with(
+        idp,
+        idp={"provider": "oidc", "issuer": "https://idp.example", "authorization_endpoint": f"{idp.base}/authorize"},
+        apis=[{"paths": ["/api/*"], "accept_bearer": True}],
+        tokens={"groups_claim": "groups"},
+    )
     keys = Keys("https://idp.example", config.client_id, provider="oidc")
     browser = Browser(make_handler(config, keys.jwks()))
     plain = keys.access_token()
-    at_jwt = keys.sign({**keys.id_claims(), "client_id": config.client_id, "aud": "https://api.example"},
-                       header={"typ": "at+jwt"})
+    at_jwt = keys.sign(
+        {**keys.id_claims(), "client_id": config.client_id, "aud": "https://api.example"}, header={"typ": "at+jwt"}
+    )
     assert browser.request("/api/r", headers={"Authorization": f"Bearer {plain}"})["status"] == "401"
     assert not is_response(browser.request("/api/r", headers={"Authorization": f"Bearer {at_jwt}"}))
 
 
 # -- the refresh endpoint -------------------------------------------------------------------------
+
 
 def test_refresh_gives_fresh_tokens_and_who_am_i(signed_in, idp):
     browser = signed_in()
@@ -301,8 +339,12 @@ def test_refresh_gives_fresh_tokens_and_who_am_i(signed_in, idp):
 
 def test_refresh_refuses_cross_site_and_header_less_requests(signed_in, idp):
     browser = signed_in()
-    for headers in ({**REFRESH, "X-Gate-Request": None}, {**REFRESH, "Sec-Fetch-Site": "cross-site"},
-                    {**REFRESH, "Origin": "https://evil.example"}, {"X-Gate-Request": "1", "Sec-Fetch-Site": "same-site"}):
+    for headers in (
+        {**REFRESH, "X-Gate-Request": None},
+        {**REFRESH, "Sec-Fetch-Site": "cross-site"},
+        {**REFRESH, "Origin": "https://evil.example"},
+        {"X-Gate-Request": "1", "Sec-Fetch-Site": "same-site"},
+    ):
         result = browser.request("/_gate/refresh", headers={k: v for k, v in headers.items() if v}, method="POST")
         assert result["status"] == "403" and body(result)["error"] == "forbidden"
     get = browser.request("/_gate/refresh", headers=REFRESH)
@@ -337,6 +379,7 @@ def test_refresh_with_the_idp_down_is_5xx_json_and_keeps_the_session(signed_in, 
 
 # -- who-am-I reasons -----------------------------------------------------------------------------
 
+
 def test_who_am_i_reasons(signed_in, api_browser, idp):
     assert body(api_browser().request("/_gate/me", headers=FETCH_JSON))["reason"] == "signed_out"
     browser = signed_in()
@@ -353,18 +396,22 @@ def test_who_am_i_reasons(signed_in, api_browser, idp):
 
 # -- configuration --------------------------------------------------------------------------------
 
+
 def test_apis_without_a_stored_access_token_is_a_build_error(idp):
     with pytest.raises(config_file.ConfigFileError, match="store_access_token: must be true"):
         make_config_with(idp, tokens={"store_access_token": False}, apis=[API])
 
 
-@pytest.mark.parametrize("apis, match", [
-    ([{"paths": []}], "paths"),
-    ([{"paths": ["/public/*"]}], "also public"),
-    ([{"paths": ["/_gate/refresh"]}], "gate answers that path"),
-    ([{"paths": ["/api/*"], "cors_origins": ["https://a.example/path"]}], "must be an origin"),
-    ([{"paths": ["/api/*"], "bearer": True}], "unknown key"),
-])
+@pytest.mark.parametrize(
+    "apis, match",
+    [
+        ([{"paths": []}], "paths"),
+        ([{"paths": ["/public/*"]}], "also public"),
+        ([{"paths": ["/_gate/refresh"]}], "gate answers that path"),
+        ([{"paths": ["/api/*"], "cors_origins": ["https://a.example/path"]}], "must be an origin"),
+        ([{"paths": ["/api/*"], "bearer": True}], "unknown key"),
+    ],
+)
 def test_bad_apis_sections_name_the_fix(idp, apis, match):
     with pytest.raises(config_file.ConfigFileError, match=match):
         make_config_with(idp, apis=apis)
@@ -382,11 +429,13 @@ OK_FETCH_SITES = ("same-origin", "none")
 
 
 @settings(max_examples=400, deadline=None)
-@given(origin=st.sampled_from([None, SITE, "https://app.example.com", "https://evil.example", "null", SITE + ":8443"]),
-       fetch_site=st.sampled_from([None, "same-origin", "none", "same-site", "cross-site", "Same-Origin"]),
-       marker=st.sampled_from([None, "1", "0", "true", " 1"]),
-       allowed=st.sampled_from([(), ("https://app.example.com",)]),
-       require=st.booleans())
+@given(
+    origin=st.sampled_from([None, SITE, "https://app.example.com", "https://evil.example", "null", SITE + ":8443"]),
+    fetch_site=st.sampled_from([None, "same-origin", "none", "same-site", "cross-site", "Same-Origin"]),
+    marker=st.sampled_from([None, "1", "0", "true", " 1"]),
+    allowed=st.sampled_from([(), ("https://app.example.com",)]),
+    require=st.booleans(),
+)
 def test_same_origin_proof(origin, fetch_site, marker, allowed, require):
     """Accepted iff there is no evidence of another site, there is positive proof of this one
     (or a trusted origin), and, where required, the custom header."""
@@ -395,8 +444,11 @@ def test_same_origin_proof(origin, fetch_site, marker, allowed, require):
     foreign_fetch = fetch_site is not None and fetch_site not in OK_FETCH_SITES and origin not in allowed
     proof = origin in trusted or fetch_site in OK_FETCH_SITES or marker == "1"
     expected = not foreign_origin and not foreign_fetch and proof and (not require or marker == "1")
-    headers = {name: [{"key": name, "value": value}] for name, value in
-               (("origin", origin), ("sec-fetch-site", fetch_site), ("x-gate-request", marker)) if value is not None}
+    headers = {
+        name: [{"key": name, "value": value}]
+        for name, value in (("origin", origin), ("sec-fetch-site", fetch_site), ("x-gate-request", marker))
+        if value is not None
+    }
     request = ViewerRequest({"uri": "/api/x", "method": "POST", "querystring": "", "headers": headers})
     refusal = same_origin_refusal(request, SITE, allowed, require_header=require)
     assert (refusal is None) == expected, refusal

@@ -80,7 +80,10 @@ def test_log_json_values_parse_back(value):
     assert json.loads(log.json_value(value)) == (str(value) if isinstance(value, str) else value)
 
 
-@given(st.text(alphabet=st.sampled_from(list("ab/*?.")), max_size=8), st.text(alphabet=st.sampled_from(list("ab/.")), max_size=12))
+@given(
+    st.text(alphabet=st.sampled_from(list("ab/*?.")), max_size=8),
+    st.text(alphabet=st.sampled_from(list("ab/.")), max_size=12),
+)
 @settings(max_examples=300)
 def test_glob_matches_fnmatch_for_star_and_question_mark(pattern, path):
     import fnmatch

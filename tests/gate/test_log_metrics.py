@@ -21,10 +21,35 @@ from hypothesis import strategies as st
 
 from edge.log import DecisionLog
 
-UNITS = {"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
-         "Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second",
-         "Kilobytes/Second", "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second",
-         "Kilobits/Second", "Megabits/Second", "Gigabits/Second", "Terabits/Second", "Count/Second", "None"}
+UNITS = {
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+}
 
 
 def emf_problems(text: str) -> list[str]:
@@ -71,11 +96,18 @@ def emf_problems(text: str) -> list[str]:
 def _line(**kwargs) -> str:
     stream = io.StringIO()
     log = DecisionLog("debug", b"k" * 32, stream)
-    args = {"path": "/docs", "decision": "deny", "reason": "group_missing", "status": 403, "sub": "user-1", "duration_ms": 1.5}
+    args = {
+        "path": "/docs",
+        "decision": "deny",
+        "reason": "group_missing",
+        "status": 403,
+        "sub": "user-1",
+        "duration_ms": 1.5,
+    }
     args.update(kwargs)
     log.decision(**args)
     text = stream.getvalue()
-    assert text.endswith("\n") and text.count("\n") == 1          # one line, one write
+    assert text.endswith("\n") and text.count("\n") == 1  # one line, one write
     return text[:-1]
 
 
@@ -84,7 +116,7 @@ def test_decision_line_is_valid_emf_counting_decisions_by_reason():
     line = _line()
     assert emf_problems(line) == []
     record = json.loads(line)
-    assert record["decision"] == "deny" and record["reason"] == "group_missing"   # the log fields stay
+    assert record["decision"] == "deny" and record["reason"] == "group_missing"  # the log fields stay
     assert record["decisions"] == 1
     (directive,) = record["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == "SignInGate"
@@ -99,8 +131,11 @@ def test_error_line_with_detail_is_valid_emf():
     assert json.loads(line)["detail"] == 'Trace "x"\n\u2028'
 
 
-@given(path=st.text(max_size=300), reason=st.from_regex(re.compile(r"[a-z_]{1,40}"), fullmatch=True),
-       sub=st.one_of(st.none(), st.text(max_size=50)))
+@given(
+    path=st.text(max_size=300),
+    reason=st.from_regex(re.compile(r"[a-z_]{1,40}"), fullmatch=True),
+    sub=st.one_of(st.none(), st.text(max_size=50)),
+)
 def test_any_path_and_reason_still_make_valid_emf(path, reason, sub):
     assert emf_problems(_line(path=path, reason=reason, sub=sub)) == []
 

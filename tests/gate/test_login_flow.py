@@ -35,6 +35,7 @@ def login_cookie_name(browser):
 
 # -- 4. no session: redirect to the IdP -------------------------------------------------------
 
+
 def test_no_cookie_navigation_redirects_to_authorize_with_pkce_state_and_nonce(browser):
     result = browser.get("/docs/page?tab=2&x=%2F")
     assert result["status"] == "302"
@@ -62,8 +63,9 @@ def test_login_cookie_is_short_lived_httponly_secure_lax(browser):
     assert "SameSite=Lax" in line and "Path=/" in line and "Domain" not in line
 
 
-@pytest.mark.parametrize("headers", [ASSET, FETCH_JSON, {"Accept": "application/json"},
-                                     {"Sec-Fetch-Mode": "cors", "Accept": "*/*"}])
+@pytest.mark.parametrize(
+    "headers", [ASSET, FETCH_JSON, {"Accept": "application/json"}, {"Sec-Fetch-Mode": "cors", "Accept": "*/*"}]
+)
 def test_non_navigation_gets_401_not_a_redirect(browser, headers):
     result = browser.get("/api/data.json", headers=headers)
     assert result["status"] == "401"
@@ -88,6 +90,7 @@ def test_post_without_session_is_401(browser):
 
 
 # -- 1. callback -----------------------------------------------------------------------------
+
 
 def test_full_login_returns_to_the_exact_deep_link_with_query(browser, login, idp):
     result = login(browser, "/docs/deep/page?tab=2&q=a%20b")
@@ -163,8 +166,12 @@ def test_expired_state_is_refused(browser, idp):
 def test_state_from_another_browser_is_refused(handler, idp, keys):
     victim, attacker = Browser(handler), Browser(handler)
     query = location_query(attacker.get("/"))
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     victim.get("/")  # the victim has a login in progress of their own
     result = victim.request("/_gate/callback", f"code={code}&state={query['state']}")
     assert result["status"] == "400" and "state_not_for_this_browser" in result["body"]
@@ -182,8 +189,12 @@ def test_replayed_callback_is_refused(browser, login):
 def test_code_used_twice_is_refused_by_the_idp(handler, idp, keys):
     browser = Browser(handler)
     query = location_query(browser.get("/"))
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     login_cookie = login_cookie_name(browser)
     verifier = browser.jar[login_cookie]
     assert browser.request("/_gate/callback", f"code={code}&state={query['state']}")["status"] == "302"
@@ -194,8 +205,12 @@ def test_code_used_twice_is_refused_by_the_idp(handler, idp, keys):
 
 def test_nonce_mismatch_is_refused(browser, idp, keys):
     query = location_query(browser.get("/"))
-    code = idp.issue_code(challenge=query["code_challenge"], nonce="another-login-nonce",
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce="another-login-nonce",
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     result = browser.request("/_gate/callback", f"code={code}&state={query['state']}")
     assert result["status"] == "400" and "nonce_mismatch" in result["body"]
     assert ID not in browser.jar
@@ -205,32 +220,44 @@ def test_missing_nonce_is_refused_unless_configured(make_config, make_handler, i
     for require, expected in ((True, "400"), (False, "302")):
         browser = Browser(make_handler(make_config(tokens={"require_nonce": require})))
         query = location_query(browser.get("/"))
-        code = idp.issue_code(challenge=query["code_challenge"], nonce=None,
-                              redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+        code = idp.issue_code(
+            challenge=query["code_challenge"], nonce=None, redirect_uri=query["redirect_uri"], claims=keys.id_claims()
+        )
         assert browser.request("/_gate/callback", f"code={code}&state={query['state']}")["status"] == expected
 
 
 def test_two_tabs_logging_in_at_once_both_succeed(browser, idp, keys):
     first = location_query(browser.get("/tab-one"))
     second = location_query(browser.get("/tab-two"))
-    codes = [idp.issue_code(challenge=q["code_challenge"], nonce=q["nonce"], redirect_uri=q["redirect_uri"],
-                            claims=keys.id_claims()) for q in (first, second)]
+    codes = [
+        idp.issue_code(
+            challenge=q["code_challenge"], nonce=q["nonce"], redirect_uri=q["redirect_uri"], claims=keys.id_claims()
+        )
+        for q in (first, second)
+    ]
     r1 = browser.request("/_gate/callback", f"code={codes[0]}&state={first['state']}")
     r2 = browser.request("/_gate/callback", f"code={codes[1]}&state={second['state']}")
     assert (header(r1, "location"), header(r2, "location")) == ("/tab-one", "/tab-two")
 
 
-@pytest.mark.parametrize("fault,status,reason", [
-    ("hang", "504", "idp_timeout"),
-    ("500", "502", "idp_http_500"),
-    ("503", "503", "idp_http_503"),
-    ("bad_json", "502", "idp_bad_json"),
-    ("missing_fields", "502", "idp_no_id_token"),
-])
+@pytest.mark.parametrize(
+    "fault,status,reason",
+    [
+        ("hang", "504", "idp_timeout"),
+        ("500", "502", "idp_http_500"),
+        ("503", "503", "idp_http_503"),
+        ("bad_json", "502", "idp_bad_json"),
+        ("missing_fields", "502", "idp_no_id_token"),
+    ],
+)
 def test_code_exchange_failures_get_the_right_status_and_a_page(browser, idp, keys, fault, status, reason):
     query = location_query(browser.get("/"))
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     idp.fault = fault
     idp.hang_seconds = 3
     started = time.monotonic()
@@ -244,6 +271,7 @@ def test_code_exchange_failures_get_the_right_status_and_a_page(browser, idp, ke
 
 def test_code_exchange_with_idp_down_is_503(make_config, make_handler, keys):
     import socket
+
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -259,8 +287,12 @@ def test_client_secret_is_sent_as_basic_auth(make_config, make_handler, idp, key
     idp.client_secret = "s3cr3t-value-of-client"
     browser = Browser(make_handler(make_config(idp={"client_secret": "s3cr3t-value-of-client"})))
     query = location_query(browser.get("/"))
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     assert browser.request("/_gate/callback", f"code={code}&state={query['state']}")["status"] == "302"
     assert idp.token_calls()[0]["headers"]["Authorization"].startswith("Basic ")
 
@@ -280,6 +312,7 @@ def test_strict_same_site_completes_login_with_a_same_site_hop(make_config, make
 
 
 # -- 2. public paths ----------------------------------------------------------------------------
+
 
 def test_public_path_spelled_otherwise_needs_a_session(handler):
     for uri in ("/%5c/public/logo.svg", "/x/../public/logo.svg", "/public//logo.svg", "/%70ublic/logo.svg"):
@@ -302,6 +335,7 @@ def test_public_paths_never_carry_the_gate_cookies_to_the_origin(handler):
 
 
 # -- 3. valid cookie, rules ---------------------------------------------------------------------
+
 
 def test_viewer_is_forbidden_on_admin_with_a_page_not_a_loop(browser, login):
     login(browser, groups=["Viewer"])
@@ -335,9 +369,25 @@ def test_cookie_parser_keeps_first_of_duplicate_names():
 
 # -- responses are CloudFront-shaped ---------------------------------------------------------------
 
-FORBIDDEN = {"connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
-             "proxy-connection", "trailer", "upgrade", "x-accel-buffering", "x-cache", "x-real-ip",
-             "x-forwarded-proto", "content-length", "host", "transfer-encoding", "via", "cdn-loop"}
+FORBIDDEN = {
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "trailer",
+    "upgrade",
+    "x-accel-buffering",
+    "x-cache",
+    "x-real-ip",
+    "x-forwarded-proto",
+    "content-length",
+    "host",
+    "transfer-encoding",
+    "via",
+    "cdn-loop",
+}
 
 
 def assert_cloudfront_shaped(result):
@@ -349,15 +399,23 @@ def assert_cloudfront_shaped(result):
         for entry in entries:
             assert set(entry) == {"key", "value"} and entry["key"].lower() == name
     assert header(result, "cache-control") == "no-store"
-    size = len(result["body"].encode()) + sum(len(e["key"]) + len(e["value"]) for v in result["headers"].values() for e in v)
+    size = len(result["body"].encode()) + sum(
+        len(e["key"]) + len(e["value"]) for v in result["headers"].values() for e in v
+    )
     assert size < 40 * 1024
 
 
 def test_every_generated_response_is_cloudfront_shaped(browser, login):
-    results = [browser.get("/"), browser.get("/x", headers=FETCH_JSON),
-               browser.request("/_gate/callback", "error=x"), login(browser),
-               browser.get("/admin"), browser.get("/_gate/me", headers=FETCH_JSON),
-               browser.get("/_gate/sign-out"), browser.get("/_gate/signed-out")]
+    results = [
+        browser.get("/"),
+        browser.get("/x", headers=FETCH_JSON),
+        browser.request("/_gate/callback", "error=x"),
+        login(browser),
+        browser.get("/admin"),
+        browser.get("/_gate/me", headers=FETCH_JSON),
+        browser.get("/_gate/sign-out"),
+        browser.get("/_gate/signed-out"),
+    ]
     for result in results:
         assert_cloudfront_shaped(result)
 
@@ -379,8 +437,17 @@ def test_unexpected_exception_gives_502_and_never_lets_through(handler, monkeypa
     assert result["status"] == "502" and "uri" not in result
 
 
-@pytest.mark.parametrize("bad_event", [{}, {"Records": []}, {"Records": [{"cf": {}}]}, None, "x",
-                                       {"Records": [{"cf": {"request": {"uri": 5, "headers": {}}}}]}])
+@pytest.mark.parametrize(
+    "bad_event",
+    [
+        {},
+        {"Records": []},
+        {"Records": [{"cf": {}}]},
+        None,
+        "x",
+        {"Records": [{"cf": {"request": {"uri": 5, "headers": {}}}}]},
+    ],
+)
 def test_malformed_events_never_raise(handler, bad_event):
     result = handler(bad_event, None)
     assert result["status"] in {"400", "502"}

@@ -20,6 +20,7 @@ T0 = "2026-03-01 09:00:00"
 
 # -- an independent WCAG 2 contrast oracle (https://www.w3.org/TR/WCAG22/#dfn-contrast-ratio) --
 
+
 def _srgb_to_linear(v: int) -> float:
     s = v / 255
     return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
@@ -30,8 +31,9 @@ def wcag_ratio(fg: str, bg: str) -> float:
         colour = colour.lstrip("#")
         if len(colour) == 3:
             colour = "".join(ch * 2 for ch in colour)
-        r, g, b = (_srgb_to_linear(int(colour[i:i + 2], 16)) for i in (0, 2, 4))
+        r, g, b = (_srgb_to_linear(int(colour[i : i + 2], 16)) for i in (0, 2, 4))
         return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
     hi, lo = sorted((lum(fg), lum(bg)), reverse=True)
     return (hi + 0.05) / (lo + 0.05)
 
@@ -68,11 +70,19 @@ def assert_aaa(body: str):
 
 # -- pages ---------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def branded(make_config, make_handler):
-    config = make_config(paths={"public": ["/favicon.ico", "/brand/*"]},
-                         branding={"name": "Acme Field Notes", "logo": "/brand/logo.svg",
-                                   "accent": "#14532d", "background": "#fffdf7", "text": "#222"})
+    config = make_config(
+        paths={"public": ["/favicon.ico", "/brand/*"]},
+        branding={
+            "name": "Acme Field Notes",
+            "logo": "/brand/logo.svg",
+            "accent": "#14532d",
+            "background": "#fffdf7",
+            "text": "#222",
+        },
+    )
     return Browser(make_handler(config))
 
 
@@ -112,12 +122,15 @@ def test_reason_code_is_a_small_reference_under_a_sentence(branded, login):
         login(branded, "/", groups=("Viewer",))
         body = branded.get("/admin")["body"]
     sentence = body.index("but this page needs a group you are not in")
-    reference = body.index(f"<p class=\"ref\">If you ask the site's support, quote: gate {__version__} \u00b7 Reason: missing_group</p>")
+    reference = body.index(
+        f'<p class="ref">If you ask the site\'s support, quote: gate {__version__} \u00b7 Reason: missing_group</p>'
+    )
     assert sentence < reference
     assert rule(style_of(body), ".ref")["font-size"] == ".875rem"
 
 
 # -- ways on after an error ---------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_idp_timeout_on_refresh_offers_try_again_for_the_same_page(browser, login, idp):
@@ -159,13 +172,14 @@ def test_a_forged_or_expired_state_never_chooses_the_way_back(browser):
     forged = query["state"][:-3] + ("AAA" if not query["state"].endswith("AAA") else "BBB")
     with freeze_time(T0):
         result = browser.get(f"/_gate/callback?error=access_denied&state={quote(forged)}")
-    assert "return=%2F\"" in result["body"]
+    assert 'return=%2F"' in result["body"]
     with freeze_time("2026-03-01 09:30:00"):  # the login state lives 10 minutes
         result = browser.get(f"/_gate/callback?error=access_denied&state={quote(query['state'])}")
-    assert "return=%2F\"" in result["body"] and "secret-place" not in result["body"]
+    assert 'return=%2F"' in result["body"] and "secret-place" not in result["body"]
 
 
 # -- JSON where JSON was asked for ---------------------------------------------------------------
+
 
 def test_forbidden_is_json_when_the_request_asked_for_json(browser, login):
     with freeze_time(T0):
@@ -185,20 +199,27 @@ def test_errors_are_json_when_the_request_asked_for_json(browser):
 
 # -- [branding] is checked at build -------------------------------------------------------------
 
-@pytest.mark.parametrize("branding,expected", [
-    ({"accent": "blue"}, 'branding.accent: \'blue\' is not a colour; write it as "#rgb" or "#rrggbb"'),
-    ({"accent": "#1f4ed8"}, "branding.accent: #1f4ed8 gives button text at most 6.69:1; WCAG AAA needs 7:1"),
-    ({"text": "#777", "background": "#fff"}, "branding.text: #777777 on background #ffffff is 4.48:1"),
-    ({"logo": "/brand/logo.svg"}, "branding.logo: '/brand/logo.svg' is not public"),
-    ({"logo": "http://cdn.example.com/l.svg"}, "branding.logo: 'http://cdn.example.com/l.svg' must be an https URL"),
-    ({"logo": "https://cdn.example.com/l.svg?v=2"}, "without query"),
-    ({"logo": "https://cdn.example.com/l;script-src.svg"}, "must be an https URL"),
-    ({"logo": "https://a;script-src 'unsafe-inline'.example.com/l.svg"}, "must be an https URL"),
-    ({"logo": "https://user@cdn.example.com/l.svg"}, "must be an https URL"),
-    ({"logo": "https://cdn.example.com/l.svg?"}, "without query"),
-    ({"name": "a\nb"}, "branding.name: at most 60 characters, on one line"),
-    ({"colour": "#fff"}, 'branding.colour: unknown key'),
-])
+
+@pytest.mark.parametrize(
+    "branding,expected",
+    [
+        ({"accent": "blue"}, 'branding.accent: \'blue\' is not a colour; write it as "#rgb" or "#rrggbb"'),
+        ({"accent": "#1f4ed8"}, "branding.accent: #1f4ed8 gives button text at most 6.69:1; WCAG AAA needs 7:1"),
+        ({"text": "#777", "background": "#fff"}, "branding.text: #777777 on background #ffffff is 4.48:1"),
+        ({"logo": "/brand/logo.svg"}, "branding.logo: '/brand/logo.svg' is not public"),
+        (
+            {"logo": "http://cdn.example.com/l.svg"},
+            "branding.logo: 'http://cdn.example.com/l.svg' must be an https URL",
+        ),
+        ({"logo": "https://cdn.example.com/l.svg?v=2"}, "without query"),
+        ({"logo": "https://cdn.example.com/l;script-src.svg"}, "must be an https URL"),
+        ({"logo": "https://a;script-src 'unsafe-inline'.example.com/l.svg"}, "must be an https URL"),
+        ({"logo": "https://user@cdn.example.com/l.svg"}, "must be an https URL"),
+        ({"logo": "https://cdn.example.com/l.svg?"}, "without query"),
+        ({"name": "a\nb"}, "branding.name: at most 60 characters, on one line"),
+        ({"colour": "#fff"}, "branding.colour: unknown key"),
+    ],
+)
 def test_branding_mistakes_name_the_key_and_the_fix(idp, branding, expected):
     with pytest.raises(ConfigFileError) as caught:
         validate(raw_config(idp.base, branding=branding))
@@ -206,8 +227,14 @@ def test_branding_mistakes_name_the_key_and_the_fix(idp, branding, expected):
 
 
 def test_same_site_logo_with_site_url_is_allowed_exactly(idp):
-    config, _ = validate(raw_config(idp.base, site={"url": "https://docs.example.com"},
-                                    paths={"public": ["/logo.svg"]}, branding={"logo": "/logo.svg"}))
+    config, _ = validate(
+        raw_config(
+            idp.base,
+            site={"url": "https://docs.example.com"},
+            paths={"public": ["/logo.svg"]},
+            branding={"logo": "/logo.svg"},
+        )
+    )
     assert config.branding.logo_src == "https://docs.example.com/logo.svg"
 
 

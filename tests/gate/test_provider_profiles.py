@@ -26,13 +26,20 @@ KEYS = {name: pt.provider_keys(name) for name in pt.ISSUERS}
 
 def raw_for(provider: str, **changes) -> dict:
     keys = KEYS[provider]
-    endpoints = {"authorization_endpoint": f"{IDP}/authorize", "token_endpoint": f"{IDP}/token",
-                 "jwks_uri": f"{IDP}/jwks", "revocation_endpoint": f"{IDP}/revoke",
-                 "end_session_endpoint": END_SESSION.get(provider, ""), "timeout_seconds": 1.0}
+    endpoints = {
+        "authorization_endpoint": f"{IDP}/authorize",
+        "token_endpoint": f"{IDP}/token",
+        "jwks_uri": f"{IDP}/jwks",
+        "revocation_endpoint": f"{IDP}/revoke",
+        "end_session_endpoint": END_SESSION.get(provider, ""),
+        "timeout_seconds": 1.0,
+    }
     if provider == "cognito":
-        raw = {"idp": {"provider": "cognito", "client_id": keys.client_id, **endpoints},
-               "cognito": {"region": "eu-west-1", "user_pool_id": "eu-west-1_Example12", "domain": "auth.example.com"},
-               "rules": [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}]}
+        raw = {
+            "idp": {"provider": "cognito", "client_id": keys.client_id, **endpoints},
+            "cognito": {"region": "eu-west-1", "user_pool_id": "eu-west-1_Example12", "domain": "auth.example.com"},
+            "rules": [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}],
+        }
         del raw["idp"]["end_session_endpoint"]  # derived: <domain>/logout
     else:
         raw = profiles.gate_config(provider, issuer=keys.issuer, client_id=keys.client_id, client_secret="s3cret")
@@ -51,6 +58,7 @@ def gate_for(make_handler):
     def make(provider: str, **changes):
         config, _ = config_file.validate(raw_for(provider, **changes))
         return make_handler(config, KEYS[provider].jwks())
+
     return make
 
 
@@ -73,13 +81,19 @@ def reason(result: dict) -> str:
 
 # Admin and Viewer, as each provider's ID token carries them.
 ADMIN = {
-    "cognito": {"groups": ("Admin",)}, "auth0": {"groups": ("Admin",)}, "okta": {"groups": ("Admin",)},
-    "entra": {"groups": (pt.ADMIN_GROUP_ID,)}, "google": {"email": "admin@example.com"},
+    "cognito": {"groups": ("Admin",)},
+    "auth0": {"groups": ("Admin",)},
+    "okta": {"groups": ("Admin",)},
+    "entra": {"groups": (pt.ADMIN_GROUP_ID,)},
+    "google": {"email": "admin@example.com"},
     "keycloak": {"realm_roles": ("Admin",)},
 }
 VIEWER = {
-    "cognito": {"groups": ("Viewer",)}, "auth0": {"groups": ("Viewer",)}, "okta": {"groups": ("Viewer",)},
-    "entra": {"groups": (pt.VIEWER_GROUP_ID,)}, "google": {"email": "viewer@example.com"},
+    "cognito": {"groups": ("Viewer",)},
+    "auth0": {"groups": ("Viewer",)},
+    "okta": {"groups": ("Viewer",)},
+    "entra": {"groups": (pt.VIEWER_GROUP_ID,)},
+    "google": {"email": "viewer@example.com"},
     "keycloak": {"realm_roles": ("Viewer",)},
 }
 VIEWER_REASON = {"google": "email_not_allowed"}
@@ -246,8 +260,9 @@ def test_every_profile_is_a_class_behind_the_seam():
     assert {n for n, p in PROFILES.items() if p.public} == set(profiles.PUBLIC_PROVIDERS)
 
 
-@pytest.mark.parametrize("typ,ok", [("ID", True), ("JWT", True), ("Bearer", False), ("Refresh", False),
-                                    ("Offline", False), (1, False)])
+@pytest.mark.parametrize(
+    "typ,ok", [("ID", True), ("JWT", True), ("Bearer", False), ("Refresh", False), ("Offline", False), (1, False)]
+)
 def test_keycloak_payload_typ_tells_id_tokens_from_the_others(gate_for, typ, ok):
     # Keycloak's own token type in the payload (provider_tokens.py cites it): only "ID" is an ID token
     result = visit(gate_for("keycloak"), "/docs", token("keycloak", typ=typ), json_api=True)

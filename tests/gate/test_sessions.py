@@ -22,6 +22,7 @@ def logged_in(browser, login, groups=("Viewer",), **claims):
 
 # -- refresh ---------------------------------------------------------------------------------
 
+
 def test_expired_token_on_navigation_refreshes_once_and_returns_to_the_same_url(browser, login, idp):
     logged_in(browser, login)
     old_id = browser.jar[ID]
@@ -132,6 +133,7 @@ def test_expired_token_on_an_asset_is_401_without_a_refresh(browser, login, idp)
 
 # -- who am I --------------------------------------------------------------------------------
 
+
 def test_whoami_for_a_signed_in_person(browser, login):
     logged_in(browser, login, groups=("Admin", "Viewer"), name="Ada Lovelace")
     with freeze_time("2026-03-01 09:10:00"):
@@ -147,8 +149,12 @@ def test_whoami_for_a_signed_in_person(browser, login):
 def test_whoami_without_a_session_is_401_json(browser):
     result = browser.get("/_gate/me", headers=FETCH_JSON)
     assert result["status"] == "401" and header(result, "cache-control") == "no-store"
-    assert json.loads(result["body"]) == {"signedIn": False, "reason": "signed_out", "refreshUrl": "/_gate/refresh",
-                                          "signInUrl": "/_gate/sign-in?return=%2F"}
+    assert json.loads(result["body"]) == {
+        "signedIn": False,
+        "reason": "signed_out",
+        "refreshUrl": "/_gate/refresh",
+        "signInUrl": "/_gate/sign-in?return=%2F",
+    }
     assert header(result, "x-gate-reason") == "signed_out"
 
 
@@ -162,6 +168,7 @@ def test_whoami_with_an_expired_token_refreshes_inline(browser, login, idp):
 
 # -- sign-out --------------------------------------------------------------------------------
 
+
 def test_sign_out_clears_every_cookie_revokes_and_goes_to_cognito_logout(browser, login, idp):
     logged_in(browser, login)
     refresh_token = browser.jar[RT]
@@ -171,8 +178,10 @@ def test_sign_out_clears_every_cookie_revokes_and_goes_to_cognito_logout(browser
     assert result["status"] == "302"
     location = urlsplit(header(result, "location"))
     assert (location.netloc, location.path) == ("auth.example.com", "/logout")
-    assert parse_qs(location.query) == {"client_id": ["test-client-id"],
-                                        "logout_uri": ["https://d111111abcdef8.cloudfront.net/_gate/signed-out"]}
+    assert parse_qs(location.query) == {
+        "client_id": ["test-client-id"],
+        "logout_uri": ["https://d111111abcdef8.cloudfront.net/_gate/signed-out"],
+    }
     cleared = [c for c in set_cookies(result) if "Max-Age=0" in c]
     assert {c.split("=")[0] for c in cleared} >= {ID, RT, AT}
     for line in cleared:
@@ -196,8 +205,9 @@ def test_sign_out_with_a_cookie_domain_clears_with_that_domain(make_config, make
 
 def test_sign_out_for_oidc_uses_end_session_with_hint(make_config, make_handler, login):
     config = make_config(idp={"end_session_endpoint": "https://op.example.com/session/end"})
-    config = type(config).from_dict({**config.to_dict(), "provider": "oidc",
-                                     "endpoints": {**config.to_dict()["endpoints"], "logout_style": "oidc"}})
+    config = type(config).from_dict(
+        {**config.to_dict(), "provider": "oidc", "endpoints": {**config.to_dict()["endpoints"], "logout_style": "oidc"}}
+    )
     browser = Browser(make_handler(config))
     with freeze_time(T0):
         login(browser)
@@ -234,10 +244,28 @@ def test_sign_in_path_starts_a_login_that_returns_to_the_asked_path(browser):
 
 # -- rules -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/admin", "/admin/", "/admin/x", "//admin/x", "/docs/../admin/x",
-                                  "/%61dmin/x", "/admin%2Fx", "/ADMIN/x", "/admin./x", "/admin%2e/x",
-                                  "/./admin", "/public/../admin/x", "/public/..%2Fadmin/x",
-                                  "/public%2F..%2Fadmin/x", "/public\\..\\admin\\x", "/admin /x"])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin",
+        "/admin/",
+        "/admin/x",
+        "//admin/x",
+        "/docs/../admin/x",
+        "/%61dmin/x",
+        "/admin%2Fx",
+        "/ADMIN/x",
+        "/admin./x",
+        "/admin%2e/x",
+        "/./admin",
+        "/public/../admin/x",
+        "/public/..%2Fadmin/x",
+        "/public%2F..%2Fadmin/x",
+        "/public\\..\\admin\\x",
+        "/admin /x",
+    ],
+)
 def test_rules_cannot_be_stepped_around(browser, login, path):
     logged_in(browser, login, groups=("Viewer",))
     with freeze_time("2026-03-01 09:10:00"):
@@ -260,8 +288,10 @@ def test_case_insensitive_origins(make_config, make_handler, login):
 
 
 def test_first_matching_rule_wins(make_config, make_handler, login):
-    rules = [{"paths": ["/reports/public-summary"], "groups": ["Viewer"]},
-             {"paths": ["/reports/*"], "groups": ["Admin"]}]
+    rules = [
+        {"paths": ["/reports/public-summary"], "groups": ["Viewer"]},
+        {"paths": ["/reports/*"], "groups": ["Admin"]},
+    ]
     browser = Browser(make_handler(make_config(rules=rules)))
     logged_in(browser, login, groups=("Viewer",))
     with freeze_time("2026-03-01 09:10:00"):
@@ -279,6 +309,7 @@ def test_groups_claim_is_configurable(make_config, make_handler, login, idp):
 
 
 # -- cookies ---------------------------------------------------------------------------------
+
 
 def test_a_token_with_100_groups_is_split_into_chunks_and_reassembled(browser, login):
     groups = [f"team-{i:03d}-with-a-fairly-long-descriptive-name" for i in range(100)] + ["Admin"]
@@ -329,14 +360,14 @@ def test_access_token_cookie_can_be_turned_off(make_config, make_handler, login)
 
 
 def test_no_host_prefix_when_not_secure_on_localhost(make_config, make_handler, login):
-    browser = Browser(make_handler(make_config(site={"url": "http://localhost:8080"},
-                                               cookies={"secure": False})))
+    browser = Browser(make_handler(make_config(site={"url": "http://localhost:8080"}, cookies={"secure": False})))
     logged_in(browser, login)
     assert "gate-id" in browser.jar
     assert all("Secure" not in line for line in set_cookies(browser.history[-1]["result"]))
 
 
 # -- logs ------------------------------------------------------------------------------------
+
 
 def test_one_json_line_per_decision_without_secrets(browser, login, idp):
     start = len(hygiene.LOG_LINES)
@@ -361,8 +392,12 @@ def test_log_level_warning_keeps_only_failures(make_config, make_handler, idp, k
     browser = Browser(make_handler(make_config(log={"level": "warning"})))
     query = location_query(browser.get("/docs"))
     assert hygiene.LOG_LINES[start:] == []  # a login redirect is info
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     idp.fault = "500"
     assert browser.request("/_gate/callback", f"code={code}&state={query['state']}")["status"] == "502"
     (line,) = hygiene.LOG_LINES[start:]

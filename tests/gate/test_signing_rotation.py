@@ -60,8 +60,14 @@ def test_no_secret_at_all_is_a_programming_error():
 
 
 def _config(**extra):
-    return Config(provider="oidc", issuer="https://i", client_id="c", endpoints=Endpoints("a", "t", "j"),
-                  state_secret=NEW, **extra)
+    return Config(
+        provider="oidc",
+        issuer="https://i",
+        client_id="c",
+        endpoints=Endpoints("a", "t", "j"),
+        state_secret=NEW,
+        **extra,
+    )
 
 
 def test_settings_round_trip_previous_secrets():
@@ -73,5 +79,5 @@ def test_settings_round_trip_previous_secrets():
 
 def test_without_previous_secrets_the_baked_document_is_unchanged():
     data = _config().to_dict()
-    assert "previous_state_secrets" not in data      # zips built before rotation existed stay identical
+    assert "previous_state_secrets" not in data  # zips built before rotation existed stay identical
     assert Config.from_dict(data).state_secrets == (NEW,)

@@ -31,8 +31,12 @@ def start_login(browser: Browser) -> dict:
 
 
 def finish_login(browser: Browser, idp, keys, query: dict) -> dict:
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     return browser.request("/_gate/callback", f"code={code}&state={query['state']}")
 
 

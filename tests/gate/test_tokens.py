@@ -48,8 +48,9 @@ def test_access_token_presented_as_id_token_fails_on_token_use(verifier, keys):
     assert reason_of(verifier, keys.sign(claims)) == "wrong_token_use"
 
 
-@pytest.mark.parametrize("lifetime,offset,expired", [(3600, 3600 + 29, False), (3600, 3600 + 30, True),
-                                                     (3600, 10_000, True)])
+@pytest.mark.parametrize(
+    "lifetime,offset,expired", [(3600, 3600 + 29, False), (3600, 3600 + 30, True), (3600, 10_000, True)]
+)
 def test_exp_with_bounded_leeway(verifier, keys, lifetime, offset, expired):
     token = keys.id_token(now=NOW, lifetime=lifetime)
     if expired:
@@ -142,8 +143,9 @@ def test_tampered_payload_and_swapped_signature(verifier, keys):
     assert reason_of(verifier, f"{header}.{body}.{sig[:-10]}") in {"bad_signature", "malformed_token"}
 
 
-@pytest.mark.parametrize("token", ["", "a.b", "a.b.c.d", "!!!.e30.sig", "e30.e30.e30", "x" * 20000,
-                                   "\u00e9.e30.e30", None, 42])
+@pytest.mark.parametrize(
+    "token", ["", "a.b", "a.b.c.d", "!!!.e30.sig", "e30.e30.e30", "x" * 20000, "\u00e9.e30.e30", None, 42]
+)
 def test_malformed_tokens(verifier, token):
     assert reason_of(verifier, token) in {"malformed_token", "alg_not_allowed"}
 
@@ -163,8 +165,10 @@ def test_duplicated_header_claims_are_refused(verifier, keys):
 
 def test_jwk_jku_x5u_headers_are_ignored(verifier, keys, other_keys):
     attacker_jwk = other_keys.public_jwk()
-    token = other_keys.sign(other_keys.id_claims(now=NOW),
-                            header={"jwk": attacker_jwk, "jku": "https://evil.example/jwks", "x5u": "https://evil.example/c"})
+    token = other_keys.sign(
+        other_keys.id_claims(now=NOW),
+        header={"jwk": attacker_jwk, "jku": "https://evil.example/jwks", "x5u": "https://evil.example/c"},
+    )
     assert reason_of(verifier, token) == "bad_signature"
 
 
@@ -205,6 +209,7 @@ def test_cache_is_bounded(config, keys):
 
 
 # -- JWKS refetch -----------------------------------------------------------------------
+
 
 class CountingFetch:
     def __init__(self, result):

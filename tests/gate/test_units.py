@@ -29,8 +29,10 @@ from tests.support.cloudfront import event
 
 
 def policy(public=(), rules=(), case_sensitive=True) -> AccessPolicy:
-    return AccessPolicy(Paths(public=tuple(public), case_sensitive=case_sensitive),
-                        tuple(Rule(paths=tuple(p), groups=tuple(g)) for p, g in rules))
+    return AccessPolicy(
+        Paths(public=tuple(public), case_sensitive=case_sensitive),
+        tuple(Rule(paths=tuple(p), groups=tuple(g)) for p, g in rules),
+    )
 
 
 def test_public_only_in_the_canonical_spelling_and_the_root_as_the_index_object():
@@ -61,16 +63,20 @@ def _oracle(pattern: str) -> re.Pattern[str]:
 segment = st.text(alphabet=st.sampled_from("ab"), min_size=1, max_size=3)
 plain_path = st.lists(segment, min_size=1, max_size=4).map(lambda s: "/" + "/".join(s))
 pattern = st.lists(st.one_of(segment, st.just("*"), st.just("?")), min_size=1, max_size=4).map(
-    lambda s: "/" + "/".join(s))
+    lambda s: "/" + "/".join(s)
+)
 
 
-@given(st.lists(st.tuples(st.lists(pattern, min_size=1, max_size=2), st.sampled_from(["A", "B", "C"])),
-                max_size=4), plain_path)
+@given(
+    st.lists(st.tuples(st.lists(pattern, min_size=1, max_size=2), st.sampled_from(["A", "B", "C"])), max_size=4),
+    plain_path,
+)
 @settings(max_examples=300, deadline=None)
 def test_required_groups_is_the_first_matching_rule_by_an_independent_oracle(rules, path):
     access = policy(rules=[(patterns, [group]) for patterns, group in rules])
-    first = next((frozenset({group}) for patterns, group in rules
-                  if any(_oracle(p).fullmatch(path) for p in patterns)), None)
+    first = next(
+        (frozenset({group}) for patterns, group in rules if any(_oracle(p).fullmatch(path) for p in patterns)), None
+    )
     # lower-case ASCII paths: every reading is the path itself
     assert groups_required(access, path) == ([first] if first else [])
 
@@ -78,11 +84,17 @@ def test_required_groups_is_the_first_matching_rule_by_an_independent_oracle(rul
 # -- session rules -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lifetime, left, window, due", [
-    (3600, 301, 300, False), (3600, 300, 300, True),   # the configured window
-    (300, 151, 300, False), (300, 150, 300, True),     # never in the first half of a short token's life
-    (60, 31, 300, False), (60, 30, 300, True),
-])
+@pytest.mark.parametrize(
+    "lifetime, left, window, due",
+    [
+        (3600, 301, 300, False),
+        (3600, 300, 300, True),  # the configured window
+        (300, 151, 300, False),
+        (300, 150, 300, True),  # never in the first half of a short token's life
+        (60, 31, 300, False),
+        (60, 30, 300, True),
+    ],
+)
 def test_refresh_window(lifetime, left, window, due):
     now = 1_000_000
     claims = {"iat": now + left - lifetime, "exp": now + left}
@@ -135,8 +147,12 @@ def test_the_access_token_goes_first_when_the_session_would_not_fit(store):
 
 
 def test_clearing_writes_only_names_the_gate_could_have_set(store):
-    jar = {store.names.id_token: "x", store.names.login_prefix + "A" * 16: "v",
-           store.names.login_prefix + "x\r\nInjected: 1": "v", store.names.id_token + ".\u0663": "v"}
+    jar = {
+        store.names.id_token: "x",
+        store.names.login_prefix + "A" * 16: "v",
+        store.names.login_prefix + "x\r\nInjected: 1": "v",
+        store.names.id_token + ".\u0663": "v",
+    }
     cleared = set(names_of(store.clear(jar)))
     assert cleared == {*store.names.session(), store.names.login_prefix + "A" * 16}
 
@@ -174,8 +190,11 @@ def test_start_binds_pkce_nonce_and_state_to_this_browser(flow):
 
 def callback(flow, query, cookies, method="GET"):
     login, _ = flow
-    request = ViewerRequest(event("/_gate/callback", f"code=c&state={query['state']}", method=method,
-                                  cookies=cookies)["Records"][0]["cf"]["request"])
+    request = ViewerRequest(
+        event("/_gate/callback", f"code=c&state={query['state']}", method=method, cookies=cookies)["Records"][0]["cf"][
+            "request"
+        ]
+    )
     return login.finish(request, time.time(), Deadline(2))
 
 
@@ -192,11 +211,18 @@ def test_finish_needs_get_the_state_and_this_browsers_verifier(flow, idp):
 
 def test_finish_completes_a_login_with_the_idp(flow, idp, keys):
     query, name, verifier = start(flow)
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     login, store = flow
-    request = ViewerRequest(event("/_gate/callback", f"code={code}&state={query['state']}",
-                                  cookies=[f"{name}={verifier}"])["Records"][0]["cf"]["request"])
+    request = ViewerRequest(
+        event("/_gate/callback", f"code={code}&state={query['state']}", cookies=[f"{name}={verifier}"])["Records"][0][
+            "cf"
+        ]["request"]
+    )
     claims, set_cookies, target = login.finish(request, time.time(), Deadline(2))
     assert target == "/docs?x=1" and claims["sub"]
     written = names_of(set_cookies)

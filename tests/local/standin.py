@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import zipfile
 
-ROUTER = r'''
+ROUTER = r"""
 import json, os, sys, time
 
 COUNT = 0
@@ -86,7 +86,7 @@ def handler(event, context):
     if uri == "/not-a-dict":
         return "nope"
     return req
-'''
+"""
 
 
 def make_zip(path: str, handler_source: str = ROUTER, *, extra: dict[str, str] | None = None) -> str:
@@ -104,10 +104,10 @@ def make_site(root: str) -> str:
     """A tiny stand-in for site/dist: index.html, hashed assets, robots.txt."""
     os.makedirs(os.path.join(root, "assets"), exist_ok=True)
     files = {
-        "index.html": '<!doctype html><html><head><title>Stand-in site</title>'
-                      '<link rel="stylesheet" href="/assets/app.css"></head>'
-                      '<body><div id="root">Stand-in site</div><script type="module" src="/assets/app.js">'
-                      "</script></body></html>",
+        "index.html": "<!doctype html><html><head><title>Stand-in site</title>"
+        '<link rel="stylesheet" href="/assets/app.css"></head>'
+        '<body><div id="root">Stand-in site</div><script type="module" src="/assets/app.js">'
+        "</script></body></html>",
         "assets/app.js": "document.getElementById('root').dataset.ready = 'yes';\n",
         "assets/app.css": "body { font-family: sans-serif; }\n",
         "assets/logo.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>',

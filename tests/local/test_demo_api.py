@@ -39,8 +39,12 @@ def idp(keys):
 
 
 def start_api(idp, **verifier_args):
-    verifier = TokenVerifier(issuer=verifier_args.pop("issuer", ISSUER), client_id=CLIENT,
-                             jwks=JwksCache(idp.base + "/jwks"), **verifier_args)
+    verifier = TokenVerifier(
+        issuer=verifier_args.pop("issuer", ISSUER),
+        client_id=CLIENT,
+        jwks=JwksCache(idp.base + "/jwks"),
+        **verifier_args,
+    )
     server = make_server(verifier)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -178,13 +182,18 @@ def test_generic_provider_at_jwt_with_groups_claim(idp):
     # oidc-provider-style: typ at+jwt, client_id, aud = the resource, groups in "groups"
     generic = Keys("https://idp.example", CLIENT, provider="oidc")
     idp.keys = generic
-    server = start_api(idp, issuer="https://idp.example", audience="https://api.example",
-                       group_claims=("groups",))
+    server = start_api(idp, issuer="https://idp.example", audience="https://api.example", group_claims=("groups",))
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
+
         def at(**extra):
-            claims = {**generic.id_claims(), "client_id": CLIENT, "aud": "https://api.example",
-                      "groups": ["Admin"], **extra}
+            claims = {
+                **generic.id_claims(),
+                "client_id": CLIENT,
+                "aud": "https://api.example",
+                "groups": ["Admin"],
+                **extra,
+            }
             claims.pop("cognito:groups", None)
             return generic.sign(claims, header={"typ": "at+jwt"})
 
@@ -229,19 +238,24 @@ _maybe = lambda s: st.one_of(st.none(), s)  # noqa: E731
 
 
 @settings(max_examples=300, deadline=None)
-@given(token_use=_maybe(st.sampled_from(["access", "id", "refresh", ""])),
-       typ=_maybe(st.sampled_from(["at+jwt", "AT+JWT", "application/at+jwt", "JWT", ""])),
-       client_id=_maybe(st.sampled_from([CLIENT, "other", ""])),
-       aud=_maybe(st.one_of(st.sampled_from(["api", "other", CLIENT]),
-                            st.lists(st.sampled_from(["api", "other"]), max_size=2))),
-       audience=_maybe(st.just("api")))
+@given(
+    token_use=_maybe(st.sampled_from(["access", "id", "refresh", ""])),
+    typ=_maybe(st.sampled_from(["at+jwt", "AT+JWT", "application/at+jwt", "JWT", ""])),
+    client_id=_maybe(st.sampled_from([CLIENT, "other", ""])),
+    aud=_maybe(
+        st.one_of(st.sampled_from(["api", "other", CLIENT]), st.lists(st.sampled_from(["api", "other"]), max_size=2))
+    ),
+    audience=_maybe(st.just("api")),
+)
 def test_access_token_decision_matches_the_rules(token_use, typ, client_id, aud, audience):
-    verifier = TokenVerifier(issuer=ISSUER, client_id=CLIENT, jwks=JwksCache("http://127.0.0.1:9/jwks"),
-                             audience=audience)
+    verifier = TokenVerifier(
+        issuer=ISSUER, client_id=CLIENT, jwks=JwksCache("http://127.0.0.1:9/jwks"), audience=audience
+    )
     header = {} if typ is None else {"typ": typ}
-    claims = {k: v for k, v in {"token_use": token_use, "client_id": client_id, "aud": aud}.items()
-              if v is not None}
-    is_access = token_use == "access" if token_use is not None else (typ or "").lower() in ("at+jwt", "application/at+jwt")
+    claims = {k: v for k, v in {"token_use": token_use, "client_id": client_id, "aud": aud}.items() if v is not None}
+    is_access = (
+        token_use == "access" if token_use is not None else (typ or "").lower() in ("at+jwt", "application/at+jwt")
+    )
     auds = aud if isinstance(aud, list) else [aud]
     expected = is_access and client_id == CLIENT and (audience is None or audience in auds)
     try:

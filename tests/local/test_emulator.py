@@ -46,9 +46,13 @@ def fetch(emu, path, method="GET", headers=()):
 
 # ---- event shape ---------------------------------------------------------------------------
 
+
 def test_event_is_shaped_like_cloudfront(emu):
-    resp, body = fetch(emu, "/echo?a=1&b=%20x", headers=[("Cookie", "x=1; y=2"), ("Cookie", "z=3"),
-                                                         ("User-Agent", "pytest"), ("X-Custom", "v")])
+    resp, body = fetch(
+        emu,
+        "/echo?a=1&b=%20x",
+        headers=[("Cookie", "x=1; y=2"), ("Cookie", "z=3"), ("User-Agent", "pytest"), ("X-Custom", "v")],
+    )
     assert resp.status == 200
     event = json.loads(body)["event"]
     assert list(event) == ["Records"] and len(event["Records"]) == 1
@@ -80,6 +84,7 @@ def test_context_has_remaining_time(emu):
 
 
 # ---- the worker ----------------------------------------------------------------------------
+
 
 def test_worker_sees_only_the_zip_and_the_stdlib(emu):
     _, body = fetch(emu, "/env")
@@ -176,6 +181,7 @@ def test_import_error_is_reported(tmp_path, site):
 
 # ---- generated responses -------------------------------------------------------------------
 
+
 def test_generated_response_goes_back_as_is(emu):
     resp, _body = fetch(emu, "/cookies")
     assert resp.status == 302
@@ -199,11 +205,25 @@ def test_40kb_limit(emu):
     assert b"40960 bytes" in body
 
 
-@pytest.mark.parametrize("name", [
-    "Connection", "Expect", "Keep-Alive", "Proxy-Authenticate", "Proxy-Connection", "Trailer",
-    "Upgrade", "X-Accel-Buffering", "X-Amz-Cf-Id", "X-Amzn-Trace-Id", "X-Cache", "X-Edge-Location",
-    "X-Forwarded-Proto", "X-Real-IP",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Connection",
+        "Expect",
+        "Keep-Alive",
+        "Proxy-Authenticate",
+        "Proxy-Connection",
+        "Trailer",
+        "Upgrade",
+        "X-Accel-Buffering",
+        "X-Amz-Cf-Id",
+        "X-Amzn-Trace-Id",
+        "X-Cache",
+        "X-Edge-Location",
+        "X-Forwarded-Proto",
+        "X-Real-IP",
+    ],
+)
 def test_forbidden_headers(emu, name):
     resp, body = fetch(emu, f"/header?{name}=1")
     assert resp.status == 502, name
@@ -263,9 +283,15 @@ def test_pure_validators():
 
 # ---- the origin (private S3 bucket + SPA fallback) -----------------------------------------
 
+
 def test_static_files_and_content_types(emu):
-    cases = {"/assets/app.js": "text/javascript", "/assets/app.css": "text/css",
-             "/assets/logo.svg": "image/svg+xml", "/robots.txt": "text/plain", "/index.html": "text/html"}
+    cases = {
+        "/assets/app.js": "text/javascript",
+        "/assets/app.css": "text/css",
+        "/assets/logo.svg": "image/svg+xml",
+        "/robots.txt": "text/plain",
+        "/index.html": "text/html",
+    }
     for path, kind in cases.items():
         resp, _body = fetch(emu, path)
         assert resp.status == 200, path
@@ -317,6 +343,7 @@ def test_method_not_allowed(emu):
 
 # ---- request limits --------------------------------------------------------------------------
 
+
 def test_uri_too_long(emu):
     assert fetch(emu, "/echo?" + "a" * 9000)[0].status == 414
 
@@ -328,9 +355,11 @@ def test_request_too_large(emu):
 
 # ---- concurrency: a second container starts when the first is busy --------------------------
 
+
 @pytest.mark.slow
 def test_concurrent_requests_use_another_container(emu):
     import threading
+
     results = {}
 
     def slow():
@@ -349,16 +378,22 @@ def test_concurrent_requests_use_another_container(emu):
 
 # ---- the command line -------------------------------------------------------------------------
 
+
 def test_command_line(tmp_path, site):
     zip_path = make_zip(str(tmp_path / "edge.zip"))
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "local.emulator", "--zip", zip_path, "--site", site,
-                             "--port", str(port)], cwd=root, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "local.emulator", "--zip", zip_path, "--site", site, "--port", str(port)],
+        cwd=root,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

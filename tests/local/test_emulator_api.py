@@ -18,12 +18,12 @@ import pytest
 from local import emulator as em
 from tests.local.standin import make_site, make_zip
 
-HANDLER = '''
+HANDLER = """
 def handler(event, context):
     request = event["Records"][0]["cf"]["request"]
     request["headers"]["authorization"] = [{"key": "Authorization", "value": "Bearer from-the-gate"}]
     return request
-'''
+"""
 
 
 class ApiOrigin(http.server.BaseHTTPRequestHandler):
@@ -36,8 +36,12 @@ class ApiOrigin(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/api/missing"):
             data, status = b'{"error":"not_found"}', 404
         else:
-            data, status = json.dumps({"method": self.command, "path": self.path, "body": body,
-                                       "headers": dict(self.headers.items())}).encode(), 200
+            data, status = (
+                json.dumps(
+                    {"method": self.command, "path": self.path, "body": body, "headers": dict(self.headers.items())}
+                ).encode(),
+                200,
+            )
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -53,8 +57,9 @@ def emu(tmp_path_factory):
     threading.Thread(target=api.serve_forever, daemon=True).start()
     site = make_site(str(tmp_path_factory.mktemp("site")))
     zip_path = make_zip(str(tmp_path_factory.mktemp("zip") / "edge.zip"), HANDLER)
-    emulator = em.Emulator(zip_path, site, max_workers=1, api_origin=f"http://127.0.0.1:{api.server_address[1]}",
-                           api_paths=("/api/*",)).start()
+    emulator = em.Emulator(
+        zip_path, site, max_workers=1, api_origin=f"http://127.0.0.1:{api.server_address[1]}", api_paths=("/api/*",)
+    ).start()
     emulator.api_port = api.server_address[1]
     yield emulator
     emulator.stop()
@@ -79,8 +84,13 @@ def call(emu, method, path, body=b"", headers=()):
 
 @pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE"])
 def test_api_paths_reach_the_api_with_what_the_function_added(emu, method):
-    resp, data = call(emu, method, "/api/notes?x=1", b'{"a":1}' if method != "GET" else b"",
-                      [("Cookie", "theme=dark"), ("X-Custom", "v"), ("Content-Type", "application/json")])
+    resp, data = call(
+        emu,
+        method,
+        "/api/notes?x=1",
+        b'{"a":1}' if method != "GET" else b"",
+        [("Cookie", "theme=dark"), ("X-Custom", "v"), ("Content-Type", "application/json")],
+    )
     assert resp.status == 200
     seen = json.loads(data)
     assert seen["method"] == method and seen["path"] == "/api/notes?x=1"

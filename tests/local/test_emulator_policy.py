@@ -43,25 +43,36 @@ def test_without_csp_txt_the_strict_default_is_sent_as_deployed(tmp_path):
 
 
 def _start(args, env):
-    return subprocess.Popen([sys.executable, "-m", "local.emulator", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "local.emulator", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_a_bad_csp_file_is_one_line_and_exit_2(tmp_path):
     site = make_site(str(tmp_path / "dist"))
     bad = tmp_path / "csp.txt"
     bad.write_text("default-src 'self'\nscript-src 'self'\n")
-    proc = _start(["--zip", make_zip(str(tmp_path / "edge.zip")), "--site", site, "--csp-file", str(bad),
-                   "--port", "0"], os.environ)
+    proc = _start(
+        ["--zip", make_zip(str(tmp_path / "edge.zip")), "--site", site, "--csp-file", str(bad), "--port", "0"],
+        os.environ,
+    )
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and err.strip().splitlines() == [
-        f"error: {bad}: must hold the Content-Security-Policy on one line"]
+        f"error: {bad}: must hold the Content-Security-Policy on one line"
+    ]
 
 
 def test_without_python313_it_says_once_which_python_and_what_that_changes(tmp_path):
     site = make_site(str(tmp_path / "dist"))
-    proc = _start(["--zip", make_zip(str(tmp_path / "edge.zip")), "--site", site, "--port", "0"],
-                  {**os.environ, "GATE_PYTHON313": "none"})
+    proc = _start(
+        ["--zip", make_zip(str(tmp_path / "edge.zip")), "--site", site, "--port", "0"],
+        {**os.environ, "GATE_PYTHON313": "none"},
+    )
     lines = []
     deadline = time.monotonic() + 60
     try:

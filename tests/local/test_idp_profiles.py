@@ -24,6 +24,7 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is no
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     from tests.local.standin import make_site
+
     return make_site(str(tmp_path_factory.mktemp("site")))
 
 
@@ -33,14 +34,21 @@ _started: dict = {}
 @pytest.fixture(scope="module")
 def idp(site):
     """idp(profile, **idp_args) -> a started Stack (oidc-provider only), one per variant per module."""
+
     def start(profile, entra_overage=None, auth0_oidc_logout=False):
         key = (profile, entra_overage, auth0_oidc_logout)
         if key not in _started:
-            stack = Stack("oidc", site_dir=site, profile=profile, id_token_ttl=120, profile_options={
-                "entra_overage": entra_overage, "auth0_oidc_logout": auth0_oidc_logout})
+            stack = Stack(
+                "oidc",
+                site_dir=site,
+                profile=profile,
+                id_token_ttl=120,
+                profile_options={"entra_overage": entra_overage, "auth0_oidc_logout": auth0_oidc_logout},
+            )
             _started[key] = stack
             stack._start_oidc()
         return _started[key]
+
     yield start
     for stack in _started.values():
         stack.stop()
@@ -58,9 +66,17 @@ def authorize(stack, doc, client, scope, extra=None, nonce="n-1"):
     (None, body) when the provider answered with a page instead of a redirect."""
     verifier, challenge = pkce()
     state = secrets.token_urlsafe(8)
-    query = {"response_type": "code", "client_id": stack.client_id, "redirect_uri": stack.callback_url,
-             "scope": " ".join(scope), "state": state, "code_challenge": challenge,
-             "code_challenge_method": "S256", "nonce": nonce, **(extra or {})}
+    query = {
+        "response_type": "code",
+        "client_id": stack.client_id,
+        "redirect_uri": stack.callback_url,
+        "scope": " ".join(scope),
+        "state": state,
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "nonce": nonce,
+        **(extra or {}),
+    }
     url = f"{doc['authorization_endpoint']}?{urllib.parse.urlencode(query)}"
     user = stack.user("Admin")
     for _ in range(12):
@@ -90,9 +106,16 @@ def sign_in(stack, scope=None, extra=None, client=None):
     client = client or Browserish()
     code, verifier = authorize(stack, doc, client, scope, extra)
     assert code, verifier
-    status, _, body = token_call(stack, doc["token_endpoint"], {
-        "grant_type": "authorization_code", "code": code, "redirect_uri": stack.callback_url,
-        "code_verifier": verifier})
+    status, _, body = token_call(
+        stack,
+        doc["token_endpoint"],
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": stack.callback_url,
+            "code_verifier": verifier,
+        },
+    )
     assert status == 200, body
     tokens = json.loads(body)
     return tokens, b64json(tokens["id_token"].split(".")[1]), client
@@ -105,14 +128,18 @@ def jwt_parts(token):
 
 # ---- discovery ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("profile,shape,end_session", [
-    ("oidc", r"^http://127\.0\.0\.1:\d+$", True),
-    ("auth0", r"^http://127\.0\.0\.1:\d+/$", False),       # the trailing slash
-    ("okta", r"^http://127\.0\.0\.1:\d+/oauth2/default$", True),
-    ("entra", r"^http://127\.0\.0\.1:\d+/[0-9a-f-]{36}/v2\.0$", True),
-    ("google", r"^http://127\.0\.0\.1:\d+$", False),       # Google has no end_session_endpoint
-    ("keycloak", r"^http://127\.0\.0\.1:\d+/realms/gate$", True),
-])
+
+@pytest.mark.parametrize(
+    "profile,shape,end_session",
+    [
+        ("oidc", r"^http://127\.0\.0\.1:\d+$", True),
+        ("auth0", r"^http://127\.0\.0\.1:\d+/$", False),  # the trailing slash
+        ("okta", r"^http://127\.0\.0\.1:\d+/oauth2/default$", True),
+        ("entra", r"^http://127\.0\.0\.1:\d+/[0-9a-f-]{36}/v2\.0$", True),
+        ("google", r"^http://127\.0\.0\.1:\d+$", False),  # Google has no end_session_endpoint
+        ("keycloak", r"^http://127\.0\.0\.1:\d+/realms/gate$", True),
+    ],
+)
 def test_discovery_issuer_and_logout(idp, profile, shape, end_session):
     stack = idp(profile)
     doc = discovery(stack)
@@ -124,6 +151,7 @@ def test_discovery_issuer_and_logout(idp, profile, shape, end_session):
 
 
 # ---- claim shapes, access tokens, refresh tokens ------------------------------------------------
+
 
 def test_oidc_default_is_unchanged(idp):
     tokens, claims, _ = sign_in(idp("oidc"))
@@ -221,13 +249,26 @@ def test_keycloak_nested_roles_and_typ_in_payload(idp):
 
 # ---- logout --------------------------------------------------------------------------------------
 
+
 def first_hop(stack, client):
     """Where one authorization request sends a browser that has the provider's cookies."""
     doc = discovery(stack)
     _, challenge = pkce()
-    status, headers, _ = client.request(doc["authorization_endpoint"] + "?" + urllib.parse.urlencode({
-        "response_type": "code", "client_id": stack.client_id, "redirect_uri": stack.callback_url,
-        "scope": "openid", "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}))
+    status, headers, _ = client.request(
+        doc["authorization_endpoint"]
+        + "?"
+        + urllib.parse.urlencode(
+            {
+                "response_type": "code",
+                "client_id": stack.client_id,
+                "redirect_uri": stack.callback_url,
+                "scope": "openid",
+                "state": "s",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
     assert status in (302, 303)
     return headers["Location"]
 
@@ -242,8 +283,9 @@ def test_auth0_v2_logout_ends_the_provider_session(idp):
     wrong_client = {"client_id": "other", "returnTo": stack.signed_out_url}
     assert client.request(base + urllib.parse.urlencode(wrong_client))[0] == 400
     assert first_hop(stack, client).startswith(stack.callback_url)  # refused logouts changed nothing
-    status, headers, _ = client.request(base + urllib.parse.urlencode(
-        {"client_id": stack.client_id, "returnTo": stack.signed_out_url}))
+    status, headers, _ = client.request(
+        base + urllib.parse.urlencode({"client_id": stack.client_id, "returnTo": stack.signed_out_url})
+    )
     assert status == 302 and headers["Location"] == stack.signed_out_url
     assert "/interaction/" in first_hop(stack, client)  # the sign-in form again
     logged = [json.loads(line) for line in stack.processes[0].tail(200).splitlines() if '"logout"' in line]
@@ -260,8 +302,12 @@ def test_standard_end_session_with_id_token_hint(idp, profile):
     stack = idp(profile)
     tokens, _, client = sign_in(stack)
     doc = discovery(stack)
-    query = {"id_token_hint": tokens["id_token"], "client_id": stack.client_id,
-             "post_logout_redirect_uri": stack.signed_out_url, "state": "bye"}
+    query = {
+        "id_token_hint": tokens["id_token"],
+        "client_id": stack.client_id,
+        "post_logout_redirect_uri": stack.signed_out_url,
+        "state": "bye",
+    }
     status, _, body = client.request(doc["end_session_endpoint"] + "?" + urllib.parse.urlencode(query))
     assert status == 200 and "logout" in body.lower()
     query["post_logout_redirect_uri"] = "http://evil.test/"
@@ -270,6 +316,7 @@ def test_standard_end_session_with_id_token_hint(idp, profile):
 
 
 # ---- the local stack's gate config per profile -----------------------------------------------------
+
 
 @pytest.mark.parametrize("profile", profiles.PROFILES[1:])
 def test_profile_gate_config_matches_the_surface(site, profile):
@@ -286,8 +333,13 @@ def test_profile_gate_config_matches_the_surface(site, profile):
     assert config["idp"]["provider"] == profile and config["idp"]["issuer"] == stack.issuer
     assert current["idp"]["provider"] == "oidc" and "entry" not in current
     assert config["rules"][0]["paths"] == ["/admin", "/admin/*"]
-    expected_groups_claim = {"auth0": profiles.AUTH0_GROUPS_CLAIM, "okta": "groups", "entra": "groups",
-                             "google": None, "keycloak": "realm_access.roles"}[profile]
+    expected_groups_claim = {
+        "auth0": profiles.AUTH0_GROUPS_CLAIM,
+        "okta": "groups",
+        "entra": "groups",
+        "google": None,
+        "keycloak": "realm_access.roles",
+    }[profile]
     assert config["tokens"].get("groups_claim") == expected_groups_claim
     if profiles.is_public(profile):
         assert config["entry"]["email_domains"] == ["example.com"]  # never "anyone with an account"
@@ -305,6 +357,7 @@ def test_profile_gate_config_matches_the_surface(site, profile):
 
 
 # ---- through the gate (the built zip in the emulator), each profile's own config ----------------------------
+
 
 def gate_sign_in(stack, path="/", group="Admin"):
     """Walk a sign-in through the emulator and the provider; return the final (status, body, url)."""

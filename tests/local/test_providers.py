@@ -38,8 +38,9 @@ class Browserish:
     """Cookies, no automatic redirects: enough to walk a login form by hand."""
 
     def __init__(self):
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  NoRedirect)
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+        )
 
     def request(self, url, data=None, headers=None):
         body = urllib.parse.urlencode(data).encode() if isinstance(data, dict) else data
@@ -59,13 +60,13 @@ def pkce():
 
 def token_call(stack, token_url, fields):
     pair = base64.b64encode(f"{stack.client_id}:{stack.client_secret}".encode()).decode()
-    return Browserish().request(token_url, {**fields, "client_id": stack.client_id},
-                                {"Authorization": f"Basic {pair}"})
+    return Browserish().request(token_url, {**fields, "client_id": stack.client_id}, {"Authorization": f"Basic {pair}"})
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     from tests.local.standin import make_site
+
     return make_site(str(tmp_path_factory.mktemp("site")))
 
 
@@ -96,11 +97,18 @@ def login_with_form(stack, user, authorize_url, nonce):
     verifier, challenge = pkce()
     state = secrets.token_urlsafe(8)
     client = Browserish()
-    query = urllib.parse.urlencode({"response_type": "code", "client_id": stack.client_id,
-                                    "redirect_uri": stack.callback_url, "scope": "openid email profile"
-                                    + (" groups" if stack.provider == "oidc" else ""),
-                                    "state": state, "code_challenge": challenge,
-                                    "code_challenge_method": "S256", "nonce": nonce})
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": stack.client_id,
+            "redirect_uri": stack.callback_url,
+            "scope": "openid email profile" + (" groups" if stack.provider == "oidc" else ""),
+            "state": state,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "nonce": nonce,
+        }
+    )
     url = f"{authorize_url}?{query}"
     for _ in range(5):  # oidc-provider redirects to its interaction page first
         status, headers, body = client.request(url)
@@ -126,6 +134,7 @@ def login_with_form(stack, user, authorize_url, nonce):
 
 # ---- cognito-local ---------------------------------------------------------------------------
 
+
 def test_cognito_discovery_lists_the_hosted_ui(cognito):
     doc = discovery(cognito)
     assert doc["issuer"] == cognito.issuer and cognito.issuer.startswith("http://127.0.0.1:")
@@ -141,12 +150,28 @@ def test_cognito_login_tokens_refresh_and_revoke(cognito):
     admin = cognito.user("Admin")
     code, verifier = login_with_form(cognito, admin, cognito.idp_url + "/oauth2/authorize", "n-123")
     token_url = cognito.idp_url + "/oauth2/token"
-    status, _, body = token_call(cognito, token_url, {"grant_type": "authorization_code", "code": code,
-                                                      "redirect_uri": cognito.callback_url, "code_verifier": "x" * 43})
+    status, _, body = token_call(
+        cognito,
+        token_url,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": cognito.callback_url,
+            "code_verifier": "x" * 43,
+        },
+    )
     assert status == 400  # PKCE is enforced (and the code is now spent)
     code, verifier = login_with_form(cognito, admin, cognito.idp_url + "/oauth2/authorize", "n-123")
-    status, _, body = token_call(cognito, token_url, {"grant_type": "authorization_code", "code": code,
-                                                      "redirect_uri": cognito.callback_url, "code_verifier": verifier})
+    status, _, body = token_call(
+        cognito,
+        token_url,
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": cognito.callback_url,
+            "code_verifier": verifier,
+        },
+    )
     assert status == 200, body
     tokens = json.loads(body)
     header = b64json(tokens["id_token"].split(".")[0])
@@ -159,44 +184,74 @@ def test_cognito_login_tokens_refresh_and_revoke(cognito):
     assert "nonce" not in claims  # cognito-local drops it: the gate's require_nonce = false
     access = b64json(tokens["access_token"].split(".")[1])
     assert access["token_use"] == "access" and "aud" not in access and access["client_id"] == cognito.client_id
-    refreshed = token_call(cognito, token_url, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    refreshed = token_call(
+        cognito, token_url, {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
     assert refreshed[0] == 200 and "refresh_token" not in json.loads(refreshed[2])  # no rotation, like Cognito
     assert cognito.refresh_token_works(tokens["refresh_token"])
-    status, _, _ = Browserish().request(cognito.idp_url + "/oauth2/revoke",
-                                        {"token": tokens["refresh_token"], "client_id": cognito.client_id})
+    status, _, _ = Browserish().request(
+        cognito.idp_url + "/oauth2/revoke", {"token": tokens["refresh_token"], "client_id": cognito.client_id}
+    )
     assert status == 200
     assert not cognito.refresh_token_works(tokens["refresh_token"])
 
 
 def test_cognito_wrong_password_shows_the_form_again(cognito):
     _verifier, challenge = pkce()
-    status, _, body = Browserish().request(cognito.idp_url + "/oauth2/authorize", {
-        "client_id": cognito.client_id, "redirect_uri": cognito.callback_url, "response_type": "code",
-        "code_challenge": challenge, "code_challenge_method": "S256", "scope": "openid", "state": "s",
-        "username": "viewer@example.com", "password": "wrong"})
+    status, _, body = Browserish().request(
+        cognito.idp_url + "/oauth2/authorize",
+        {
+            "client_id": cognito.client_id,
+            "redirect_uri": cognito.callback_url,
+            "response_type": "code",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "scope": "openid",
+            "state": "s",
+            "username": "viewer@example.com",
+            "password": "wrong",
+        },
+    )
     assert status == 200 and "Incorrect username or password" in body
 
 
 def test_cognito_logout_accepts_only_registered_sign_out_urls(cognito):
     client = Browserish()
-    ok = client.request(cognito.idp_url + "/logout?" + urllib.parse.urlencode(
-        {"client_id": cognito.client_id, "logout_uri": cognito.signed_out_url}))
+    ok = client.request(
+        cognito.idp_url
+        + "/logout?"
+        + urllib.parse.urlencode({"client_id": cognito.client_id, "logout_uri": cognito.signed_out_url})
+    )
     assert ok[0] == 302 and ok[1]["Location"] == cognito.signed_out_url
-    bad = client.request(cognito.idp_url + "/logout?" + urllib.parse.urlencode(
-        {"client_id": cognito.client_id, "logout_uri": "http://evil.example/"}))
+    bad = client.request(
+        cognito.idp_url
+        + "/logout?"
+        + urllib.parse.urlencode({"client_id": cognito.client_id, "logout_uri": "http://evil.example/"})
+    )
     assert bad[0] == 400
     assert client.request(cognito.idp_url + "/logout?client_id=nope&logout_uri=x")[0] == 400
 
 
 def test_cognito_callback_url_must_be_registered(cognito):
     _, challenge = pkce()
-    status, _, body = Browserish().request(cognito.idp_url + "/oauth2/authorize?" + urllib.parse.urlencode({
-        "client_id": cognito.client_id, "redirect_uri": "http://localhost:1/elsewhere", "response_type": "code",
-        "code_challenge": challenge, "code_challenge_method": "S256"}))
+    status, _, body = Browserish().request(
+        cognito.idp_url
+        + "/oauth2/authorize?"
+        + urllib.parse.urlencode(
+            {
+                "client_id": cognito.client_id,
+                "redirect_uri": "http://localhost:1/elsewhere",
+                "response_type": "code",
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+    )
     assert status == 400 and "redirect_uri" in body
 
 
 # ---- oidc-provider ---------------------------------------------------------------------------
+
 
 def test_oidc_discovery(oidc):
     doc = discovery(oidc)
@@ -213,8 +268,16 @@ def test_oidc_login_tokens_refresh_and_revoke(oidc):
     doc = discovery(oidc)
     viewer = oidc.user("Viewer")
     code, verifier = login_with_form(oidc, viewer, doc["authorization_endpoint"], "nonce-456")
-    status, _, body = token_call(oidc, doc["token_endpoint"], {
-        "grant_type": "authorization_code", "code": code, "redirect_uri": oidc.callback_url, "code_verifier": verifier})
+    status, _, body = token_call(
+        oidc,
+        doc["token_endpoint"],
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": oidc.callback_url,
+            "code_verifier": verifier,
+        },
+    )
     assert status == 200, body
     tokens = json.loads(body)
     claims = b64json(tokens["id_token"].split(".")[1])
@@ -223,16 +286,20 @@ def test_oidc_login_tokens_refresh_and_revoke(oidc):
     assert claims["groups"] == ["Viewer"] and claims["email"] == viewer.username
     assert claims["exp"] - claims["iat"] == 90
     assert tokens.get("refresh_token")
-    status, _, body = token_call(oidc, doc["token_endpoint"], {"grant_type": "refresh_token",
-                                                               "refresh_token": tokens["refresh_token"]})
+    status, _, body = token_call(
+        oidc, doc["token_endpoint"], {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    )
     assert status == 200, body
     refreshed = json.loads(body)
     assert b64json(refreshed["id_token"].split(".")[1])["groups"] == ["Viewer"]
     rotated = refreshed["refresh_token"]
     assert rotated != tokens["refresh_token"]  # rotation, as for most public OIDC providers
     pair = base64.b64encode(f"{oidc.client_id}:{oidc.client_secret}".encode()).decode()
-    status, _, _ = Browserish().request(doc["revocation_endpoint"], {"token": rotated, "token_type_hint": "refresh_token"},
-                                        {"Authorization": f"Basic {pair}"})
+    status, _, _ = Browserish().request(
+        doc["revocation_endpoint"],
+        {"token": rotated, "token_type_hint": "refresh_token"},
+        {"Authorization": f"Basic {pair}"},
+    )
     assert status == 200
     assert not oidc.refresh_token_works(rotated)
 
@@ -245,6 +312,7 @@ def test_oidc_wrong_password(oidc):
 
 
 # ---- the gate config the launcher writes --------------------------------------------------------
+
 
 @pytest.mark.parametrize("provider,style", [("oidc", "oidc"), ("cognito", "oidc")])
 def test_generated_config_passes_the_validator(site, provider, style):

@@ -31,14 +31,30 @@ AUTHORIZE = "https://auth.example.com/oauth2/authorize?"
 SITE = f"https://{HOST}"
 GATE_PATHS = ("/_gate/callback", "/_gate/sign-in", "/_gate/sign-out", "/_gate/signed-out", "/_gate/me")
 ALLOWED_STATUSES = {"200", "302", "400", "401", "403", "502", "503", "504"}
-FORBIDDEN_HEADERS = {"connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
-                     "proxy-connection", "trailer", "upgrade", "x-accel-buffering", "x-cache",
-                     "x-real-ip", "x-forwarded-proto", "content-length", "host",
-                     "transfer-encoding", "via", "cdn-loop"}
+FORBIDDEN_HEADERS = {
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "proxy-connection",
+    "trailer",
+    "upgrade",
+    "x-accel-buffering",
+    "x-cache",
+    "x-real-ip",
+    "x-forwarded-proto",
+    "content-length",
+    "host",
+    "transfer-encoding",
+    "via",
+    "cdn-loop",
+}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # -- responses ---------------------------------------------------------------------------------
+
 
 def is_response(result) -> bool:
     return isinstance(result, dict) and "status" in result
@@ -117,6 +133,7 @@ def json_body(result) -> dict:
 
 
 # -- what an origin would look up ----------------------------------------------------------------
+
 
 def _safe(uri: str) -> str:
     return uri.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
@@ -239,10 +256,19 @@ def origin_root(uri: str) -> str:
 # What the README promises: the origin looks up the exact form (S3, any RFC 3986 server), the
 # loose form (Windows, case-insensitive, folding by upper- or lower-casing), or the path up to a
 # decoded "?" or "#". The others are checked by their own tests.
-ORIGINS = {"s3": origin_s3, "rfc3986": origin_rfc3986, "windows": origin_windows,
-           "windows_lower": origin_windows_lower, "reparse": origin_reparse}
-MORE_ORIGINS = {"servlet": origin_servlet, "ntfs_streams": origin_ntfs_streams, "path_info": origin_path_info,
-                "root": origin_root}
+ORIGINS = {
+    "s3": origin_s3,
+    "rfc3986": origin_rfc3986,
+    "windows": origin_windows,
+    "windows_lower": origin_windows_lower,
+    "reparse": origin_reparse,
+}
+MORE_ORIGINS = {
+    "servlet": origin_servlet,
+    "ntfs_streams": origin_ntfs_streams,
+    "path_info": origin_path_info,
+    "root": origin_root,
+}
 
 
 def under(path: str, prefix: str) -> bool:
@@ -256,15 +282,18 @@ def origins_reaching(uri: str, prefix: str, models=ORIGINS) -> list[str]:
 
 # -- signed-in browsers --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def signed_in(handler, login):
     """signed_in("Viewer") -> a Browser with a completed real login in that group."""
+
     def make(*groups: str, **claims) -> Browser:
         browser = Browser(handler)
         result = login(browser, "/", groups=groups or ("Viewer",), **claims)
         assert result["status"] == "302", result
         assert ID in browser.jar
         return browser
+
     return make
 
 
@@ -274,8 +303,9 @@ def protected_checks(handler, cookie_header: str) -> dict:
     return {
         "page": handler(event("/docs/page", headers=NAVIGATE, cookies=cookies), None),
         "admin": handler(event("/admin/users", headers=NAVIGATE, cookies=cookies), None),
-        "asset": handler(event("/assets/app.js", headers={"Accept": "*/*", "Sec-Fetch-Mode": "no-cors"},
-                               cookies=cookies), None),
+        "asset": handler(
+            event("/assets/app.js", headers={"Accept": "*/*", "Sec-Fetch-Mode": "no-cors"}, cookies=cookies), None
+        ),
         "whoami": handler(event("/_gate/me", headers=FETCH_JSON, cookies=cookies), None),
         "sign_in": handler(event("/_gate/sign-in", "return=%2Fdocs", headers=NAVIGATE, cookies=cookies), None),
     }
@@ -297,6 +327,7 @@ def assert_token_refused(handler, token: str, name: str = ID) -> None:
 
 
 # -- the backend the zip ships -------------------------------------------------------------------
+
 
 @pytest.fixture
 def shipped_jose_backend(monkeypatch):

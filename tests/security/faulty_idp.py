@@ -79,7 +79,7 @@ def _drip(handler, idp, data: bytes) -> None:
     for i in range(len(data)):
         if time.monotonic() > deadline:
             break
-        _raw(handler, data[i:i + 1])
+        _raw(handler, data[i : i + 1])
         time.sleep(idp.drip_interval)
     handler.close_connection = True
 
@@ -90,18 +90,22 @@ def _drip_headers(handler, idp):
 
 def _drip_body(handler, idp):
     body = json.dumps({"id_token": "x" * 2000}).encode()
-    _raw(handler, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-         + str(len(body)).encode() + b"\r\n\r\n")
+    _raw(
+        handler,
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n",
+    )
     _drip(handler, idp, body)
 
 
 def _short_body(handler, idp):
-    _raw(handler, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id_token")
+    _raw(handler, b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id_token')
     time.sleep(idp.hang_seconds)
 
 
 def _close_mid_body(handler, idp):
-    _raw(handler, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"id_token")
+    _raw(handler, b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id_token')
     handler.connection.shutdown(socket.SHUT_RDWR)
     handler.close_connection = True
 
@@ -132,16 +136,19 @@ EXTRA_FAULTS = {
     "close_mid_body": _close_mid_body,
     "endless": _endless,
     "garbage": lambda h, idp: (_raw(h, b"SSH-2.0-OpenSSH_9.6\r\n\r\n"), setattr(h, "close_connection", True)),
-    "status_999": lambda h, idp: (_raw(h, b"HTTP/1.1 999 Whatever\r\nContent-Length: 2\r\n\r\n{}"),
-                                  setattr(h, "close_connection", True)),
+    "status_999": lambda h, idp: (
+        _raw(h, b"HTTP/1.1 999 Whatever\r\nContent-Length: 2\r\n\r\n{}"),
+        setattr(h, "close_connection", True),
+    ),
     "redirect": lambda h, idp: _send(h, 302, b"", extra=[("Location", "https://evil.example/token")]),
     "html_400": lambda h, idp: _send(h, 400, b"<html><body>Bad Request</body></html>", "text/html"),
     "invalid_client": lambda h, idp: _send(h, 401, b'{"error":"invalid_client"}'),
     "rate_limited": lambda h, idp: _send(h, 429, b'{"error":"slow_down"}', extra=[("Retry-After", "0")]),
     "id_token_number": lambda h, idp: _send(h, 200, b'{"id_token": 12345, "token_type": "Bearer"}'),
     "id_token_garbage": lambda h, idp: _send(h, 200, b'{"id_token": "not.a.jwt", "token_type": "Bearer"}'),
-    "access_token_list": lambda h, idp: _send(h, 200, json.dumps(
-        {"id_token": idp.keys.id_token(), "access_token": ["x"]}).encode()),
+    "access_token_list": lambda h, idp: _send(
+        h, 200, json.dumps({"id_token": idp.keys.id_token(), "access_token": ["x"]}).encode()
+    ),
 }
 
 

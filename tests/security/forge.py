@@ -26,8 +26,7 @@ def claims_of(token: str) -> dict:
     return json.loads(unb64(parts(token)[1]))
 
 
-def sign_raw(keys: Keys, header: bytes | dict, payload: bytes | dict, alg: str = "RS256",
-             pss: bool = False) -> str:
+def sign_raw(keys: Keys, header: bytes | dict, payload: bytes | dict, alg: str = "RS256", pss: bool = False) -> str:
     """RSA-sign exactly these header and payload bytes (dicts are JSON-encoded)."""
     if isinstance(header, dict):
         header = json.dumps(header).encode()

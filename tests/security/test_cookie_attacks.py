@@ -24,6 +24,7 @@ def tokens(keys, other_keys):
         admin = keys.id_token(sub="real-admin", **{"cognito:groups": ["Admin"]})
         forged_admin = other_keys.id_token(sub="attacker", **{"cognito:groups": ["Admin"]})
         expired = keys.id_token(now=int(time.time()) - 7200, **{"cognito:groups": ["Admin"]})
+
     return T
 
 
@@ -48,11 +49,15 @@ def assert_passed_clean(result):
 
 # -- duplicate names ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("layout", ["one_header", "two_headers", "three_headers"])
 def test_forged_cookie_first_and_genuine_second_never_grants_the_forged_identity(handler, tokens, layout):
     forged, genuine = f"{ID}={tokens.forged_admin}", f"{ID}={tokens.viewer}"
-    cookies = {"one_header": [f"{forged}; {genuine}"], "two_headers": [forged, genuine],
-               "three_headers": ["theme=dark", forged, genuine]}[layout]
+    cookies = {
+        "one_header": [f"{forged}; {genuine}"],
+        "two_headers": [forged, genuine],
+        "three_headers": ["theme=dark", forged, genuine],
+    }[layout]
     # the first occurrence wins: the forged one, which is refused (not "the valid one somewhere")
     assert_not_let_in(send(handler, cookies, "/admin/x"))
     assert_not_let_in(send(handler, cookies))
@@ -74,10 +79,23 @@ def test_expired_admin_first_does_not_fall_back_to_a_later_cookie(handler, token
     assert_not_let_in(send(handler, cookies, "/admin/x"))
 
 
-@pytest.mark.parametrize("name", ["__host-gate-id", "__HOST-gate-id", "__Host-Gate-Id", "__Secure-gate-id",
-                                  "gate-id", "__Host-gate-id.", "__Host-gate-id.0", "__Host-gate-id%20",
-                                  "__Host-gate-id\u200b", "__Host-gate-at", "__Host-gate-rt",
-                                  "__Host-gate-login-x"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "__host-gate-id",
+        "__HOST-gate-id",
+        "__Host-Gate-Id",
+        "__Secure-gate-id",
+        "gate-id",
+        "__Host-gate-id.",
+        "__Host-gate-id.0",
+        "__Host-gate-id%20",
+        "__Host-gate-id\u200b",
+        "__Host-gate-at",
+        "__Host-gate-rt",
+        "__Host-gate-login-x",
+    ],
+)
 def test_a_genuine_token_under_a_lookalike_name_is_not_a_session(handler, tokens, name):
     """Only the exact cookie name counts; neighbours and lookalikes are never read as the ID token."""
     assert_not_let_in(send(handler, [f"{name}={tokens.admin}"], headers=FETCH_JSON))
@@ -89,25 +107,29 @@ def test_whitespace_around_the_name_is_the_same_cookie(handler, tokens):
 
 # -- injection through ; and , ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("header", [
-    "theme=dark;{ID}={forged}",
-    "theme=dark;;;{ID}={forged}",
-    'theme="dark; {ID}={forged}"',
-    "theme=dark, {ID}={forged}",
-    "theme=dark,{ID}={forged}",
-    "{ID}={forged}, {ID}={genuine}",
-    "{ID}={forged};{ID}={genuine}",
-    "{ID}={forged}\r\n{ID}={genuine}",
-    "{ID}={forged}%3B{ID}={genuine}",
-    "{ID}={forged}%3b%20{ID}={genuine}",
-    "{ID}={forged}&{ID}={genuine}",
-    "{ID}= {forged} ; {ID}={genuine}",
-    "{ID}=={forged}",
-    "={ID}={forged}",
-    "{ID}",
-    "{ID}=",
-    "{ID}=;{ID}={forged}",
-])
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "theme=dark;{ID}={forged}",
+        "theme=dark;;;{ID}={forged}",
+        'theme="dark; {ID}={forged}"',
+        "theme=dark, {ID}={forged}",
+        "theme=dark,{ID}={forged}",
+        "{ID}={forged}, {ID}={genuine}",
+        "{ID}={forged};{ID}={genuine}",
+        "{ID}={forged}\r\n{ID}={genuine}",
+        "{ID}={forged}%3B{ID}={genuine}",
+        "{ID}={forged}%3b%20{ID}={genuine}",
+        "{ID}={forged}&{ID}={genuine}",
+        "{ID}= {forged} ; {ID}={genuine}",
+        "{ID}=={forged}",
+        "={ID}={forged}",
+        "{ID}",
+        "{ID}=",
+        "{ID}=;{ID}={forged}",
+    ],
+)
 def test_injection_through_separators_never_passes_a_forged_token(handler, tokens, header):
     line = header.format(ID=ID, forged=tokens.forged_admin, genuine=tokens.admin)
     for uri, headers in (("/admin/x", NAVIGATE), ("/docs", FETCH_JSON)):
@@ -123,8 +145,14 @@ def test_genuine_token_after_a_comma_is_not_read_and_never_leaks_to_the_origin(h
 
 
 def test_empty_and_odd_cookie_entries_are_ignored(handler, tokens):
-    for entries in ([{"key": "Cookie"}], [{"key": "Cookie", "value": None}], [{"key": "Cookie", "value": 5}],
-                    ["not-a-dict"], [None], [{"key": "Cookie", "value": ["a=1"]}]):
+    for entries in (
+        [{"key": "Cookie"}],
+        [{"key": "Cookie", "value": None}],
+        [{"key": "Cookie", "value": 5}],
+        ["not-a-dict"],
+        [None],
+        [{"key": "Cookie", "value": ["a=1"]}],
+    ):
         ev = event("/docs", headers=NAVIGATE)
         ev["Records"][0]["cf"]["request"]["headers"]["cookie"] = entries
         result = handler(ev, None)
@@ -137,8 +165,10 @@ def test_empty_and_odd_cookie_entries_are_ignored(handler, tokens):
 
 # -- oversized ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("shape", ["many_small", "one_huge", "many_headers", "huge_then_token",
-                                   "token_then_huge", "hundred_kb"])
+
+@pytest.mark.parametrize(
+    "shape", ["many_small", "one_huge", "many_headers", "huge_then_token", "token_then_huge", "hundred_kb"]
+)
 def test_oversized_cookie_headers_answer_quickly_and_never_open(handler, tokens, shape):
     junk = {
         "many_small": [";".join(f"c{i}={i}" for i in range(3000))],
@@ -187,8 +217,11 @@ def test_more_gate_cookies_than_a_browser_holds_get_a_well_formed_small_answer(h
 
 # -- bytes -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", ["caf\u00e9", "\u00c3\u00a9", "\x00", "\x7f", "\udcff", "\ud800",
-                                   "\u202e", "\ufeff", "tab\there", "\U0001f600"])
+
+@pytest.mark.parametrize(
+    "value",
+    ["caf\u00e9", "\u00c3\u00a9", "\x00", "\x7f", "\udcff", "\ud800", "\u202e", "\ufeff", "tab\there", "\U0001f600"],
+)
 def test_non_ascii_and_control_bytes_in_cookies(handler, tokens, value):
     # in the ID cookie: never a session
     forged_variant = tokens.admin[:-4] + value
@@ -201,9 +234,10 @@ def test_non_ascii_and_control_bytes_in_cookies(handler, tokens, value):
 
 # -- chunks ----------------------------------------------------------------------------------------
 
+
 def chunked(name: str, token: str, n: int) -> list[str]:
     size = -(-len(token) // n)
-    pieces = [token[i:i + size] for i in range(0, len(token), size)]
+    pieces = [token[i : i + size] for i in range(0, len(token), size)]
     return [f"{name}={len(pieces)}"] + [f"{name}.{i}={p}" for i, p in enumerate(pieces, start=1)]
 
 
@@ -211,8 +245,9 @@ def test_a_genuine_token_in_chunks_passes(handler, tokens):
     assert_passed_clean(send(handler, ["; ".join(chunked(ID, tokens.viewer, 3))]))
 
 
-@pytest.mark.parametrize("count", ["0", "9", "99", "-1", "+2", " 2", "2 ", "02", "2.0", "\u0663", "\u00b2",
-                                   "3", "1e1", "", "x"])
+@pytest.mark.parametrize(
+    "count", ["0", "9", "99", "-1", "+2", " 2", "2 ", "02", "2.0", "\u0663", "\u00b2", "3", "1e1", "", "x"]
+)
 def test_bogus_chunk_counts_never_pass(handler, tokens, count):
     """The chunks hold a genuine token, but the count cookie lies: never a session from it,
     unless it is exactly the right count (3 here)."""
@@ -231,9 +266,20 @@ def test_a_count_of_nine_reads_no_more_than_nine_chunks(handler, tokens):
     assert_not_let_in(send(handler, ["; ".join(pieces[:-1])], "/admin/x", FETCH_JSON))
 
 
-@pytest.mark.parametrize("mutation", ["missing_first", "missing_middle", "missing_last", "empty_chunk",
-                                      "swapped", "extra_forged_chunk", "forged_middle", "duplicate_chunk_forged_first",
-                                      "count_and_whole_token"])
+@pytest.mark.parametrize(
+    "mutation",
+    [
+        "missing_first",
+        "missing_middle",
+        "missing_last",
+        "empty_chunk",
+        "swapped",
+        "extra_forged_chunk",
+        "forged_middle",
+        "duplicate_chunk_forged_first",
+        "count_and_whole_token",
+    ],
+)
 def test_tampered_chunks_never_pass(handler, tokens, mutation):
     count, c1, c2, c3 = chunked(ID, tokens.admin, 3)
     f1, f2, f3 = chunked(ID, tokens.forged_admin, 3)[1:]

@@ -48,8 +48,12 @@ FUZZ = settings(
     deadline=None,
     derandomize=bool(os.environ.get("CI")),
     database=None if os.environ.get("CI") else settings.default.database,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large, HealthCheck.large_base_example],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.large_base_example,
+    ],
     print_blob=True,
 )
 
@@ -58,6 +62,7 @@ CHARS = ANY_CHARS = st.characters(exclude_categories=())  # lone surrogates incl
 
 
 # -- the fuzzing gate: the handler as the zip wires it, with a log we can read -----------------------
+
 
 class LogCheck:
     """The gate's log stream, as strict as Lambda's stdout: every line must be one JSON object."""
@@ -104,10 +109,11 @@ class Pool:
             keys.id_token(token_use="access"),
             sign_raw(keys, {"alg": "RS256", "kid": "unknown-kid"}, keys.id_claims()),
             sign_raw(keys, b'{"alg":"RS256","kid":"key-1","kid":"x"}', keys.id_claims()),
-            self.viewer[:-8], self.viewer + "x", self.viewer.replace(".", "..", 1),
+            self.viewer[:-8],
+            self.viewer + "x",
+            self.viewer.replace(".", "..", 1),
         ]
         self.secrets = [t.split(".")[-1][:32] for t in (self.viewer, self.admin) if "." in t]
-
 
 
 def without_gate_cookies(request):
@@ -131,6 +137,7 @@ def without_gate_cookies(request):
         del headers["cookie"]
     return request
 
+
 @pytest.fixture
 def fuzz(make_config, keys, other_keys, idp):
     config = make_config()
@@ -146,15 +153,87 @@ def fuzz(make_config, keys, other_keys, idp):
 
 # -- strategies ---------------------------------------------------------------------------------------
 
-SEGMENTS = ["admin", "Admin", "ADMIN", "admin.", "admin%20", "admin%2e", "%61dmin", "public", "PUBLIC", "docs",
-            "favicon.ico", "_gate", "me", "sign-in", "sign-out", "signed-out", "callback", "..", ".", "",
-            "%2e%2e", "%2E%2E", ".%2e", "%2f", "%2F", "%5c", "\\", "%00", "%c0%ae", "%c0%af", "%252e%252e",
-            "%25", "%", "%zz", "%C3%A9", "caf\u00e9", "\uff0e\uff0e", "%EF%BC%8F", "\t", "?", "#", ";x",
-            "..;", "::$DATA", "x" * 300, "a b", "+", "%2B", "~", "@evil", "//evil"]
-TRICKY_URIS = ["/", "/admin", "/admin/", "/admin/x", "/Admin", "/public/../admin", "/public/..%2fadmin",
-               "/public/x", "/favicon.ico", "/_gate/me", "/_gate/sign-in", "/_gate/callback", "/_gate/sign-out",
-               "/_gate/signed-out", "/_gate//me", "/_gate\\me", "/_GATE/me", "//admin", "/%2e%2e/admin",
-               "/docs/%2e%2e/admin", "/admin%00", "/admin%c0%af", "/" + "a" * 9000, "", "admin", "\\admin"]
+SEGMENTS = [
+    "admin",
+    "Admin",
+    "ADMIN",
+    "admin.",
+    "admin%20",
+    "admin%2e",
+    "%61dmin",
+    "public",
+    "PUBLIC",
+    "docs",
+    "favicon.ico",
+    "_gate",
+    "me",
+    "sign-in",
+    "sign-out",
+    "signed-out",
+    "callback",
+    "..",
+    ".",
+    "",
+    "%2e%2e",
+    "%2E%2E",
+    ".%2e",
+    "%2f",
+    "%2F",
+    "%5c",
+    "\\",
+    "%00",
+    "%c0%ae",
+    "%c0%af",
+    "%252e%252e",
+    "%25",
+    "%",
+    "%zz",
+    "%C3%A9",
+    "caf\u00e9",
+    "\uff0e\uff0e",
+    "%EF%BC%8F",
+    "\t",
+    "?",
+    "#",
+    ";x",
+    "..;",
+    "::$DATA",
+    "x" * 300,
+    "a b",
+    "+",
+    "%2B",
+    "~",
+    "@evil",
+    "//evil",
+]
+TRICKY_URIS = [
+    "/",
+    "/admin",
+    "/admin/",
+    "/admin/x",
+    "/Admin",
+    "/public/../admin",
+    "/public/..%2fadmin",
+    "/public/x",
+    "/favicon.ico",
+    "/_gate/me",
+    "/_gate/sign-in",
+    "/_gate/callback",
+    "/_gate/sign-out",
+    "/_gate/signed-out",
+    "/_gate//me",
+    "/_gate\\me",
+    "/_GATE/me",
+    "//admin",
+    "/%2e%2e/admin",
+    "/docs/%2e%2e/admin",
+    "/admin%00",
+    "/admin%c0%af",
+    "/" + "a" * 9000,
+    "",
+    "admin",
+    "\\admin",
+]
 
 
 @st.composite
@@ -171,8 +250,24 @@ def uris(draw, chars=CHARS):
     return draw(st.text(chars, max_size=20))
 
 
-QUERY_VALUES = ["//evil.example", "/docs", "%2F%2Fevil", "https://evil.example", "/\\evil", "/ok%0d%0a", "\r\n",
-                "javascript:alert(1)", "/%EF%BC%8Fevil", "/.//evil", "x" * 3000, "", "%", "%zz", "%C0%AE", "a+b"]
+QUERY_VALUES = [
+    "//evil.example",
+    "/docs",
+    "%2F%2Fevil",
+    "https://evil.example",
+    "/\\evil",
+    "/ok%0d%0a",
+    "\r\n",
+    "javascript:alert(1)",
+    "/%EF%BC%8Fevil",
+    "/.//evil",
+    "x" * 3000,
+    "",
+    "%",
+    "%zz",
+    "%C0%AE",
+    "a+b",
+]
 
 
 @st.composite
@@ -183,15 +278,29 @@ def queries(draw):
         values = st.one_of(st.sampled_from(QUERY_VALUES), st.text(ANY_CHARS, max_size=20))
         pairs = draw(st.lists(st.tuples(names, values), max_size=6))
         encode = draw(st.booleans())
-        return "&".join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'), safe='') if encode else v}"
-                        for k, v in pairs)
+        return "&".join(f"{k}={quote(v.encode('utf-8', 'surrogatepass'), safe='') if encode else v}" for k, v in pairs)
     if kind == 3:
         return "&".join(["a=1"] * draw(st.integers(30, 40)))
     return draw(st.text(ANY_CHARS, max_size=60))
 
 
-COOKIE_NAMES = [ID, f"{ID}.1", f"{ID}.2", f"{ID}.3", RT, AT, f"{AT}.1", f"{LOGIN_PREFIX}abc", "__host-gate-id",
-                f" {ID}", f"{ID} ", "theme", "", "=", "a;b"]
+COOKIE_NAMES = [
+    ID,
+    f"{ID}.1",
+    f"{ID}.2",
+    f"{ID}.3",
+    RT,
+    AT,
+    f"{AT}.1",
+    f"{LOGIN_PREFIX}abc",
+    "__host-gate-id",
+    f" {ID}",
+    f"{ID} ",
+    "theme",
+    "",
+    "=",
+    "a;b",
+]
 COUNTS = ["0", "1", "2", "3", "9", "99", "-1", "+1", "\u0663", ""]
 
 
@@ -209,7 +318,7 @@ def cookie_items(draw, pool):
         token = getattr(pool, which)
         n = draw(st.integers(1, 4))
         size = -(-len(token) // n)
-        pieces = [token[i:i + size] for i in range(0, len(token), size)]
+        pieces = [token[i : i + size] for i in range(0, len(token), size)]
         count = draw(st.sampled_from([str(len(pieces))] * 3 + COUNTS))
         drop = draw(st.one_of(st.none(), st.integers(0, len(pieces) - 1)))
         pairs = [f"{ID}={count}"] + [f"{ID}.{i}={p}" for i, p in enumerate(pieces, 1) if i - 1 != drop]
@@ -245,12 +354,28 @@ def cookie_headers(draw, pool):
     return [{"key": "Cookie", "value": separator.join(line)} for line in lines]
 
 
-ODD = st.one_of(st.none(), st.integers(), st.text(max_size=5), st.just([]), st.just({}),
-                st.lists(st.one_of(st.none(), st.text(max_size=4), st.integers(),
-                                   st.fixed_dictionaries({}, optional={"key": st.text(max_size=4),
-                                                                       "value": st.one_of(st.none(), st.integers(),
-                                                                                          st.text(max_size=6))})),
-                         max_size=3))
+ODD = st.one_of(
+    st.none(),
+    st.integers(),
+    st.text(max_size=5),
+    st.just([]),
+    st.just({}),
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(max_size=4),
+            st.integers(),
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "key": st.text(max_size=4),
+                    "value": st.one_of(st.none(), st.integers(), st.text(max_size=6)),
+                },
+            ),
+        ),
+        max_size=3,
+    ),
+)
 ACCEPTS = [NAVIGATE["Accept"], "*/*", "application/json", "text/html", "", "image/*", "application/json, text/html"]
 
 
@@ -267,16 +392,23 @@ def requests(draw, pool, shaped: bool):
     if draw(st.booleans()):
         headers["accept"] = draw(entry("Accept", st.one_of(st.sampled_from(ACCEPTS), st.text(ANY_CHARS, max_size=12))))
     if draw(st.booleans()):
-        headers["sec-fetch-mode"] = draw(entry("Sec-Fetch-Mode", st.sampled_from(
-            ["navigate", "cors", "no-cors", "same-origin", "websocket", ""])))
+        headers["sec-fetch-mode"] = draw(
+            entry("Sec-Fetch-Mode", st.sampled_from(["navigate", "cors", "no-cors", "same-origin", "websocket", ""]))
+        )
     if draw(st.integers(0, 4)):
         headers["cookie"] = draw(cookie_headers(pool))
     if not shaped:
-        for name in draw(st.lists(st.sampled_from(["host", "accept", "sec-fetch-mode", "cookie", "Cookie", "x"]),
-                                  max_size=2)):
+        for name in draw(
+            st.lists(st.sampled_from(["host", "accept", "sec-fetch-mode", "cookie", "Cookie", "x"]), max_size=2)
+        ):
             headers[name] = draw(ODD)
-    request = {"clientIp": "203.0.113.9", "method": draw(st.sampled_from(["GET", "GET", "HEAD", "POST", "OPTIONS"])),
-               "uri": draw(uris()), "querystring": draw(queries()), "headers": headers}
+    request = {
+        "clientIp": "203.0.113.9",
+        "method": draw(st.sampled_from(["GET", "GET", "HEAD", "POST", "OPTIONS"])),
+        "uri": draw(uris()),
+        "querystring": draw(queries()),
+        "headers": headers,
+    }
     if not shaped:
         for field in draw(st.lists(st.sampled_from(["uri", "querystring", "method", "headers"]), max_size=2)):
             if draw(st.booleans()):
@@ -289,8 +421,11 @@ def requests(draw, pool, shaped: bool):
 
 
 def wrap(request) -> dict:
-    return {"Records": [{"cf": {"config": {"distributionDomainName": HOST, "eventType": "viewer-request"},
-                                "request": request}}]}
+    return {
+        "Records": [
+            {"cf": {"config": {"distributionDomainName": HOST, "eventType": "viewer-request"}, "request": request}}
+        ]
+    }
 
 
 @st.composite
@@ -303,13 +438,20 @@ def events(draw, pool):
     if kind <= 10:
         request = draw(requests(pool, shaped=False))
         return wrap(request), request, False
-    odd = draw(st.one_of(ODD, st.just({"Records": []}), st.just({"Records": [{}]}),
-                         ODD.map(lambda r: {"Records": [{"cf": {"request": r}}]}),
-                         ODD.map(lambda r: {"Records": r})))
+    odd = draw(
+        st.one_of(
+            ODD,
+            st.just({"Records": []}),
+            st.just({"Records": [{}]}),
+            ODD.map(lambda r: {"Records": [{"cf": {"request": r}}]}),
+            ODD.map(lambda r: {"Records": r}),
+        )
+    )
     return odd, None, False
 
 
 # -- the properties --------------------------------------------------------------------------------
+
 
 def read_jar(request) -> dict[str, str]:
     """RFC 6265 cookie reading, independent of the gate: every Cookie header, split on ";",
@@ -412,11 +554,15 @@ def check(handler, pool, log, ev, request, shaped):
         if not genuine:
             assert is_public_oracle(forwarded, models), f"let through without a session: {original_uri!r}"
             expected = without_gate_cookies(before)  # issue 11.17: the gate's cookies never reach the origin
-            assert result == expected or json.loads(json.dumps(result, default=str)) == expected, \
+            assert result == expected or json.loads(json.dumps(result, default=str)) == expected, (
                 "a public request was changed (other than losing the gate's cookies)"
+            )
         else:
-            reaching = [name for name, model in models.items()
-                        if model(forwarded) == "/admin" or model(forwarded).startswith("/admin/")]
+            reaching = [
+                name
+                for name, model in models.items()
+                if model(forwarded) == "/admin" or model(forwarded).startswith("/admin/")
+            ]
             if reaching:
                 assert "admin" in tags, f"{original_uri!r} -> {forwarded!r} reaches /admin for {reaching}"
             if not is_public_oracle(forwarded, models):
@@ -453,8 +599,19 @@ def test_fuzz_cloudfront_shaped_requests(fuzz, data):
 def test_fuzz_gate_routes_with_hostile_queries(fuzz, data):
     handler, pool, log = fuzz
     request = data.draw(requests(pool, shaped=True))
-    request["uri"] = data.draw(st.sampled_from(["/_gate/sign-in", "/_gate/callback", "/_gate/me",
-                                                "/_gate/sign-out", "/_gate/signed-out", "/docs", "/admin"]))
+    request["uri"] = data.draw(
+        st.sampled_from(
+            [
+                "/_gate/sign-in",
+                "/_gate/callback",
+                "/_gate/me",
+                "/_gate/sign-out",
+                "/_gate/signed-out",
+                "/docs",
+                "/admin",
+            ]
+        )
+    )
     request["headers"]["host"] = [{"key": "Host", "value": HOST}]
     check(handler, pool, log, wrap(request), request, True)
 
@@ -467,7 +624,7 @@ def mutated_tokens(draw, keys, pool):
     if kind == 0:  # flip one character
         i = draw(st.integers(0, len(base) - 1))
         c = draw(st.sampled_from("AQgw-_.=+/ \u00e9"))
-        return base[:i] + c + base[i + 1:], base[:i] + c + base[i + 1:] == base
+        return base[:i] + c + base[i + 1 :], base[:i] + c + base[i + 1 :] == base
     if kind == 1:  # recombine parts of two tokens
         other = draw(st.sampled_from([pool.viewer, pool.admin, *pool.invalid]))
         a, b = base.split("."), [*other.split("."), "", "", ""]
@@ -476,16 +633,33 @@ def mutated_tokens(draw, keys, pool):
         return token, token in (pool.viewer, pool.admin)
     if kind == 2:  # the IdP's real key over arbitrary claims: passes only if the claims are right
         claims = keys.id_claims(**{"cognito:groups": ["Admin"]})
-        for name in draw(st.lists(st.sampled_from(["iss", "aud", "token_use", "exp", "sub", "nbf", "iat"]),
-                                  max_size=3, unique=True)):
-            claims[name] = draw(st.one_of(st.none(), st.integers(), st.floats(), st.text(max_size=8),
-                                          st.lists(st.text(max_size=4), max_size=2), st.just(claims.get(name))))
+        for name in draw(
+            st.lists(st.sampled_from(["iss", "aud", "token_use", "exp", "sub", "nbf", "iat"]), max_size=3, unique=True)
+        ):
+            claims[name] = draw(
+                st.one_of(
+                    st.none(),
+                    st.integers(),
+                    st.floats(),
+                    st.text(max_size=8),
+                    st.lists(st.text(max_size=4), max_size=2),
+                    st.just(claims.get(name)),
+                )
+            )
         return sign_raw(keys, {"alg": "RS256", "kid": keys.kid}, claims), "oracle"
     if kind == 3:  # arbitrary header under the real key
-        header_ = draw(st.dictionaries(st.sampled_from(["alg", "kid", "typ", "crit", "jku", "jwk", "x5u", "b64"]),
-                                       st.one_of(st.sampled_from(["RS256", "none", "HS256", keys.kid, "RS384"]),
-                                                 st.none(), st.integers(), st.lists(st.text(max_size=3), max_size=2)),
-                                       max_size=5))
+        header_ = draw(
+            st.dictionaries(
+                st.sampled_from(["alg", "kid", "typ", "crit", "jku", "jwk", "x5u", "b64"]),
+                st.one_of(
+                    st.sampled_from(["RS256", "none", "HS256", keys.kid, "RS384"]),
+                    st.none(),
+                    st.integers(),
+                    st.lists(st.text(max_size=3), max_size=2),
+                ),
+                max_size=5,
+            )
+        )
         token = sign_raw(keys, header_, claims_of(base))
         ok = header_.get("alg") == "RS256" and header_.get("kid") == keys.kid and "crit" not in header_
         return token, ok
@@ -505,8 +679,9 @@ def same_token(token: str, pool) -> bool:
         a, b = token.split("."), base.split(".")
         if len(a) == 3 and a[:2] == b[:2]:
             try:
-                if (base64.urlsafe_b64decode(a[2] + "==") == base64.urlsafe_b64decode(b[2] + "==")
-                        and len(a[2]) == len(b[2])):
+                if base64.urlsafe_b64decode(a[2] + "==") == base64.urlsafe_b64decode(b[2] + "==") and len(a[2]) == len(
+                    b[2]
+                ):
                     return True
             except (binascii.Error, ValueError):
                 pass
@@ -517,9 +692,16 @@ def claims_acceptable(claims: dict, issuer: str, client_id: str) -> bool:
     """A necessary condition for an ID token, checked independently of the gate."""
     now = time.time()
     exp = claims.get("exp")
-    return (claims.get("iss") == issuer and claims.get("aud") == client_id and claims.get("token_use") == "id"
-            and isinstance(claims.get("sub"), str) and claims.get("sub") != ""
-            and isinstance(exp, (int, float)) and not isinstance(exp, bool) and exp > now - 30)
+    return (
+        claims.get("iss") == issuer
+        and claims.get("aud") == client_id
+        and claims.get("token_use") == "id"
+        and isinstance(claims.get("sub"), str)
+        and claims.get("sub") != ""
+        and isinstance(exp, (int, float))
+        and not isinstance(exp, bool)
+        and exp > now - 30
+    )
 
 
 @FUZZ
@@ -530,15 +712,15 @@ def test_fuzz_tokens_in_the_id_cookie(fuzz, keys, data):
     from tests.support.cloudfront import event as make_event
 
     for uri in ("/admin/x", "/_gate/me"):
-        ev = make_event(uri, headers=NAVIGATE if uri != "/_gate/me" else {"Accept": "application/json"},
-                        cookies=[f"{ID}={token}"])
+        ev = make_event(
+            uri, headers=NAVIGATE if uri != "/_gate/me" else {"Accept": "application/json"}, cookies=[f"{ID}={token}"]
+        )
         result = handler(ev, None)
         log.take()
         passed = not is_response(result) or (uri == "/_gate/me" and result["status"] == "200")
         if passed:
             carried_token = token.split(";", 1)[0].strip(" \t")  # what the cookie really holds
-            if genuine != "oracle" and (carried_token in (pool.viewer, pool.admin)
-                                            or same_token(carried_token, pool)):
+            if genuine != "oracle" and (carried_token in (pool.viewer, pool.admin) or same_token(carried_token, pool)):
                 genuine = True  # the genuine token (base64url's spare bits may spell it differently)
             if genuine == "oracle":
                 assert claims_acceptable(claims_of(carried_token), keys.issuer, keys.client_id), token
@@ -549,6 +731,7 @@ def test_fuzz_tokens_in_the_id_cookie(fuzz, keys, data):
 
 
 # -- the crash the fuzz found ------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("uri", ["/\ud800", "/docs/\udcff", "/admin\udc80/x", "/%41\ud800"])
 def test_a_lone_surrogate_in_the_uri_is_a_400_not_a_crash(fuzz, uri):

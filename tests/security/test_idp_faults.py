@@ -37,8 +37,7 @@ def idp(keys):
     with FaultyIdp(keys, "test-client-id") as server:
         server.hang_seconds = 3.0
         yield server
-        hygiene.register(*server.refresh_tokens, *server.revoked,
-                         *(r["form"].get("code", "") for r in server.requests))
+        hygiene.register(*server.refresh_tokens, *server.revoked, *(r["form"].get("code", "") for r in server.requests))
 
 
 def start_login(browser: Browser) -> dict:
@@ -48,8 +47,12 @@ def start_login(browser: Browser) -> dict:
 
 
 def callback(browser, idp, keys, query, **claims):
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims(**claims))
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(**claims),
+    )
     started = time.monotonic()
     result = browser.request("/_gate/callback", f"code={code}&state={query['state']}")
     return result, time.monotonic() - started
@@ -89,6 +92,7 @@ EXCHANGE_FAULTS = {
     "access_token_list": ("502", "idp_bad_json"),
 }
 
+
 # "drip"/"drip_body" trickle one byte every 0.2 s: urllib3's timeouts are per socket read, so
 # only the gate's own whole-call deadline stops them (was a FINDING: the gate waited 6 s+).
 @pytest.mark.parametrize("fault", [*EXCHANGE_FAULTS, "drip", "drip_body"])
@@ -127,8 +131,21 @@ def test_code_exchange_with_a_server_that_accepts_but_never_answers(make_config,
 
 # -- refresh -------------------------------------------------------------------------------------------
 
-REFRESH_FAULTS = {f: EXCHANGE_FAULTS[f] for f in ("hang", "reset", "500", "503", "bad_json", "json_array",
-                                                   "missing_fields", "huge", "html_400", "id_token_number")}
+REFRESH_FAULTS = {
+    f: EXCHANGE_FAULTS[f]
+    for f in (
+        "hang",
+        "reset",
+        "500",
+        "503",
+        "bad_json",
+        "json_array",
+        "missing_fields",
+        "huge",
+        "html_400",
+        "id_token_number",
+    )
+}
 
 
 def expired_session(browser, login):
@@ -153,8 +170,9 @@ def test_refresh_faults_on_a_page(browser, login, idp, fault):
 
 def test_refresh_and_jwks_with_the_connection_refused(make_config, make_handler, login, keys):
     refused = refused_base()
-    browser = Browser(make_handler(make_config(idp={"token_endpoint": refused + "/token",
-                                                    "jwks_uri": refused + "/jwks"})))
+    browser = Browser(
+        make_handler(make_config(idp={"token_endpoint": refused + "/token", "jwks_uri": refused + "/jwks"}))
+    )
     with freeze_time("2026-03-01 09:00:00"):  # a session from before the outage
         browser.jar[ID] = keys.id_token(lifetime=3600, now=int(time.time()))
         browser.jar[RT] = "rt-some-refresh-token"
@@ -199,6 +217,7 @@ def test_an_idp_outage_is_one_call_per_navigation_and_none_for_assets(browser, l
 
 # -- JWKS refetch ---------------------------------------------------------------------------------------
 
+
 def _huge_jwks(keys):
     filler = [{**keys.public_jwk(), "kid": f"filler-{i}"} for i in range(200)]
     return {"keys": filler}
@@ -210,15 +229,30 @@ JWKS_DOCUMENTS = {
     "not_a_jwks": {"hello": "world"},
     "wrong_kty": lambda rotated: {"keys": [{**rotated.public_jwk(), "kty": "EC"}]},
     "enc_key": lambda rotated: {"keys": [{**rotated.public_jwk(), "use": "enc"}]},
-    "weak_key": lambda rotated: {"keys": [Keys(rotated.issuer, rotated.client_id, kid="key-2", bits=1024).public_jwk()]},
+    "weak_key": lambda rotated: {
+        "keys": [Keys(rotated.issuer, rotated.client_id, kid="key-2", bits=1024).public_jwk()]
+    },
     "bad_modulus": lambda rotated: {"keys": [{**rotated.public_jwk(), "n": "!!!"}]},
     "exponent_one": lambda rotated: {"keys": [{**rotated.public_jwk(), "e": "AQ"}]},
     "huge": _huge_jwks,
 }
 
 
-@pytest.mark.parametrize("fault", ["hang", "reset", "500", "503", "bad_json", "json_array", "huge", "endless",
-                                   "garbage", *(f"doc:{d}" for d in JWKS_DOCUMENTS)])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        "hang",
+        "reset",
+        "500",
+        "503",
+        "bad_json",
+        "json_array",
+        "huge",
+        "endless",
+        "garbage",
+        *(f"doc:{d}" for d in JWKS_DOCUMENTS),
+    ],
+)
 def test_jwks_refetch_faults_leave_known_keys_working(handler, idp, keys, fault):
     """An unknown kid triggers one JWKS fetch; whatever the IdP does, that request is simply
     not signed in (in bounded time), and tokens under the known key go on working."""
@@ -279,9 +313,12 @@ def test_jwks_refetch_is_at_most_once_per_window_even_when_it_fails(handler, idp
 
 # -- revocation at sign-out ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fault", ["hang", "reset", "500", "503", "garbage", "refused", "drip"])
 def test_sign_out_with_a_failing_revocation_still_signs_out(make_config, make_handler, login, idp, fault):
-    config = make_config(idp={"revocation_endpoint": refused_base() + "/revoke"}) if fault == "refused" else make_config()
+    config = (
+        make_config(idp={"revocation_endpoint": refused_base() + "/revoke"}) if fault == "refused" else make_config()
+    )
     browser = Browser(make_handler(config))
     login(browser)
     idp.fault, idp.fault_paths = (None if fault == "refused" else fault), ("/revoke",)
@@ -295,6 +332,7 @@ def test_sign_out_with_a_failing_revocation_still_signs_out(make_config, make_ha
 
 
 # -- the whole-request budget -------------------------------------------------------------------------
+
 
 @pytest.fixture
 def slow_config(make_config):

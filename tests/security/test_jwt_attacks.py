@@ -50,33 +50,44 @@ ATTACKS = {
     "alg_None_empty_sig": lambda k, o, b: unsigned({"alg": "None", "kid": k.kid}, admin_claims(k)),
     "alg_NONE_empty_sig": lambda k, o, b: unsigned({"alg": "NONE", "kid": k.kid}, admin_claims(k)),
     "alg_nOnE_no_kid": lambda k, o, b: unsigned({"alg": "nOnE"}, admin_claims(k)),
-    "alg_none_with_real_sig": lambda k, o, b: f"{b64url(json.dumps({'alg': 'none', 'kid': k.kid}).encode())}."
-                                              f"{parts(k.id_token())[1]}.{parts(k.id_token())[2]}",
+    "alg_none_with_real_sig": lambda k, o, b: (
+        f"{b64url(json.dumps({'alg': 'none', 'kid': k.kid}).encode())}."
+        f"{parts(k.id_token())[1]}.{parts(k.id_token())[2]}"
+    ),
     "alg_none_two_parts": lambda k, o, b: unsigned({"alg": "none"}, admin_claims(k))[:-1],
     "alg_missing": lambda k, o, b: unsigned({"kid": k.kid}, admin_claims(k), "c2ln"),
     "alg_list": lambda k, o, b: sign_raw(k, {"alg": ["RS256"], "kid": k.kid}, admin_claims(k)),
     "alg_lowercase_rs256": lambda k, o, b: sign_raw(k, {"alg": "rs256", "kid": k.kid}, admin_claims(k)),
     "alg_rs256_trailing_space": lambda k, o, b: sign_raw(k, {"alg": "RS256 ", "kid": k.kid}, admin_claims(k)),
     "hs256_public_key_pem": lambda k, o, b: hmac_token(k.public_pem(), {"alg": "HS256", "kid": k.kid}, admin_claims(k)),
-    "hs256_public_key_pem_no_newline": lambda k, o, b: hmac_token(k.public_pem().strip(), {"alg": "HS256", "kid": k.kid},
-                                                                  admin_claims(k)),
-    "hs256_public_key_jwk": lambda k, o, b: hmac_token(json.dumps(k.public_jwk()).encode(),
-                                                       {"alg": "HS256", "kid": k.kid}, admin_claims(k)),
+    "hs256_public_key_pem_no_newline": lambda k, o, b: hmac_token(
+        k.public_pem().strip(), {"alg": "HS256", "kid": k.kid}, admin_claims(k)
+    ),
+    "hs256_public_key_jwk": lambda k, o, b: hmac_token(
+        json.dumps(k.public_jwk()).encode(), {"alg": "HS256", "kid": k.kid}, admin_claims(k)
+    ),
     "hs256_modulus_bytes": lambda k, o, b: hmac_token(
-        k.private_key.public_key().public_numbers().n.to_bytes(256, "big"), {"alg": "HS256", "kid": k.kid},
-        admin_claims(k)),
-    "hs512_public_key_pem": lambda k, o, b: hmac_token(k.public_pem(), {"alg": "HS512", "kid": k.kid},
-                                                       admin_claims(k), alg="HS512"),
+        k.private_key.public_key().public_numbers().n.to_bytes(256, "big"),
+        {"alg": "HS256", "kid": k.kid},
+        admin_claims(k),
+    ),
+    "hs512_public_key_pem": lambda k, o, b: hmac_token(
+        k.public_pem(), {"alg": "HS512", "kid": k.kid}, admin_claims(k), alg="HS512"
+    ),
     "rs384_not_allowlisted": lambda k, o, b: sign_raw(k, {"alg": "RS384", "kid": k.kid}, admin_claims(k), alg="RS384"),
     "ps256_right_key": lambda k, o, b: sign_raw(k, {"alg": "PS256", "kid": k.kid}, admin_claims(k), pss=True),
-    "pss_signature_labelled_rs256": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid}, admin_claims(k), pss=True),
+    "pss_signature_labelled_rs256": lambda k, o, b: sign_raw(
+        k, {"alg": "RS256", "kid": k.kid}, admin_claims(k), pss=True
+    ),
     "es256_label": lambda k, o, b: unsigned({"alg": "ES256", "kid": k.kid}, admin_claims(k), "c2ln"),
     # -- kid
     "kid_missing": lambda k, o, b: sign_raw(k, {"alg": "RS256"}, admin_claims(k)),
     "kid_null": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": None}, admin_claims(k)),
     "kid_empty": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": ""}, admin_claims(k)),
     "kid_unknown": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": "not-a-key"}, admin_claims(k)),
-    "kid_path_traversal": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": "../../../../etc/passwd"}, admin_claims(k)),
+    "kid_path_traversal": lambda k, o, b: sign_raw(
+        k, {"alg": "RS256", "kid": "../../../../etc/passwd"}, admin_claims(k)
+    ),
     "kid_dev_null": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": "/dev/null"}, admin_claims(k)),
     "kid_sql": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": "' OR '1'='1"}, admin_claims(k)),
     "kid_url": lambda k, o, b: sign_raw(o, {"alg": "RS256", "kid": f"{b}/evil-jwks"}, admin_claims(o)),
@@ -86,62 +97,80 @@ ATTACKS = {
     "kid_list": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": [k.kid]}, admin_claims(k)),
     "kid_right_but_case": lambda k, o, b: sign_raw(o, {"alg": "RS256", "kid": k.kid.upper()}, admin_claims(o)),
     # -- keys offered by the token itself
-    "embedded_jwk_attacker_key": lambda k, o, b: sign_raw(o, {"alg": "RS256", "kid": k.kid, "jwk": o.public_jwk()},
-                                                          admin_claims(o)),
-    "embedded_jwk_unknown_kid": lambda k, o, b: sign_raw(o, {"alg": "RS256", "kid": "attacker",
-                                                             "jwk": {**o.public_jwk(), "kid": "attacker"}},
-                                                         admin_claims(o)),
-    "jku_attacker_jwks": lambda k, o, b: sign_raw(o, {"alg": "RS256", "kid": "attacker", "jku": f"{b}/evil-jwks"},
-                                                  admin_claims(o)),
-    "x5u_attacker_cert": lambda k, o, b: sign_raw(o, {"alg": "RS256", "kid": k.kid, "x5u": f"{b}/evil-cert"},
-                                                  admin_claims(o)),
-    "x5c_attacker_chain": lambda k, o, b: sign_raw(o, {"alg": "RS256", "kid": k.kid, "x5c": ["MIIBIjANBg"]},
-                                                   admin_claims(o)),
-    "crit_header": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid, "crit": ["exp"], "exp": 1},
-                                            admin_claims(k)),
+    "embedded_jwk_attacker_key": lambda k, o, b: sign_raw(
+        o, {"alg": "RS256", "kid": k.kid, "jwk": o.public_jwk()}, admin_claims(o)
+    ),
+    "embedded_jwk_unknown_kid": lambda k, o, b: sign_raw(
+        o, {"alg": "RS256", "kid": "attacker", "jwk": {**o.public_jwk(), "kid": "attacker"}}, admin_claims(o)
+    ),
+    "jku_attacker_jwks": lambda k, o, b: sign_raw(
+        o, {"alg": "RS256", "kid": "attacker", "jku": f"{b}/evil-jwks"}, admin_claims(o)
+    ),
+    "x5u_attacker_cert": lambda k, o, b: sign_raw(
+        o, {"alg": "RS256", "kid": k.kid, "x5u": f"{b}/evil-cert"}, admin_claims(o)
+    ),
+    "x5c_attacker_chain": lambda k, o, b: sign_raw(
+        o, {"alg": "RS256", "kid": k.kid, "x5c": ["MIIBIjANBg"]}, admin_claims(o)
+    ),
+    "crit_header": lambda k, o, b: sign_raw(
+        k, {"alg": "RS256", "kid": k.kid, "crit": ["exp"], "exp": 1}, admin_claims(k)
+    ),
     # -- signatures
     "signature_stripped": lambda k, o, b: ".".join(parts(k.id_token(**{"cognito:groups": ["Admin"]}))[:2]) + ".",
     "signature_missing_part": lambda k, o, b: ".".join(parts(k.id_token(**{"cognito:groups": ["Admin"]}))[:2]),
     "signature_truncated": lambda k, o, b: k.id_token(**{"cognito:groups": ["Admin"]})[:-20],
     "signature_one_byte_short": lambda k, o, b: k.id_token(**{"cognito:groups": ["Admin"]})[:-2],
     "signature_bit_flipped": lambda k, o, b: (lambda t: t[:-5] + ("A" if t[-5] != "A" else "B") + t[-4:])(
-        k.id_token(**{"cognito:groups": ["Admin"]})),
+        k.id_token(**{"cognito:groups": ["Admin"]})
+    ),
     "signature_doubled": lambda k, o, b: (lambda t: t + parts(t)[2])(k.id_token()),
     "signature_padded": lambda k, o, b: k.id_token() + "==",
     "signature_all_zero": lambda k, o, b: ".".join(parts(k.id_token())[:2]) + "." + b64url(bytes(256)),
-    "signature_from_another_token": lambda k, o, b: ".".join(parts(k.id_token(**{"cognito:groups": ["Admin"]}))[:2])
-                                                    + "." + parts(k.id_token())[2],
+    "signature_from_another_token": lambda k, o, b: (
+        ".".join(parts(k.id_token(**{"cognito:groups": ["Admin"]}))[:2]) + "." + parts(k.id_token())[2]
+    ),
     "signature_from_another_key_same_kid": lambda k, o, b: o.id_token(**{"cognito:groups": ["Admin"]}),
     # -- payloads
     "payload_swapped_to_admin": lambda k, o, b: with_payload(k.id_token(), admin_claims(k)),
     "payload_swapped_from_another_user": lambda k, o, b: with_payload(
-        k.id_token(), claims_of(k.id_token(sub="victim", **{"cognito:groups": ["Admin"]}))),
+        k.id_token(), claims_of(k.id_token(sub="victim", **{"cognito:groups": ["Admin"]}))
+    ),
     "payload_non_json_signed": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid}, b"not json at all"),
     "payload_json_array_signed": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid}, b'[{"sub":"x"}]'),
     "payload_json_string_signed": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid}, b'"admin"'),
-    "payload_latin1_signed": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid},
-                                                      json.dumps(admin_claims(k), ensure_ascii=False)
-                                                      .replace("ada", "\u00e1da").encode("latin-1")),
+    "payload_latin1_signed": lambda k, o, b: sign_raw(
+        k,
+        {"alg": "RS256", "kid": k.kid},
+        json.dumps(admin_claims(k), ensure_ascii=False).replace("ada", "\u00e1da").encode("latin-1"),
+    ),
     # parsed before the signature is checked, so by anyone: must be refused, never crash
     "payload_deeply_nested_attacker": lambda k, o, b: sign_raw(
-        o, {"alg": "RS256", "kid": k.kid}, (json.dumps(admin_claims(o))[:-1] + f', "x": {_nested(NESTED)}}}').encode()),
+        o, {"alg": "RS256", "kid": k.kid}, (json.dumps(admin_claims(o))[:-1] + f', "x": {_nested(NESTED)}}}').encode()
+    ),
     "header_deeply_nested_attacker": lambda k, o, b: sign_raw(
-        o, f'{{"alg":"RS256","kid":"{k.kid}","x":{_nested(NESTED)}}}'.encode(), admin_claims(o)),
+        o, f'{{"alg":"RS256","kid":"{k.kid}","x":{_nested(NESTED)}}}'.encode(), admin_claims(o)
+    ),
     "header_nested_objects_attacker": lambda k, o, b: sign_raw(
-        o, ('{"alg":"RS256","kid":"key-1","x":' + '{"a":' * NESTED + "1" + "}" * NESTED + "}").encode(),
-        admin_claims(o)),
+        o, ('{"alg":"RS256","kid":"key-1","x":' + '{"a":' * NESTED + "1" + "}" * NESTED + "}").encode(), admin_claims(o)
+    ),
     "header_non_json": lambda k, o, b: f"{b64url(b'RS256')}.{parts(k.id_token())[1]}.{parts(k.id_token())[2]}",
     "header_json_array": lambda k, o, b: sign_raw(k, b'[{"alg":"RS256","kid":"key-1"}]', admin_claims(k)),
     "header_duplicate_alg": lambda k, o, b: sign_raw(k, b'{"alg":"none","alg":"RS256","kid":"key-1"}', admin_claims(k)),
-    "header_duplicate_kid": lambda k, o, b: sign_raw(o, b'{"alg":"RS256","kid":"key-1","kid":"other"}', admin_claims(o)),
-    "duplicate_groups_claim": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid},
-                                                       _dup(k, k.id_claims(), "cognito:groups", ["Viewer"], ["Admin"])),
-    "duplicate_sub_claim": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid},
-                                                    _dup(k, admin_claims(k), "sub", "ada", "admin")),
-    "duplicate_aud_claim": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid},
-                                                    _dup(k, admin_claims(k), "aud", "another-client", k.client_id)),
-    "duplicate_exp_claim": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid},
-                                                    _dup(k, admin_claims(k), "exp", 1, int(time.time()) + 3600)),
+    "header_duplicate_kid": lambda k, o, b: sign_raw(
+        o, b'{"alg":"RS256","kid":"key-1","kid":"other"}', admin_claims(o)
+    ),
+    "duplicate_groups_claim": lambda k, o, b: sign_raw(
+        k, {"alg": "RS256", "kid": k.kid}, _dup(k, k.id_claims(), "cognito:groups", ["Viewer"], ["Admin"])
+    ),
+    "duplicate_sub_claim": lambda k, o, b: sign_raw(
+        k, {"alg": "RS256", "kid": k.kid}, _dup(k, admin_claims(k), "sub", "ada", "admin")
+    ),
+    "duplicate_aud_claim": lambda k, o, b: sign_raw(
+        k, {"alg": "RS256", "kid": k.kid}, _dup(k, admin_claims(k), "aud", "another-client", k.client_id)
+    ),
+    "duplicate_exp_claim": lambda k, o, b: sign_raw(
+        k, {"alg": "RS256", "kid": k.kid}, _dup(k, admin_claims(k), "exp", 1, int(time.time()) + 3600)
+    ),
     # -- size and encoding
     "huge_token_20kb": lambda k, o, b: sign_raw(k, {"alg": "RS256", "kid": k.kid}, admin_claims(k, pad="x" * 15_000)),
     "huge_header_100kb": lambda k, o, b: f"{b64url(b'{' + b' ' * 100_000 + b'}')}.e30.c2ln",
@@ -202,8 +231,9 @@ def test_forged_id_token_never_passes(handler, attack_tokens, idp, name):
     assert all(r["path"] == "/jwks" for r in idp.requests), [r["path"] for r in idp.requests]
 
 
-def test_every_forged_token_is_refused_with_the_shipped_pure_python_backend(shipped_jose_backend, handler,
-                                                                           attack_tokens, keys):
+def test_every_forged_token_is_refused_with_the_shipped_pure_python_backend(
+    shipped_jose_backend, handler, attack_tokens, keys
+):
     """The same attacks, verified by python-rsa as in the zip (the test venv defaults to cryptography)."""
     failures = []
     for name in sorted(ATTACKS):
@@ -234,8 +264,15 @@ def test_float_exp_in_the_future_is_a_valid_numeric_date(handler, keys):
     assert not is_response(handler(event("/docs", headers=NAVIGATE, cookies=[f"{ID}={keys.sign(claims)}"]), None))
 
 
-@pytest.mark.parametrize("name", ["signature_from_another_key_same_kid", "payload_swapped_to_admin",
-                                  "alg_none_with_real_sig", "header_duplicate_alg"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "signature_from_another_key_same_kid",
+        "payload_swapped_to_admin",
+        "alg_none_with_real_sig",
+        "header_duplicate_alg",
+    ],
+)
 def test_a_refused_token_does_not_poison_the_cache(handler, keys, attack_tokens, name):
     """A forged token tried first, then and again after the genuine one, is refused every time."""
     honest = keys.id_token()

@@ -81,19 +81,65 @@ def token(keys, *groups) -> list[str]:
 # -- items 1, 2, 3: spellings of protected paths --------------------------------------------------------
 
 # Every rule for the same group, so none weakens another (item 6 would refuse the build).
-RULES = [{"paths": ["/admin", "/admin/*", "/Team Docs/*", "/*/private/*", "/reports/*.pdf",
-                    "/keys/*", "/secret/*", "/class/*", "/files/*"], "groups": ["Admin"]}]
+RULES = [
+    {
+        "paths": [
+            "/admin",
+            "/admin/*",
+            "/Team Docs/*",
+            "/*/private/*",
+            "/reports/*.pdf",
+            "/keys/*",
+            "/secret/*",
+            "/class/*",
+            "/files/*",
+        ],
+        "groups": ["Admin"],
+    }
+]
 PROTECTED = RULES[0]["paths"]
 PUBLIC = ["/favicon.ico", "/admin/help.html"]  # an exception inside a rule: allowed (item 6)
 
-PLUS = ["/Team+Docs/plan.pdf", "/Team+Docs/", "/Team+Docs%2Fplan.pdf", "/Team%20Docs/plan.pdf", "/Team+Docs/+",
-        "/team+docs/plan.pdf", "/Team+Docs+/plan.pdf"]
-LITERAL_WILDCARDS = ["/*team/private/plan.pdf", "/%2Ateam/private/plan.pdf", "/%2A/private/x", "/*/private/*",
-                     "/x*y*/private/z", "/**/private/", "/reports/*q1.pdf", "/reports/%2Aq1.pdf", "/reports/*.pdf",
-                     "/reports/**x.pdf", "/reports/%3Fq1.pdf", "/reports/*a*b*.pdf", "/*ADMIN/private/x"]
-CASE_FOLDS = ["/adm%C4%B1n/secret.html", "/adm\u0131n/x", "/ADM%C4%B0N/secret.html", "/adm\u0130n/x",
-              "/%E2%84%AAeys/x", "/\u212aEYS/x", "/%C5%BFecret/x", "/\u017fECRET/x", "/cla%C3%9F/x",
-              "/CLA%E1%BA%9E/x", "/%EF%AC%81les/x", "/\ufb01LES/x", "/adm%C4%B1n", "/ADM\u0131N/private/x"]
+PLUS = [
+    "/Team+Docs/plan.pdf",
+    "/Team+Docs/",
+    "/Team+Docs%2Fplan.pdf",
+    "/Team%20Docs/plan.pdf",
+    "/Team+Docs/+",
+    "/team+docs/plan.pdf",
+    "/Team+Docs+/plan.pdf",
+]
+LITERAL_WILDCARDS = [
+    "/*team/private/plan.pdf",
+    "/%2Ateam/private/plan.pdf",
+    "/%2A/private/x",
+    "/*/private/*",
+    "/x*y*/private/z",
+    "/**/private/",
+    "/reports/*q1.pdf",
+    "/reports/%2Aq1.pdf",
+    "/reports/*.pdf",
+    "/reports/**x.pdf",
+    "/reports/%3Fq1.pdf",
+    "/reports/*a*b*.pdf",
+    "/*ADMIN/private/x",
+]
+CASE_FOLDS = [
+    "/adm%C4%B1n/secret.html",
+    "/adm\u0131n/x",
+    "/ADM%C4%B0N/secret.html",
+    "/adm\u0130n/x",
+    "/%E2%84%AAeys/x",
+    "/\u212aEYS/x",
+    "/%C5%BFecret/x",
+    "/\u017fECRET/x",
+    "/cla%C3%9F/x",
+    "/CLA%E1%BA%9E/x",
+    "/%EF%AC%81les/x",
+    "/\ufb01LES/x",
+    "/adm%C4%B1n",
+    "/ADM\u0131N/private/x",
+]
 
 
 @pytest.fixture(params=[True, False], ids=["case_sensitive", "case_insensitive"])
@@ -129,20 +175,43 @@ def test_the_rules_are_not_vacuous(rules_handler, keys):
 
 # -- item 6: public patterns and earlier rules never open part of a rule ----------------------------------
 
-@pytest.mark.parametrize("public,rules,expected", [
-    (["/*.json"], [{"paths": ["/admin/*"], "groups": ["Admin"]}],
-     "paths.public: '/*.json' would make part of rules[1].paths '/admin/*' public"),
-    (["/*"], [{"paths": ["/admin"], "groups": ["Admin"]}], "rules[1].paths: '/admin' can never apply because paths.public has '/*'"),
-    (["/ADMIN/*"], [{"paths": ["/admin/*"], "groups": ["Admin"]}],  # the same, to a case-insensitive origin
-     "paths.public: '/ADMIN/*' would make part of rules[1].paths '/admin/*' public"),
-    (["/*/x"], [{"paths": ["/Admin/*"], "groups": ["Admin"]}], "paths.public: '/*/x' would make part of"),
-    ([], [{"paths": ["/*.pdf"], "groups": ["Viewer"]}, {"paths": ["/admin/*"], "groups": ["Admin"]}],
-     "rules[2].paths: '/admin/*' and rules[1].paths '/*.pdf' both match"),
-    ([], [{"paths": ["/admin/*"], "groups": ["Admin"]}, {"paths": ["/*.pdf"], "groups": ["Viewer"]}],
-     "rules[2].paths: '/*.pdf' and rules[1].paths '/admin/*' both match"),
-    ([], [{"paths": ["/a/*"], "groups": ["A", "B"]}, {"paths": ["/*/b"], "groups": ["A"]}],
-     "rules[2].paths: '/*/b' and rules[1].paths '/a/*' both match '/a/b'"),
-])
+
+@pytest.mark.parametrize(
+    "public,rules,expected",
+    [
+        (
+            ["/*.json"],
+            [{"paths": ["/admin/*"], "groups": ["Admin"]}],
+            "paths.public: '/*.json' would make part of rules[1].paths '/admin/*' public",
+        ),
+        (
+            ["/*"],
+            [{"paths": ["/admin"], "groups": ["Admin"]}],
+            "rules[1].paths: '/admin' can never apply because paths.public has '/*'",
+        ),
+        (
+            ["/ADMIN/*"],
+            [{"paths": ["/admin/*"], "groups": ["Admin"]}],  # the same, to a case-insensitive origin
+            "paths.public: '/ADMIN/*' would make part of rules[1].paths '/admin/*' public",
+        ),
+        (["/*/x"], [{"paths": ["/Admin/*"], "groups": ["Admin"]}], "paths.public: '/*/x' would make part of"),
+        (
+            [],
+            [{"paths": ["/*.pdf"], "groups": ["Viewer"]}, {"paths": ["/admin/*"], "groups": ["Admin"]}],
+            "rules[2].paths: '/admin/*' and rules[1].paths '/*.pdf' both match",
+        ),
+        (
+            [],
+            [{"paths": ["/admin/*"], "groups": ["Admin"]}, {"paths": ["/*.pdf"], "groups": ["Viewer"]}],
+            "rules[2].paths: '/*.pdf' and rules[1].paths '/admin/*' both match",
+        ),
+        (
+            [],
+            [{"paths": ["/a/*"], "groups": ["A", "B"]}, {"paths": ["/*/b"], "groups": ["A"]}],
+            "rules[2].paths: '/*/b' and rules[1].paths '/a/*' both match '/a/b'",
+        ),
+    ],
+)
 def test_the_build_refuses_an_overlap_that_weakens_a_rule(make_config, public, rules, expected):
     with pytest.raises(ConfigFileError) as refused:
         make_config(paths={"public": public}, rules=rules)
@@ -151,22 +220,41 @@ def test_the_build_refuses_an_overlap_that_weakens_a_rule(make_config, public, r
     assert "narrow" in message or "move this rule" in message or "exception first" in message
 
 
-@pytest.mark.parametrize("public,rules", [
-    (["/assets/*.json", "/favicon.ico"], [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}]),
-    (["/admin/help.html"], [{"paths": ["/admin/*"], "groups": ["Admin"]}]),  # an exception, on purpose
-    ([], [{"paths": ["/reports/summary.pdf"], "groups": ["Viewer"]}, {"paths": ["/reports/*"], "groups": ["Admin"]}]),
-    ([], [{"paths": ["/admin/*.pdf"], "groups": ["Admin"]}, {"paths": ["/*.pdf"], "groups": ["Viewer"]},
-          {"paths": ["/admin/*"], "groups": ["Admin"]}]),  # the overlap decided by an earlier exception
-    ([], [{"paths": ["/admin/*"], "groups": ["Admin"]}, {"paths": ["/*.pdf"], "groups": ["Admin", "Viewer"]}]),
-])
+@pytest.mark.parametrize(
+    "public,rules",
+    [
+        (["/assets/*.json", "/favicon.ico"], [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}]),
+        (["/admin/help.html"], [{"paths": ["/admin/*"], "groups": ["Admin"]}]),  # an exception, on purpose
+        (
+            [],
+            [{"paths": ["/reports/summary.pdf"], "groups": ["Viewer"]}, {"paths": ["/reports/*"], "groups": ["Admin"]}],
+        ),
+        (
+            [],
+            [
+                {"paths": ["/admin/*.pdf"], "groups": ["Admin"]},
+                {"paths": ["/*.pdf"], "groups": ["Viewer"]},
+                {"paths": ["/admin/*"], "groups": ["Admin"]},
+            ],
+        ),  # the overlap decided by an earlier exception
+        ([], [{"paths": ["/admin/*"], "groups": ["Admin"]}, {"paths": ["/*.pdf"], "groups": ["Admin", "Viewer"]}]),
+    ],
+)
 def test_the_build_accepts_disjoint_patterns_exceptions_and_stricter_earlier_rules(make_config, public, rules):
     make_config(paths={"public": public}, rules=rules)
 
 
 def test_an_overlap_decided_by_an_earlier_exception_works(make_config, make_handler, keys):
-    handler = make_handler(make_config(paths={"public": ["/assets/*.json"]}, rules=[
-        {"paths": ["/admin/*.pdf"], "groups": ["Admin"]}, {"paths": ["/*.pdf"], "groups": ["Viewer"]},
-        {"paths": ["/admin/*"], "groups": ["Admin"]}]))
+    handler = make_handler(
+        make_config(
+            paths={"public": ["/assets/*.json"]},
+            rules=[
+                {"paths": ["/admin/*.pdf"], "groups": ["Admin"]},
+                {"paths": ["/*.pdf"], "groups": ["Viewer"]},
+                {"paths": ["/admin/*"], "groups": ["Admin"]},
+            ],
+        )
+    )
 
     def status(uri, *groups):
         result = handler(event(uri, headers=NAVIGATE, cookies=token(keys, *groups) if groups else None), None)
@@ -191,13 +279,33 @@ def test_the_default_and_example_configs_still_build():
 
 SUFFIX_PUBLIC = ["/*.css", "/assets/*"]
 FILE_RULES = [{"paths": ["/secret.html", "/reports/q1.pdf"], "groups": ["Admin"]}]
-PUBLIC_TRICKS = ["/admin/secret.html%3F.css", "/admin/secret.html%23.css", "/admin/secret.html/x.css",
-                 "/docs/secret.html%3Fx.css", "/docs/page.html%23/x.css", "/docs/secret.html%3f/../x.css",
-                 "/admin/secret.html%3F/x.css", "/admin/secret.html;.css", "/secret.html/x.css",
-                 "/reports/q1.pdf/x.css", "/assets/../secret.html%3F.css", "/admin%23/x.css", "/x.html%3F%2F.css",
-                 "/assets/x.css%3F/../../secret.html", "/reports/q1.pdf%23.css", "/admin/secret.html%3F"]
-STILL_PUBLIC = ["/site.css", "/css/site.css", "/a/b/c.css", "/assets/index-abc.js", "/assets/app.css",
-                "/assets/v1.2/x.js", "/assets/fonts/a.woff2"]
+PUBLIC_TRICKS = [
+    "/admin/secret.html%3F.css",
+    "/admin/secret.html%23.css",
+    "/admin/secret.html/x.css",
+    "/docs/secret.html%3Fx.css",
+    "/docs/page.html%23/x.css",
+    "/docs/secret.html%3f/../x.css",
+    "/admin/secret.html%3F/x.css",
+    "/admin/secret.html;.css",
+    "/secret.html/x.css",
+    "/reports/q1.pdf/x.css",
+    "/assets/../secret.html%3F.css",
+    "/admin%23/x.css",
+    "/x.html%3F%2F.css",
+    "/assets/x.css%3F/../../secret.html",
+    "/reports/q1.pdf%23.css",
+    "/admin/secret.html%3F",
+]
+STILL_PUBLIC = [
+    "/site.css",
+    "/css/site.css",
+    "/a/b/c.css",
+    "/assets/index-abc.js",
+    "/assets/app.css",
+    "/assets/v1.2/x.js",
+    "/assets/fonts/a.woff2",
+]
 
 
 def public_failures(send, patterns=SUFFIX_PUBLIC) -> list[str]:
@@ -235,10 +343,20 @@ def test_public_suffix_patterns_still_serve_assets(suffix_handler):
 
 
 def test_a_rule_on_a_file_covers_what_path_info_and_reparsing_serve_from_it(suffix_handler, keys):
-    spellings = ["/secret.html/x", "/secret.html%3Fx", "/secret.html%23x", "/secret.html/", "/reports/q1.pdf/",
-                 "/reports/q1.pdf/a/b.txt", "/reports/q1.pdf%3F.txt", "/SECRET.HTML/x", "/secret.html;x/y"]
-    failures = failures_of(lambda ev: suffix_handler(ev, None), spellings, token(keys, "Viewer"),
-                           FILE_RULES[0]["paths"])
+    spellings = [
+        "/secret.html/x",
+        "/secret.html%3Fx",
+        "/secret.html%23x",
+        "/secret.html/",
+        "/reports/q1.pdf/",
+        "/reports/q1.pdf/a/b.txt",
+        "/reports/q1.pdf%3F.txt",
+        "/SECRET.HTML/x",
+        "/secret.html;x/y",
+    ]
+    failures = failures_of(
+        lambda ev: suffix_handler(ev, None), spellings, token(keys, "Viewer"), FILE_RULES[0]["paths"]
+    )
     assert not failures, "\n".join(failures)
 
 
@@ -248,7 +366,8 @@ def test_the_readings_hold_even_for_a_config_the_build_would_refuse(make_config,
     from edge.settings import Rule
 
     config = make_config(paths={"public": SUFFIX_PUBLIC}, rules=[])._replace(
-        rules=(Rule(("/admin", "/admin/*"), ("Admin",)),))
+        rules=(Rule(("/admin", "/admin/*"), ("Admin",)),)
+    )
     handler = make_handler(config)
     failures = public_failures(lambda ev: handler(ev, None))
     failures += failures_of(lambda ev: handler(ev, None), PUBLIC_TRICKS, token(keys, "Viewer"), ["/admin", "/admin/*"])
@@ -257,8 +376,24 @@ def test_the_readings_hold_even_for_a_config_the_build_would_refuse(make_config,
 
 # -- item 8: the bucket root ------------------------------------------------------------------------------
 
-ROOT_SPELLINGS = ["/", "//", "///", "/x/..", "/x/../", "/%2e", "/%2E/", "/%2F", "/%2f%2f", "/./", "/\\", "/%5c",
-                  "/x/%2e%2e", "/%3F", "/%23", "/x/..%2f"]
+ROOT_SPELLINGS = [
+    "/",
+    "//",
+    "///",
+    "/x/..",
+    "/x/../",
+    "/%2e",
+    "/%2E/",
+    "/%2F",
+    "/%2f%2f",
+    "/./",
+    "/\\",
+    "/%5c",
+    "/x/%2e%2e",
+    "/%3F",
+    "/%23",
+    "/x/..%2f",
+]
 
 
 def test_the_root_goes_to_the_origin_as_the_index_object(handler, keys):
@@ -290,20 +425,32 @@ def test_the_index_object_is_the_templates_default_root_object():
 
 # -- the same through the built zip ---------------------------------------------------------------------------
 
+
 def _toml(public: list[str], rules: list[dict], case_sensitive: bool = True) -> str:
     from tests.conftest import STATE_SECRET
 
     lines = [
-        "[idp]", 'provider = "cognito"', f'client_id = "{CLIENT_ID}"',
+        "[idp]",
+        'provider = "cognito"',
+        f'client_id = "{CLIENT_ID}"',
         'token_endpoint = "https://auth.example.com/oauth2/token"',
         'jwks_uri = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Test12345/.well-known/jwks.json"',
-        "[cognito]", 'region = "us-east-1"', 'user_pool_id = "us-east-1_Test12345"', 'domain = "auth.example.com"',
-        "[paths]", f"public = {public!r}".replace("'", '"'), f"case_sensitive = {str(case_sensitive).lower()}",
-        "[state]", f'secret = "{STATE_SECRET}"',
+        "[cognito]",
+        'region = "us-east-1"',
+        'user_pool_id = "us-east-1_Test12345"',
+        'domain = "auth.example.com"',
+        "[paths]",
+        f"public = {public!r}".replace("'", '"'),
+        f"case_sensitive = {str(case_sensitive).lower()}",
+        "[state]",
+        f'secret = "{STATE_SECRET}"',
     ]
     for rule in rules:
-        lines += ["[[rules]]", f"paths = {rule['paths']!r}".replace("'", '"'),
-                  f"groups = {rule['groups']!r}".replace("'", '"')]
+        lines += [
+            "[[rules]]",
+            f"paths = {rule['paths']!r}".replace("'", '"'),
+            f"groups = {rule['groups']!r}".replace("'", '"'),
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -336,8 +483,10 @@ def shipped(zip_tools, tmp_path_factory, keys):
 def test_zip_a_viewer_cannot_reach_a_rule(shipped, keys, spellings):
     failures = failures_of(shipped["rules"].send, spellings, token(keys, "Viewer"), PROTECTED)
     assert not failures, "\n".join(failures)
-    assert shipped["rules"].send(event("/Team+Docs/x", headers=NAVIGATE, cookies=token(keys, "Admin")))["uri"] \
+    assert (
+        shipped["rules"].send(event("/Team+Docs/x", headers=NAVIGATE, cookies=token(keys, "Admin")))["uri"]
         == "/Team%2BDocs/x"
+    )
 
 
 @pytest.mark.zip
@@ -360,8 +509,12 @@ def test_zip_public_suffix_patterns_and_files(shipped, keys):
     """Item 7."""
     suffix = shipped["suffix"]
     failures = public_failures(suffix.send)
-    failures += failures_of(suffix.send, ["/secret.html/x", "/secret.html%3Fx", "/reports/q1.pdf/x.css"],
-                            token(keys, "Viewer"), FILE_RULES[0]["paths"])
+    failures += failures_of(
+        suffix.send,
+        ["/secret.html/x", "/secret.html%3Fx", "/reports/q1.pdf/x.css"],
+        token(keys, "Viewer"),
+        FILE_RULES[0]["paths"],
+    )
     assert not failures, "\n".join(failures)
     for uri in STILL_PUBLIC:
         assert suffix.send(event(uri))["uri"] == uri

@@ -27,44 +27,169 @@ from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 RULE_SPELLINGS = {
-    "plain": ["/admin", "/admin/", "/admin/x", "/admin/secret.html", "/admin//x", "/admin/./x", "/admin/x/..",
-              "/admin/x/../", "/admin/x/../.."],
-    "dot_segments": ["/admin/../admin/x", "/x/../admin", "/x/../admin/secret.html", "/./admin", "/x/./../admin",
-                     "/docs/%2e%2e/admin", "/docs/%2E%2E/admin/x", "/docs/.%2e/admin", "/docs/%2e./admin",
-                     "/docs/x/%2e%2e/%2e%2e/admin", "/%2e/admin", "/docs/%2e%2e%2fadmin", "/docs/..%2fadmin/x",
-                     "/%2e%2e/admin", "/../admin", "/docs/../../admin", "/admin/..%2f..%2fadmin/x"],
-    "slashes": ["//admin", "///admin/x", "//admin//x", "/%2fadmin", "/%2Fadmin/x", "/%2f%2fadmin",
-                "/admin%2fx", "/admin%2Fsecret.html", "/docs%2f..%2fadmin", "/docs%2F..%2Fadmin/x"],
-    "backslashes": ["/admin\\x", "/docs\\..\\admin", "/\\admin", "/admin%5cx", "/docs%5c..%5cadmin",
-                    "/docs%5C..%5Cadmin%5Cx", "\\admin", "/docs/..\\admin"],
-    "case": ["/ADMIN", "/Admin/x", "/aDmIn", "/%41dmin", "/%61dmin/x", "/%61%64%6d%69%6e", "/ADMIN%2FX",
-             "/%41%44%4D%49%4E/x"],
-    "trailing_dots_and_spaces": ["/admin.", "/admin..", "/admin./x", "/admin%2e", "/admin%2e%2e/x", "/admin. /x",
-                                 "/admin%20", "/admin%20/x", "/admin%20%20", "/admin.%20.%20/x", "/admin /x",
-                                 "/admin+/x"],
-    "controls_and_nul": ["/admin%00", "/admin%00.html", "/admin/x%00", "/admin%09", "/admin%0a/x", "/admin%0d",
-                         "/admin%7f", "/admin\x00", "/admin\t/x"],
-    "overlong_and_invalid_utf8": ["/%c0%ae%c0%ae/admin", "/docs/%c0%ae%c0%ae/admin", "/%c0%afadmin",
-                                  "/docs/%e0%80%ae%e0%80%ae/admin", "/admin%c0%af", "/docs/%c0%ae%c0%ae%c0%afadmin",
-                                  "/admin%ff", "/%ed%a0%80admin", "/docs/..%c0%afadmin", "/docs/..%c1%9cadmin"],
-    "double_encoding": ["/%252e%252e/admin", "/docs/%252e%252e/admin/x", "/%2561dmin", "/admin%252fx",
-                        "/docs%252f..%252fadmin", "/%25%32%65%25%32%65/admin", "/docs/%252E%252E%252Fadmin"],
-    "query_and_fragment_markers": ["/admin?x", "/admin%3fx", "/admin%3Fx/y", "/admin#x", "/admin%23x",
-                                   "/admin%23/x", "/admin/%3f", "/admin%3F/../x", "/admin%23/../x",
-                                   "/ADMIN%3F/../x", "/x%3F/../admin"],
-    "unicode_lookalikes": ["/\uff41\uff44\uff4d\uff49\uff4e", "/%EF%BD%81dmin", "/adm\u0131n", "/ADM\u0130N",
-                           "/admin\u200b", "/ad\u00admin", "/\u0430dmin", "/admin\uff0fx", "/admin%EF%BC%8Fx",
-                           "/admin\u2215x", "/adm%C4%B1n", "/ADM%C4%B0N/x", "/adm%C4%B1n/secret.html",
-                           "/%E2%80%8Cadmin"],
-    "long": ["/admin/" + "x/" * 2000, "/" + "x/../" * 1500 + "admin", "/" + "./" * 3000 + "admin",
-             "/admin" + "%20" * 1000],
+    "plain": [
+        "/admin",
+        "/admin/",
+        "/admin/x",
+        "/admin/secret.html",
+        "/admin//x",
+        "/admin/./x",
+        "/admin/x/..",
+        "/admin/x/../",
+        "/admin/x/../..",
+    ],
+    "dot_segments": [
+        "/admin/../admin/x",
+        "/x/../admin",
+        "/x/../admin/secret.html",
+        "/./admin",
+        "/x/./../admin",
+        "/docs/%2e%2e/admin",
+        "/docs/%2E%2E/admin/x",
+        "/docs/.%2e/admin",
+        "/docs/%2e./admin",
+        "/docs/x/%2e%2e/%2e%2e/admin",
+        "/%2e/admin",
+        "/docs/%2e%2e%2fadmin",
+        "/docs/..%2fadmin/x",
+        "/%2e%2e/admin",
+        "/../admin",
+        "/docs/../../admin",
+        "/admin/..%2f..%2fadmin/x",
+    ],
+    "slashes": [
+        "//admin",
+        "///admin/x",
+        "//admin//x",
+        "/%2fadmin",
+        "/%2Fadmin/x",
+        "/%2f%2fadmin",
+        "/admin%2fx",
+        "/admin%2Fsecret.html",
+        "/docs%2f..%2fadmin",
+        "/docs%2F..%2Fadmin/x",
+    ],
+    "backslashes": [
+        "/admin\\x",
+        "/docs\\..\\admin",
+        "/\\admin",
+        "/admin%5cx",
+        "/docs%5c..%5cadmin",
+        "/docs%5C..%5Cadmin%5Cx",
+        "\\admin",
+        "/docs/..\\admin",
+    ],
+    "case": [
+        "/ADMIN",
+        "/Admin/x",
+        "/aDmIn",
+        "/%41dmin",
+        "/%61dmin/x",
+        "/%61%64%6d%69%6e",
+        "/ADMIN%2FX",
+        "/%41%44%4D%49%4E/x",
+    ],
+    "trailing_dots_and_spaces": [
+        "/admin.",
+        "/admin..",
+        "/admin./x",
+        "/admin%2e",
+        "/admin%2e%2e/x",
+        "/admin. /x",
+        "/admin%20",
+        "/admin%20/x",
+        "/admin%20%20",
+        "/admin.%20.%20/x",
+        "/admin /x",
+        "/admin+/x",
+    ],
+    "controls_and_nul": [
+        "/admin%00",
+        "/admin%00.html",
+        "/admin/x%00",
+        "/admin%09",
+        "/admin%0a/x",
+        "/admin%0d",
+        "/admin%7f",
+        "/admin\x00",
+        "/admin\t/x",
+    ],
+    "overlong_and_invalid_utf8": [
+        "/%c0%ae%c0%ae/admin",
+        "/docs/%c0%ae%c0%ae/admin",
+        "/%c0%afadmin",
+        "/docs/%e0%80%ae%e0%80%ae/admin",
+        "/admin%c0%af",
+        "/docs/%c0%ae%c0%ae%c0%afadmin",
+        "/admin%ff",
+        "/%ed%a0%80admin",
+        "/docs/..%c0%afadmin",
+        "/docs/..%c1%9cadmin",
+    ],
+    "double_encoding": [
+        "/%252e%252e/admin",
+        "/docs/%252e%252e/admin/x",
+        "/%2561dmin",
+        "/admin%252fx",
+        "/docs%252f..%252fadmin",
+        "/%25%32%65%25%32%65/admin",
+        "/docs/%252E%252E%252Fadmin",
+    ],
+    "query_and_fragment_markers": [
+        "/admin?x",
+        "/admin%3fx",
+        "/admin%3Fx/y",
+        "/admin#x",
+        "/admin%23x",
+        "/admin%23/x",
+        "/admin/%3f",
+        "/admin%3F/../x",
+        "/admin%23/../x",
+        "/ADMIN%3F/../x",
+        "/x%3F/../admin",
+    ],
+    "unicode_lookalikes": [
+        "/\uff41\uff44\uff4d\uff49\uff4e",
+        "/%EF%BD%81dmin",
+        "/adm\u0131n",
+        "/ADM\u0130N",
+        "/admin\u200b",
+        "/ad\u00admin",
+        "/\u0430dmin",
+        "/admin\uff0fx",
+        "/admin%EF%BC%8Fx",
+        "/admin\u2215x",
+        "/adm%C4%B1n",
+        "/ADM%C4%B0N/x",
+        "/adm%C4%B1n/secret.html",
+        "/%E2%80%8Cadmin",
+    ],
+    "long": [
+        "/admin/" + "x/" * 2000,
+        "/" + "x/../" * 1500 + "admin",
+        "/" + "./" * 3000 + "admin",
+        "/admin" + "%20" * 1000,
+    ],
 }
 
 # Spellings that servlet and NTFS origins resolve to /admin (were FINDINGS; see the end).
-PATH_PARAMETERS = ["/admin;x", "/admin;/x", "/admin;jsessionid=1/secret.html", "/docs/..;/admin/x",
-                   "/admin;x/secret.html", "/admin%3bx/y", "/admin%3B/x", "/x;/../admin;/y"]
-NTFS_STREAMS = ["/admin::$INDEX_ALLOCATION/x", "/admin:$i30:$INDEX_ALLOCATION/secret.html", "/admin::$DATA",
-                "/admin:x", "/admin%3a%3a$INDEX_ALLOCATION/x"]
+PATH_PARAMETERS = [
+    "/admin;x",
+    "/admin;/x",
+    "/admin;jsessionid=1/secret.html",
+    "/docs/..;/admin/x",
+    "/admin;x/secret.html",
+    "/admin%3bx/y",
+    "/admin%3B/x",
+    "/x;/../admin;/y",
+]
+NTFS_STREAMS = [
+    "/admin::$INDEX_ALLOCATION/x",
+    "/admin:$i30:$INDEX_ALLOCATION/secret.html",
+    "/admin::$DATA",
+    "/admin:x",
+    "/admin%3a%3a$INDEX_ALLOCATION/x",
+]
 
 
 def check_spelling(handler, cookies, path, models=ORIGINS):
@@ -75,8 +200,9 @@ def check_spelling(handler, cookies, path, models=ORIGINS):
         return result["status"]
     reached = origins_reaching(result["uri"], "/admin", models)
     assert not reached, f"{path!r} passed as {result['uri']!r}, which {reached} resolve under /admin"
-    assert not any(p.startswith("__Host-gate-") for e in result["headers"].get("cookie", [])
-                   for p in e["value"].split("; "))
+    assert not any(
+        p.startswith("__Host-gate-") for e in result["headers"].get("cookie", []) for p in e["value"].split("; ")
+    )
     return "pass"
 
 
@@ -130,16 +256,55 @@ def test_the_uri_forwarded_to_the_origin_is_the_checked_one(handler, keys, viewe
 # -- public patterns -----------------------------------------------------------------------------------
 
 PUBLIC_TRICKS = [
-    "/public/../admin", "/public/..%2fadmin", "/public/..%2Fadmin/x", "/public/%2e%2e/admin", "/public/%2e%2e%2fadmin",
-    "/public%2f..%2fadmin", "/public/..\\admin", "/public/..%5cadmin", "/public/%2e%2e%5cadmin", "/public\\..\\admin",
-    "/public//../admin", "/public/./../admin", "/PUBLIC/../admin", "/public/x/../../admin", "/public/x/..%2f..%2fadmin",
-    "/public/../docs/secret", "/public/..", "/public/../", "/public/%2e%2e", "/public", "/Public/x", "/PUBLIC/x",
-    "/public./x", "/public%20/x", "/public%2e/x", "/favicon.ico/../admin", "/favicon.ico%2f..%2fadmin",
-    "/favicon.ico/..", "/favicon.ico/x", "/favicon.ico.", "/FAVICON.ICO", "/favicon.ico%20", "/favicon.ico;/admin",
-    "/favicon.ico/..;/admin", "/public/.. /admin", "/public/../ admin", "/public/..%00/admin", "/public/..%20/admin",
-    "/public/....//admin", "/public/..%c0%afadmin", "/public/%c0%ae%c0%ae/admin", "/public/..%ef%bc%8fadmin",
-    "/public/%ef%bc%8e%ef%bc%8e/admin", "/public/%252e%252e/admin", "/public/..%252fadmin",
-    "/public/x/%2e%2e/%2e%2e/admin", "/public/" + "../" * 3 + "admin", "/%2fpublic/../admin", "//public/../admin",
+    "/public/../admin",
+    "/public/..%2fadmin",
+    "/public/..%2Fadmin/x",
+    "/public/%2e%2e/admin",
+    "/public/%2e%2e%2fadmin",
+    "/public%2f..%2fadmin",
+    "/public/..\\admin",
+    "/public/..%5cadmin",
+    "/public/%2e%2e%5cadmin",
+    "/public\\..\\admin",
+    "/public//../admin",
+    "/public/./../admin",
+    "/PUBLIC/../admin",
+    "/public/x/../../admin",
+    "/public/x/..%2f..%2fadmin",
+    "/public/../docs/secret",
+    "/public/..",
+    "/public/../",
+    "/public/%2e%2e",
+    "/public",
+    "/Public/x",
+    "/PUBLIC/x",
+    "/public./x",
+    "/public%20/x",
+    "/public%2e/x",
+    "/favicon.ico/../admin",
+    "/favicon.ico%2f..%2fadmin",
+    "/favicon.ico/..",
+    "/favicon.ico/x",
+    "/favicon.ico.",
+    "/FAVICON.ICO",
+    "/favicon.ico%20",
+    "/favicon.ico;/admin",
+    "/favicon.ico/..;/admin",
+    "/public/.. /admin",
+    "/public/../ admin",
+    "/public/..%00/admin",
+    "/public/..%20/admin",
+    "/public/....//admin",
+    "/public/..%c0%afadmin",
+    "/public/%c0%ae%c0%ae/admin",
+    "/public/..%ef%bc%8fadmin",
+    "/public/%ef%bc%8e%ef%bc%8e/admin",
+    "/public/%252e%252e/admin",
+    "/public/..%252fadmin",
+    "/public/x/%2e%2e/%2e%2e/admin",
+    "/public/" + "../" * 3 + "admin",
+    "/%2fpublic/../admin",
+    "//public/../admin",
 ]
 
 
@@ -170,6 +335,7 @@ def test_public_paths_still_work(handler):
 
 # -- servlet and NTFS origins ------------------------------------------------------------------------
 
+
 def test_path_parameters_cannot_step_around_a_rule(handler, viewer_cookie):
     """Was a FINDING: a Viewer's /admin;x/secret.html and /docs/..;/admin/x passed, and a servlet
     container (Tomcat, Jetty, Spring) cuts ';...' and serves /admin/...; /public/..;/admin passed
@@ -192,9 +358,19 @@ def test_a_public_request_goes_on_with_exactly_the_path_that_was_matched(handler
     need a session or go on as the normalised path."""
     from edge.paths import normalise
 
-    for raw in ("/admin/../public/x", "/admin/x/../../public/y", "/admin//..//public/z", "/admin%2F..%2Fpublic/x",
-                "/admin\\..\\public\\x", "//public/x", "/public/./x", "/public/x/../y.js", "/public//z",
-                "/%70ublic/x", "/public/%78"):
+    for raw in (
+        "/admin/../public/x",
+        "/admin/x/../../public/y",
+        "/admin//..//public/z",
+        "/admin%2F..%2Fpublic/x",
+        "/admin\\..\\public\\x",
+        "//public/x",
+        "/public/./x",
+        "/public/x/../y.js",
+        "/public//z",
+        "/%70ublic/x",
+        "/public/%78",
+    ):
         result = handler(event(raw), None)
         if is_response(result):
             assert_not_let_in(result)

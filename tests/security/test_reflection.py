@@ -16,8 +16,15 @@ from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event, header
 
 pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
-MARKUP = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', "'><svg onload=alert(1)>",
-          "</title><script>alert(1)</script>", "javascript:alert(1)", "&lt;script&gt;", "\u202e<b>x</b>"]
+MARKUP = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "'><svg onload=alert(1)>",
+    "</title><script>alert(1)</script>",
+    "javascript:alert(1)",
+    "&lt;script&gt;",
+    "\u202e<b>x</b>",
+]
 
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "style", "body", "main", "h1", "p", "a", "strong"}
@@ -44,7 +51,8 @@ def assert_inert(result):
         href = attributes.get("href")
         if href is not None:
             assert (href.startswith("/") and not href.startswith("//")) or href.startswith(
-                "https://auth.example.com/oauth2/authorize?"), href  # the redirect page links the IdP
+                "https://auth.example.com/oauth2/authorize?"
+            ), href  # the redirect page links the IdP
     if header(result, "content-type").startswith("text/html"):
         csp = header(result, "content-security-policy")
         assert csp and "default-src 'none'" in csp and "script-src" not in csp
@@ -72,15 +80,26 @@ def test_who_am_i_is_json_that_no_browser_sniffs_as_html(handler, keys, markup):
 def test_callback_error_parameters_are_not_reflected(handler, markup):
     from urllib.parse import quote
 
-    for query in (f"error={quote(markup)}", f"error=access_denied&error_description={quote(markup)}",
-                  f"code={quote(markup)}&state={quote(markup)}"):
+    for query in (
+        f"error={quote(markup)}",
+        f"error=access_denied&error_description={quote(markup)}",
+        f"code={quote(markup)}&state={quote(markup)}",
+    ):
         result = handler(event("/_gate/callback", query, headers=NAVIGATE), None)
         assert result["status"] == "400"
         assert_inert(result)
 
 
-@pytest.mark.parametrize("path", ["/x'onmouseover=alert(1)", "/x\"><script>alert(1)</script>", "/x?'><svg onload=1>",
-                                  "/a(b)*c!d$e&f", "/%3Cscript%3E"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/x'onmouseover=alert(1)",
+        '/x"><script>alert(1)</script>',
+        "/x?'><svg onload=1>",
+        "/a(b)*c!d$e&f",
+        "/%3Cscript%3E",
+    ],
+)
 def test_return_paths_in_401_and_redirect_pages_are_encoded(handler, path):
     uri, _, query = path.partition("?")
     for headers in (NAVIGATE, {"Accept": "*/*", "Sec-Fetch-Mode": "no-cors"}):

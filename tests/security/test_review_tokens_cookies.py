@@ -41,8 +41,9 @@ GATE_NAMES = re.compile(r"^__Host-gate-(?:(?:id|at|rt)(?:\.[1-8])?|rtried|login-
 def oidc_handler(make_config, make_handler, **tokens):
     config = make_config(**({"tokens": tokens} if tokens else {}))
     data = config.to_dict()
-    config = type(config).from_dict({**data, "provider": "oidc",
-                                     "endpoints": {**data["endpoints"], "logout_style": "none"}})
+    config = type(config).from_dict(
+        {**data, "provider": "oidc", "endpoints": {**data["endpoints"], "logout_style": "none"}}
+    )
     return make_handler(config)
 
 
@@ -61,6 +62,7 @@ def cookie_names(result) -> list[str]:
 
 
 # -- 4. access tokens are never sessions ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("typ", ["at+jwt", "application/at+jwt", "AT+JWT", "Application/At+JWT"])
 def test_oidc_mode_refuses_a_jwt_access_token_with_our_audience(make_config, make_handler, keys, typ):
@@ -91,6 +93,7 @@ def test_oidc_mode_still_accepts_a_plain_id_token(make_config, make_handler, key
 
 # -- 5. a refresh never changes whose session it is ----------------------------------------------
 
+
 def test_a_refresh_answering_with_another_persons_token_ends_the_session(browser, login, idp, keys):
     with freeze_time(T0):
         login(browser, "/", lifetime=3600, sub="user-a")
@@ -115,8 +118,14 @@ def test_an_early_refresh_answering_with_another_persons_token_is_refused(browse
         assert json_body(browser.get("/_gate/me", headers=FETCH_JSON))["signedIn"] is False
 
 
-@pytest.mark.parametrize("changed", [{"aud": [CLIENT_ID, "other"], "azp": CLIENT_ID}, {"azp": CLIENT_ID},
-                                     {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"}])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"aud": [CLIENT_ID, "other"], "azp": CLIENT_ID},
+        {"azp": CLIENT_ID},
+        {"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other"},
+    ],
+)
 def test_who_am_i_refresh_requires_the_same_iss_aud_and_azp(browser, login, idp, keys, changed):
     with freeze_time(T0):
         login(browser, "/", lifetime=3600, sub="user-a")
@@ -135,8 +144,12 @@ def test_a_login_without_refresh_token_clears_the_previous_persons(browser, logi
         idp.code_answer = lambda tokens, entry: {k: v for k, v in tokens.items() if k != "refresh_token"}
         browser.jar.pop(ID)  # A's ID cookie gone, A's refresh cookie kept; B signs in
         query = location_query(browser.get("/_gate/sign-in?return=%2F"))
-        code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                              redirect_uri=query["redirect_uri"], claims=keys.id_claims(sub="user-b"))
+        code = idp.issue_code(
+            challenge=query["code_challenge"],
+            nonce=query["nonce"],
+            redirect_uri=query["redirect_uri"],
+            claims=keys.id_claims(sub="user-b"),
+        )
         result = browser.request("/_gate/callback", f"code={code}&state={query['state']}")
     assert result["status"] == "302" and RT not in browser.jar
     with freeze_time("2026-03-01 10:30:00"):  # B's token expired: nothing to refresh into A
@@ -157,10 +170,21 @@ def test_a_refresh_that_keeps_the_login_still_works(browser, login, idp):
 # -- 13, 14. only the gate's own cookie names are written back, and answers always fit ----------
 
 HOSTILE_NAMES = [
-    LOGIN_PREFIX + "x\r\nX-Injected: 1", LOGIN_PREFIX + "x\x00y", LOGIN_PREFIX + "x\x7f",
-    LOGIN_PREFIX + "a b", LOGIN_PREFIX + "a,b", LOGIN_PREFIX + 'a"b', LOGIN_PREFIX + "é" * 16,
-    LOGIN_PREFIX + "A" * 15 + "\u0663", ID + ".\u0662", ID + ".\u00b2", RT + ".\u0663", ID + ".9", ID + ".0",
-    ID + ".01", ID + ". 1",
+    LOGIN_PREFIX + "x\r\nX-Injected: 1",
+    LOGIN_PREFIX + "x\x00y",
+    LOGIN_PREFIX + "x\x7f",
+    LOGIN_PREFIX + "a b",
+    LOGIN_PREFIX + "a,b",
+    LOGIN_PREFIX + 'a"b',
+    LOGIN_PREFIX + "é" * 16,
+    LOGIN_PREFIX + "A" * 15 + "\u0663",
+    ID + ".\u0662",
+    ID + ".\u00b2",
+    RT + ".\u0663",
+    ID + ".9",
+    ID + ".0",
+    ID + ".01",
+    ID + ". 1",
 ]
 
 
@@ -192,6 +216,7 @@ def test_a_flood_of_login_cookies_with_a_cookie_domain_never_gives_a_502(make_co
 
 # -- 15. bad IdP data is the IdP's error, never an internal one ----------------------------------
 
+
 def test_deeply_nested_json_from_the_token_endpoint_is_the_idps_error(browser, idp, keys):
     first = browser.get("/docs")
     query = location_query(first)
@@ -201,8 +226,9 @@ def test_deeply_nested_json_from_the_token_endpoint_is_the_idps_error(browser, i
     assert result["status"] == "502" and "idp_bad_json" in result["body"]
 
 
-def test_deeply_nested_json_from_the_jwks_endpoint_keeps_the_known_keys(make_config, make_handler, keys,
-                                                                         other_keys, idp):
+def test_deeply_nested_json_from_the_jwks_endpoint_keeps_the_known_keys(
+    make_config, make_handler, keys, other_keys, idp
+):
     handler = make_handler(make_config())
     idp.fault, idp.fault_paths = "nested_json", ("/jwks",)
     forged = other_keys.sign(other_keys.id_claims(), header={"kid": "rotated-in"})
@@ -213,13 +239,16 @@ def test_deeply_nested_json_from_the_jwks_endpoint_keeps_the_known_keys(make_con
     assert not is_response(good)
 
 
-@pytest.mark.parametrize("claim, value", [("exp", 10**400), ("exp", -10**400), ("iat", -10**400),
-                                          ("iat", 10**400), ("nbf", 10**400), ("exp", 2**64)])
+@pytest.mark.parametrize(
+    "claim, value",
+    [("exp", 10**400), ("exp", -(10**400)), ("iat", -(10**400)), ("iat", 10**400), ("nbf", 10**400), ("exp", 2**64)],
+)
 def test_huge_numeric_dates_are_refused_not_crashed_on(handler, keys, claim, value):
     token = keys.id_token(**{claim: value})
     for kind, headers in (("page", NAVIGATE), ("whoami", FETCH_JSON)):
-        result = handler(event("/_gate/me" if kind == "whoami" else "/docs", headers=headers,
-                               cookies=[f"{ID}={token}"]), None)
+        result = handler(
+            event("/_gate/me" if kind == "whoami" else "/docs", headers=headers, cookies=[f"{ID}={token}"]), None
+        )
         assert_response(result)
         assert result["status"] in {"302", "401"}, (kind, result["status"])
         assert "internal_error" not in result["body"]
@@ -229,14 +258,19 @@ def test_huge_exp_at_the_callback_is_a_login_failure(browser, idp, keys):
     idp.id_token_claims = {"exp": 10**400}
     first = browser.get("/docs")
     query = location_query(first)
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     result = browser.request("/_gate/callback", f"code={code}&state={query['state']}")
     assert_response(result)
     assert result["status"] == "400" and "id_token_bad_exp" in result["body"]
 
 
 # -- 16. refresh never goes round ----------------------------------------------------------------
+
 
 def test_an_idp_that_returns_the_same_near_expiry_token_costs_one_hop(browser, login, idp):
     idp.id_token_claims = {"lifetime": 600}  # what the IdP mints (it re-stamps times)
@@ -259,7 +293,9 @@ def test_an_idp_whose_clock_runs_behind_costs_one_hop(browser, login, idp, keys)
     with freeze_time(T0):
         login(browser, "/")
     idp.refresh_answer = lambda tokens, entry: {
-        **tokens, "id_token": keys.id_token(sub=entry["claims"]["sub"], now=int(time.time()) - 180, lifetime=300)}
+        **tokens,
+        "id_token": keys.id_token(sub=entry["claims"]["sub"], now=int(time.time()) - 180, lifetime=300),
+    }
     with freeze_time("2026-03-01 09:03:00"):
         result, hops = follow(browser, "/docs")
         assert not is_response(result) and hops == 1
@@ -274,6 +310,7 @@ def _no_id_token(rotated: bool):
         if rotated:
             tokens["refresh_token"] = "rt-rotated-" + "x" * 20
         return tokens
+
     return answer
 
 
@@ -317,12 +354,17 @@ def test_who_am_i_with_a_refresh_answer_without_id_token(browser, login, idp):
 
 # -- 17. the callback completes a login only on GET -----------------------------------------------
 
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "OPTIONS", "HEAD", "DELETE", "PATCH"])
 def test_the_callback_spends_no_code_except_on_get(browser, idp, keys, method):
     first = browser.get("/docs")
     query = location_query(first)
-    code = idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims())
+    code = idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(),
+    )
     result = browser.request("/_gate/callback", f"code={code}&state={query['state']}", method=method)
     assert_response(result)
     assert result["status"] == "400" and ID not in browser.jar

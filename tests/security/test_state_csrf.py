@@ -31,8 +31,12 @@ def start(browser: Browser, target="/docs"):
 
 
 def code_for(idp, keys, query, **claims):
-    return idp.issue_code(challenge=query["code_challenge"], nonce=query["nonce"],
-                          redirect_uri=query["redirect_uri"], claims=keys.id_claims(**claims))
+    return idp.issue_code(
+        challenge=query["code_challenge"],
+        nonce=query["nonce"],
+        redirect_uri=query["redirect_uri"],
+        claims=keys.id_claims(**claims),
+    )
 
 
 def assert_login_refused(result, reason: str | None = None):
@@ -53,9 +57,21 @@ def login_cookie(browser):
 
 # -- missing or malformed state ------------------------------------------------------------------
 
-@pytest.mark.parametrize("query", ["code=abc", "code=abc&state=", "state=&code=", "code=&state=x.y.z",
-                                   "code=abc&state=a&state=b", "code=abc&code=abc&state=x",
-                                   "code=abc&STATE=x", "code=abc&state%00=x", "code=abc;state=x"])
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "code=abc",
+        "code=abc&state=",
+        "state=&code=",
+        "code=&state=x.y.z",
+        "code=abc&state=a&state=b",
+        "code=abc&code=abc&state=x",
+        "code=abc&STATE=x",
+        "code=abc&state%00=x",
+        "code=abc;state=x",
+    ],
+)
 def test_missing_or_ambiguous_state_is_refused_without_asking_the_idp(browser, idp, query):
     start(browser)
     assert_login_refused(browser.request("/_gate/callback", query))
@@ -64,7 +80,7 @@ def test_missing_or_ambiguous_state_is_refused_without_asking_the_idp(browser, i
 
 def _flip(text: str, index: int) -> str:
     ch = text[index]
-    return text[:index] + ("B" if ch != "B" else "C") + text[index + 1:]
+    return text[:index] + ("B" if ch != "B" else "C") + text[index + 1 :]
 
 
 STATE_FORGERIES = {
@@ -120,6 +136,7 @@ def test_state_signed_by_another_deployment_is_refused(make_config, make_handler
 
 # -- time ----------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("later,accepted", [(599, True), (600, True), (601, False), (86_400, False)])
 def test_state_lifetime_edges(browser, idp, keys, later, accepted):
     with freeze_time("2026-05-01 08:00:00") as frozen:
@@ -143,6 +160,7 @@ def test_state_from_the_future_is_refused(browser, idp, keys):
 
 # -- replay and browser binding ------------------------------------------------------------------------
 
+
 def test_replay_after_a_failed_exchange_is_refused(browser, idp, keys):
     """The IdP failed once; the login cookie is gone, so the same (unused) code cannot be replayed."""
     query = start(browser)
@@ -151,8 +169,9 @@ def test_replay_after_a_failed_exchange_is_refused(browser, idp, keys):
     assert browser.request("/_gate/callback", f"code={code}&state={query['state']}")["status"] == "502"
     idp.fault = None
     assert not any(n.startswith(LOGIN_PREFIX) for n in browser.jar)
-    assert_login_refused(browser.request("/_gate/callback", f"code={code}&state={query['state']}"),
-                         "state_not_for_this_browser")
+    assert_login_refused(
+        browser.request("/_gate/callback", f"code={code}&state={query['state']}"), "state_not_for_this_browser"
+    )
     assert len(idp.token_calls()) == 1
 
 
@@ -194,8 +213,14 @@ def test_a_code_issued_for_another_logins_pkce_challenge_is_refused_by_the_idp(b
 def test_login_cookie_with_a_wrong_verifier(browser, idp, keys, verifier):
     query = start(browser)
     name = login_cookie(browser)
-    browser.jar[name] = {"wrong43": "A" * 43, "short": "A" * 42, "long": "A" * 44, "empty": "",
-                         "non_b64": "!" * 43, "padded": browser.jar[name][:41] + "=="}[verifier]
+    browser.jar[name] = {
+        "wrong43": "A" * 43,
+        "short": "A" * 42,
+        "long": "A" * 44,
+        "empty": "",
+        "non_b64": "!" * 43,
+        "padded": browser.jar[name][:41] + "==",
+    }[verifier]
     result = browser.request("/_gate/callback", f"code={code_for(idp, keys, query)}&state={query['state']}")
     assert_login_refused(result)
     assert ID not in browser.jar
@@ -207,29 +232,33 @@ def test_login_cookie_under_another_login_id_does_not_match(browser, idp, keys):
     query = start(browser)
     name = login_cookie(browser)
     browser.jar[LOGIN_PREFIX + "someone-else"] = browser.jar.pop(name)
-    assert_login_refused(browser.request("/_gate/callback",
-                                         f"code={code_for(idp, keys, query)}&state={query['state']}"),
-                         "state_not_for_this_browser")
+    assert_login_refused(
+        browser.request("/_gate/callback", f"code={code_for(idp, keys, query)}&state={query['state']}"),
+        "state_not_for_this_browser",
+    )
 
 
 def test_id_token_for_another_client_from_the_idp_is_refused_at_the_callback(browser, idp, keys):
     query = start(browser)
     code = code_for(idp, keys, query, aud="another-client")
-    assert_login_refused(browser.request("/_gate/callback", f"code={code}&state={query['state']}"),
-                         "wrong_audience")
+    assert_login_refused(browser.request("/_gate/callback", f"code={code}&state={query['state']}"), "wrong_audience")
     assert ID not in browser.jar
 
 
 def test_id_token_with_the_nonce_of_another_login_is_refused(browser, handler, idp, keys):
     mine = start(browser)
     theirs = start(Browser(handler))
-    code = idp.issue_code(challenge=mine["code_challenge"], nonce=theirs["nonce"],
-                          redirect_uri=mine["redirect_uri"], claims=keys.id_claims())
-    assert_login_refused(browser.request("/_gate/callback", f"code={code}&state={mine['state']}"),
-                         "nonce_mismatch")
+    code = idp.issue_code(
+        challenge=mine["code_challenge"],
+        nonce=theirs["nonce"],
+        redirect_uri=mine["redirect_uri"],
+        claims=keys.id_claims(),
+    )
+    assert_login_refused(browser.request("/_gate/callback", f"code={code}&state={mine['state']}"), "nonce_mismatch")
 
 
 # -- the state's return path is checked again at the callback ------------------------------------------
+
 
 def _signed_state(gate, login_id: str, return_path: str) -> str:
     """A state the gate itself would sign, with any return path (an insider's or a bug's)."""
@@ -243,15 +272,25 @@ def _signed_state(gate, login_id: str, return_path: str) -> str:
     return gate.state_signer.sign({"i": login_id, "r": return_path}, now)  # the older JSON payload
 
 
-@pytest.mark.parametrize("evil", ["//evil.example", "https://evil.example", "/\\evil.example",
-                                  "/%2F%2Fevil.example", "javascript:alert(1)", "/ok\r\nSet-Cookie: x=1",
-                                  "/\t/evil.example", ""])
+@pytest.mark.parametrize(
+    "evil",
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "/%2F%2Fevil.example",
+        "javascript:alert(1)",
+        "/ok\r\nSet-Cookie: x=1",
+        "/\t/evil.example",
+        "",
+    ],
+)
 def test_a_signed_state_with_a_hostile_return_path_still_lands_on_the_site(browser, idp, keys, evil):
     import edge.handler as edge_handler
 
     query = start(browser)
     name = login_cookie(browser)
-    login_id = name[len(LOGIN_PREFIX):]
+    login_id = name[len(LOGIN_PREFIX) :]
     state = _signed_state(edge_handler._gate, login_id, evil)
     result = browser.request("/_gate/callback", f"code={code_for(idp, keys, query)}&state={state}")
     assert_response(result)

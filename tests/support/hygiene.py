@@ -22,7 +22,7 @@ def leaks(lines: list[str]) -> list[tuple[str, str]]:
     for line in lines:
         for secret in SECRETS:
             # a token is caught by any 24-character slice of its signature or body
-            probes = [secret] if len(secret) < 48 else [secret[i:i + 24] for i in range(0, len(secret) - 24, 24)]
+            probes = [secret] if len(secret) < 48 else [secret[i : i + 24] for i in range(0, len(secret) - 24, 24)]
             if any(probe in line for probe in probes):
                 found.append((line[:120], secret[:12] + "..."))
                 break

@@ -64,8 +64,9 @@ AT_JWT_HEADER = {"typ": "at+jwt"}
 
 
 def provider_keys(provider: str, client_id: str = CLIENT_ID) -> Keys:
-    return Keys(ISSUERS[provider], client_id, kid=f"{provider}-key-1",
-                provider="cognito" if provider == "cognito" else "oidc")
+    return Keys(
+        ISSUERS[provider], client_id, kid=f"{provider}-key-1", provider="cognito" if provider == "cognito" else "oidc"
+    )
 
 
 def _base(keys: Keys, now: int | None, lifetime: int) -> dict:
@@ -82,13 +83,29 @@ def _apply(claims: dict, overrides: dict) -> dict:
 # https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-id-token.html
 # https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-access-token.html
 
-def cognito_id_claims(keys: Keys, *, groups=("Viewer",), email="ada@example.com", email_verified=True,
-                      now=None, lifetime=3600, **overrides) -> dict:
+
+def cognito_id_claims(
+    keys: Keys,
+    *,
+    groups=("Viewer",),
+    email="ada@example.com",
+    email_verified=True,
+    now=None,
+    lifetime=3600,
+    **overrides,
+) -> dict:
     sub = str(uuid.UUID(int=1))
     claims = _base(keys, now, lifetime) | {
-        "sub": sub, "token_use": "id", "auth_time": _base(keys, now, 0)["iat"], "cognito:username": sub,
-        "cognito:groups": list(groups), "email": email, "email_verified": email_verified,
-        "origin_jti": str(uuid.UUID(int=2)), "event_id": str(uuid.UUID(int=3)), "jti": str(uuid.UUID(int=4)),
+        "sub": sub,
+        "token_use": "id",
+        "auth_time": _base(keys, now, 0)["iat"],
+        "cognito:username": sub,
+        "cognito:groups": list(groups),
+        "email": email,
+        "email_verified": email_verified,
+        "origin_jti": str(uuid.UUID(int=2)),
+        "event_id": str(uuid.UUID(int=3)),
+        "jti": str(uuid.UUID(int=4)),
     }
     return _apply(claims, overrides)
 
@@ -96,9 +113,16 @@ def cognito_id_claims(keys: Keys, *, groups=("Viewer",), email="ada@example.com"
 def cognito_access_claims(keys: Keys, *, groups=("Viewer",), now=None, lifetime=3600, **overrides) -> dict:
     claims = _base(keys, now, lifetime)
     del claims["aud"]  # a Cognito access token has no aud, only client_id
-    claims |= {"sub": str(uuid.UUID(int=1)), "token_use": "access", "client_id": keys.client_id,
-               "scope": "openid email profile", "username": str(uuid.UUID(int=1)),
-               "cognito:groups": list(groups), "auth_time": claims["iat"], "jti": str(uuid.UUID(int=5))}
+    claims |= {
+        "sub": str(uuid.UUID(int=1)),
+        "token_use": "access",
+        "client_id": keys.client_id,
+        "scope": "openid email profile",
+        "username": str(uuid.UUID(int=1)),
+        "cognito:groups": list(groups),
+        "auth_time": claims["iat"],
+        "jti": str(uuid.UUID(int=5)),
+    }
     return _apply(claims, overrides)
 
 
@@ -109,20 +133,35 @@ def cognito_access_claims(keys: Keys, *, groups=("Viewer",), now=None, lifetime=
 # Access tokens (Auth0 and RFC 9068 profiles, aud = [API audience, .../userinfo]):
 #   https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles
 
-def auth0_id_claims(keys: Keys, *, groups=("Viewer",), email="ada@example.com", email_verified=True,
-                    now=None, lifetime=36000, **overrides) -> dict:
+
+def auth0_id_claims(
+    keys: Keys,
+    *,
+    groups=("Viewer",),
+    email="ada@example.com",
+    email_verified=True,
+    now=None,
+    lifetime=36000,
+    **overrides,
+) -> dict:
     claims = _base(keys, now, lifetime) | {
-        "sub": "auth0|64f0c0ffee0123456789abcd", "nickname": email.split("@")[0], "name": email,
-        "picture": "https://s.gravatar.com/avatar/0.png", "updated_at": "2026-11-29T10:00:00.000Z",
-        "email": email, "email_verified": email_verified, "sid": "hQWTUzHh0aM3sVVjEXAMPLE",
+        "sub": "auth0|64f0c0ffee0123456789abcd",
+        "nickname": email.split("@")[0],
+        "name": email,
+        "picture": "https://s.gravatar.com/avatar/0.png",
+        "updated_at": "2026-11-29T10:00:00.000Z",
+        "email": email,
+        "email_verified": email_verified,
+        "sid": "hQWTUzHh0aM3sVVjEXAMPLE",
     }
     if groups is not None:
         claims[AUTH0_GROUPS_CLAIM] = list(groups)
     return _apply(claims, overrides)
 
 
-def auth0_access_claims(keys: Keys, *, audience="https://api.example.com", rfc9068=True, now=None,
-                        lifetime=86400, **overrides) -> dict:
+def auth0_access_claims(
+    keys: Keys, *, audience="https://api.example.com", rfc9068=True, now=None, lifetime=86400, **overrides
+) -> dict:
     claims = _base(keys, now, lifetime)
     claims["aud"] = [audience, keys.issuer + "userinfo"]
     claims |= {"sub": "auth0|64f0c0ffee0123456789abcd", "scope": "openid profile email offline_access"}
@@ -139,12 +178,28 @@ def auth0_access_claims(keys: Keys, *, audience="https://api.example.com", rfc90
 #   https://developer.okta.com/docs/guides/customize-tokens-groups-claim/main/
 # Access token from a custom authorization server: aud "api://default", cid = client id, uid, scp.
 
-def okta_id_claims(keys: Keys, *, groups=("Viewer",), email="ada@example.com", email_verified=True,
-                   now=None, lifetime=3600, **overrides) -> dict:
+
+def okta_id_claims(
+    keys: Keys,
+    *,
+    groups=("Viewer",),
+    email="ada@example.com",
+    email_verified=True,
+    now=None,
+    lifetime=3600,
+    **overrides,
+) -> dict:
     claims = _base(keys, now, lifetime) | {
-        "sub": "00uid4BxXw6I6TV4m0g3", "ver": 1, "jti": "ID.4eAWJOCMB3SX8XewDfVR", "amr": ["pwd"],
-        "idp": "00o1a2b3c4d5e6f7g8h9", "auth_time": _base(keys, now, 0)["iat"], "name": "Ada Lovelace",
-        "preferred_username": email, "email": email, "email_verified": email_verified,
+        "sub": "00uid4BxXw6I6TV4m0g3",
+        "ver": 1,
+        "jti": "ID.4eAWJOCMB3SX8XewDfVR",
+        "amr": ["pwd"],
+        "idp": "00o1a2b3c4d5e6f7g8h9",
+        "auth_time": _base(keys, now, 0)["iat"],
+        "name": "Ada Lovelace",
+        "preferred_username": email,
+        "email": email,
+        "email_verified": email_verified,
     }
     if groups is not None:
         claims["groups"] = list(groups)
@@ -153,8 +208,13 @@ def okta_id_claims(keys: Keys, *, groups=("Viewer",), email="ada@example.com", e
 
 def okta_access_claims(keys: Keys, *, groups=("Viewer",), now=None, lifetime=3600, **overrides) -> dict:
     claims = _base(keys, now, lifetime) | {
-        "aud": "api://default", "sub": "ada@example.com", "ver": 1, "jti": "AT.q0Ud9wE1",
-        "cid": keys.client_id, "uid": "00uid4BxXw6I6TV4m0g3", "scp": ["openid", "email", "profile"],
+        "aud": "api://default",
+        "sub": "ada@example.com",
+        "ver": 1,
+        "jti": "AT.q0Ud9wE1",
+        "cid": keys.client_id,
+        "uid": "00uid4BxXw6I6TV4m0g3",
+        "scp": ["openid", "email", "profile"],
         "groups": list(groups),
     }
     return _apply(claims, overrides)
@@ -172,19 +232,36 @@ def okta_access_claims(keys: Keys, *, groups=("Viewer",), now=None, lifetime=360
 ENTRA_OID = "00000000-0000-0000-66f3-3332eca7ea81"
 
 
-def entra_id_claims(keys: Keys, *, groups=(VIEWER_GROUP_ID,), roles=(), email="ada@example.com",
-                    overage: str | None = None, now=None, lifetime=3600, **overrides) -> dict:
+def entra_id_claims(
+    keys: Keys,
+    *,
+    groups=(VIEWER_GROUP_ID,),
+    roles=(),
+    email="ada@example.com",
+    overage: str | None = None,
+    now=None,
+    lifetime=3600,
+    **overrides,
+) -> dict:
     base = _base(keys, now, lifetime)
     claims = base | {
-        "nbf": base["iat"], "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "oid": ENTRA_OID,
-        "tid": ENTRA_TENANT, "ver": "2.0", "name": "Ada Lovelace", "preferred_username": email,
-        "email": email, "uti": "AbCdEf123", "rh": "0.ARoAv4j5cvGGr0GRqy180BHbR8.",
+        "nbf": base["iat"],
+        "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        "oid": ENTRA_OID,
+        "tid": ENTRA_TENANT,
+        "ver": "2.0",
+        "name": "Ada Lovelace",
+        "preferred_username": email,
+        "email": email,
+        "uti": "AbCdEf123",
+        "rh": "0.ARoAv4j5cvGGr0GRqy180BHbR8.",
         "aio": "Df2UVXL1ix!lMCWMSOJBcFatzcGfvFGhjKv8q5g0x732dR5MB5BisvGQO7YWByjd8iQDLq!eGbIDakyp5mnOrcd",
     }
     if overage == "sources":
         claims["_claim_names"] = {"groups": "src1"}
-        claims["_claim_sources"] = {"src1": {
-            "endpoint": f"https://graph.microsoft.com/v1.0/users/{ENTRA_OID}/getMemberObjects"}}
+        claims["_claim_sources"] = {
+            "src1": {"endpoint": f"https://graph.microsoft.com/v1.0/users/{ENTRA_OID}/getMemberObjects"}
+        }
     elif overage == "hasgroups":
         claims["hasgroups"] = True
     elif overage is not None:
@@ -196,15 +273,22 @@ def entra_id_claims(keys: Keys, *, groups=(VIEWER_GROUP_ID,), roles=(), email="a
     return _apply(claims, overrides)
 
 
-def entra_access_claims(keys: Keys, *, api_client_id: str | None = None, now=None, lifetime=3600,
-                        **overrides) -> dict:
+def entra_access_claims(keys: Keys, *, api_client_id: str | None = None, now=None, lifetime=3600, **overrides) -> dict:
     """A v2.0 access token for the app's own API: aud = its client id (the trap: it looks like an
     ID token to anyone who checks only iss, aud and the signature)."""
     base = _base(keys, now, lifetime)
-    claims = base | {"aud": api_client_id or keys.client_id, "nbf": base["iat"], "azp": keys.client_id,
-                     "azpacr": "1", "oid": ENTRA_OID, "tid": ENTRA_TENANT, "ver": "2.0",
-                     "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "scp": "access_as_user",
-                     "groups": [VIEWER_GROUP_ID]}
+    claims = base | {
+        "aud": api_client_id or keys.client_id,
+        "nbf": base["iat"],
+        "azp": keys.client_id,
+        "azpacr": "1",
+        "oid": ENTRA_OID,
+        "tid": ENTRA_TENANT,
+        "ver": "2.0",
+        "sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ",
+        "scp": "access_as_user",
+        "groups": [VIEWER_GROUP_ID],
+    }
     return _apply(claims, overrides)
 
 
@@ -213,12 +297,28 @@ def entra_access_claims(keys: Keys, *, api_client_id: str | None = None, now=Non
 # No groups; `hd` only for Google Workspace accounts; azp = the client id; access tokens are opaque
 # (ya29....) so there is no access-token JWT to model.
 
-def google_id_claims(keys: Keys, *, email="ada@example.com", email_verified=True, hd: str | None = "example.com",
-                     now=None, lifetime=3600, **overrides) -> dict:
+
+def google_id_claims(
+    keys: Keys,
+    *,
+    email="ada@example.com",
+    email_verified=True,
+    hd: str | None = "example.com",
+    now=None,
+    lifetime=3600,
+    **overrides,
+) -> dict:
     claims = _base(keys, now, lifetime) | {
-        "azp": keys.client_id, "sub": "110169484474386276334", "email": email, "email_verified": email_verified,
-        "at_hash": "HK6E_P6Dh8Y93mRNtsDB1Q", "name": "Ada Lovelace", "given_name": "Ada", "family_name": "Lovelace",
-        "picture": "https://lh3.googleusercontent.com/a/default-user", "locale": "en",
+        "azp": keys.client_id,
+        "sub": "110169484474386276334",
+        "email": email,
+        "email_verified": email_verified,
+        "at_hash": "HK6E_P6Dh8Y93mRNtsDB1Q",
+        "name": "Ada Lovelace",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "picture": "https://lh3.googleusercontent.com/a/default-user",
+        "locale": "en",
     }
     if hd:
         claims["hd"] = hd
@@ -235,35 +335,67 @@ def google_id_claims(keys: Keys, *, email="ada@example.com", email_verified=True
 KEYCLOAK_DEFAULT_ROLES = ("offline_access", "uma_authorization", "default-roles-example")
 
 
-def keycloak_id_claims(keys: Keys, *, realm_roles=("Viewer",), client_roles=(), email="ada@example.com",
-                       email_verified=True, now=None, lifetime=300, **overrides) -> dict:
+def keycloak_id_claims(
+    keys: Keys,
+    *,
+    realm_roles=("Viewer",),
+    client_roles=(),
+    email="ada@example.com",
+    email_verified=True,
+    now=None,
+    lifetime=300,
+    **overrides,
+) -> dict:
     claims = _base(keys, now, lifetime) | {
-        "auth_time": _base(keys, now, 0)["iat"], "jti": "1f0a6a5e-0f62-4e3d-8a1c-5b2e9d2c7a10",
-        "sub": "f3c2a7f4-3b1d-4c0e-9a5f-2d7f8b6e1c90", "typ": "ID", "azp": keys.client_id,
-        "sid": "5b2e9d2c-7a10-4e3d-8a1c-1f0a6a5e0f62", "acr": "1", "email_verified": email_verified,
-        "name": "Ada Lovelace", "preferred_username": "ada", "given_name": "Ada", "family_name": "Lovelace",
+        "auth_time": _base(keys, now, 0)["iat"],
+        "jti": "1f0a6a5e-0f62-4e3d-8a1c-5b2e9d2c7a10",
+        "sub": "f3c2a7f4-3b1d-4c0e-9a5f-2d7f8b6e1c90",
+        "typ": "ID",
+        "azp": keys.client_id,
+        "sid": "5b2e9d2c-7a10-4e3d-8a1c-1f0a6a5e0f62",
+        "acr": "1",
+        "email_verified": email_verified,
+        "name": "Ada Lovelace",
+        "preferred_username": "ada",
+        "given_name": "Ada",
+        "family_name": "Lovelace",
         "email": email,
         "realm_access": {"roles": [*realm_roles, *KEYCLOAK_DEFAULT_ROLES]},
     }
     if client_roles:
-        claims["resource_access"] = {keys.client_id: {"roles": list(client_roles)},
-                                     "account": {"roles": ["manage-account", "view-profile"]}}
+        claims["resource_access"] = {
+            keys.client_id: {"roles": list(client_roles)},
+            "account": {"roles": ["manage-account", "view-profile"]},
+        }
     return _apply(claims, overrides)
 
 
 def keycloak_access_claims(keys: Keys, *, realm_roles=("Viewer",), now=None, lifetime=300, **overrides) -> dict:
-    claims = keycloak_id_claims(keys, realm_roles=realm_roles, client_roles=("Gate.Viewer",), now=now,
-                                lifetime=lifetime)
+    claims = keycloak_id_claims(
+        keys, realm_roles=realm_roles, client_roles=("Gate.Viewer",), now=now, lifetime=lifetime
+    )
     claims |= {"typ": "Bearer", "aud": [keys.client_id, "account"], "scope": "openid email profile"}
     return _apply(claims, overrides)
 
 
 # ---- the builders by provider, and the traps -----------------------------------------------------
 
-ID_CLAIMS = {"cognito": cognito_id_claims, "auth0": auth0_id_claims, "okta": okta_id_claims,
-             "entra": entra_id_claims, "google": google_id_claims, "keycloak": keycloak_id_claims}
-ID_HEADERS = {"cognito": COGNITO_HEADER, "auth0": {}, "okta": {}, "entra": ENTRA_HEADER, "google": {},
-              "keycloak": KEYCLOAK_HEADER}
+ID_CLAIMS = {
+    "cognito": cognito_id_claims,
+    "auth0": auth0_id_claims,
+    "okta": okta_id_claims,
+    "entra": entra_id_claims,
+    "google": google_id_claims,
+    "keycloak": keycloak_id_claims,
+}
+ID_HEADERS = {
+    "cognito": COGNITO_HEADER,
+    "auth0": {},
+    "okta": {},
+    "entra": ENTRA_HEADER,
+    "google": {},
+    "keycloak": KEYCLOAK_HEADER,
+}
 
 
 def id_token(provider: str, keys: Keys | None = None, **overrides) -> tuple[Keys, str]:
@@ -284,19 +416,22 @@ def traps(provider: str, keys: Keys | None = None) -> dict[str, str]:
     elif provider == "auth0":
         # RFC 9068 access token: typ at+jwt, aud includes ... and here exactly the client id.
         out["access_token_aud_client_id"] = sign(
-            auth0_access_claims(keys, audience=keys.client_id) | {"aud": keys.client_id}, AT_JWT_HEADER)
+            auth0_access_claims(keys, audience=keys.client_id) | {"aud": keys.client_id}, AT_JWT_HEADER
+        )
         out["email_unverified"] = sign(auth0_id_claims(keys, email_verified=False))
         out["issuer_without_slash"] = sign(auth0_id_claims(keys, iss=keys.issuer.rstrip("/")))
     elif provider == "okta":
-        out["access_token_aud_client_id"] = sign(okta_access_claims(keys, aud=keys.client_id, groups=("Admin",)),
-                                                 AT_JWT_HEADER)
+        out["access_token_aud_client_id"] = sign(
+            okta_access_claims(keys, aud=keys.client_id, groups=("Admin",)), AT_JWT_HEADER
+        )
         out["email_unverified"] = sign(okta_id_claims(keys, email_verified=False))
     elif provider == "entra":
         out["access_token_aud_client_id"] = sign(entra_access_claims(keys, groups=[ADMIN_GROUP_ID]), ENTRA_HEADER)
         out["overage_sources"] = sign(entra_id_claims(keys, overage="sources"), ENTRA_HEADER)
         out["overage_hasgroups"] = sign(entra_id_claims(keys, overage="hasgroups"), ENTRA_HEADER)
-        out["v1_issuer"] = sign(entra_id_claims(keys, iss=f"https://sts.windows.net/{ENTRA_TENANT}/", ver="1.0"),
-                                ENTRA_HEADER)
+        out["v1_issuer"] = sign(
+            entra_id_claims(keys, iss=f"https://sts.windows.net/{ENTRA_TENANT}/", ver="1.0"), ENTRA_HEADER
+        )
     elif provider == "google":
         out["email_unverified"] = sign(google_id_claims(keys, email_verified=False))
         out["no_hd_consumer_account"] = sign(google_id_claims(keys, email="ada@gmail.com", hd=None))
@@ -306,8 +441,7 @@ def traps(provider: str, keys: Keys | None = None) -> dict[str, str]:
         out["email_domain_without_hd"] = sign(google_id_claims(keys, email="ada@example.com", hd=None))
         out["legacy_issuer"] = sign(google_id_claims(keys, iss="accounts.google.com"))
     elif provider == "keycloak":
-        out["access_token_aud_client_id"] = sign(keycloak_access_claims(keys, realm_roles=("Admin",)),
-                                                 KEYCLOAK_HEADER)
+        out["access_token_aud_client_id"] = sign(keycloak_access_claims(keys, realm_roles=("Admin",)), KEYCLOAK_HEADER)
         out["email_unverified"] = sign(keycloak_id_claims(keys, email_verified=False))
     else:
         raise ValueError(f"no traps for {provider!r}")

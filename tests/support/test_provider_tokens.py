@@ -58,8 +58,9 @@ def test_issuer_spellings():
     assert re.fullmatch(r"https://login\.microsoftonline\.com/[0-9a-f-]{36}/v2\.0", pt.ISSUERS["entra"])
     assert pt.ISSUERS["google"] == "https://accounts.google.com"
     assert re.fullmatch(r"https://[^/]+/realms/[^/]+", pt.ISSUERS["keycloak"])
-    assert re.fullmatch(r"https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9-]+_[A-Za-z0-9]+",
-                        pt.ISSUERS["cognito"])
+    assert re.fullmatch(
+        r"https://cognito-idp\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9-]+_[A-Za-z0-9]+", pt.ISSUERS["cognito"]
+    )
 
 
 def test_cognito_id_and_access(keyring):
