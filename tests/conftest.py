@@ -125,15 +125,6 @@ def login(idp, keys):
 
 
 CHROMIUM = os.environ.get("GATE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +134,8 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
+        from local.screenshot import CHROMIUM_ARGS
+
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield browser
         browser.close()

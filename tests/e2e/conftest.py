@@ -24,15 +24,6 @@ from local.stack import Stack  # noqa: E402
 
 ARTIFACTS = os.path.join(ROOT, "test-artifacts")
 CHROMIUM = os.environ.get("GATE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 ID_TOKEN_TTL = int(os.environ.get("GATE_E2E_ID_TOKEN_TTL", "20"))  # seconds; the refresh test waits this long
 # Not 0: the gate reads the clock before the code exchange, so with no leeway a token issued
 # in the next second counts as "issued in the future" (see docs/local.md).

@@ -369,25 +369,7 @@ def test_cookie_parser_keeps_first_of_duplicate_names():
 
 # -- responses are CloudFront-shaped ---------------------------------------------------------------
 
-FORBIDDEN = {
-    "connection",
-    "expect",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "trailer",
-    "upgrade",
-    "x-accel-buffering",
-    "x-cache",
-    "x-real-ip",
-    "x-forwarded-proto",
-    "content-length",
-    "host",
-    "transfer-encoding",
-    "via",
-    "cdn-loop",
-}
+from tests.security.conftest import FORBIDDEN_HEADERS as FORBIDDEN  # noqa: E402  # one list of what CloudFront forbids
 
 
 def assert_cloudfront_shaped(result):
