@@ -82,7 +82,7 @@ class GateEndpoints:
         if session.refreshable:
             try:
                 claims, cookies = self._refresher.refresh(
-                    request.jar, now, session.refresh_token or "", session.expired_claims, deadline
+                    request.jar, now, session.refresh_token or "", session.last_claims, deadline
                 )
                 reason = "token_refreshed"
             except RefreshGaveNoIdToken as answer:
@@ -131,9 +131,10 @@ class GateEndpoints:
         session = self._store.read(request.jar, now, deadline)
         if not session.refresh_token:
             return self._signed_out("signed_out", "no_refresh_token", self._store.clear(request.jar))
-        previous = session.claims if session.claims is not None else session.expired_claims
         try:
-            claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token, previous, deadline)
+            claims, cookies = self._refresher.refresh(
+                request.jar, now, session.refresh_token, session.last_claims, deadline
+            )
         except RefreshGaveNoIdToken as answer:  # a rotated refresh token in it is kept
             if session.claims is not None:
                 return Outcome.respond(
@@ -174,8 +175,5 @@ class GateEndpoints:
         return Outcome.respond(responses.redirect(location, self._store.clear(request.jar)), "sign_out", outcome)
 
     def signed_out(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
-        page = pages.signed_out(self._config.paths)
-        lines = self._store.clear(request.jar)
-        if lines:
-            page["headers"]["set-cookie"] = [{"key": "Set-Cookie", "value": line} for line in lines]
+        page = pages.signed_out(self._config.paths, self._store.clear(request.jar))
         return Outcome.respond(page, "signed_out", "signed_out_page")

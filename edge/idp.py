@@ -164,9 +164,11 @@ class IdpClient:
     def _token_call(self, fields: dict[str, str], deadline: Deadline, id_token_required: bool = True) -> Json:
         fields = {**fields, "client_id": self._config.client_id}
         tokens = self._json(*self._request("POST", self._config.endpoints.token, deadline, fields=fields))
-        if "id_token" not in tokens and not id_token_required and isinstance(tokens.get("access_token"), str):
-            pass  # a refresh answer may carry no ID token (OIDC Core 12.2), never no access token
-        elif not isinstance(tokens.get("id_token"), str):
+        # a refresh answer may carry no ID token (OIDC Core 12.2), but never no access token
+        no_id_token_allowed = not id_token_required and "id_token" not in tokens
+        if not isinstance(tokens.get("id_token"), str) and not (
+            no_id_token_allowed and isinstance(tokens.get("access_token"), str)
+        ):
             raise IdpError("idp_no_id_token")
         for name in ("access_token", "refresh_token"):
             if name in tokens and not isinstance(tokens[name], str):

@@ -119,9 +119,9 @@ def unauthenticated(paths: Paths, return_path: str, reason: str) -> CfResponse:
     )
 
 
-def signed_out(paths: Paths) -> CfResponse:
+def signed_out(paths: Paths, set_cookies: Iterable[str] = ()) -> CfResponse:
     body = f"<p>You have signed out of this site.</p><p>{_link(sign_in_href(paths), 'Sign in again')}</p>"
-    return responses.html_page(200, "You are signed out", body)
+    return responses.html_page(200, "You are signed out", body, set_cookies)
 
 
 def continue_to(location: str, set_cookies: Iterable[str]) -> CfResponse:

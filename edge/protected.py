@@ -122,9 +122,10 @@ class ProtectedPaths:
         target = request.original_target()
         back = safe_return_path(target) or "/"
         still_valid = session.claims is not None
-        previous = session.claims if still_valid else session.expired_claims
         try:
-            claims, cookies = self._refresher.refresh(request.jar, now, session.refresh_token or "", previous, deadline)
+            claims, cookies = self._refresher.refresh(
+                request.jar, now, session.refresh_token or "", session.last_claims, deadline
+            )
         except RefreshGaveNoIdToken as answer:
             if still_valid:  # keep the rotated refresh token; don't try again for this ID token
                 mark = self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)

@@ -51,6 +51,11 @@ class Session:
         return self.claims is not None
 
     @property
+    def last_claims(self) -> Claims | None:
+        """The verified claims of the ID token a refresh replaces, valid or expired (OIDC 12.2)."""
+        return self.claims if self.claims is not None else self.expired_claims
+
+    @property
     def expired(self) -> bool:
         return self.expired_claims is not None
 

@@ -596,17 +596,30 @@ def _paths(section: dict) -> Paths:
     return Paths(**values, public=public, case_sensitive=section["case_sensitive"])
 
 
-def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
-    if not isinstance(raw_rules, list):
-        raise ConfigFileError("rules: write each rule as a [[rules]] table with paths and groups")
-    rules: list[Rule] = []
-    for index, raw in enumerate(raw_rules, start=1):
-        where = f"rules[{index}]"
+def _tables(raw_tables, name: str, keys, write_as: str, table_is: str):
+    """(where, table) for each [[name]] table, once it is a table with only known keys.
+    write_as / table_is finish the messages for a value that is not a list / not a table."""
+    if not isinstance(raw_tables, list):
+        raise ConfigFileError(f"{name}: {write_as}")
+    for index, raw in enumerate(raw_tables, start=1):
+        where = f"{name}[{index}]"
         if not isinstance(raw, dict):
-            raise ConfigFileError(f"{where}: must be a [[rules]] table with paths and groups")
+            raise ConfigFileError(f"{where}: {table_is}")
         for key in raw:
-            if key not in RULE_KEYS:
-                raise ConfigFileError(_unknown(f"{where}.{key}", key, list(RULE_KEYS)))
+            if key not in keys:
+                raise ConfigFileError(_unknown(f"{where}.{key}", key, list(keys)))
+        yield where, raw
+
+
+def _rules(raw_rules, paths: Paths) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    for where, raw in _tables(
+        raw_rules,
+        "rules",
+        RULE_KEYS,
+        "write each rule as a [[rules]] table with paths and groups",
+        "must be a [[rules]] table with paths and groups",
+    ):
         if "paths" not in raw:
             raise ConfigFileError(
                 f"{where}.paths: missing; a rule needs paths and who may see them "
@@ -883,16 +896,14 @@ API_KEYS = {"paths": list, "identity_headers": bool, "accept_bearer": bool, "cor
 def _apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
     """[[apis]]: the site's API paths (edge/api.py). The gate forwards the access token there,
     so it must keep one: refuse `tokens.store_access_token = false` here, not at run time."""
-    if not isinstance(raw_apis, list):
-        raise ConfigFileError('apis: write each API as an [[apis]] table, e.g. paths = ["/api/*"]')
     apis: list[Api] = []
-    for index, raw in enumerate(raw_apis, start=1):
-        where = f"apis[{index}]"
-        if not isinstance(raw, dict):
-            raise ConfigFileError(f'{where}: must be an [[apis]] table, e.g. paths = ["/api/*"]')
-        for key in raw:
-            if key not in API_KEYS:
-                raise ConfigFileError(_unknown(f"{where}.{key}", key, list(API_KEYS)))
+    for where, raw in _tables(
+        raw_apis,
+        "apis",
+        API_KEYS,
+        'write each API as an [[apis]] table, e.g. paths = ["/api/*"]',
+        'must be an [[apis]] table, e.g. paths = ["/api/*"]',
+    ):
         if "paths" not in raw:
             raise ConfigFileError(f'{where}.paths: missing; e.g. paths = ["/api/*"]')
         for key, kind in API_KEYS.items():
