@@ -45,7 +45,7 @@ def handler(event, context):
                              "flags_isolated": sys.flags.isolated, "no_site": sys.flags.no_site,
                              "version": list(sys.version_info[:2]),
                              "imported_by": IMPORTED_BY, "imported_at": IMPORTED_AT, "now": time.time(),
-                             "count": COUNT, "modules": sorted(m for m in sys.modules if "." not in m),
+                             "count": COUNT, "pid": os.getpid(), "modules": sorted(m for m in sys.modules if "." not in m),
                              "runtime_dir": os.environ.get("LAMBDA_RUNTIME_DIR"),
                              "context": {"arn": context.invoked_function_arn,
                                          "request_id": context.aws_request_id,
