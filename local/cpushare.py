@@ -36,6 +36,7 @@ LAMBDA_ONE_VCPU_MB = 1769
 LAMBDA_EDGE_MEMORY_MB = 128
 # 128 / 1769 = 0.0724; the issue and FIELD-NOTES round it to 7.2% (1,440 us per 20 ms period).
 LAMBDA_EDGE_FRACTION = 0.072
+LAMBDA_EDGE_SHARE = LAMBDA_EDGE_FRACTION  # the name bench/share.py uses
 PERIOD_US = 20_000
 MIN_QUOTA_US = 1_000  # the kernel's floor for cpu.cfs_quota_us / cpu.max
 PREFIX = "gate-cpushare-"
@@ -105,7 +106,9 @@ class CpuShare:
         return self.path is not None
 
     @classmethod
-    def create(cls, fraction: float = LAMBDA_EDGE_FRACTION) -> CpuShare:
+    def create(cls, fraction: float = LAMBDA_EDGE_FRACTION, period_us: int = PERIOD_US) -> CpuShare:
+        if period_us != PERIOD_US:
+            raise ValueError(f"the period is {PERIOD_US} us (the quota's floor is {MIN_QUOTA_US} us)")
         quota = quota_for(fraction)
         reasons = []
         for make in (cls._make_v1, cls._make_v2):
@@ -173,11 +176,22 @@ class CpuShare:
         return path, "cgroup v2"
 
     def describe(self) -> str:
-        percent = f"{self.fraction * 100:.1f}% of one CPU"
+        """What was used ("7.2% of one CPU: cgroup v1 ... = 1440 us per 20000 us (path)"), or
+        "7.2% of one CPU: not available (why); running unthrottled"."""
+        percent = f"{self.fraction:.1%} of one CPU"
         if not self.available:
-            return f"CPU share {percent}: not available ({self.reason}); running unthrottled"
+            return f"{percent}: not available ({self.reason}); running unthrottled"
         files = "cpu.cfs_quota_us/cpu.cfs_period_us" if self.kind == "cgroup v1" else "cpu.max"
-        return f"CPU share {percent} ({self.kind} {files} {self.quota_us}/{self.period_us} us, {self.path})"
+        return f"{percent}: {self.kind} {files} = {self.quota_us} us per {self.period_us} us ({self.path})"
+
+    def pids(self) -> list[int]:
+        if not self.path:
+            return []
+        try:
+            with open(os.path.join(self.path, "cgroup.procs")) as f:
+                return [int(x) for x in f.read().split()]
+        except OSError:
+            return []
 
     def add(self, pid: int) -> None:
         """Move a running process (not its existing threads' children) into the group."""
@@ -209,9 +223,17 @@ class CpuShare:
         return stats
 
     def close(self, wait_s: float = 5.0) -> None:
-        """Remove the group (its processes must have exited; waits up to wait_s for them)."""
+        """Remove the group. Processes still in it are moved back to the parent group first (a
+        process that just exited may take a moment to leave: waits up to wait_s)."""
         if not self.path:
             return
+        parent = os.path.join(os.path.dirname(self.path), "cgroup.procs")
+        for pid in self.pids():
+            try:
+                with open(parent, "w") as f:
+                    f.write(str(pid))
+            except OSError:
+                pass
         deadline = time.monotonic() + wait_s
         while True:
             try:
@@ -221,9 +243,9 @@ class CpuShare:
                 break
             except OSError:
                 if time.monotonic() >= deadline:
-                    break
+                    return  # still busy: a later create() removes it once its creator is gone
                 time.sleep(0.02)
-        self.path = None if not os.path.exists(self.path) else self.path
+        self.path = None
 
     def __enter__(self) -> CpuShare:
         return self

@@ -292,7 +292,7 @@ class WorkerPool:
         self.memory_mb = memory_mb
         self.max_workers = max_workers
         self.cpu_fraction = cpu_share
-        self.cpu_share_used = CpuShare.probe(cpu_share) if cpu_share else "CPU share: off (full CPU)"
+        self.cpu_share_used = "CPU share " + (CpuShare.probe(cpu_share) if cpu_share else "off (full CPU)")
         self.sink = sink or (lambda line: (sys.stderr.write(line + "\n"), sys.stderr.flush()))
         self._idle: list[Worker] = []
         self._all: set[Worker] = set()

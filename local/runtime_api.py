@@ -564,6 +564,7 @@ def cold_start(
     assert invocation.done_ns is not None and invocation.delivered_ns is not None
     assert environment.init_done_ns is not None
     return {
+        "spawn_ns": environment.spawn_ns,
         "spawn_to_answer_ns": invocation.done_ns - environment.spawn_ns,
         "init_ns": environment.init_done_ns - environment.spawn_ns,
         "invoke_ns": invocation.done_ns - invocation.delivered_ns,
@@ -572,3 +573,55 @@ def cold_start(
         "stdout": logs,
         "vmhwm_kib": memory,
     }
+
+
+_FLOOR_TASK: list[str] = []
+
+
+def _floor_task() -> str:
+    """A task root whose handler does nothing: the runtime's own cold start, for a baseline."""
+    if not _FLOOR_TASK:
+        import atexit
+
+        root = tempfile.mkdtemp(prefix="gate-runtime-floor-")
+        os.mkdir(os.path.join(root, "edge"))
+        with open(os.path.join(root, "edge", "__init__.py"), "w"):
+            pass
+        with open(os.path.join(root, "edge", "handler.py"), "w") as f:
+            f.write("def handler(event, context):\n    return {}\n")
+        atexit.register(shutil.rmtree, root, True)
+        _FLOOR_TASK.append(root)
+    return _FLOOR_TASK[0]
+
+
+def bench_cold(
+    python: str, task_root: str | None, event: Any, *, cpu_share: CpuShare | None = None
+) -> tuple[dict, str, str]:
+    """`cold_start` answered the way bench/launcher.py answers a cold process, so the benchmark's
+    Lambda context can swap its imitation of the runtime for the runtime itself:
+    (reply {"ns", "spawn_ns", "status", "maxrss_kib"}, stdout, stderr with a "BENCH ..." line).
+
+    With a task root: "BENCH t0 t1 t2 status", t0 the spawn, t1 the end of INIT (the handler's
+    module imported; the runtime's first /next), t2 the answer reaching the Runtime API; "ns" is
+    spawn -> answer (Lambda freezes the process after it, so teardown is on no one's path).
+    With task_root None: the runtime's own floor, "BENCH t" with t the end of INIT for a handler
+    module that imports nothing (python + awslambdaric's bootstrap up to its first /next)."""
+    result = cold_start(python, task_root or _floor_task(), event if task_root else {}, cpu_share=cpu_share)
+    spawn = result["spawn_ns"]
+    init_done = spawn + result["init_ns"]
+    answered = spawn + result["spawn_to_answer_ns"]
+    failed = result["outcome"] != "response"
+    reply = {
+        "ns": result["spawn_to_answer_ns"],
+        "spawn_ns": spawn,
+        "status": 1 if failed else 0,
+        "maxrss_kib": result["vmhwm_kib"],
+    }
+    if task_root is None:
+        return reply, result["stdout"], f"BENCH {init_done}\n"
+    answer = result["result"] if isinstance(result["result"], dict) else {}
+    status = answer.get("status", "pass") if not failed else "error"
+    err = f"BENCH {spawn} {init_done} {answered} {status}\n"
+    if failed:
+        err = "Traceback (the function failed): " + json.dumps(result["result"]) + "\n" + err
+    return reply, result["stdout"], err

@@ -262,7 +262,18 @@ def test_nothing_left_however_the_emulator_process_stops(how, secret_zip, site):
     SIGTERM or kill -9: the unpacked package, the workers and the cgroups all go."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local.emulator", "--zip", secret_zip, "--site", site, "--port", str(port), "--cpu-share"],
+        [
+            sys.executable,
+            "-m",
+            "local.emulator",
+            "--zip",
+            secret_zip,
+            "--site",
+            site,
+            "--port",
+            str(port),
+            "--cpu-share",
+        ],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -290,7 +301,7 @@ def test_nothing_left_however_the_emulator_process_stops(how, secret_zip, site):
         assert _wait(lambda: not os.path.exists(parent)), f"{parent} left behind after {how}"
         assert _wait(lambda: _pid_gone(env["pid"])), f"worker {env['pid']} left running after {how}"
         for group in groups:
-            assert _wait(lambda: not os.path.exists("/sys/fs/cgroup/cpu" + group)), f"cgroup {group} left"
+            assert _wait(lambda g=group: not os.path.exists("/sys/fs/cgroup/cpu" + g)), f"cgroup {group} left"
     finally:
         if proc.poll() is None:
             proc.kill()
