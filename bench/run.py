@@ -765,8 +765,9 @@ def format_table(s: dict) -> str:
         + (" (quick mode: too few for a figure to quote)" if s["mode"] == "quick" else "")
         + ", spawn -> response ready (Lambda freezes the process after the response: teardown is on no"
         " viewer's path); (+x) = that minus the column's own bare interpreter, spawn -> its first line of code:"
-        " `python3.13 -I -S -B`; Lambda context: the same plus `" + LAMBDA_PRELOAD + "` before the handler"
-        " (and in its bare reference); `node -e` for the peer. Ratios are peer/ours of the (+x) figures."
+        " `python3.13 -I -S -B`; Lambda context: the zip under awslambdaric behind a local Runtime API"
+        " (local/runtime_api.py; its reference: the runtime with an empty handler, spawn -> first /next,"
+        " and its import column is the whole INIT); `node -e` for the peer. Ratios are peer/ours of the (+x) figures."
         " Spawn -> exit figures are in --json (*_exit_*).",
         "  where it goes (medians, ms): start-up to the first line + import/configure + first call = spawn->response;"
         " then teardown to exit",
