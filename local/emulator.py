@@ -357,14 +357,18 @@ class WorkerPool:
         cold = worker.invocations == 0
         request_id = str(uuid.uuid4())  # Lambda's request id (CloudFront's is in the event)
         self.sink(f"[edge:{worker.number}] START RequestId: {request_id} Version: 1")
+        began = time.perf_counter()
         try:
             invocation = worker.invoke(request_id, event, self.timeout_s)
-        except WorkerFailure:
+        except WorkerFailure as failure:
+            # Lambda's REPORT after a timeout or a runtime crash ends with "Status: timeout"/"error".
+            status = "timeout" if "timed out" in str(failure) else "error"
+            elapsed = (time.perf_counter() - began) * 1000
             self.sink(f"[edge:{worker.number}] END RequestId: {request_id}")
             self.sink(
                 f"[edge:{worker.number}] "
-                + report_line(request_id, self.timeout_s * 1000, self.memory_mb, 0, worker.init_ms if cold else None)
-                + "\tStatus: error"
+                + report_line(request_id, elapsed, self.memory_mb, 0, worker.init_ms if cold else None)
+                + f"\tStatus: {status}"
             )
             self._discard(worker)
             raise
