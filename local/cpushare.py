@@ -124,7 +124,12 @@ class CpuShare:
         """What a share would be here (describe()), without keeping a group."""
         share = cls.create(fraction)
         try:
-            return share.describe()
+            text = share.describe()
+            return (
+                text.replace(f" ({share.path})", f" (a group per process under {os.path.dirname(share.path)})")
+                if share.path
+                else text
+            )
         finally:
             share.close()
 
