@@ -345,7 +345,7 @@ class _ApiServer(http.server.ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
     def verify_request(self, request, client_address) -> bool:  # type: ignore[override]
-        if peer_uid(request) == os.getuid():
+        if peer_uid(request) == os.getuid() or not os.path.exists("/proc/net/tcp"):  # (no /proc: cannot tell)
             return True
         self.state.refused += 1
         return False
