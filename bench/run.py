@@ -575,7 +575,7 @@ def run_share_context(n, work, python313, keys, rotated, jwks, peer, processes) 
                     ae["driver"] = os.path.join(NODE_DIR, "authedge.js")
                     ae["worker"] = Worker(
                         [peer["node"], ae["driver"], "worker", ae["check-auth"], network_file],
-                        env=clean_env(peer["node"]),
+                        env={**clean_env(peer["node"]), "LAMBDA_TASK_ROOT": ae["check-auth"]},
                     )
                     processes.append(ae["worker"])
                     info["authedge"] = {"package": f"{sh.AE_PACKAGE}@{version}", "check_auth_bytes": ae["bytes"]}
@@ -615,7 +615,9 @@ def run_share_context(n, work, python313, keys, rotated, jwks, peer, processes) 
                     cookies = [] if case == "a" else sh.authedge_cookies(CLIENT_ID, keys.id_token())
                     ev = event(PAGE, "tab=1" if case == "a" else "", headers=NAVIGATE, cookies=cookies)
                     function = ae["check-auth"]
-                return [peer["node"], ae["driver"], "cold", function, network_file, json.dumps(ev)], None
+                # the function reads $LAMBDA_TASK_ROOT/config.json (Lambda sets LAMBDA_TASK_ROOT)
+                argv = [peer["node"], ae["driver"], "cold", function, network_file, json.dumps(ev)]
+                return argv, {"LAMBDA_TASK_ROOT": function}
 
             def cog_event(case):
                 if case == "a":
@@ -1049,9 +1051,8 @@ def format_share(s: dict) -> str:
     )
     lines = _columns(header, rows)
     ae = info.get("authedge", {})
+    lines += ["", f"CPU share: {info['share']}"]
     lines += [
-        "",
-        f"CPU share: {info['share']}",
         f"at the share: spawn -> answer, median of {info.get('samples', 0)} fresh processes per figure"
         + (" (quick mode: too few to quote)" if s["mode"] == "quick" else "")
         + ", all in one launcher inside the cgroup; every IdP call over HTTPS to a TLS server on 127.0.0.1 "
@@ -1066,7 +1067,7 @@ def format_share(s: dict) -> str:
             if ae
             else "not measured (" + ("no CPU share" if not info.get("available") else "peer not installed") + ")"
         ),
-    ]
+    ][0 if info.get("available") else 1 :]
     return "\n".join(lines)
 
 
@@ -1100,13 +1101,18 @@ def format_targets_22(s: dict) -> str:
         (
             f"bare and Lambda-context cold rows not regressed (+x within max({NOISE_MS:.0f} ms, "
             f"{NOISE_FRACTION:.0%}) of the run before issue 22)",
-            ", ".join(f"{k} +{v['above_bare_ms']:.1f} vs +{v['baseline_ms']:.1f}" for k, v in regressed.items())
-            or "none over",
+            f"{len(regressed)} of {len(BASELINE_ABOVE_BARE_MS)} over" if regressed else "none over",
             verdict(t["bare_and_lambda_rows_not_regressed"]),
         ),
         ("zip < 1 MB, all bytecode", f"{s['zip_bytes']['ours']:,} B", verdict(t["zip_under_1mb_all_bytecode"])),
     ]
-    return "\n".join(["Targets (issue 22)", *_columns(("Target", "This run", "Status"), rows)])
+    lines = ["Targets (issue 22)", *_columns(("Target", "This run", "Status"), rows)]
+    if regressed:
+        lines.append(
+            "  over their baseline (+x ms, this run vs before): "
+            + ", ".join(f"{k} +{v['above_bare_ms']:.1f} vs +{v['baseline_ms']:.1f}" for k, v in regressed.items())
+        )
+    return "\n".join(lines)
 
 
 def format_profile(title: str, profile) -> str:

@@ -41,6 +41,7 @@ async function cold() {
 }
 
 async function worker() {
+  console.log = () => {}; // stdout carries the replies; the warm worker is never timed
   const { handler } = require(path.join(functionDir, "index.js"));
   const readline = require("readline");
   const rl = readline.createInterface({ input: process.stdin });
