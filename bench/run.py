@@ -530,12 +530,19 @@ def run_share_context(n, work, python313, keys, rotated, jwks, peer, processes) 
         return info
     try:
         tls = make_ca_and_leaf([DOMAIN, f"cognito-idp.{REGION}.amazonaws.com"], work)
-        info["ca_bundle"] = tls["system_bundle"] + " + the run's CA"
         with TlsIdp(keys, CLIENT_ID, tls["cert"], tls["key"], POOL) as idp:
             idp.jwks_override = {"keys": jwks["keys"] + [rotated.public_jwk()]}
             say("bench: building the zip for the HTTPS IdP with build.py")
             task = extract_read_only(build_ours(work, idp.base, jwks, "ours-https"), os.path.join(work, "ours-https"))
-            ours_env = {"SSL_CERT_FILE": tls["bundle"]}
+            # Trust the run's CA on top of the roots the gate loads at the edge: a zip with its own
+            # trust store (edge/cacerts/) adds SSL_CERT_FILE's certificates to it, so the CA alone;
+            # otherwise urllib3 loads OpenSSL's default file, the system bundle, so that + the CA.
+            if os.path.isdir(os.path.join(task, "edge", "cacerts")):
+                ours_env = {"SSL_CERT_FILE": tls["ca"]}
+                info["ca_bundle"] = "the run's CA, beside the zip's own edge/cacerts/"
+            else:
+                ours_env = {"SSL_CERT_FILE": tls["bundle"]}
+                info["ca_bundle"] = f"{tls['system_bundle'] or 'no system bundle'} + the run's CA"
             worker = Worker([python313, "-I", "-S", "-B", os.path.join(BENCH_DIR, "worker.py"), task, "edge.handler"])
             processes.append(worker)
             with open(tls["ca"]) as f:

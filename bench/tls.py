@@ -5,9 +5,9 @@ CA bundle, the handshake. The CPU-share context measures that, so its IdP speaks
 certificate from a CA made for this run (never written anywhere but the run's temporary dir):
 
 - ours trusts it through OpenSSL's documented `SSL_CERT_FILE` (Python's
-  `ssl.SSLContext.load_default_certs()` -> `set_default_verify_paths()`), pointed at the
-  system's CA bundle plus this CA, so our process loads as many roots as a Lambda (its own
-  bundle) does;
+  `ssl.SSLContext.load_default_certs()` -> `set_default_verify_paths()`): pointed at the
+  system's CA bundle plus this CA when the gate loads the default roots (so it parses as many
+  roots as at the edge), or at this CA alone when the zip carries its own trust store;
 - the Node peers get the same CA added to Node's built-in roots by bench/node/network.js, which
   also sends their requests for `auth.example.com` (token endpoint) and
   `cognito-idp.<region>.amazonaws.com` (JWKS) to this server, as DNS would at the edge.
