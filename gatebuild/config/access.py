@@ -5,18 +5,17 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from edge.paths import fold
 from edge.provider import Provider
 from edge.settings import Api, Entry, Paths, Rule, Tokens
 
 from .mistakes import ConfigFileError
-from .overlap import check_overlaps, covered
+from .overlap import check_api_paths, check_overlaps, covers
 from .readers import is_loopback, str_list, tables, typed
 from .schema import API_KEYS, RULE_KEYS, WHO_KEYS
 
-EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-DOMAIN = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*$")
+EMAIL = re.compile(r"^[^@\s]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\Z")
+DOMAIN = re.compile(r"^(?=.{1,253}\Z)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\Z")
+SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@/?-]*\Z")
 
 
 def is_public(path: str, paths: Paths) -> bool:
@@ -139,14 +138,13 @@ def check_who(profile: type[Provider], tokens: Tokens, entry: Entry, rules: tupl
                 f'{where}.{key}: provider "{name}" sends no email_verified, so an email can '
                 "never decide; use groups or roles (app roles)"
             )
-    if profile.public and not entry.any_account and not any(getattr(entry, k) for k in WHO_KEYS):
-        forms = [fold] if not paths.case_sensitive else [str, fold]
-        if not any(covered("/*", pattern, forms) for rule in rules for pattern in rule.paths):
-            raise ConfigFileError(
-                f'[entry]: provider "{name}" lets anyone with an account there sign in; say who may enter '
-                "under [entry] (email_domains, emails, groups or roles), or set [entry] any_account = true "
-                "if every account may"
-            )
+    anyone = profile.public and not entry.any_account and not any(getattr(entry, k) for k in WHO_KEYS)
+    if anyone and not any(covers(pattern, "/*", paths.case_sensitive) for rule in rules for pattern in rule.paths):
+        raise ConfigFileError(
+            f'[entry]: provider "{name}" lets anyone with an account there sign in; say who may enter '
+            "under [entry] (email_domains, emails, groups or roles), or set [entry] any_account = true "
+            "if every account may"
+        )
 
 
 def check_apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
@@ -170,11 +168,7 @@ def check_apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
             raise ConfigFileError(f'{where}.paths: give at least one pattern, e.g. ["/api/*"]')
         for pattern in patterns:
             not_a_gate_path(f"{where}.paths", pattern, paths.gate_paths())
-            if is_public(pattern.replace("*", "x"), paths):
-                raise ConfigFileError(
-                    f"{where}.paths: {pattern!r} is also public in paths.public; "
-                    "an API path needs a session, remove it from one of them"
-                )
+        check_api_paths(f"{where}.paths", patterns, paths)
         origins = []
         given_origins = raw.get("cors_origins", [])
         for origin in str_list(f"{where}.cors_origins", given_origins) if given_origins else []:

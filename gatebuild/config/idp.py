@@ -43,9 +43,9 @@ GATE_AUTHORIZE_PARAMS = (
 )
 MAX_PARAM_VALUE = 512
 ENDPOINT_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
-COGNITO_POOL_ID = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)_[0-9A-Za-z]+$")
-LOCAL_POOL_ID = re.compile(r"^local_[0-9A-Za-z]{1,32}$")
-COGNITO_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d$")
+COGNITO_POOL_ID = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d)_[0-9A-Za-z]+\Z")
+LOCAL_POOL_ID = re.compile(r"^local_[0-9A-Za-z]{1,32}\Z")
+COGNITO_REGION = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d\Z")
 
 
 def check_scopes(idp: dict) -> list[str]:

@@ -14,7 +14,7 @@ from .readers import in_range, is_loopback, nonempty, one_of, str_list, url
 
 MAX_CLAIM_NAME = 200
 MIN_SECRET_BYTES = 32
-COOKIE_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+COOKIE_PREFIX = re.compile(r"^[A-Za-z0-9_-]{1,20}\Z")
 
 
 def check_site_url(site: dict) -> str:
@@ -93,7 +93,7 @@ def check_cookies(section: dict, site_url: str) -> Cookies:
     if same_site == "None" and not secure:
         raise ConfigFileError('cookies.same_site: "None" requires cookies.secure = true')
     domain = section["domain"]
-    if domain and not re.match(r"^\.?[A-Za-z0-9.-]+$", domain):
+    if domain and not re.match(r"^\.?[A-Za-z0-9.-]+\Z", domain):
         raise ConfigFileError(f'cookies.domain: {domain!r} is not a host name such as "example.com"')
     session = in_range("cookies.session_max_age_seconds", section["session_max_age_seconds"])
     login = in_range("cookies.login_max_age_seconds", section["login_max_age_seconds"])
