@@ -103,6 +103,7 @@ def _logo_source(logo: str, public_matches, site_url: str, error) -> str:
     parts = urlsplit(logo)
     if (
         parts.scheme != "https"
+        or any(ord(c) <= 32 or ord(c) == 127 for c in logo)  # urlsplit drops tabs and newlines
         or not LOGO_HOST.match(parts.netloc)
         or parts.query
         or parts.fragment

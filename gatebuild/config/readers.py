@@ -104,10 +104,12 @@ _HOST_ONLY_KEYS = ("site.url", "cognito.domain")
 
 
 def url(key: str, value: str) -> str:
+    # urlsplit drops tabs and newlines anywhere in the URL (WHATWG URL parsing): check the value as given
+    plain = not any(ord(c) <= 32 or ord(c) == 127 for c in value)
     parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
+    if plain and parts.scheme == "https" and parts.hostname:
         return value
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
+    if plain and parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return value
     example = "https://host" if key in _HOST_ONLY_KEYS else "https://host/path"
     raise ConfigFileError(
