@@ -45,6 +45,7 @@ from .gatezip import (
     write_minimal_config,
 )
 from .logs import ensure_retention
+from .preflight import preflight
 from .progress import Progress
 from .state_secret import parameter_name, state_secrets
 from .upload import (
@@ -118,6 +119,7 @@ class StackOptions:
     zip_out: str = "dist/edge.zip"
     artifact_bucket: str | None = None
     template_path: str = str(TEMPLATE_PATH)
+    check_permissions: bool = True  # first deploy: IAM's policy simulator (preflight.py)
     poll_seconds: float = 5.0
     timeout_seconds: float = 3600.0
 
@@ -183,6 +185,48 @@ def check_change(opts: StackOptions, previous: dict[str, str] | None) -> None:
             f"at {old_prefix}; a user pool takes only one domain and CloudFormation would have to replace it, "
             "which fails. Keep the prefix (leave the option out), or see docs/deploy.md, Changing the Cognito "
             "domain prefix"
+        )
+
+
+DEFAULT_API_PATH = "/api/*"  # cloudformation.yaml's ApiPathPattern default
+
+
+def check_api_origin(opts: StackOptions, previous: dict[str, str] | None, config, config_path: str) -> None:
+    """The stack's API origin and the config's [[apis]] must describe the same paths.
+
+    With an API origin but no [[apis]] covering its path pattern, requests there reach the API
+    through a behavior whose gate treats them as ordinary pages (no bearer, no CSRF check, no JSON
+    401s); with [[apis]] but no API origin, they reach the site bucket. Both refused before
+    anything changes. "Covering": no path CloudFront sends to the API escapes every [[apis]]
+    pattern (gatebuild/globs.py decides it exactly; CloudFront's '*' and '?' mean what the
+    gate's mean: "Path pattern", CloudFront developer guide)."""
+    from gatebuild.globs import TooComplex, witness
+
+    domain = opts.api_domain if opts.api_domain is not None else (previous or {}).get("ApiDomainName", "")
+    path = opts.api_path or (previous or {}).get("ApiPathPattern") or DEFAULT_API_PATH
+    apis = [pattern for api in getattr(config, "apis", ()) or () for pattern in api.paths]
+    if domain and not apis:
+        raise DeployError(
+            f"--api-domain {domain}: {config_path} has no [[apis]], so the gate would send {path} to the API "
+            f'without the person\'s token or its API checks; add [[apis]] paths = ["{path}"] to the config, or '
+            'drop the API origin with --api-domain ""'
+        )
+    if domain:
+        try:
+            escaped = witness([path], apis)
+        except TooComplex:
+            escaped = None if path in apis else path
+        if escaped is not None:
+            raise DeployError(
+                f"--api-path {path}: CloudFront sends it to the API at {domain}, but {config_path}'s [[apis]] "
+                f"paths {apis} do not cover it (e.g. {escaped}); make them match (e.g. [[apis]] paths = "
+                f'["{path}"]) or pass --api-path with the pattern the config names'
+            )
+    elif apis:
+        raise DeployError(
+            f"{config_path} has [[apis]] (paths {apis}) but the stack has no API origin, so those requests would "
+            f"reach the site's bucket; pass --api-domain with the API's domain name (and --api-path "
+            f"{apis[0]} if it is not {DEFAULT_API_PATH}), or remove [[apis]] from the config"
         )
 
 
@@ -507,7 +551,8 @@ def deploy_stack(
     name = opts.stack_name
 
     progress.step(f"checking AWS account and stack {name} in {EDGE_REGION}")
-    account = clients.sts.get_caller_identity()["Account"]
+    caller = clients.sts.get_caller_identity()
+    account = caller["Account"]
     stack = describe(clients.cloudformation, name)
     check_updatable(stack, name, clients.cloudformation)
     previous = parameters_of(stack) if stack else None
@@ -528,7 +573,18 @@ def deploy_stack(
                 "no --config: the gate uses the stack's Cognito pool, sign-in required everywhere, "
                 "/admin for the Admin group"
             )
-        prevalidate(config_path, creates_cognito)
+        config = prevalidate(config_path, creates_cognito)
+        check_api_origin(opts, previous, config, opts.config_path or "the config")
+        if stack is None:
+            preflight(
+                clients,
+                account,
+                caller["Arn"],
+                name,
+                opts.cognito_domain_prefix,
+                opts.check_permissions,
+                progress,
+            )
 
         bucket = opts.artifact_bucket or artifact_bucket_name(account, EDGE_REGION)
         ensure_artifact_bucket(clients.s3, bucket, EDGE_REGION, account, progress)
@@ -538,15 +594,15 @@ def deploy_stack(
             key = artifact_key(name, f"bootstrap-{sha256_hex(boot)[:16]}.zip")
             upload_artifact(clients.s3, bucket, key, boot, account, progress)
             code = (bucket, key, sha256_b64(boot))
-        elif previous.get("CodeBucket") and previous.get("CodeKey"):
+        elif previous.get("CodeBucket") == bucket and previous.get("CodeKey"):
             # a failed update rolls back to this zip: keep the lifecycle rule away from it, and
             # put it back from the function itself if the rule already took it
-            if not refresh_artifact(clients.s3, previous["CodeBucket"], previous["CodeKey"], account):
+            if not refresh_artifact(clients.s3, bucket, previous["CodeKey"], account):
                 function = outputs_of(stack).get("FunctionName", "")
                 restore_artifact(
                     clients.lambda_,
                     clients.s3,
-                    previous["CodeBucket"],
+                    bucket,
                     previous["CodeKey"],
                     previous.get("CodeSha256", ""),
                     function,
