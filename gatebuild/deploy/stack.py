@@ -594,21 +594,24 @@ def deploy_stack(
             key = artifact_key(name, f"bootstrap-{sha256_hex(boot)[:16]}.zip")
             upload_artifact(clients.s3, bucket, key, boot, account, progress)
             code = (bucket, key, sha256_b64(boot))
-        elif previous.get("CodeBucket") == bucket and previous.get("CodeKey"):
+        elif (
+            previous.get("CodeBucket") == bucket
+            and previous.get("CodeKey")
             # a failed update rolls back to this zip: keep the lifecycle rule away from it, and
             # put it back from the function itself if the rule already took it
-            if not refresh_artifact(clients.s3, bucket, previous["CodeKey"], account):
-                function = outputs_of(stack).get("FunctionName", "")
-                restore_artifact(
-                    clients.lambda_,
-                    clients.s3,
-                    bucket,
-                    previous["CodeKey"],
-                    previous.get("CodeSha256", ""),
-                    function,
-                    account,
-                    progress,
-                )
+            and not refresh_artifact(clients.s3, bucket, previous["CodeKey"], account)
+        ):
+            function = outputs_of(stack).get("FunctionName", "")
+            restore_artifact(
+                clients.lambda_,
+                clients.s3,
+                bucket,
+                previous["CodeKey"],
+                previous.get("CodeSha256", ""),
+                function,
+                account,
+                progress,
+            )
 
         progress.step(
             ("creating" if stack is None else "updating")
@@ -712,7 +715,10 @@ def deploy_stack(
         upload_site(clients.s3, outputs["BucketName"], opts.site_dir, progress, account)
         state_key = artifact_key(name, "stale-assets.json")
         known = read_state(clients.s3, bucket, state_key, account) or read_state(
-            clients.s3, bucket, f"{name}/stale-assets.json", account  # where earlier versions kept it
+            clients.s3,
+            bucket,
+            f"{name}/stale-assets.json",
+            account,  # where earlier versions kept it
         )
         stale = prune_site(
             clients.s3,

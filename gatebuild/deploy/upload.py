@@ -153,6 +153,15 @@ def ensure_artifact_bucket(s3, name: str, region: str, account: str, progress: P
             f"artifact bucket {name} is in {location}; CloudFormation reads the function's zip "
             f"from a bucket in {region}: pass --artifact-bucket with a bucket there"
         )
+    if not created:
+        # Never change an existing bucket's public access block or encryption: it may serve a
+        # public site or use the owner's KMS key. S3 encrypts every new object at rest anyway
+        # (SSE-S3 by default since 5 January 2023, S3 user guide "Default encryption"); what
+        # must hold is that nobody outside the account can read the zips.
+        _refuse_public(s3, name, owner)
+    # everything that may refuse is decided before the first write: a refusal changes nothing
+    policy = merged_policy(_current_policy(s3, name, owner), name)
+    lifecycle = merged_lifecycle(_current_lifecycle(s3, name, owner), name)
     if created:
         s3.put_public_access_block(
             Bucket=name,
@@ -171,16 +180,8 @@ def ensure_artifact_bucket(s3, name: str, region: str, account: str, progress: P
                 "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]
             },
         )
-    else:
-        # Never change an existing bucket's public access block or encryption: it may serve a
-        # public site or use the owner's KMS key. S3 encrypts every new object at rest anyway
-        # (SSE-S3 by default since 5 January 2023, S3 user guide "Default encryption"); what
-        # must hold is that nobody outside the account can read the zips.
-        _refuse_public(s3, name, owner)
-    policy = merged_policy(_current_policy(s3, name, owner), name)
     if policy is not None:
         s3.put_bucket_policy(Bucket=name, **owner, Policy=json.dumps(policy))
-    lifecycle = merged_lifecycle(_current_lifecycle(s3, name, owner), name)
     if lifecycle is not None:
         rules, extra = lifecycle
         s3.put_bucket_lifecycle_configuration(Bucket=name, **owner, LifecycleConfiguration={"Rules": rules}, **extra)
@@ -392,7 +393,7 @@ def refresh_artifact(s3, bucket: str, key: str, account: str) -> bool:
 def _download(url: str, timeout: float = 60.0) -> bytes:
     import urllib.request
 
-    with urllib.request.urlopen(url, timeout=timeout) as reply:  # noqa: S310 (Lambda's presigned https URL)
+    with urllib.request.urlopen(url, timeout=timeout) as reply:
         return reply.read()
 
 

@@ -286,7 +286,9 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
 
     s3 = boto3.client("s3", region_name="us-east-1")
     artifacts = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="gate-artifacts-123456789012-us-east-1")["Contents"])
-    assert artifacts[0].startswith(f"signin-gate/{NAME}/bootstrap-") and artifacts[1].startswith(f"signin-gate/{NAME}/gate-")
+    assert artifacts[0].startswith(f"signin-gate/{NAME}/bootstrap-") and artifacts[1].startswith(
+        f"signin-gate/{NAME}/gate-"
+    )
     built = s3.get_object(Bucket="gate-artifacts-123456789012-us-east-1", Key=artifacts[1])["Body"].read()
     with open(tmp_path / "edge.zip", "rb") as f:
         assert built == f.read()
