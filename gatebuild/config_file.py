@@ -34,6 +34,7 @@ from edge.settings import (
     Tokens,
 )
 from gatebuild import branding, globs
+from gatebuild.edge_headers import token_header_problem
 
 
 class ConfigFileError(Exception):
@@ -890,7 +891,7 @@ def _state_secret(given: str, key: str = "state.secret") -> bytes:
     return raw
 
 
-API_KEYS = {"paths": list, "identity_headers": bool, "accept_bearer": bool, "cors_origins": list}
+API_KEYS = {"paths": list, "identity_headers": bool, "accept_bearer": bool, "cors_origins": list, "token_header": str}
 
 
 def _apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
@@ -935,12 +936,17 @@ def _apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
                     f'{where}.cors_origins: {origin!r} must be an origin such as "https://app.example.com"'
                 )
             origins.append(origin)
+        token_header = raw.get("token_header", "Authorization")
+        problem = token_header_problem(token_header)
+        if problem:
+            raise ConfigFileError(f"{where}.token_header: {problem}")
         apis.append(
             Api(
                 paths=patterns,
                 identity_headers=raw.get("identity_headers", False),
                 accept_bearer=raw.get("accept_bearer", False),
                 cors_origins=tuple(origins),
+                token_header=token_header,
             )
         )
     if apis and not tokens.store_access_token:
