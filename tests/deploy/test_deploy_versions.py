@@ -202,7 +202,7 @@ def test_every_call_a_deploy_makes_is_in_the_documented_permissions(
     model_calls |= {("iam", "CreateRole"), ("iam", "PutRolePolicy"), ("s3", "CreateBucket")}
     deploy_calls = seen
     docs = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
-    permissions = docs[docs.index("- Permissions for the identity") : docs.index("- Nothing to install by hand")]
+    permissions = docs[docs.index("- **Permissions** for the identity") : docs.index("- Nothing to install by hand")]
     missing = sorted(
         {
             f"{service}:{IAM_ACTION.get(op, op)}"
