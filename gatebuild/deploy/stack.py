@@ -26,7 +26,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from gatebuild.config_file import read_toml
+from gatebuild.config import read_toml
 from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (CSP_MAX, DEFAULT_CSP re-exported)
 
 from . import EDGE_REGION
@@ -198,9 +198,9 @@ def check_api_origin(opts: StackOptions, previous: dict[str, str] | None, config
     through a behavior whose gate treats them as ordinary pages (no bearer, no CSRF check, no JSON
     401s); with [[apis]] but no API origin, they reach the site bucket. Both refused before
     anything changes. "Covering": no path CloudFront sends to the API escapes every [[apis]]
-    pattern (gatebuild/globs.py decides it exactly; CloudFront's '*' and '?' mean what the
+    pattern (gatebuild/config/globs.py decides it exactly; CloudFront's '*' and '?' mean what the
     gate's mean: "Path pattern", CloudFront developer guide)."""
-    from gatebuild.globs import TooComplex, witness
+    from gatebuild.config.globs import TooComplex, witness
 
     domain = opts.api_domain if opts.api_domain is not None else (previous or {}).get("ApiDomainName", "")
     path = opts.api_path or (previous or {}).get("ApiPathPattern") or DEFAULT_API_PATH

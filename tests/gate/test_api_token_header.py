@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gatebuild import config_file
+from gatebuild import config as gate_config
 from gatebuild.edge_headers import token_header_problem
 from tests.gate.test_api import (  # noqa: F401 (fixtures used by name)
     AT,
@@ -62,7 +62,7 @@ def _validate(idp_base, token_header):
 
     raw = raw_config(idp_base)
     raw["apis"] = [{"paths": ["/api/*"], "token_header": token_header}]
-    return config_file.validate(raw)[0]
+    return gate_config.validate(raw)[0]
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def _validate(idp_base, token_header):
      "X-Amz-Content-Sha256", "Bad Header", "", "X-Tok\n", "é"],
 )  # fmt: skip
 def test_names_cloudfront_forbids_or_the_gate_owns_are_refused_with_one_line(idp, name):
-    with pytest.raises(config_file.ConfigFileError) as refused:
+    with pytest.raises(gate_config.ConfigFileError) as refused:
         _validate(idp.base, name)
     (line,) = refused.value.mistakes
     assert line.startswith("apis[1].token_header: ") and "\n" not in line
