@@ -31,8 +31,18 @@ ERROR_CLASS = re.compile(r"(Error|Invalid|Expired|Failed|Request|Unavailable|Tim
 RETURNS_REASON = {"unmet", "same_origin_refusal", "revoke"}
 REASON_CALLS = {"forward", "respond", "login", "_signed_out", "unauthenticated"}
 SECOND_ARG = {"Session"}  # Session(claims, reason, ...)
-NOT_REASONS = {"allow", "deny", "error", "login", "login_complete", "refreshed", "refresh_failed", "sign_out",
-               "signed_out_decision", "preflight"}  # decisions (the line's `decision`), not reasons
+NOT_REASONS = {
+    "allow",
+    "deny",
+    "error",
+    "login",
+    "login_complete",
+    "refreshed",
+    "refresh_failed",
+    "sign_out",
+    "signed_out_decision",
+    "preflight",
+}  # decisions (the line's `decision`), not reasons
 
 
 def _literal(node: ast.AST) -> str | None:
@@ -75,8 +85,10 @@ def scan() -> tuple[set[str], set[str]]:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if any(isinstance(t, ast.Name) and t.id == "reason" for t in targets) and node.value:
                     candidates.append(node.value)
-                if any(isinstance(t, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == "reason" for e in t.elts)
-                       for t in targets) and isinstance(node.value, ast.Tuple):
+                if any(
+                    isinstance(t, ast.Tuple) and any(isinstance(e, ast.Name) and e.id == "reason" for e in t.elts)
+                    for t in targets
+                ) and isinstance(node.value, ast.Tuple):
                     names = [e.id if isinstance(e, ast.Name) else "" for e in targets[0].elts]  # type: ignore[attr-defined]
                     candidates.append(node.value.elts[names.index("reason")])
             elif isinstance(node, ast.Dict):

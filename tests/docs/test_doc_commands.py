@@ -32,7 +32,7 @@ def marked_commands(text: str) -> list[str]:
 
 
 def doc_files() -> list[str]:
-    return sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))) + [os.path.join(ROOT, "README.md")]
+    return [*sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))), os.path.join(ROOT, "README.md")]
 
 
 def all_commands() -> list[tuple[str, str]]:
@@ -40,7 +40,9 @@ def all_commands() -> list[tuple[str, str]]:
     for path in doc_files():
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
-        assert len(re.findall("^" + re.escape(MARK) + "$", text, re.M)) == len(BLOCK.findall(text)), f"{path}: a {MARK} not right before a ```sh block"
+        assert len(re.findall("^" + re.escape(MARK) + "$", text, re.M)) == len(BLOCK.findall(text)), (
+            f"{path}: a {MARK} not right before a ```sh block"
+        )
         found += [(os.path.relpath(path, ROOT), command) for command in marked_commands(text)]
     return found
 
@@ -79,4 +81,6 @@ def test_doc_command_exits_0(page: str, command: str, tmp_path, vendor_cache) ->
         text=True,
         timeout=600,
     )
-    assert result.returncode == 0, f"{page}: `{command}` exited {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    assert result.returncode == 0, (
+        f"{page}: `{command}` exited {result.returncode}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    )

@@ -56,8 +56,19 @@ def token_checks(codes: set[str]) -> set[str]:
 
 def every_reason() -> set[str]:
     codes, prefixes = scan()
-    known_prefixes = {"id_token_", "refreshed_", "bearer_", "idp_error_", "idp_http_", "idp_bad_", "revoke_http_",
-                      "refresh_", "idp_", "missing_", "bad_"}
+    known_prefixes = {
+        "id_token_",
+        "refreshed_",
+        "bearer_",
+        "idp_error_",
+        "idp_http_",
+        "idp_bad_",
+        "revoke_http_",
+        "refresh_",
+        "idp_",
+        "missing_",
+        "bad_",
+    }
     assert prefixes <= known_prefixes, f"a new reason family in edge/: {prefixes - known_prefixes}; document it here"
     checks = token_checks(codes)
     reasons = set(codes) | checks
@@ -70,8 +81,16 @@ def every_reason() -> set[str]:
 
 def test_the_scan_finds_the_codes_the_table_always_had() -> None:
     codes, _ = scan()
-    assert {"missing_group", "state_not_for_this_browser", "idp_timeout", "internal_error", "no_session",
-            "cross_site", "session_too_large", "callback_needs_get"} <= codes
+    assert {
+        "missing_group",
+        "state_not_for_this_browser",
+        "idp_timeout",
+        "internal_error",
+        "no_session",
+        "cross_site",
+        "session_too_large",
+        "callback_needs_get",
+    } <= codes
     assert len(codes) > 60
 
 
@@ -80,7 +99,7 @@ def test_every_reason_links_to_its_own_anchor(reason: str) -> None:
     link = decision_logs.reason_link(reason)
     page, _, anchor = link.partition("#")
     assert page == "docs/operations.md" and os.path.isfile(os.path.join(ROOT, page))
-    assert anchor in anchors(), f"{reason}: docs/operations.md has no <a id=\"{anchor}\"></a>"
+    assert anchor in anchors(), f'{reason}: docs/operations.md has no <a id="{anchor}"></a>'
 
 
 def test_a_code_without_an_entry_is_caught() -> None:
