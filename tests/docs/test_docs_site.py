@@ -88,3 +88,17 @@ def test_docs_site_builds_strict(tmp_path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert (tmp_path / "site" / "operations" / "index.html").is_file()
     assert 'id="missing-group"' in (tmp_path / "site" / "operations" / "index.html").read_text()
+
+
+def test_the_site_home_page_is_the_readme() -> None:
+    """docs/index.md is README.md with its links made relative to docs/ (one text, two places)."""
+    text = readme()
+    text = text.replace("](docs/)", "](index.md)").replace("](docs/", "](")
+    for outside in ("CHANGELOG.md)", "LICENSE)", "packages/"):
+        text = text.replace(f"]({outside}", f"](../{outside}")
+    text = text.replace(
+        "The documentation is in [docs/](index.md), also built as a site",
+        "These pages are in `docs/` of the repository, and built as this site",
+    )
+    with open(os.path.join(ROOT, "docs", "index.md"), encoding="utf-8") as fh:
+        assert fh.read() == text, "docs/index.md differs from README.md: change both"
