@@ -70,8 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--path", default="/", help="the page to show (default /)")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "screenshot-site.png"))
     parser.add_argument("--all", action="store_true", help="every image the docs use (SHOTS), into docs/")
+    parser.add_argument("--out-dir", help="with --all: write the shots into this folder instead (tests)")
     args = parser.parse_args(argv)
     shots = SHOTS if args.all else (Shot(args.out, args.user, args.path),)
+    if args.all and args.out_dir:
+        shots = tuple(s._replace(out=os.path.join(os.path.abspath(args.out_dir), os.path.basename(s.out))) for s in shots)
     try:
         with Stack(args.provider, site_dir=os.path.join(ROOT, "site", "dist")) as stack:
             for shot in shots:
