@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     shots = SHOTS if args.all else (Shot(args.out, args.user, args.path),)
     if args.all and args.out_dir:
-        shots = tuple(s._replace(out=os.path.join(os.path.abspath(args.out_dir), os.path.basename(s.out))) for s in shots)
+        shots = tuple(
+            s._replace(out=os.path.join(os.path.abspath(args.out_dir), os.path.basename(s.out))) for s in shots
+        )
     try:
         with Stack(args.provider, site_dir=os.path.join(ROOT, "site", "dist")) as stack:
             for shot in shots:
