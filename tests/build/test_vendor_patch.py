@@ -1,5 +1,7 @@
 """vendor/*.patch: the trimmed python-jose verifies exactly as upstream, except a wrong hash;
-the trimmed urllib3 behaves as upstream without importing importlib.metadata.
+the trimmed urllib3 behaves as upstream without importing importlib.metadata; the trimmed rsa
+(and jose's lazily loaded HMAC backend) compute exactly as upstream without typing, hashlib,
+hmac or threading on the RS256 path (issue 22).
 
 Upstream is python-jose 3.5.0 as its pinned wheel ships it (vendor/requirements.txt, installed
 by hash into a temp dir with no patch), on the same pure-Python backend the zip uses (python-rsa;
@@ -18,7 +20,7 @@ import subprocess
 import zipfile
 
 import pytest
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -201,6 +203,78 @@ def test_trimmed_jose_verifies_as_upstream_except_a_hash_other_than_the_algorith
 def test_long_to_bytes_without_ecdsa_matches_upstream(packages, ints):
     """jose.utils.long_to_bytes used ecdsa's int_to_string; the patch's own version agrees."""
     assert run(packages["upstream"], [], ints)["long_to_bytes"] == run(packages["patched"], [], ints)["long_to_bytes"]
+
+
+# What issue 22's trim must keep: rsa signs, verifies and handles keys as upstream, jose's
+# lazily loaded names still resolve; and the RS256 path loads none of the modules it trimmed.
+TRIM_RUNNER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+job = json.load(sys.stdin)
+from jose import jwk
+key = jwk.construct(job["jwk"], "RS256")
+verified = key.verify(job["message"].encode(), bytes.fromhex(job["signature"]))
+trimmed = ("typing", "hashlib", "_hashlib", "hmac", "threading", "jose.backends.native")
+loaded_on_verify = sorted(m for m in trimmed if m in sys.modules)
+import rsa, rsa.pkcs1
+from jose import backends, constants
+private = rsa.PrivateKey.load_pkcs1(job["private_pem"].encode())
+public = rsa.PublicKey(private.n, private.e)
+out = {"verified": verified, "loaded_on_verify": loaded_on_verify, "signatures": {}, "hashes": {}}
+for name in sorted(rsa.pkcs1.HASH_METHODS):
+    out["hashes"][name] = rsa.pkcs1.compute_hash(b"message", name).hex()
+    sig = rsa.sign(b"message", private, name)
+    out["signatures"][name] = [sig.hex(), rsa.verify(b"message", sig, public)]
+try:
+    rsa.verify(b"other", sig, public)
+except rsa.VerificationError as exc:
+    out["tampered"] = type(exc).__name__
+out["public_pem"] = public.save_pkcs1().decode()
+out["round_trip"] = rsa.PublicKey.load_pkcs1(public.save_pkcs1()) == public
+out["blinded"] = rsa.decrypt(rsa.encrypt(b"secret", public), private).decode()
+out["jose_hashes"] = {alg: fn().name for alg, fn in sorted(constants.ALGORITHMS.HASHES.items())}
+out["hmac_key"] = [jwk.HMACKey.__name__, jwk.get_key("HS256").__name__, len(backends.get_random_bytes(16))]
+hs = jwk.construct("secret", "HS256")
+out["hmac_sig"] = hs.sign(b"message").hex()
+print(json.dumps(out))
+"""
+
+
+def test_trimmed_rsa_and_jose_agree_with_upstream_and_load_no_typing_hashlib_hmac_threading(packages):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    message = "header.payload"
+    job = {
+        "jwk": jwk_of(key),
+        "message": message,
+        "signature": sign(key, message, "SHA-256").hex(),
+        "private_pem": private_pem,
+    }
+    results = {}
+    for name, path in packages.items():
+        result = subprocess.run(
+            [PYTHON313, "-I", "-S", "-B", "-c", TRIM_RUNNER, path],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        results[name] = json.loads(result.stdout)
+    up, ours = results["upstream"], results["patched"]
+    assert up["verified"] is True and ours["verified"] is True
+    # the trim: upstream's RS256 path loads every one of them, the patched one none
+    assert up["loaded_on_verify"] == sorted(["typing", "hashlib", "_hashlib", "hmac", "threading", "jose.backends.native"])
+    assert ours["loaded_on_verify"] == []
+    # nothing computed differently: PKCS#1 v1.5 signatures are deterministic, so they must be equal
+    assert set(ours["signatures"]) >= {"MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "SHA3-256"}
+    assert all(verified == name for name, (_, verified) in ours["signatures"].items())
+    assert {k: v for k, v in up.items() if k != "loaded_on_verify"} == {
+        k: v for k, v in ours.items() if k != "loaded_on_verify"
+    }
+    assert ours["tampered"] == "VerificationError" and ours["blinded"] == "secret" and ours["round_trip"]
 
 
 URLLIB3_RUNNER = r"""
