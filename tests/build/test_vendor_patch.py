@@ -288,25 +288,76 @@ try:
 except Exception as exc:  # h2 is not installed: upstream and patched both say so the same way
     outcome = type(exc).__name__ + ": " + str(exc)
 pool = urllib3.PoolManager(retries=False).connection_from_url("http://127.0.0.1:9/")
+import re
+from urllib3.util import url as url_module, ssl_
+ipv6_compiled_at_import = isinstance(url_module._IPV6_ADDRZ_RE, re.Pattern)
+compiled = []
+real_compile = re.compile
+re.compile = lambda pattern, flags=0: compiled.append(pattern) or real_compile(pattern, flags)
+url_module.parse_url("https://idp.example.com:443/oauth2/token")
+ssl_.is_ipaddress("idp.example.com")
+dns_compiled_ipv6 = any("A-Fa-f" in p for p in compiled)
+hosts = [line.rstrip("\n") for line in sys.stdin]
+parsed = []
+for host in hosts:
+    try:
+        u = url_module.parse_url(f"https://{host}/p?q")
+        parsed.append([str(u), u.host, u.port, ssl_.is_ipaddress(host), ssl_.is_ipaddress(host.strip("[]"))])
+    except Exception as exc:
+        parsed.append(type(exc).__name__)
 print(json.dumps({"metadata_at_import": loaded_metadata, "inject": outcome, "pool": type(pool).__name__,
-                  "version": urllib3.__version__}))
+                  "version": urllib3.__version__, "ipv6_compiled_at_import": ipv6_compiled_at_import,
+                  "dns_compiled_ipv6": dns_compiled_ipv6, "parsed": parsed}))
 """
+HOSTS = [
+    "idp.example.com", "IDP.Example.COM", "127.0.0.1", "127.0.0.1:8443", "0x7f.1", "[::1]", "[::1]:8443",
+    "[fe80::1%25eth0]", "[fe80::1%eth0]:1", "[FE80::A:b]", "::1", "fe80::1%eth0", "[::ffff:192.0.2.1]",
+    "[1:2:3:4:5:6:7:8]", "[1:2:3:4:5:6:7:8:9]", "[not-ipv6]", "[", "]", "a:b", "host:99999", "xn--bcher-kva.example",
+    "bücher.example", "exa mple.com", "%41.example", "user@host", "",
+]
 
 
-def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadata(packages):
+@settings(max_examples=10, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.ip_addresses(v=6).map(lambda a: f"[{a}]"),
+            st.ip_addresses(v=6).map(str),
+            st.ip_addresses(v=4).map(str),
+            st.from_regex(r"\A[\[\]a-fA-F0-9:.%]{1,40}\Z"),
+            st.from_regex(r"\A[a-z0-9-]{1,20}(\.[a-z0-9-]{1,20}){0,3}\Z"),
+        ),
+        max_size=30,
+    )
+)
+def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadata(packages, hosts):
+    """Also issue 22's trim: the IPv6 patterns compiled on first use, never for a DNS name; every
+    host (the fixed list and hypothesis's addresses and near-addresses) parses as upstream."""
     results = {}
     for name, path in packages.items():
         run_ = subprocess.run(
-            [PYTHON313, "-I", "-S", "-B", "-c", URLLIB3_RUNNER, path], capture_output=True, text=True, timeout=120
+            [PYTHON313, "-I", "-S", "-B", "-c", URLLIB3_RUNNER, path],
+            input="\n".join(HOSTS + hosts),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert run_.returncode == 0, run_.stderr[-2000:]
         results[name] = json.loads(run_.stdout)
     assert results["upstream"]["metadata_at_import"] is True
     assert results["patched"]["metadata_at_import"] is False  # ~20-35 ms of the callback's cold start
     assert results["upstream"]["inject"] == results["patched"]["inject"] != "injected"
-    assert {k: v for k, v in results["upstream"].items() if k != "metadata_at_import"} == {
-        k: v for k, v in results["patched"].items() if k != "metadata_at_import"
+    assert results["upstream"]["ipv6_compiled_at_import"] is True
+    assert results["patched"]["ipv6_compiled_at_import"] is False and results["patched"]["dns_compiled_ipv6"] is False
+    trims = ("metadata_at_import", "ipv6_compiled_at_import", "dns_compiled_ipv6")
+    assert {k: v for k, v in results["upstream"].items() if k not in trims} == {
+        k: v for k, v in results["patched"].items() if k not in trims
     }
+    parsed = results["patched"]["parsed"]
+    # not vacuous: the fixed hosts give addresses, names and refusals alike
+    flags = [p[4] for p in parsed[: len(HOSTS)] if isinstance(p, list)]
+    assert flags.count(True) >= 5 and flags.count(False) >= 5
+    assert any(isinstance(p, str) for p in parsed[: len(HOSTS)])
 
 
 def test_patch_applies_strictly(tmp_path):
