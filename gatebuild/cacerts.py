@@ -65,7 +65,7 @@ def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, in
     """The elements inside a constructed element: (tag, element start, contents start, end)."""
     found = []
     while start < end:
-        tag, body, body_end, after = _read(data, start)
+        tag, body, _, after = _read(data, start)
         found.append((tag, start, body, after))
         start = after
     return found
@@ -133,7 +133,7 @@ def subject_hash(certificate: bytes) -> str:
             parts = _children(name, atv_body, atv_end)
             if atv_tag != _SEQUENCE or len(parts) != 2 or parts[0][0] != _OID:
                 raise CertificateError("bad attribute")
-            (oid_tag, oid_start, _, oid_end), (value_tag, _, value_body, value_end) = parts
+            (_, oid_start, _, oid_end), (value_tag, _, value_body, value_end) = parts
             value = _canonical_value(value_tag, name[value_body:value_end])
             entries.append(_encode(_SEQUENCE, name[oid_start:oid_end] + value))
         canonical += _encode(_SET, b"".join(sorted(entries)))  # DER: a SET OF in sorted order

@@ -33,7 +33,7 @@ from tests.support.idp_server import LocalIdp
 
 OPENSSL = shutil.which("openssl")
 needs_openssl = pytest.mark.skipif(OPENSSL is None, reason="the openssl command is the reference")
-NOW = datetime.datetime.now(datetime.timezone.utc)
+NOW = datetime.datetime.now(datetime.UTC)
 
 
 def openssl_hash(der: bytes) -> str:
@@ -76,7 +76,9 @@ def shipped_bundle(tmp_path_factory) -> str:
 def test_every_shipped_root_is_named_by_openssls_subject_hash(shipped_bundle):
     roots = cacerts.pem_certificates(shipped_bundle)
     assert len(roots) > 100  # not vacuous: certifi's Mozilla roots
-    mismatches = [(openssl_hash(d), cacerts.subject_hash(d)) for d in roots if openssl_hash(d) != cacerts.subject_hash(d)]
+    mismatches = [
+        (openssl_hash(d), cacerts.subject_hash(d)) for d in roots if openssl_hash(d) != cacerts.subject_hash(d)
+    ]
     assert not mismatches
     files = cacerts.hashed_directory(shipped_bundle)
     assert len(files) == len(roots) and all(name.rsplit(".", 1)[1].isdigit() for name in files)
@@ -163,9 +165,7 @@ def fetch(url: str) -> int:
     return pool.request("GET", url, timeout=5).status
 
 
-def test_a_handshake_finds_its_root_in_the_hashed_directory_and_fails_closed_without_it(
-    tls_idp, tmp_path, monkeypatch
-):
+def test_a_handshake_finds_its_root_in_the_hashed_directory_and_fails_closed_without_it(tls_idp, tmp_path, monkeypatch):
     url, root = tls_idp
     monkeypatch.delenv("SSL_CERT_FILE", raising=False)  # this machine sets it; the edge has none
     monkeypatch.delenv("SSL_CERT_DIR", raising=False)

@@ -268,7 +268,9 @@ def test_trimmed_rsa_and_jose_agree_with_upstream_and_load_no_typing_hashlib_hma
     up, ours = results["upstream"], results["patched"]
     assert up["verified"] is True and ours["verified"] is True
     # the trim: upstream's RS256 path loads every one of them, the patched one none
-    assert up["loaded_on_verify"] == sorted(["typing", "hashlib", "_hashlib", "hmac", "threading", "jose.backends.native"])
+    assert up["loaded_on_verify"] == sorted(
+        ["typing", "hashlib", "_hashlib", "hmac", "threading", "jose.backends.native"]
+    )
     assert ours["loaded_on_verify"] == [] and ours["other_hashes_on_verify"] == []  # RS256 needs only _sha2
     # nothing computed differently: PKCS#1 v1.5 signatures are deterministic, so they must be equal
     assert set(ours["signatures"]) >= {"MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "SHA3-256"}
@@ -311,10 +313,32 @@ print(json.dumps({"metadata_at_import": loaded_metadata, "inject": outcome, "poo
                   "dns_compiled_ipv6": dns_compiled_ipv6, "parsed": parsed}))
 """
 HOSTS = [
-    "idp.example.com", "IDP.Example.COM", "127.0.0.1", "127.0.0.1:8443", "0x7f.1", "[::1]", "[::1]:8443",
-    "[fe80::1%25eth0]", "[fe80::1%eth0]:1", "[FE80::A:b]", "::1", "fe80::1%eth0", "[::ffff:192.0.2.1]",
-    "[1:2:3:4:5:6:7:8]", "[1:2:3:4:5:6:7:8:9]", "[not-ipv6]", "[", "]", "a:b", "host:99999", "xn--bcher-kva.example",
-    "bücher.example", "exa mple.com", "%41.example", "user@host", "",
+    "idp.example.com",
+    "IDP.Example.COM",
+    "127.0.0.1",
+    "127.0.0.1:8443",
+    "0x7f.1",
+    "[::1]",
+    "[::1]:8443",
+    "[fe80::1%25eth0]",
+    "[fe80::1%eth0]:1",
+    "[FE80::A:b]",
+    "::1",
+    "fe80::1%eth0",
+    "[::ffff:192.0.2.1]",
+    "[1:2:3:4:5:6:7:8]",
+    "[1:2:3:4:5:6:7:8:9]",
+    "[not-ipv6]",
+    "[",
+    "]",
+    "a:b",
+    "host:99999",
+    "xn--bcher-kva.example",
+    "bücher.example",
+    "exa mple.com",
+    "%41.example",
+    "user@host",
+    "",
 ]
 
 
