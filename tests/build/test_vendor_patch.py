@@ -300,6 +300,16 @@ re.compile = lambda pattern, flags=0: compiled.append(pattern) or real_compile(p
 url_module.parse_url("https://idp.example.com:443/oauth2/token")
 ssl_.is_ipaddress("idp.example.com")
 dns_compiled_ipv6 = any("A-Fa-f" in p for p in compiled)
+hashlib_loaded = "hashlib" in sys.modules or "hmac" in sys.modules
+fingerprints = []
+import hashlib
+for candidate in (hashlib.sha256(b"cert").hexdigest(), hashlib.md5(b"cert").hexdigest(), hashlib.sha1(b"cert").hexdigest(),
+                  "00" * 32, "ab:" * 19 + "ab", "zz" * 20, "0" * 33):
+    try:
+        ssl_.assert_fingerprint(b"cert", candidate)
+        fingerprints.append("ok")
+    except Exception as exc:
+        fingerprints.append(type(exc).__name__ + ": " + str(exc))
 hosts = [line.rstrip("\n") for line in sys.stdin]
 parsed = []
 for host in hosts:
@@ -310,7 +320,8 @@ for host in hosts:
         parsed.append(type(exc).__name__)
 print(json.dumps({"metadata_at_import": loaded_metadata, "inject": outcome, "pool": type(pool).__name__,
                   "version": urllib3.__version__, "ipv6_compiled_at_import": ipv6_compiled_at_import,
-                  "dns_compiled_ipv6": dns_compiled_ipv6, "parsed": parsed}))
+                  "dns_compiled_ipv6": dns_compiled_ipv6, "parsed": parsed, "hashlib_loaded": hashlib_loaded,
+                  "fingerprints": fingerprints}))
 """
 HOSTS = [
     "idp.example.com",
@@ -356,8 +367,9 @@ HOSTS = [
     )
 )
 def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadata(packages, hosts):
-    """Also issue 22's trim: the IPv6 patterns compiled on first use, never for a DNS name; every
-    host (the fixed list and hypothesis's addresses and near-addresses) parses as upstream."""
+    """Also issue 22's trims: the IPv6 patterns compiled on first use, never for a DNS name; every
+    host (the fixed list and hypothesis's addresses and near-addresses) parses as upstream; hashlib
+    and hmac not imported until a certificate fingerprint is checked, which checks as upstream."""
     results = {}
     for name, path in packages.items():
         run_ = subprocess.run(
@@ -374,7 +386,9 @@ def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadat
     assert results["upstream"]["inject"] == results["patched"]["inject"] != "injected"
     assert results["upstream"]["ipv6_compiled_at_import"] is True
     assert results["patched"]["ipv6_compiled_at_import"] is False and results["patched"]["dns_compiled_ipv6"] is False
-    trims = ("metadata_at_import", "ipv6_compiled_at_import", "dns_compiled_ipv6")
+    assert results["upstream"]["hashlib_loaded"] is True and results["patched"]["hashlib_loaded"] is False
+    assert results["patched"]["fingerprints"][:3] == ["ok", "ok", "ok"]  # and the same refusals (below)
+    trims = ("metadata_at_import", "ipv6_compiled_at_import", "dns_compiled_ipv6", "hashlib_loaded")
     assert {k: v for k, v in results["upstream"].items() if k not in trims} == {
         k: v for k, v in results["patched"].items() if k not in trims
     }
