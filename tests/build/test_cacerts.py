@@ -178,7 +178,7 @@ def test_a_handshake_finds_its_root_in_the_hashed_directory_and_fails_closed_wit
     # the right root but the wrong name: the leaf is for 127.0.0.1 only
     monkeypatch.setattr(edge.idp, "TRUST_STORE", trust_store_with(tmp_path / "again", [root]))
     assert fetch(url) == 200
-    with pytest.raises(urllib3.exceptions.SSLError, match="match|mismatch"):
+    with pytest.raises(urllib3.exceptions.SSLError, match=r"match|mismatch"):
         fetch(url.replace("127.0.0.1", "localhost"))
     # a local run may add a root through OpenSSL's own variable (never set at the edge)
     (tmp_path / "root.pem").write_bytes(cacerts.to_pem(der(root)))
