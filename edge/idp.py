@@ -98,7 +98,7 @@ def trust_context() -> SSLContext:
     if os.path.isdir(TRUST_STORE):
         context.load_verify_locations(capath=TRUST_STORE)
         if "SSL_CERT_FILE" in os.environ or "SSL_CERT_DIR" in os.environ:
-            context.load_default_certs()  # with these set, OpenSSL loads exactly what they name
+            context.load_default_certs()  # OpenSSL's defaults: what these name (the other, its built-in one)
     else:
         context.load_default_certs()
     return context
