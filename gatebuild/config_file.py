@@ -24,6 +24,7 @@ from edge.settings import (
     PROVIDERS,
     SAME_SITE_VALUES,
     Api,
+    Assets,
     Branding,
     Config,
     Cookies,
@@ -77,7 +78,9 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "user_pool_id": (str, ABSENT),
         "domain": (str, ABSENT),
     },
-    "site": {"url": (str, _CONFIG["site_url"])},
+    "site": {"url": (str, _CONFIG["site_url"]), "spa": (bool, _CONFIG["spa"])},
+    # [assets]: the site's built files (edge/paths.py ClientRoutes); issue 23 adds signed cookies here
+    "assets": {"paths": (list, Assets._field_defaults["paths"])},
     "paths": {key: (type(_PATHS[key]) if key != "public" else list, _PATHS[key]) for key in Paths._fields},
     "tokens": {
         key: (
@@ -307,6 +310,8 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         ),
     )
     apis = m.check("apis", ("paths", "tokens"), _apis, raw.get("apis", []), paths, tokens)
+    # apis broken: checked against the gate's own paths only (the [[apis]] mistake is reported already)
+    assets = m.check("assets", ("assets", "paths"), _assets, sections.get("assets"), paths, apis or ())
     if m.lines:
         raise ConfigFileError(*m.lines)
     issuer, endpoints, to_discover = found
@@ -331,6 +336,8 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         apis=apis,
         entry=entry,
         extra_authorize_params=extra_params,
+        spa=site["spa"],
+        assets=assets,
     )
     return config, to_discover
 
@@ -949,3 +956,30 @@ def _apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
             "(the gate forwards the access token to the API); set it to true or remove [[apis]]"
         )
     return tuple(apis)
+
+
+def _assets(section: dict, paths: Paths, apis: tuple[Api, ...]) -> Assets:
+    """[assets] paths: patterns of the site's built files, never answered with the app ([site]
+    spa), so none may overlap an API path or the gate's own paths (either would then be read as
+    an asset, or an asset as theirs)."""
+    patterns = tuple(section["paths"])
+    for pattern in patterns:
+        if not isinstance(pattern, str) or not pattern:
+            raise ConfigFileError('assets.paths: must be a list of path patterns, e.g. ["/assets/*"]')
+        _pattern("assets.paths", pattern)
+    forms = [fold] if not paths.case_sensitive else [str, fold]
+    gate = [(f"the gate's own path {p!r}", p) for p in ("/_gate/*", *paths.gate_paths())]
+    others = [*gate, *((f"[[apis]] paths {p!r}", p) for api in apis for p in api.paths)]
+    try:
+        for pattern in patterns:
+            for what, other in others:
+                for form in forms:
+                    sample = globs.witness([form(pattern), form(other)])
+                    if sample is not None:
+                        raise ConfigFileError(
+                            f"assets.paths: {pattern!r} overlaps {what} (both match {sample!r}); "
+                            "an asset path is only for the site's own files: narrow it, e.g. \"/assets/*\""
+                        )
+    except globs.TooComplex:
+        raise ConfigFileError("assets.paths: the patterns are too complex to check for overlaps; use fewer '*'") from None
+    return Assets(paths=patterns)
