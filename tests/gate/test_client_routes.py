@@ -179,14 +179,12 @@ def test_examples(make_config, uri, method, headers, rewritten):
 
 
 def test_spa_false_rewrites_nothing(make_config):
-    routes = client_routes(make_config()._replace(spa=False))
+    routes = client_routes(make_config(site={"spa": False}))
     assert routes.index_for(normalise("/dashboard"), "GET", "navigate", "text/html") is None
 
 
 def test_the_asset_paths_are_configurable(make_config):
-    config = make_config()
-    assets = config.assets._replace(paths=("/static/*",))
-    routes = client_routes(config._replace(assets=assets))
+    routes = client_routes(make_config(assets={"paths": ["/static/*"]}))
     assert routes.index_for(normalise("/static/app"), "GET", "navigate", None) is None
     assert routes.index_for(normalise("/assets/app"), "GET", "navigate", None) == INDEX
 
@@ -221,7 +219,7 @@ def test_a_signed_in_navigation_to_a_client_route_gets_the_app(make_config, make
 
 
 def test_with_spa_false_only_the_root_is_the_app(make_config, make_handler, login):
-    browser = Browser(make_handler(make_config()._replace(spa=False)))
+    browser = Browser(make_handler(make_config(site={"spa": False})))
     with freeze_time(T0):
         login(browser, "/", lifetime=3600)
     assert forwarded(browser, "/dashboard/settings") == "/dashboard/settings"
