@@ -978,8 +978,10 @@ def _assets(section: dict, paths: Paths, apis: tuple[Api, ...]) -> Assets:
                     if sample is not None:
                         raise ConfigFileError(
                             f"assets.paths: {pattern!r} overlaps {what} (both match {sample!r}); "
-                            "an asset path is only for the site's own files: narrow it, e.g. \"/assets/*\""
+                            'an asset path is only for the site\'s own files: narrow it, e.g. "/assets/*"'
                         )
     except globs.TooComplex:
-        raise ConfigFileError("assets.paths: the patterns are too complex to check for overlaps; use fewer '*'") from None
+        raise ConfigFileError(
+            "assets.paths: the patterns are too complex to check for overlaps; use fewer '*'"
+        ) from None
     return Assets(paths=patterns)

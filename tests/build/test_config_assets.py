@@ -52,7 +52,10 @@ def test_an_empty_asset_list_is_allowed():
         ({"site": {"spa": "yes"}}, "site.spa: must be true or false, not a string"),
         ({"assets": {"paths": "/assets/*"}}, "assets.paths: must be a list, not a string"),
         ({"assets": {"path": ["/assets/*"]}}, 'assets.path: unknown key; did you mean "paths"?'),
-        ({"assets": {"paths": ["assets/*"]}}, "assets.paths: 'assets/*' can never match; path patterns start with \"/\""),
+        (
+            {"assets": {"paths": ["assets/*"]}},
+            "assets.paths: 'assets/*' can never match; path patterns start with \"/\"",
+        ),
         ({"assets": {"paths": [""]}}, 'assets.paths: must be a list of path patterns, e.g. ["/assets/*"]'),
         ({"assets": {"paths": ["/a/../b/*"]}}, "assets.paths: '/a/../b/*' can never match, requests are matched"),
         (

@@ -231,7 +231,15 @@ RULES = [{"paths": ["/admin", "/admin/*"], "groups": ["Admin"]}]
 
 @pytest.mark.parametrize(
     "spelling",
-    ["/admin/users", "/admin", "/ADMIN/users", "/admin;x/users", "/x/../admin/users", "/%61dmin/users", "/admin./users"],
+    [
+        "/admin/users",
+        "/admin",
+        "/ADMIN/users",
+        "/admin;x/users",
+        "/x/../admin/users",
+        "/%61dmin/users",
+        "/admin./users",
+    ],
 )
 def test_a_refused_path_is_refused_before_any_rewrite(make_config, make_handler, login, spelling):
     """Every reading of the path asked for is checked first: a Viewer navigating to any spelling
