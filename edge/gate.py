@@ -84,12 +84,7 @@ class Gate:
             public_uri = self.access.public_uri(request.path, cf_request["uri"])
             if public_uri is not None:
                 if self._index_is_public and self.client_routes.enabled:
-                    public_uri = (
-                        self.client_routes.index_for(
-                            request.path, request.method, request.header("sec-fetch-mode"), request.header("accept")
-                        )
-                        or public_uri
-                    )
+                    public_uri = self.client_routes.index_for_request(request) or public_uri
                 if public_uri != cf_request["uri"]:
                     cf_request["uri"] = public_uri  # the root, or a client route, as the index object
                 strip_gate_cookies(cf_request["headers"], self.store.names.all_prefix)

@@ -26,6 +26,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .request import ViewerRequest
+
 MAX_URI_LENGTH = 8192
 MAX_RETURN_LENGTH = 2048
 # Forwarded instead of "/": S3 would answer "GET /" with a listing of the bucket when the origin
@@ -287,6 +289,9 @@ class ClientRoutes:
     def __init__(self, enabled: bool, excluded: tuple[str, ...], case_sensitive: bool):
         self.enabled = enabled
         self._excluded = tuple(Pattern(p, case_sensitive) for p in dict.fromkeys(excluded))
+
+    def index_for_request(self, request: ViewerRequest) -> str | None:
+        return self.index_for(request.path, request.method, request.header("sec-fetch-mode"), request.header("accept"))
 
     def index_for(self, path: NormalPath, method: str, fetch_mode: str | None, accept: str | None) -> str | None:
         if not self.enabled or (method != "GET" and method != "HEAD"):

@@ -96,9 +96,7 @@ class ProtectedPaths:
         uri = request.path.encoded
         routes = self._client_routes
         if routes is not None:
-            index = routes.index_for(
-                request.path, request.method, request.header("sec-fetch-mode"), request.header("accept")
-            )
+            index = routes.index_for_request(request)
             if index is not None:
                 uri = index
                 required += [needed for needed in self._index_required if needed not in required]
