@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from edge.paths import fold
+from edge.paths import GATE_PATHS_PATTERN, fold
 from edge.settings import Api, Paths, Rule
 
 from . import globs
@@ -162,10 +162,6 @@ def check_api_paths(where: str, patterns: Sequence[str], paths: Paths) -> None:
             f"{where}: the path patterns are too complex to check for overlaps with paths.public; "
             "use fewer '*' per pattern"
         ) from None
-
-
-# The pattern of the template's /_gate/* behavior: the gate's own endpoints (edge/paths.py).
-GATE_PATHS_PATTERN = "/_gate/*"
 
 
 def check_asset_paths(patterns: Sequence[str], paths: Paths, apis: Sequence[Api]) -> None:
