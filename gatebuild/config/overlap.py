@@ -164,7 +164,7 @@ def check_api_paths(where: str, patterns: Sequence[str], paths: Paths) -> None:
         ) from None
 
 
-def check_asset_paths(patterns: Sequence[str], paths: Paths, apis: Sequence[Api]) -> None:
+def check_asset_paths(patterns: Sequence[str], paths: Paths, apis: Sequence[Api], given: bool = True) -> None:
     """[assets] paths are the site's own files, never answered with the app ([site] spa): none
     may overlap the gate's own paths or an [[apis]] pattern in any reading (a request there would
     be taken for an asset, or an asset for theirs; and with signed cookies an asset path becomes
@@ -175,6 +175,11 @@ def check_asset_paths(patterns: Sequence[str], paths: Paths, apis: Sequence[Api]
         for pattern in patterns:
             for what, other in others:
                 sample = overlapping(pattern, other, paths.case_sensitive)
+                if sample is not None and not given:
+                    raise ConfigFileError(
+                        f"assets.paths: the default {pattern!r} overlaps {what} (both match {sample!r}); "
+                        "list your site's asset patterns under [assets] paths (or paths = [] for none)"
+                    )
                 if sample is not None:
                     raise ConfigFileError(
                         f"assets.paths: {pattern!r} overlaps {what} (both match {sample!r}); an asset path is "
