@@ -18,6 +18,7 @@ from .errors import GateError
 from .idp import Deadline, IdpClient
 from .jwks import KeyStore
 from .outcome import Outcome
+from .paths import GATE_PATHS_PATTERN, ROOT_OBJECT, ClientRoutes, normalise
 from .protected import ProtectedPaths
 from .provider import provider_for
 from .request import ViewerRequest
@@ -58,7 +59,12 @@ class Gate:
         self._login: LoginFlow | None = None
         self._refresher: Refresher | None = None
         self._endpoints: GateEndpoints | None = None
-        self.protected = ProtectedPaths(config, self.access, self.provider, self.store, self, self._error)
+        self.client_routes = client_routes(config)
+        # a public client route gets the app only when the app is public too: anyone could fetch it anyway
+        self._index_is_public = self.access.public_uri(normalise(ROOT_OBJECT), ROOT_OBJECT) is not None
+        self.protected = ProtectedPaths(
+            config, self.access, self.provider, self.store, self, self._error, self.client_routes
+        )
         self._endpoint_at = {getattr(config.paths, name): name for name in ENDPOINTS}
         self._gate_paths = frozenset(self._endpoint_at)
 
@@ -107,8 +113,10 @@ class Gate:
                 return route(request, now, deadline)
             public_uri = self.access.public_uri(request.path, cf_request["uri"])
             if public_uri is not None:
+                if self._index_is_public and self.client_routes.enabled:
+                    public_uri = self.client_routes.index_for_request(request) or public_uri
                 if public_uri != cf_request["uri"]:
-                    cf_request["uri"] = public_uri  # the root, as the index object
+                    cf_request["uri"] = public_uri  # the root, or a client route, as the index object
                 strip_gate_cookies(cf_request["headers"], self.store.names.all_prefix)
                 if self.config.apis:  # X-Gate-Sub/-Groups come only from the gate (edge/api.py)
                     from .api import strip_identity_headers
@@ -129,3 +137,14 @@ class Gate:
             except GateError:
                 pass
         return answers.error(exc, request, self.config.paths, self._gate_paths, return_path)
+
+
+def client_routes(config: Config) -> ClientRoutes:
+    """[site] spa as a ClientRoutes: never the API's paths, the assets or the gate's own paths."""
+    excluded = (
+        GATE_PATHS_PATTERN,
+        *config.paths.gate_paths(),
+        *config.assets.paths,
+        *(pattern for api in config.apis for pattern in api.paths),
+    )
+    return ClientRoutes(config.spa, excluded, config.paths.case_sensitive)
