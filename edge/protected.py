@@ -61,9 +61,6 @@ class ProtectedPaths:
             api = self._api.match(request.path)
             if api is not None:
                 return self._api.handle(api, request, now, deadline, self.unauthenticated)
-            from .api import strip_identity_headers
-
-            strip_identity_headers(request.raw["headers"])
         session = self._store.read(request.jar, now, deadline)
         navigation = request.is_navigation
         if navigation and session.wants_early_refresh(now, self._window):
@@ -123,9 +120,7 @@ class ProtectedPaths:
         back = safe_return_path(target) or "/"
         still_valid = session.claims is not None
         try:
-            claims, cookies = self._refresher.refresh(
-                request.jar, now, session.refresh_token or "", session.last_claims, deadline
-            )
+            claims, cookies, _ = self._refresher.refresh(request.jar, now, session, deadline)
         except RefreshGaveNoIdToken as answer:
             if still_valid:  # keep the rotated refresh token; don't try again for this ID token
                 mark = self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)
