@@ -89,7 +89,7 @@ class GateEndpoints:
                 cookies, reason = answer.set_cookies, "refresh_without_id_token"
                 session.access_times = answer.access_times
             except LoginFailed as exc:
-                claims, cookies, reason = None, self._store.clear(request.jar), f"refresh_{exc.reason}"
+                claims, cookies, reason = None, self._refused(request, exc), f"refresh_{exc.reason}"
             except GateError as exc:
                 if claims is None:
                     return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
@@ -147,7 +147,7 @@ class GateEndpoints:
                 )
             return self._signed_out("refresh_refused", "refresh_without_id_token", answer.set_cookies)
         except LoginFailed as exc:  # invalid_grant (spent, revoked, reused) or identity_changed
-            return self._signed_out("refresh_refused", f"refresh_{exc.reason}", self._store.clear(request.jar))
+            return self._signed_out("refresh_refused", f"refresh_{exc.reason}", self._refused(request, exc))
         except GateError as exc:
             return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
         return Outcome.respond(
@@ -156,6 +156,14 @@ class GateEndpoints:
             "token_refreshed",
             claims.get("sub"),
         )
+
+    def _refused(self, request: ViewerRequest, exc: LoginFailed) -> list[str]:
+        """Set-Cookie lines for a refused refresh: a first invalid_grant only marks the refresh
+        token (a sibling request may have won a rotation race; its cookies must survive); any
+        other refusal ends the session."""
+        if exc.reason == "invalid_grant":
+            return exc.set_cookies
+        return self._store.clear(request.jar)
 
     def _who(self, claims: Claims, session: Session) -> Json:
         return {

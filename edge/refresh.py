@@ -9,7 +9,9 @@ that does not verify (a forged one, or one signed by a key the IdP has rotated o
 session it is cannot be known, so no refresh answer is installed and a new login is needed.
 Only a browser that holds no ID token at all (just the refresh cookie the gate set) may refresh
 without one. A refresh answer may carry no ID token: a rotated refresh token and a new access
-token in it are kept.
+token in it are kept. A refused refresh token (invalid_grant) is marked, never cleared: with
+refresh-token rotation, parallel requests of one browser race and all but one are refused, and
+clearing cookies would wipe the winner's (session.py, mark_refresh_spent).
 """
 
 from __future__ import annotations
@@ -56,7 +58,14 @@ class Refresher:
         if session.id_token is not None and previous is None:
             # an ID token that does not verify says nothing about whose session this is
             raise LoginFailed("identity_unverified")
-        tokens = self._idp.refresh(session.refresh_token, deadline)
+        if self._store.refresh_spent(jar, session.refresh_token):
+            raise LoginFailed("refresh_token_spent")  # refused before for this browser: never asked twice
+        try:
+            tokens = self._idp.refresh(session.refresh_token, deadline)
+        except LoginFailed as exc:
+            if exc.reason == "invalid_grant":
+                raise LoginFailed("invalid_grant", self._store.mark_refresh_spent(session.refresh_token)) from None
+            raise
         now = max(now, self._clock())  # the IdP stamped its tokens after we took `now`
         access_times = unverified_times(tokens.get("access_token")) if self._api_needs_access_token else None
         if "id_token" not in tokens:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .typing_aliases import Claims, Json
 
 # base64url, JOSE dots, and what opaque tokens use (RFC 6750 b64token); no ; , " \ or spaces
+SPENT_MARK_SECONDS = 300  # long enough for a racing sibling's answer to land
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
 
 
@@ -237,6 +238,18 @@ class SessionStore:
             self.writer.set(self.names.refresh_tried, token_mark(id_token), max(1, int(claims["exp"] - now)), {})[0]
         ]
 
+    def refresh_spent(self, jar: dict[str, str], refresh_token: str) -> bool:
+        """The IdP already refused this refresh token for this browser (see mark_refresh_spent)."""
+        return jar.get(self.names.refresh_spent) == token_mark(refresh_token)
+
+    def mark_refresh_spent(self, refresh_token: str) -> list[str]:
+        """The IdP refused this refresh token. With rotation (Cognito with a 0 s grace period,
+        oidc-provider) that is what every request but the first gets when several requests of
+        one browser refresh at once; the first one's answer sets the new tokens. So a refusal
+        clears nothing (it could land after the winner's cookies and wipe them): it marks the
+        token, and the request comes back once with whatever cookies the browser then holds."""
+        return self.writer.set(self.names.refresh_spent, token_mark(refresh_token), SPENT_MARK_SECONDS, {})[:1]
+
     def clear_refresh_token(self, jar: dict[str, str]) -> list[str]:
         return self.writer.clear_all(self.names.refresh_token, jar)
 
@@ -245,7 +258,8 @@ class SessionStore:
         lines: list[str] = []
         for name in self.names.session():
             lines += self.writer.clear_all(name, jar)
-        if self.names.refresh_tried in jar:
-            lines.append(self.writer.clear(self.names.refresh_tried))
+        for marker in (self.names.refresh_tried, self.names.refresh_spent):
+            if marker in jar:
+                lines.append(self.writer.clear(marker))
         lines += [self.writer.clear(name, "Lax") for name in pending_logins(jar, self.names.login_prefix)]
         return lines
