@@ -18,6 +18,7 @@ from . import responses
 from .access import first_unmet
 from .cookies import strip_gate_cookies
 from .encoding import b64url_decode
+from .identity_headers import IDENTITY_HEADERS, strip_identity_headers
 from .errors import GateError, TokenInvalid
 from .outcome import Outcome
 from .paths import NormalPath, Pattern
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from .verifier import TokenVerifier
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-IDENTITY_HEADERS = (("x-gate-sub", "X-Gate-Sub"), ("x-gate-groups", "X-Gate-Groups"))
 REQUEST_HEADER = "x-gate-request"  # the custom header the site's module sends (value "1")
 MAX_IDENTITY_HEADER = 4096
 PREFLIGHT_MAX_AGE = "600"
@@ -105,25 +105,6 @@ def identity_values(sub: str, groups: frozenset[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if len(v) <= MAX_IDENTITY_HEADER}
 
 
-def strip_identity_headers(headers: Headers) -> None:
-    """Whatever a viewer sent under the identity headers' names never reaches the origin."""
-    for name, _ in IDENTITY_HEADERS:
-        headers.pop(name, None)
-
-
-def _unverified_exp(token: str) -> float | None:
-    """`exp` of a JWT access token, unverified (the API verifies it): only to tell an expired
-    one apart before sending it. None for an opaque token or one without `exp`."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        from .jws import parse_json_object
-
-        exp = parse_json_object(b64url_decode(parts[1])).get("exp")
-    except (ValueError, GateError):
-        return None
-    return exp if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
 
 
 class ApiPaths:
@@ -147,6 +128,7 @@ class ApiPaths:
         self._verifier = verifier
         self._site_origin = site_origin
         self._leeway = config.tokens.leeway_seconds
+        self._cookies_cross_site = config.cookies.same_site == "None"
 
     def match(self, path: NormalPath) -> Api | None:
         """The [[apis]] entry for a path when any reading of it matches one of its patterns."""
@@ -176,7 +158,9 @@ class ApiPaths:
         ):
             return self._bearer_client(api, request, bearer, now, deadline)
         headers.pop("authorization", None)  # never a browser's own Authorization, unchecked
-        if method not in SAFE_METHODS:
+        if method not in SAFE_METHODS or self._cookies_cross_site:
+            # SameSite=None: a cross-site fetch, <script> or <img> carries the session cookies,
+            # so every method must prove it comes from the site's own pages (or cors_origins)
             refusal = same_origin_refusal(request, self._site_origin(request), api.cors_origins)
             if refusal is not None:
                 body = {"error": "forbidden", "reason": refusal}
@@ -195,8 +179,7 @@ class ApiPaths:
                 401, missing, (), {"x-gate-reason": responses.header("X-Gate-Reason", "no_access_token")}
             )
             return Outcome.respond(page, "deny", "no_access_token", session.sub)
-        exp = _unverified_exp(token)
-        if exp is not None and now >= exp + self._leeway:
+        if session.access_expired(now, self._leeway):
             # the access token ran out before the ID token: a refresh brings a new one
             expired: Outcome = unauthenticated(request, session, force_json=True, reason="session_expired")
             return expired

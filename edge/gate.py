@@ -16,6 +16,7 @@ from .access import AccessPolicy
 from .cookies import strip_gate_cookies
 from .endpoints import GateEndpoints
 from .errors import GateError
+from .identity_headers import strip_identity_headers
 from .idp import Deadline, IdpClient
 from .jwks import KeyStore
 from .login import LoginFlow
@@ -74,6 +75,7 @@ class Gate:
         request = None
         try:
             request = ViewerRequest(cf_request)
+            strip_identity_headers(cf_request["headers"])  # X-Gate-Sub/-Groups come only from the gate
             route = self.routes.get(request.path.exact)
             if route is not None:
                 return route(request, now, deadline)
@@ -82,10 +84,6 @@ class Gate:
                 if public_uri != cf_request["uri"]:
                     cf_request["uri"] = public_uri  # the root, as the index object
                 strip_gate_cookies(cf_request["headers"], self.store.names.all_prefix)
-                if self.config.apis:  # X-Gate-Sub/-Groups come only from the gate (edge/api.py)
-                    from .api import strip_identity_headers
-
-                    strip_identity_headers(cf_request["headers"])
                 return Outcome.forward(cf_request, "allow", "public_path")
             return self.protected.handle(request, now, deadline)
         except GateError as exc:

@@ -251,8 +251,21 @@ PROFILES: dict[str, type[Provider]] = {
 }
 
 
+# Issuers whose rules are known whatever `provider` says: Google's ID tokens under a generic
+# "oidc" profile would otherwise let `email_verified` vouch for a work domain (no `hd` check).
+# https://developers.google.com/identity/openid-connect/openid-connect#discovery
+KNOWN_ISSUERS = {"https://accounts.google.com": "google", "accounts.google.com": "google"}
+
+
+def profile_for(provider: str, issuer: str) -> type[Provider]:
+    """The profile for a config: a generic "oidc" one with a known issuer gets that issuer's."""
+    if provider == Provider.name and issuer in KNOWN_ISSUERS:
+        return PROFILES[KNOWN_ISSUERS[issuer]]
+    return PROFILES[provider]
+
+
 def provider_for(config: Config) -> Provider:
-    return PROFILES[config.provider](config)
+    return profile_for(config.provider, config.issuer)(config)
 
 
 def _first(claims: Claims, names: tuple[str, ...]) -> str | None:

@@ -183,6 +183,11 @@ def build(
 ) -> str:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a))
     config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides)
+    notice = discovery.sign_out_notice(
+        config.endpoints.revocation, config.endpoints.logout, config.endpoints.logout_style
+    )
+    if notice and not quiet:
+        print(notice, file=sys.stderr)
     python313 = runtime.find_python313()
     if python313 is None and not quiet:
         print(
