@@ -42,6 +42,26 @@ def fetch_json(url: str) -> dict:
     return value
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return None
+
+
+def probe(url: str) -> tuple[int, str, str]:
+    """(status, Location, the first 4 KB of the body) of one GET, redirects not followed
+    (build.py --check-idp asks the authorization endpoint about the callback URL)."""
+    opener = urllib.request.build_opener(_NoRedirect)
+    request = urllib.request.Request(url, headers={"Accept": "text/html"})
+    try:
+        with opener.open(request, timeout=TIMEOUT_SECONDS) as resp:
+            status, headers, body = resp.status, resp.headers, resp.read(4096)
+    except urllib.error.HTTPError as exc:
+        status, headers, body = exc.code, exc.headers, exc.read(4096)
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise FetchError(f"could not fetch {url.partition('?')[0]}: {getattr(exc, 'reason', exc)}") from None
+    return status, headers.get("Location", "") or "", body.decode("utf-8", "replace")
+
+
 def metadata_urls(issuer: str) -> list[str]:
     """Where RFC 8414 authorization-server metadata may be: the well-known suffix inserted
     between the host and the issuer's path (RFC 8414 3.1), then appended to the issuer (the
