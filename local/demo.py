@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_external(args: argparse.Namespace) -> int:
     """The demo against the person's own provider: nothing local but the gate and the emulator."""
-    workdir = os.path.join(ROOT, "build", "local", EXTERNAL)
+    workdir = os.path.join(ROOT, "build", "local", f"{EXTERNAL}-{args.port}")  # one per port: demos may run at once
     try:
         if port_in_use(args.port):
             raise StackError(f"port {args.port} is in use on 127.0.0.1; pick another with --port")
