@@ -315,14 +315,9 @@ def run_external(args: argparse.Namespace) -> int:
             csp = site_csp(args.site or os.path.join(SITE, "dist"), args.csp_file)
         except CspError as exc:
             raise UsageError(str(exc)) from None
-        if not args.site:
-            site_dir = build_site(args.rebuild_site)
-        interpreter = runtime.best_python()
-        notice = "" if interpreter.exact else runtime.mismatch_notice(interpreter)
-        shutil.rmtree(workdir, ignore_errors=True)
-        stack = Stack(
+        stack = Stack(  # validates the person's file (with the laptop overrides) before anything starts
             EXTERNAL,
-            site_dir=site_dir,
+            site_dir=site_dir if args.site else os.path.join(SITE, "dist"),
             site_port=args.port,
             workdir=workdir,
             echo_emulator=not args.quiet,
@@ -331,6 +326,12 @@ def run_external(args: argparse.Namespace) -> int:
             notice_shown=True,
             cpu_share=args.cpu_share,
         )
+        if not args.site:
+            stack.site_dir = build_site(args.rebuild_site)
+        interpreter = runtime.best_python()
+        notice = "" if interpreter.exact else runtime.mismatch_notice(interpreter)
+        shutil.rmtree(workdir, ignore_errors=True)
+        os.makedirs(workdir, mode=0o700, exist_ok=True)
         print(
             f"[demo] your provider {stack.issuer} (from {args.config}): building the gate with "
             f"{' '.join('--set ' + s for s in stack.build_sets)}, starting the emulator on :{args.port} ...",
