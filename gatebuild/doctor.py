@@ -98,11 +98,13 @@ def report(config_path: str, overrides: dict | None = None, probe: bool = True) 
 
     claim = config.tokens.groups_claim
     if claim:
-        groups = f'claim "{claim}" of the ID token (tokens.groups_claim; profile default "{profile.default_groups_claim}")'
+        groups = (
+            f'claim "{claim}" of the ID token (tokens.groups_claim; profile default "{profile.default_groups_claim}")'
+        )
         listed = oidc.get("claims_supported")
         if isinstance(listed, list) and claim not in listed and "." not in claim:
             groups += (
-                f"; the provider's claims_supported does not list it: if its tokens lack it, rules needing a group "
+                "; the provider's claims_supported does not list it: if its tokens lack it, rules needing a group "
                 "answer 403 groups_claim_missing"
             )
         if profile.omits_empty_groups:
@@ -147,6 +149,6 @@ def report(config_path: str, overrides: dict | None = None, probe: bool = True) 
     signed_out = config.site_url + config.paths.signed_out
     lines.append(f"register:    callback {callback} and sign-out URL {signed_out} for client {config.client_id}")
     if probe:
-        verdict, said = probe_callback(config)
+        _verdict, said = probe_callback(config)
         lines.append(f"callback:    {said}")
     return lines

@@ -127,7 +127,9 @@ def provider_report(stack: Stack) -> list[str]:
         return [f"(could not check the provider: {exc})"]
 
 
-def external_banner(stack: Stack, report: list[str], csp_source: str = "default", notice: str = "", cpu: str = "") -> str:
+def external_banner(
+    stack: Stack, report: list[str], csp_source: str = "default", notice: str = "", cpu: str = ""
+) -> str:
     notice = "\n" + "\n".join("  " + line for line in notice.splitlines()) + "\n" if notice else ""
     checked = "\n".join(f"    {line}" for line in report if not line.startswith("register:"))
     refused = next((line for line in report if line.startswith("callback:") and "refused" in line), "")

@@ -25,8 +25,7 @@ HINTS = {
         "for client {client_id}: add it to the app client's redirect URIs"
     ),
     "idp_error_redirect_mismatch": (
-        "the callback URL {callback} is not registered for client {client_id}: add it to the app client's "
-        "redirect URIs"
+        "the callback URL {callback} is not registered for client {client_id}: add it to the app client's redirect URIs"
     ),
     "idp_error_invalid_scope": "a scope in idp.scopes ({config}) is not allowed for client {client_id} at the provider",
     "idp_error_unauthorized_client": (

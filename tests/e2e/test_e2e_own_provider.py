@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import os
 import re
-from html import unescape
 import subprocess
 import sys
 import threading
 import time
+from html import unescape
 
 import pytest
 

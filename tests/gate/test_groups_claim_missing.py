@@ -69,7 +69,9 @@ def test_the_403_page_says_so_without_naming_the_claim_or_groups():
 
 
 def test_error_pages_add_one_line_for_the_owner_for_the_setup_mistakes_only():
-    bad_secret = unescape(pages.error(502, "Sign-in is not working right now", "x", Paths(), "idp_invalid_client")["body"])
+    bad_secret = unescape(
+        pages.error(502, "Sign-in is not working right now", "x", Paths(), "idp_invalid_client")["body"]
+    )
     assert "If you run this site: the sign-in service refused the gate's client credentials" in bad_secret
     redirect = pages.error(400, "We couldn't sign you in", "x", Paths(), "idp_error_invalid_request")["body"]
     assert "callback URL is registered" in redirect
