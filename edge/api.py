@@ -18,8 +18,8 @@ from . import responses
 from .access import first_unmet
 from .cookies import strip_gate_cookies
 from .encoding import b64url_decode
-from .identity_headers import IDENTITY_HEADERS, strip_identity_headers
 from .errors import GateError, TokenInvalid
+from .identity_headers import IDENTITY_HEADERS, strip_identity_headers
 from .outcome import Outcome
 from .paths import NormalPath, Pattern
 from .request import ViewerRequest
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .provider import Provider
     from .session import SessionStore
     from .settings import Api, Config
-    from .typing_aliases import CfResponse, Claims, Headers, Json
+    from .typing_aliases import CfResponse, Claims, Json
     from .verifier import TokenVerifier
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -103,8 +103,6 @@ def identity_values(sub: str, groups: frozenset[str]) -> dict[str, str]:
         "x-gate-groups": ",".join(one(g) for g in sorted(groups)),
     }
     return {k: v for k, v in values.items() if len(v) <= MAX_IDENTITY_HEADER}
-
-
 
 
 def check_bearer_purpose(claims: Claims, audiences: tuple[str, ...], scopes: tuple[str, ...]) -> None:

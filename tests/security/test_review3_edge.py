@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from local.doubles.idp_server import LocalIdp
 from tests.conftest import CLIENT_ID, ISSUER, STATE_SECRET
-from tests.security.conftest import AUTHORIZE, ID, LOGIN_PREFIX, RT
+from tests.security.conftest import ID, LOGIN_PREFIX, RT
 from tests.support.cloudfront import FETCH_JSON, HOST, NAVIGATE, Browser, event, header, set_cookies
 from tests.support.tokens import Keys
 
@@ -191,10 +191,30 @@ SAME_ORIGIN_FETCH = {**FETCH_JSON, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-D
 # -- finding 2: SameSite=None and [[apis]] ---------------------------------------------------------
 
 CROSS_SITE_SHAPES = {
-    "fetch": {"Accept": "*/*", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Origin": "https://evil.example"},
-    "script": {"Accept": "*/*", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"},
-    "img": {"Accept": "image/*", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"},
-    "sibling": {"Accept": "*/*", "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors", "Origin": f"https://x.{HOST}"},
+    "fetch": {
+        "Accept": "*/*",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "cors",
+        "Origin": "https://evil.example",
+    },
+    "script": {
+        "Accept": "*/*",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "no-cors",
+        "Sec-Fetch-Dest": "script",
+    },
+    "img": {
+        "Accept": "image/*",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "no-cors",
+        "Sec-Fetch-Dest": "image",
+    },
+    "sibling": {
+        "Accept": "*/*",
+        "Sec-Fetch-Site": "same-site",
+        "Sec-Fetch-Mode": "cors",
+        "Origin": f"https://x.{HOST}",
+    },
     "old_browser": {"Accept": "*/*", "Origin": "https://evil.example"},
     "no_headers_at_all": {"Accept": "*/*"},
 }
@@ -206,7 +226,9 @@ CROSS_SITE_SHAPES = {
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE"]),
     path=st.sampled_from(["/api/users", "/api/x.json", "/API/users", "/api//users"]),
 )
-def test_zip_same_site_none_no_cross_site_request_reaches_the_api_with_the_token(zips, keys3, idp3, shape, method, path):
+def test_zip_same_site_none_no_cross_site_request_reaches_the_api_with_the_token(
+    zips, keys3, idp3, shape, method, path
+):
     """Finding 2. Was: a cross-site GET/HEAD with SameSite=None cookies went to the API with the
     person's bearer token. A request with neither Origin nor Sec-Fetch-Site (and no
     X-Gate-Request) cannot prove where it comes from, so it is refused as well."""
@@ -282,7 +304,9 @@ def rotated_out_keys():
     state=st.sampled_from(["valid", "early", "expired", "rotated_out", "garbage"]),
     refresh_owner=st.sampled_from(["user-a", "user-b"]),
 )
-def test_zip_a_refresh_never_changes_whose_session_it_is(zips, keys3, idp3, rotated_out_keys, path_kind, state, refresh_owner):
+def test_zip_a_refresh_never_changes_whose_session_it_is(
+    zips, keys3, idp3, rotated_out_keys, path_kind, state, refresh_owner
+):
     """Finding 3. Independent statement of the rule: after any request, the ID cookie the
     browser holds is user-a's or there is none; and a browser whose ID cookie does not verify
     never gets an ID cookie from a refresh. Was: POST /_gate/refresh with an ID cookie signed by
@@ -327,9 +351,10 @@ def _identity_like(result: dict) -> list[str]:
     found = []
     for name, entries in result.get("headers", {}).items():
         for entry in entries:
-            if entry["key"].lower().replace("_", "-") in ("x-gate-sub", "x-gate-groups") or name.replace(
-                "_", "-"
-            ) in ("x-gate-sub", "x-gate-groups"):
+            if entry["key"].lower().replace("_", "-") in ("x-gate-sub", "x-gate-groups") or name.replace("_", "-") in (
+                "x-gate-sub",
+                "x-gate-groups",
+            ):
                 found.append(f"{name}: {entry['value']}")
     return found
 
@@ -491,7 +516,7 @@ def test_zip_sign_out_clears_pending_login_cookies(zips, keys3, idp3):
     regression test."""
     jar = session_cookies(keys3, idp3, "user-a")
     pending = [LOGIN_PREFIX + uuid.uuid4().hex[:16], LOGIN_PREFIX + "AAAAAAAAAAAAAAAA"]
-    jar.update({name: "v" * 43 for name in pending})
+    jar.update(dict.fromkeys(pending, "v" * 43))
     browser = browser_with(zips["plain"], jar)
     result = browser.get("/_gate/sign-out")
     assert result["status"] == "302"
