@@ -24,7 +24,7 @@ from .errors import DeployError
 from .progress import Progress
 
 SECRET_BYTES = 32
-MAX_LOGIN_LIFETIME = 3600  # config_file caps cookies.login_max_age_seconds here
+MAX_LOGIN_LIFETIME = 3600  # gatebuild.config caps cookies.login_max_age_seconds here
 
 
 def parameter_name(kind: str, name: str) -> str:
@@ -53,6 +53,14 @@ def _read(ssm, name: str) -> dict | None:
             f"delete it (aws ssm delete-parameter --name {name} --region us-east-1) to start over"
         )
     return stored
+
+
+def stored_secrets(ssm, name: str) -> list[str]:
+    """The current and previous state secrets kept in SSM (none when the parameter is missing)."""
+    stored = _read(ssm, name)
+    if stored is None:
+        return []
+    return [stored["current"], *([stored["previous"]] if stored.get("previous") else [])]
 
 
 def _write(ssm, name: str, stored: dict, *, overwrite: bool) -> None:

@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import zipfile
 from urllib.parse import urlsplit
 
@@ -199,6 +200,10 @@ class ShippedZip:
             text=True,
             cwd=str(work),
         )
+        # the handler's log lines: read as they come, or a long run fills the pipe and blocks the zip
+        self._logs: list[str] = []
+        self._reader = threading.Thread(target=lambda: self._logs.extend(self.proc.stderr), daemon=True)
+        self._reader.start()
 
     def send(self, message):
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -208,7 +213,8 @@ class ShippedZip:
     def close(self) -> str:
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
-        return self.proc.stderr.read()
+        self._reader.join(timeout=30)
+        return "".join(self._logs)
 
 
 def test_built_zip_runs_the_whole_flow_in_an_isolated_python313(tmp_path, keys, idp):

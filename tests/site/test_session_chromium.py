@@ -26,8 +26,8 @@ def _missing() -> list[str]:
     missing = []
     if not os.path.exists(CHROMIUM):
         missing.append(CHROMIUM)
-    if not os.path.isdir(os.path.join(SITE, "node_modules")) or not shutil.which("npx"):
-        missing.append("site/node_modules (npm ci in site/)")
+    if not os.path.isdir(os.path.join(SITE, "..", "node_modules", "gate-session")) or not shutil.which("npx"):
+        missing.append("node_modules (npm ci in the repository root: the site's workspace)")
     try:
         import playwright  # noqa: F401
     except ImportError:
