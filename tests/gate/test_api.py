@@ -292,7 +292,7 @@ def test_accept_bearer_forwards_a_verified_access_token_only(api_browser, keys, 
 
 
 def test_accept_bearer_ignores_authorization_from_a_browser(signed_in, keys):
-    browser = signed_in(accept_bearer=True)
+    browser = signed_in(accept_bearer=True, bearer_scopes=["openid"])
     other = keys.access_token(sub="someone-else")
     with freeze_time("2026-03-01 09:10:00"):
         result = browser.request(
@@ -460,3 +460,15 @@ def test_same_origin_proof(origin, fetch_site, marker, allowed, require):
     assert (refusal is None) == expected, refusal
     if refusal is not None:
         assert refusal in ("cross_site", "missing_request_header")
+
+
+def test_accept_bearer_needs_a_configured_audience_or_scope(idp, api_browser, keys):
+    """Issue 21: issuer, client and type alone accept a token this client got for any resource."""
+    with pytest.raises(gate_config.ConfigFileError, match=r"apis\[1\]\.accept_bearer: needs bearer_audiences"):
+        make_config_with(idp, apis=[{"paths": ["/api/*"], "accept_bearer": True}])
+    browser = api_browser(accept_bearer=True, bearer_scopes=["api/read"])
+    other_resource = keys.access_token(scope="openid email")
+    refused = browser.request("/api/reports", headers={"Authorization": f"Bearer {other_resource}"})
+    assert refused["status"] == "401" and body(refused)["detail"] == "missing_scope"
+    meant = keys.sign({**keys.id_claims(), "client_id": keys.client_id, "token_use": "access", "scope": "api/read"})
+    assert not is_response(browser.request("/api/reports", headers={"Authorization": f"Bearer {meant}"}))

@@ -143,7 +143,8 @@ def zips(build_zip, idp3, keys3, google_keys):
                 base,
                 provider="oidc",
                 issuer=GOOGLE,
-                extra='[[rules]]\npaths = ["/team/*"]\nemail_domains = ["example.com"]\n',
+                extra='[entry]\nemail_domains = ["example.com"]\n'
+                '[[rules]]\npaths = ["/team/*"]\nemail_domains = ["example.com"]\n',
             ),
             google_keys.jwks(),
         ),
@@ -497,6 +498,16 @@ def test_zip_max_age_and_acr_values_are_enforced_in_the_id_token(zips, idp3, key
 # -- Google's issuer under provider = "oidc" ---------------------------------------------------------
 
 
+def test_build_oidc_with_googles_issuer_is_a_public_provider(tmp_path, idp3, google_keys):
+    """Google's rules at build time too: anyone can have a Google account, so [entry] must say
+    who may enter, and Google's authorize defaults (a refresh token needs access_type=offline)."""
+    from tests.build.test_build_zip import build
+
+    result, out = build(tmp_path, _toml(idp3.base, provider="oidc", issuer=GOOGLE), google_keys.jwks())
+    assert result.returncode == 2 and not out.exists()
+    assert "[entry]" in result.stderr and "lets anyone with an account there sign in" in result.stderr
+
+
 @pytest.mark.parametrize("hd, ok", [(None, False), ("example.com", True), ("other.com", False)])
 def test_zip_oidc_with_googles_issuer_gets_googles_email_rules(zips, google_keys, hd, ok):
     """A personal Google account registered with a work address has a verified email and no `hd`."""
@@ -549,3 +560,27 @@ def test_zip_an_idp_clock_running_behind_refreshes_once_per_token(zips, keys3, i
         keys3.id_token = saved
     assert len(idp3.token_calls("refresh_token")) - calls <= 1
     assert hops <= 1
+
+
+# -- accept_bearer needs a purpose -----------------------------------------------------------------
+
+
+def test_zip_accept_bearer_takes_only_tokens_meant_for_the_api(build_zip, idp3, keys3, tmp_path):
+    """Was: any access token issued to this client (right issuer, client and type) passed,
+    whatever resource it was for. Now the build refuses accept_bearer without bearer_audiences
+    or bearer_scopes, and the gate checks them."""
+    from tests.build.test_build_zip import build
+
+    bare = '[[apis]]\npaths = ["/api/*"]\naccept_bearer = true\n'
+    result, out = build(tmp_path, _toml(idp3.base, extra=bare), keys3.jwks())
+    assert result.returncode == 2 and not out.exists()
+    assert result.stderr.startswith("config error: apis[1].accept_bearer: needs bearer_audiences")
+    zipped = build_zip("bearer", _toml(idp3.base, extra=bare + 'bearer_scopes = ["api/read"]\n'), keys3.jwks())
+    other = keys3.access_token(sub="svc")  # scope "openid email profile": for another resource
+    meant = keys3.sign(
+        {**keys3.id_claims(sub="svc"), "client_id": CLIENT_ID, "token_use": "access", "scope": "api/read"}
+    )
+    refused = zipped(event("/api/x", headers={"Authorization": f"Bearer {other}"}))
+    assert refused["status"] == "401" and json.loads(refused["body"])["detail"] == "missing_scope"
+    passed = zipped(event("/api/x", headers={"Authorization": f"Bearer {meant}"}))
+    assert "status" not in passed and forwarded_header(passed, "authorization") == f"Bearer {meant}"
