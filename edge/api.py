@@ -18,8 +18,8 @@ from . import responses
 from .access import first_unmet
 from .cookies import strip_gate_cookies
 from .encoding import b64url_decode
-from .identity_headers import IDENTITY_HEADERS, strip_identity_headers
 from .errors import GateError, TokenInvalid
+from .identity_headers import IDENTITY_HEADERS, strip_identity_headers
 from .outcome import Outcome
 from .paths import NormalPath, Pattern
 from .request import ViewerRequest
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .provider import Provider
     from .session import SessionStore
     from .settings import Api, Config
-    from .typing_aliases import CfResponse, Claims, Headers, Json
+    from .typing_aliases import CfResponse, Claims, Json
     from .verifier import TokenVerifier
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -105,6 +105,28 @@ def identity_values(sub: str, groups: frozenset[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if len(v) <= MAX_IDENTITY_HEADER}
 
 
+def check_bearer_purpose(claims: Claims, audiences: tuple[str, ...], scopes: tuple[str, ...]) -> None:
+    """A client's own access token must be meant for this API: an `aud` among `audiences`, or
+    every one of `scopes` granted (`scope`, space-separated, RFC 9068 2.2.3; or `scp`). Issuer,
+    client and type alone would accept a token this client got for any other resource. With
+    neither configured no bearer token passes (the build refuses that configuration)."""
+    if not audiences and not scopes:
+        raise TokenInvalid("bearer_purpose_not_configured")
+    if audiences:
+        aud = claims.get("aud")
+        given = aud if isinstance(aud, list) else [aud]
+        if not any(isinstance(a, str) and a in audiences for a in given):
+            raise TokenInvalid("wrong_audience")
+    if scopes:
+        granted: set[str] = set()
+        for name in ("scope", "scp"):
+            value = claims.get(name)
+            if isinstance(value, str):
+                granted.update(value.split())
+            elif isinstance(value, list):
+                granted.update(v for v in value if isinstance(v, str))
+        if not granted.issuperset(scopes):
+            raise TokenInvalid("missing_scope")
 
 
 class ApiPaths:
@@ -210,6 +232,7 @@ class ApiPaths:
                 typ = parse_json_object(b64url_decode(token.split(".")[0])).get("typ")
                 if not isinstance(typ, str) or typ.lower() not in claim_kinds.ACCESS_TOKEN_TYPES:
                     raise TokenInvalid("not_access_token")
+            check_bearer_purpose(claims, api.bearer_audiences, api.bearer_scopes)
         except (GateError, ValueError) as exc:
             reason = getattr(exc, "reason", "malformed_token")
             body = {"error": "invalid_token", "reason": "invalid_bearer_token", "detail": reason}

@@ -150,9 +150,7 @@ class LoginFlow:
         return claims, clear_login + session_cookies, safe_return_path(return_path) or "/"
 
 
-def check_requested_authentication(
-    claims: Claims, params: Sequence[tuple[str, str]], now: float, leeway: int
-) -> None:
+def check_requested_authentication(claims: Claims, params: Sequence[tuple[str, str]], now: float, leeway: int) -> None:
     """What the authorize request asked of the sign-in, checked in the ID token, since the person
     can delete it from the authorize URL. OIDC Core 3.1.2.1: with `max_age`, `auth_time` is
     required and the sign-in may be no older than that (3.1.3.7, 12); with `acr_values`, the

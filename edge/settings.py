@@ -74,7 +74,13 @@ class Paths(
 
 # [[apis]]: paths the gate treats as the site's API (edge/api.py): bearer forwarding, JSON
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
-Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
+# bearer_audiences / bearer_scopes: what a client's own bearer token (accept_bearer) must be for:
+# an `aud` among the audiences, or every scope in `scope`/`scp` (edge/api.py); neither = none pass.
+Api = namedtuple(
+    "Api",
+    "paths identity_headers accept_bearer cors_origins bearer_audiences bearer_scopes",
+    defaults=(False, False, (), (), ()),
+)
 
 
 class Config(
@@ -133,6 +139,10 @@ class Config(
             data.pop("previous_state_secrets", None)  # absent: zips built before rotation existed stay identical
         if not self.apis:
             data.pop("apis", None)
+        for api in data.get("apis", ()):  # absent when unused: zips built before stay identical
+            for key in ("bearer_audiences", "bearer_scopes"):
+                if not api[key]:
+                    del api[key]
         # absent when unused, for the same reason
         data["rules"] = [{k: v for k, v in rule.items() if v or k in ("paths", "groups")} for rule in data["rules"]]
         if self.entry == Entry():
@@ -168,6 +178,8 @@ class Config(
                     identity_headers=bool(a.get("identity_headers", False)),
                     accept_bearer=bool(a.get("accept_bearer", False)),
                     cors_origins=tuple(a.get("cors_origins", ())),
+                    bearer_audiences=tuple(a.get("bearer_audiences", ())),
+                    bearer_scopes=tuple(a.get("bearer_scopes", ())),
                 )
                 for a in data.get("apis", ())
             ),

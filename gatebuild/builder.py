@@ -20,7 +20,7 @@ import tempfile
 
 from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
-from edge.provider import PROFILES
+from edge.provider import profile_for
 from gatebuild import config as gate_config
 from gatebuild import discovery, runtime, secret_store, vendor, zipper
 from gatebuild.config import ConfigFileError
@@ -86,7 +86,9 @@ def load_config(
             },
         )
         if "end_session_endpoint" in found:  # the profile knows its logout style (edge/provider.py)
-            logout, style = PROFILES[config.provider].logout_endpoint(config.issuer, found["end_session_endpoint"])
+            logout, style = profile_for(config.provider, config.issuer).logout_endpoint(
+                config.issuer, found["end_session_endpoint"]
+            )
             config = gate_config.with_endpoints(config, logout=logout, logout_style=style)
     jwks = _load_jwks(config, jwks_file)
     return config, jwks

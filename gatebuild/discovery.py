@@ -67,7 +67,7 @@ def metadata_urls(issuer: str) -> list[str]:
     between the host and the issuer's path (RFC 8414 3.1), then appended to the issuer (the
     form OIDC discovery uses, which RFC 8414 5 notes some servers publish)."""
     scheme, _, rest = issuer.partition("://")
-    host, _slash, path = rest.partition("/")
+    host, _, path = rest.partition("/")
     path = path.rstrip("/")
     strict = f"{scheme}://{host}/.well-known/oauth-authorization-server" + (f"/{path}" if path else "")
     appended = issuer.rstrip("/") + "/.well-known/oauth-authorization-server"

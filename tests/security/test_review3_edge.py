@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 from local.doubles.idp_server import LocalIdp
 from tests.conftest import CLIENT_ID, ISSUER, STATE_SECRET
-from tests.security.conftest import AUTHORIZE, ID, LOGIN_PREFIX, RT
+from tests.security.conftest import ID, LOGIN_PREFIX, RT
 from tests.support.cloudfront import FETCH_JSON, HOST, NAVIGATE, Browser, event, header, set_cookies
 from tests.support.tokens import Keys
 
@@ -143,7 +143,8 @@ def zips(build_zip, idp3, keys3, google_keys):
                 base,
                 provider="oidc",
                 issuer=GOOGLE,
-                extra='[[rules]]\npaths = ["/team/*"]\nemail_domains = ["example.com"]\n',
+                extra='[entry]\nemail_domains = ["example.com"]\n'
+                '[[rules]]\npaths = ["/team/*"]\nemail_domains = ["example.com"]\n',
             ),
             google_keys.jwks(),
         ),
@@ -191,10 +192,30 @@ SAME_ORIGIN_FETCH = {**FETCH_JSON, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-D
 # -- finding 2: SameSite=None and [[apis]] ---------------------------------------------------------
 
 CROSS_SITE_SHAPES = {
-    "fetch": {"Accept": "*/*", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Origin": "https://evil.example"},
-    "script": {"Accept": "*/*", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "script"},
-    "img": {"Accept": "image/*", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"},
-    "sibling": {"Accept": "*/*", "Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors", "Origin": f"https://x.{HOST}"},
+    "fetch": {
+        "Accept": "*/*",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "cors",
+        "Origin": "https://evil.example",
+    },
+    "script": {
+        "Accept": "*/*",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "no-cors",
+        "Sec-Fetch-Dest": "script",
+    },
+    "img": {
+        "Accept": "image/*",
+        "Sec-Fetch-Site": "cross-site",
+        "Sec-Fetch-Mode": "no-cors",
+        "Sec-Fetch-Dest": "image",
+    },
+    "sibling": {
+        "Accept": "*/*",
+        "Sec-Fetch-Site": "same-site",
+        "Sec-Fetch-Mode": "cors",
+        "Origin": f"https://x.{HOST}",
+    },
     "old_browser": {"Accept": "*/*", "Origin": "https://evil.example"},
     "no_headers_at_all": {"Accept": "*/*"},
 }
@@ -206,7 +227,9 @@ CROSS_SITE_SHAPES = {
     method=st.sampled_from(["GET", "HEAD", "POST", "PUT", "DELETE"]),
     path=st.sampled_from(["/api/users", "/api/x.json", "/API/users", "/api//users"]),
 )
-def test_zip_same_site_none_no_cross_site_request_reaches_the_api_with_the_token(zips, keys3, idp3, shape, method, path):
+def test_zip_same_site_none_no_cross_site_request_reaches_the_api_with_the_token(
+    zips, keys3, idp3, shape, method, path
+):
     """Finding 2. Was: a cross-site GET/HEAD with SameSite=None cookies went to the API with the
     person's bearer token. A request with neither Origin nor Sec-Fetch-Site (and no
     X-Gate-Request) cannot prove where it comes from, so it is refused as well."""
@@ -282,7 +305,9 @@ def rotated_out_keys():
     state=st.sampled_from(["valid", "early", "expired", "rotated_out", "garbage"]),
     refresh_owner=st.sampled_from(["user-a", "user-b"]),
 )
-def test_zip_a_refresh_never_changes_whose_session_it_is(zips, keys3, idp3, rotated_out_keys, path_kind, state, refresh_owner):
+def test_zip_a_refresh_never_changes_whose_session_it_is(
+    zips, keys3, idp3, rotated_out_keys, path_kind, state, refresh_owner
+):
     """Finding 3. Independent statement of the rule: after any request, the ID cookie the
     browser holds is user-a's or there is none; and a browser whose ID cookie does not verify
     never gets an ID cookie from a refresh. Was: POST /_gate/refresh with an ID cookie signed by
@@ -327,9 +352,10 @@ def _identity_like(result: dict) -> list[str]:
     found = []
     for name, entries in result.get("headers", {}).items():
         for entry in entries:
-            if entry["key"].lower().replace("_", "-") in ("x-gate-sub", "x-gate-groups") or name.replace(
-                "_", "-"
-            ) in ("x-gate-sub", "x-gate-groups"):
+            if entry["key"].lower().replace("_", "-") in ("x-gate-sub", "x-gate-groups") or name.replace("_", "-") in (
+                "x-gate-sub",
+                "x-gate-groups",
+            ):
                 found.append(f"{name}: {entry['value']}")
     return found
 
@@ -472,6 +498,16 @@ def test_zip_max_age_and_acr_values_are_enforced_in_the_id_token(zips, idp3, key
 # -- Google's issuer under provider = "oidc" ---------------------------------------------------------
 
 
+def test_build_oidc_with_googles_issuer_is_a_public_provider(tmp_path, idp3, google_keys):
+    """Google's rules at build time too: anyone can have a Google account, so [entry] must say
+    who may enter, and Google's authorize defaults (a refresh token needs access_type=offline)."""
+    from tests.build.test_build_zip import build
+
+    result, out = build(tmp_path, _toml(idp3.base, provider="oidc", issuer=GOOGLE), google_keys.jwks())
+    assert result.returncode == 2 and not out.exists()
+    assert "[entry]" in result.stderr and "lets anyone with an account there sign in" in result.stderr
+
+
 @pytest.mark.parametrize("hd, ok", [(None, False), ("example.com", True), ("other.com", False)])
 def test_zip_oidc_with_googles_issuer_gets_googles_email_rules(zips, google_keys, hd, ok):
     """A personal Google account registered with a work address has a verified email and no `hd`."""
@@ -491,7 +527,7 @@ def test_zip_sign_out_clears_pending_login_cookies(zips, keys3, idp3):
     regression test."""
     jar = session_cookies(keys3, idp3, "user-a")
     pending = [LOGIN_PREFIX + uuid.uuid4().hex[:16], LOGIN_PREFIX + "AAAAAAAAAAAAAAAA"]
-    jar.update({name: "v" * 43 for name in pending})
+    jar.update(dict.fromkeys(pending, "v" * 43))
     browser = browser_with(zips["plain"], jar)
     result = browser.get("/_gate/sign-out")
     assert result["status"] == "302"
@@ -524,3 +560,27 @@ def test_zip_an_idp_clock_running_behind_refreshes_once_per_token(zips, keys3, i
         keys3.id_token = saved
     assert len(idp3.token_calls("refresh_token")) - calls <= 1
     assert hops <= 1
+
+
+# -- accept_bearer needs a purpose -----------------------------------------------------------------
+
+
+def test_zip_accept_bearer_takes_only_tokens_meant_for_the_api(build_zip, idp3, keys3, tmp_path):
+    """Was: any access token issued to this client (right issuer, client and type) passed,
+    whatever resource it was for. Now the build refuses accept_bearer without bearer_audiences
+    or bearer_scopes, and the gate checks them."""
+    from tests.build.test_build_zip import build
+
+    bare = '[[apis]]\npaths = ["/api/*"]\naccept_bearer = true\n'
+    result, out = build(tmp_path, _toml(idp3.base, extra=bare), keys3.jwks())
+    assert result.returncode == 2 and not out.exists()
+    assert result.stderr.startswith("config error: apis[1].accept_bearer: needs bearer_audiences")
+    zipped = build_zip("bearer", _toml(idp3.base, extra=bare + 'bearer_scopes = ["api/read"]\n'), keys3.jwks())
+    other = keys3.access_token(sub="svc")  # scope "openid email profile": for another resource
+    meant = keys3.sign(
+        {**keys3.id_claims(sub="svc"), "client_id": CLIENT_ID, "token_use": "access", "scope": "api/read"}
+    )
+    refused = zipped(event("/api/x", headers={"Authorization": f"Bearer {other}"}))
+    assert refused["status"] == "401" and json.loads(refused["body"])["detail"] == "missing_scope"
+    passed = zipped(event("/api/x", headers={"Authorization": f"Bearer {meant}"}))
+    assert "status" not in passed and forwarded_header(passed, "authorization") == f"Bearer {meant}"

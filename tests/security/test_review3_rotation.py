@@ -136,7 +136,7 @@ def test_zip_parallel_refreshes_with_rotation_and_no_grace_lose_no_session(insta
         makers[1] = _post_refresh
     uris = [f"/docs/page{i}" for i in range(PARALLEL)]
     calls = len(ridp.token_calls("refresh_token"))
-    results = in_parallel(instances, [make(uri, jar) for make, uri in zip(makers, uris)])
+    results = in_parallel(instances, [make(uri, jar) for make, uri in zip(makers, uris, strict=True)])
     refreshes = ridp.token_calls("refresh_token")[calls:]
     assert len(refreshes) == PARALLEL  # the gate is stateless: each parallel request asked once
     winners = [r for r in results if any(line.startswith(f"{ID}=ey") for line in set_cookies(r))]

@@ -98,7 +98,7 @@ def provider_sign_in(dot, authorize_url: str) -> str:
     status, headers, _ = get(authorize_url)
     assert status == 302, status
     login_url = urllib.parse.urljoin(authorize_url, headers["Location"])
-    status, _, page = get(login_url)
+    status, _, _page = get(login_url)
     assert status == 200, status
     token = next(c.value for c in jar if c.name == "dot_csrf")
     form = urllib.parse.urlencode(
@@ -216,8 +216,9 @@ def test_build_says_in_one_line_what_sign_out_cannot_end_without_revocation(tmp_
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        result, out = build_online(
-            tmp_path, f'[idp]\nprovider = "oidc"\nissuer = "{issuer}"\nclient_id = "c"\n[state]\nsecret = "{STATE_SECRET}"\n'
+        result, _out = build_online(
+            tmp_path,
+            f'[idp]\nprovider = "oidc"\nissuer = "{issuer}"\nclient_id = "c"\n[state]\nsecret = "{STATE_SECRET}"\n',
         )
     finally:
         server.shutdown()
