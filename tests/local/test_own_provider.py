@@ -163,3 +163,29 @@ def test_demo_with_a_mistaken_provider_file_says_every_mistake_and_starts_nothin
     assert "config error: cookies.prefix" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert tomllib.loads(config.read_text())["site"]["url"] == "https://www.example.com"  # the file is never written
+
+
+def test_the_banner_warns_when_the_provider_refused_the_callback(tmp_path):
+    from local.demo import external_banner
+    from local.stack import EXTERNAL, Stack
+
+    config = tmp_path / "gate.toml"
+    config.write_text(
+        '[idp]\nprovider = "oidc"\nissuer = "https://id.example.com"\nclient_id = "gate-site"\nclient_secret = "s"\n'
+        '[site]\nurl = "https://www.example.com"\n[paths]\ncallback = "/auth/cb"\n'
+    )
+    stack = Stack(
+        EXTERNAL, site_dir=str(tmp_path), site_port=8123, workdir=str(tmp_path / "w"), user_config=str(config)
+    )
+    stack.config_path = str(config)
+    report = [
+        "issuer:      https://id.example.com  (provider profile 'oidc', edge/provider.py)",
+        "register:    callback https://www.example.com/auth/cb ...",
+        "callback:    the provider refused redirect_uri http://localhost:8123/auth/cb for client gate-site: register it there",
+    ]
+    text = external_banner(stack, report)
+    assert "callback (redirect URI):         http://localhost:8123/auth/cb" in text  # the configured [paths]
+    assert "!! the provider refused redirect_uri http://localhost:8123/auth/cb" in text
+    assert "register:" not in text  # the deployed site's URLs are not the laptop's
+    assert "no local provider started" in text and "for client gate-site:" in text
+    assert "--set 'site.url=\"http://localhost:8123\"' --set 'cookies.secure=false'" in text
