@@ -18,17 +18,22 @@ IDENTITY_HEADERS = (("x-gate-sub", "X-Gate-Sub"), ("x-gate-groups", "X-Gate-Grou
 _NAMES = frozenset(name for name, _ in IDENTITY_HEADERS)
 
 
-def is_identity_header(name: object) -> bool:
-    return isinstance(name, str) and name.lower().replace("_", "-") in _NAMES
-
-
-def strip_identity_headers(headers: Headers) -> None:
-    """Remove, in place, every header that an origin could read as one of the identity headers."""
-    for name in [n for n, entries in headers.items() if is_identity_header(n) or _entry_named(entries)]:
+def strip_identity_headers(headers: Headers, names: frozenset[str] = _NAMES) -> None:
+    """Remove, in place, every header that an origin could read as one of `names` (lower case,
+    `-`): by default the identity headers; edge/api.py also passes the API's token header."""
+    for name in [n for n, entries in headers.items() if _named(n, names) or _entry_named(entries, names)]:
         del headers[name]
 
 
-def _entry_named(entries: object) -> bool:
+def normal_name(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+def _named(name: object, names: frozenset[str]) -> bool:
+    return isinstance(name, str) and normal_name(name) in names
+
+
+def _entry_named(entries: object, names: frozenset[str]) -> bool:
     if not isinstance(entries, list):
         return False
-    return any(isinstance(e, dict) and is_identity_header(e.get("key")) for e in entries)
+    return any(isinstance(e, dict) and _named(e.get("key"), names) for e in entries)

@@ -74,12 +74,14 @@ class Paths(
 
 # [[apis]]: paths the gate treats as the site's API (edge/api.py): bearer forwarding, JSON
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
+# token_header: the header carrying "Bearer <token>" to the API (Authorization unless the origin
+# needs that one itself, e.g. a Lambda function URL behind origin access control).
 # bearer_audiences / bearer_scopes: what a client's own bearer token (accept_bearer) must be for:
 # an `aud` among the audiences, or every scope in `scope`/`scp` (edge/api.py); neither = none pass.
 Api = namedtuple(
     "Api",
-    "paths identity_headers accept_bearer cors_origins bearer_audiences bearer_scopes",
-    defaults=(False, False, (), (), ()),
+    "paths identity_headers accept_bearer cors_origins token_header bearer_audiences bearer_scopes",
+    defaults=(False, False, (), "Authorization", (), ()),
 )
 
 
@@ -178,6 +180,7 @@ class Config(
                     identity_headers=bool(a.get("identity_headers", False)),
                     accept_bearer=bool(a.get("accept_bearer", False)),
                     cors_origins=tuple(a.get("cors_origins", ())),
+                    token_header=a.get("token_header", "Authorization"),
                     bearer_audiences=tuple(a.get("bearer_audiences", ())),
                     bearer_scopes=tuple(a.get("bearer_scopes", ())),
                 )

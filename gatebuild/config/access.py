@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from edge.provider import Provider
 from edge.settings import Api, Entry, Paths, Rule, Tokens
+from gatebuild.edge_headers import token_header_problem
 
 from .mistakes import ConfigFileError
 from .overlap import check_api_paths, check_overlaps, covers
@@ -198,6 +199,10 @@ def check_apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
                 'bearer_scopes (the scopes it must carry, e.g. ["api/read"]); without them any access token '
                 "issued to this client, for any resource, would pass"
             )
+        token_header = raw.get("token_header", "Authorization")
+        problem = token_header_problem(token_header)
+        if problem:
+            raise ConfigFileError(f"{where}.token_header: {problem}")
         apis.append(
             Api(
                 paths=patterns,
@@ -205,6 +210,7 @@ def check_apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
                 accept_bearer=raw.get("accept_bearer", False),
                 cors_origins=tuple(origins),
                 **purpose,
+                token_header=token_header,
             )
         )
     if apis and not tokens.store_access_token:

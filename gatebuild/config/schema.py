@@ -98,6 +98,7 @@ API_KEYS = {
     "cors_origins": list,
     "bearer_audiences": list,
     "bearer_scopes": list,
+    "token_header": str,
 }
 
 
