@@ -83,6 +83,9 @@ Api = namedtuple(
     "paths identity_headers accept_bearer cors_origins token_header bearer_audiences bearer_scopes",
     defaults=(False, False, (), "Authorization", (), ()),
 )
+# [assets]: the site's built files. A page navigation to one of these paths is never sent to the
+# app (edge/paths.py ClientRoutes): a missing asset stays the origin's 404, never HTML.
+Assets = namedtuple("Assets", "paths", defaults=(("/assets/*",),))
 
 
 class Config(
@@ -108,6 +111,8 @@ class Config(
             "apis",
             "entry",
             "extra_authorize_params",
+            "spa",
+            "assets",
         ],
         defaults=(
             "",
@@ -124,6 +129,8 @@ class Config(
             (),
             Entry(),
             (),
+            True,
+            Assets(),
         ),
     )
 ):
@@ -155,6 +162,7 @@ class Config(
 
     @classmethod
     def from_dict(cls, data: Json) -> Config:
+        assets = data.get("assets", {})
         return cls(
             provider=data["provider"],
             issuer=data["issuer"],
@@ -188,6 +196,8 @@ class Config(
             ),
             entry=Entry(**{k: v if k == "any_account" else tuple(v) for k, v in data.get("entry", {}).items()}),
             extra_authorize_params=tuple((k, v) for k, v in data.get("extra_authorize_params", ())),
+            spa=bool(data.get("spa", True)),
+            assets=Assets(**{**assets, "paths": tuple(assets.get("paths", Assets._field_defaults["paths"]))}),
         )
 
     def _plain_dict(self) -> Json:

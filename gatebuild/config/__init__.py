@@ -13,6 +13,7 @@ from edge.settings import LOG_LEVELS, PROVIDERS, Config
 
 from . import branding
 from .access import check_apis, check_entry, check_paths, check_rules, check_who, is_public
+from .assets import check_assets
 from .files import deep_merge, read_toml
 from .idp import (
     ENDPOINT_KEYS,
@@ -83,6 +84,11 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         ),
     )
     apis = m.check("apis", ("paths", "tokens"), check_apis, raw.get("apis", []), paths, tokens)
+    # apis broken: checked against the gate's own paths only (the [[apis]] mistake is reported already)
+    given_assets = isinstance(raw.get("assets"), dict) and "paths" in raw["assets"]
+    assets = m.check(
+        "assets", ("assets", "paths"), check_assets, sections.get("assets"), paths, apis or (), given_assets
+    )
     if m.lines:
         raise ConfigFileError(*m.lines)
     issuer, endpoints, to_discover = found
@@ -107,5 +113,7 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         apis=apis,
         entry=entry,
         extra_authorize_params=extra_params,
+        spa=site["spa"],
+        assets=assets,
     )
     return config, to_discover

@@ -584,3 +584,27 @@ def test_zip_accept_bearer_takes_only_tokens_meant_for_the_api(build_zip, idp3, 
     assert refused["status"] == "401" and json.loads(refused["body"])["detail"] == "missing_scope"
     passed = zipped(event("/api/x", headers={"Authorization": f"Bearer {meant}"}))
     assert "status" not in passed and forwarded_header(passed, "authorization") == f"Bearer {meant}"
+
+
+def test_zip_the_api_token_header_comes_only_from_the_gate_in_any_spelling(build_zip, idp3, keys3):
+    """With token_header set (e.g. for a Lambda function URL origin), a viewer's X_Api_Token
+    (read by WSGI servers as HTTP_X_API_TOKEN, like the gate's X-Api-Token) never reaches the API."""
+    extra = '[[apis]]\npaths = ["/api/*"]\ntoken_header = "X-Api-Token"\n'
+    zipped = build_zip("token_header", _toml(idp3.base, extra=extra), keys3.jwks())
+    jar = session_cookies(keys3, idp3, "user-a", access_claims={})
+    ev = event("/api/users", headers=SAME_ORIGIN_FETCH, cookies=[cookie_of(jar)])
+    headers = ev["Records"][0]["cf"]["request"]["headers"]
+    for spelling in ("X_Api_Token", "x_api_token", "X-API_TOKEN"):
+        headers[spelling.lower()] = [{"key": spelling, "value": "Bearer forged"}]
+    result = zipped(ev)
+    assert "status" not in result, result.get("body")
+    carried = {
+        name: [e["value"] for e in entries]
+        for name, entries in result["headers"].items()
+        if name.replace("_", "-") == "x-api-token"
+    }
+    assert carried == {"x-api-token": [f"Bearer {jar[AT]}"]}, carried
+
+
+def cookie_of(jar: dict) -> str:
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
