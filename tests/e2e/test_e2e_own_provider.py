@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -88,6 +89,7 @@ class Demo:
         )
         self.lines: list[str] = []
         self.url = f"http://localhost:{port}"
+        self.port = port
         threading.Thread(target=self._pump, daemon=True).start()
 
     def _pump(self) -> None:
@@ -112,6 +114,11 @@ class Demo:
         raise AssertionError(f"no {needle!r} within {timeout} s:\n{self.text}")
 
     def stop(self) -> None:
+        self._stop()
+        # the demo keeps its files for a person to read (build/local/external-PORT); a test's go
+        shutil.rmtree(os.path.join(ROOT, "build", "local", f"external-{self.port}"), ignore_errors=True)
+
+    def _stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()  # SIGTERM: the demo stops everything it started
             try:
