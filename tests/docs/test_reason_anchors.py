@@ -22,7 +22,14 @@ PAGE = os.path.join(ROOT, "docs", "operations.md")
 # refresh_<code>: the LoginFailed codes of a refresh (edge/idp.py: invalid_grant, invalid_request;
 # edge/refresh.py: identity_changed). idp_<code>: the token endpoint's OAuth error (RFC 6749 5.2),
 # "unknown" when it sent none (edge/idp.py); invalid_grant/invalid_request become LoginFailed.
-REFRESH_CODES = ("invalid_grant", "invalid_request", "identity_changed")
+REFRESH_CODES = (
+    "invalid_grant",
+    "invalid_request",
+    "identity_changed",
+    "no_refresh_token",
+    "identity_unverified",
+    "refresh_token_spent",
+)
 OAUTH_TOKEN_ERRORS = ("invalid_client", "unauthorized_client", "unsupported_grant_type", "invalid_scope", "unknown")
 OPEN_SAMPLES = ("access_denied", "login_required", "500", "429", "x")
 
@@ -77,6 +84,21 @@ def every_reason() -> set[str]:
     reasons |= {f"idp_bad_{name}" for name in ("id_token", "access_token", "refresh_token")}
     reasons |= {f"{family}{s}" for family in ("idp_error_", "idp_http_", "revoke_http_") for s in OPEN_SAMPLES}
     return reasons
+
+
+def test_refresh_codes_cover_every_refusal_of_a_refresh() -> None:
+    """A new LoginFailed("...") in edge/refresh.py becomes refresh_<it> in the log: list it above."""
+    with open(os.path.join(ROOT, "edge", "refresh.py"), encoding="utf-8") as fh:
+        tree = ast.parse(fh.read())
+    raised = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", "") == "LoginFailed"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert raised and raised <= set(REFRESH_CODES)
 
 
 def test_the_scan_finds_the_codes_the_table_always_had() -> None:
