@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gatebuild.cf_paths import path_matches, pattern_regex  # noqa: F401 (re-exported for tests)
+
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "cloudformation.yaml"
 
@@ -169,22 +171,6 @@ class DistributionConfig:
 # --------------------------------------------------------------------------------------------
 # Path patterns
 # --------------------------------------------------------------------------------------------
-
-
-def pattern_regex(pattern: str) -> re.Pattern[str]:
-    """A CloudFront path pattern as a regex: case-sensitive, `*` any run (slashes too), `?` one
-    character, the leading "/" optional (the same with or without it)."""
-    body = pattern[1:] if pattern.startswith("/") else pattern
-    parts = ["/"]
-    for char in body:
-        parts.append(".*" if char == "*" else "." if char == "?" else re.escape(char))
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def path_matches(pattern: str, path: str) -> bool:
-    if pattern == "*":
-        return True
-    return pattern_regex(pattern).fullmatch(path) is not None
 
 
 # --------------------------------------------------------------------------------------------
@@ -641,3 +627,71 @@ def local_parameters(
 def from_template(path: str | Path = TEMPLATE, **kwargs: Any) -> DistributionConfig:
     """The distribution as `deploy.py stack` with these options would create it."""
     return read(load(path), local_parameters(**kwargs))
+
+
+# --------------------------------------------------------------------------------------------
+# The same distribution as CloudFront's API returns it (GetDistributionConfig), for the tests
+# of `deploy.py status` and the deploy model
+# --------------------------------------------------------------------------------------------
+
+_API_LISTS = {
+    "Aliases",
+    "Origins",
+    "CacheBehaviors",
+    "CustomErrorResponses",
+    "LambdaFunctionAssociations",
+    "OriginSSLProtocols",
+}
+# Where CloudFormation's property names differ from the API's.
+_API_NAMES = {
+    "IPV6Enabled": "IsIPV6Enabled",
+    "AcmCertificateArn": "ACMCertificateArn",
+    "SslSupportMethod": "SSLSupportMethod",
+    "IamCertificateId": "IAMCertificateId",
+}
+
+
+def api_distribution_config(template: dict, given: list[dict], resources: dict[str, str] | None = None) -> dict:
+    """The template's DistributionConfig evaluated with the deploy's parameters, in the shape of
+    the CloudFront API reference (lists as {Quantity, Items}; AllowedMethods with its nested
+    CachedMethods). `resources` gives values for !Ref/!GetAtt of resources (e.g. GateVersion ->
+    a version ARN); the others become "<LogicalId>" or "<LogicalId>.<Attribute>".
+    https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionConfig.html"""
+    parameters, problems = deploy_parameters(template, given)
+    if problems:
+        raise DistributionError(problems)
+    ev = Evaluator(template, parameters)
+    (name,) = [
+        n
+        for n, r in (template.get("Resources") or {}).items()
+        if isinstance(r, dict) and r.get("Type") == "AWS::CloudFront::Distribution"
+    ]
+    try:
+        config = ev.value(template["Resources"][name]["Properties"]["DistributionConfig"], name)
+    except _Unreadable as exc:
+        raise DistributionError([str(exc)]) from None
+    values = resources or {}
+
+    def shape(node: Any, key: str = "") -> Any:
+        if isinstance(node, Ref):
+            return values.get(str(node), values.get(node.logical_id, f"<{node}>"))
+        if isinstance(node, dict):
+            out = {_API_NAMES.get(k, k): shape(v, k) for k, v in node.items()}
+            if key == "CustomOriginConfig":  # CloudFormation's defaults; the API requires them
+                out.setdefault("HTTPPort", 80)
+                out.setdefault("HTTPSPort", 443)
+            if "AllowedMethods" in out:
+                cached = out.pop("CachedMethods", ["GET", "HEAD"])
+                methods = out["AllowedMethods"]
+                out["AllowedMethods"] = {
+                    "Quantity": len(methods),
+                    "Items": methods,
+                    "CachedMethods": {"Quantity": len(cached), "Items": cached},
+                }
+            return out
+        if isinstance(node, list):
+            items = [shape(v) for v in node]
+            return {"Quantity": len(items), "Items": items} if key in _API_LISTS else items
+        return node
+
+    return shape(config)

@@ -49,7 +49,7 @@ def test_distribution(template):
     assert behavior["CachePolicyId"] == {"Ref": "PageCachePolicy"}
     gate = [{"EventType": "viewer-request", "IncludeBody": False, "LambdaFunctionARN": {"Ref": "GateVersion"}}]
     assert behavior["LambdaFunctionAssociations"] == gate
-    gate_paths, api, assets = config["CacheBehaviors"]
+    _gate_paths, api, assets = config["CacheBehaviors"]
     assert api["Fn::If"][0] == "HasApi" and api["Fn::If"][2] == {"Ref": "AWS::NoValue"}
     assert assets["PathPattern"] == "/assets/*"
     assert assets["LambdaFunctionAssociations"] == gate  # every behavior goes through the gate
