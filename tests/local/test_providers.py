@@ -195,11 +195,24 @@ def test_cognito_login_tokens_refresh_and_revoke(cognito):
     )
     assert refreshed[0] == 200 and "refresh_token" not in json.loads(refreshed[2])  # no rotation, like Cognito
     assert cognito.refresh_token_works(tokens["refresh_token"])
-    status, _, _ = Browserish().request(
-        cognito.idp_url + "/oauth2/revoke", {"token": tokens["refresh_token"], "client_id": cognito.client_id}
-    )
-    assert status == 200
+    revoke = cognito.idp_url + "/oauth2/revoke"
+    form = {"token": tokens["refresh_token"], "client_id": cognito.client_id}
+    # The app client has a secret: Cognito's revoke endpoint wants HTTP Basic client_id:secret
+    # (Cognito "Revoke endpoint"; RFC 7009 2.1), else 401 invalid_client (RFC 6749 5.2).
+    for headers in ({}, {"Authorization": "Basic " + base64.b64encode(f"{cognito.client_id}:wrong".encode()).decode()}):
+        status, answer_headers, body = Browserish().request(revoke, form, headers)
+        assert status == 401 and json.loads(body) == {"error": "invalid_client"}, (status, body)
+        assert answer_headers.get("WWW-Authenticate", "").startswith("Basic")
+        assert cognito.refresh_token_works(tokens["refresh_token"])  # nothing was revoked
+    pair = base64.b64encode(f"{cognito.client_id}:{cognito.client_secret}".encode()).decode()
+    basic = {"Authorization": f"Basic {pair}"}
+    status, _, body = Browserish().request(revoke, {"token": tokens["access_token"]}, basic)
+    assert status == 400 and json.loads(body) == {"error": "unsupported_token_type"}  # a JWT, not the refresh token
+    assert Browserish().request(revoke, {}, basic)[0] == 400  # invalid_request
+    status, _, body = Browserish().request(revoke, form, basic)
+    assert status == 200 and body == ""
     assert not cognito.refresh_token_works(tokens["refresh_token"])
+    assert Browserish().request(revoke, form, basic)[0] == 200  # already revoked: still 200 (RFC 7009 2.2)
 
 
 def test_cognito_wrong_password_shows_the_form_again(cognito):
