@@ -5,19 +5,25 @@
 Each HTTP request becomes a viewer-request event shaped as CloudFront shapes it, and runs
 through the handler FROM THE BUILT ZIP in a warm `python3.13 -I -S -B` worker (or the best
 Python here when there is no 3.13: gatebuild/runtime.py, said once at start) whose sys.path
-is only the extracted zip (read-only, like /var/task) plus the standard library. A generated
-response goes back as it is; a passed-through request is served from the site directory as
-the private S3 bucket (OAC) behind the distribution would serve it, with the distribution's
-SPA fallback (404 -> /index.html, 200; as cloudformation.yaml) and the same security headers
-and Content-Security-Policy as the deployed distribution (gatebuild/site_policy.py).
+is only the extracted zip (read-only, like /var/task) plus the standard library.
 
-With `--api-origin http://127.0.0.1:PORT` (and `--api-path`, default /api/*), requests whose
-path matches the API behavior's pattern go to that second origin, as cloudformation.yaml's API
-behavior does: every method allowed, the function runs first on the viewer request, nothing
-cached, and the request it returns (the Authorization header it added included) forwarded
-with every viewer header but Host (the managed AllViewerExceptHostHeader origin request policy),
-with the body. The distribution's custom error response applies to it too, as in CloudFront
-(a 404 from the API becomes /index.html with 200).
+The routing is cloudformation.yaml's, read by local/distribution.py with the parameters
+`deploy.py stack` would pass (its own builder): behaviors in CloudFront's order, the methods
+each allows (others: CloudFront's own 403 before the function runs), which run the function on
+the viewer request (with the body when IncludeBody is on), the origins (the site directory as
+the private S3 bucket behind OAC, answering 404 NoSuchKey for a missing key when the template
+lets the OAC s3:ListBucket, else 403 AccessDenied; with `--api-origin http://127.0.0.1:PORT`
+the template's API custom origin, with the headers its origin request policy forwards), the
+distribution-wide custom error responses, the default root object (the viewer's "/" only) and
+each behavior's response headers policy (HSTS as configured, the CSP chosen as deploy.py
+chooses it: gatebuild/site_policy.py). Whatever the template holds that this emulator cannot
+read or does not model, it refuses to start on (local.distribution.DistributionError), all
+problems at once. The CloudFront documentation for each rule is cited in local/distribution.py.
+
+CloudFront-level refusals (a method not allowed, a Host this emulator does not serve, the size
+limits, function failures, an unreachable origin) are logged as JSON lines (`--refusal-log`,
+`Emulator.refusals`): the end-to-end tests fail on any. Only the Host it serves
+(localhost:PORT) is answered: DNS rebinding cannot reach the gate through it.
 
 What CloudFront enforces on a viewer-request trigger and this emulator checks, loudly (stderr
 and CloudFront's own error page): the 5 s timeout, the 40 KB generated-response limit, headers
