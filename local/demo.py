@@ -47,12 +47,13 @@ def build_site(force: bool) -> str:
     if not npm:
         raise StackError("npm not found: install Node.js 20+ to build the site")
     steps = []
-    if not os.path.isdir(os.path.join(SITE, "node_modules")):
-        steps.append([npm, "ci", "--no-audit", "--no-fund"])
-    steps.append([npm, "run", "build"])
-    for argv in steps:
+    # The site and the gate-session package are npm workspaces of the repository root.
+    if not os.path.isdir(os.path.join(ROOT, "node_modules", "gate-session")):
+        steps.append(([npm, "ci", "--no-audit", "--no-fund"], ROOT))
+    steps.append(([npm, "run", "build"], SITE))
+    for argv, cwd in steps:
         print(f"[demo] site: {' '.join(argv[1:])} ...", file=sys.stderr, flush=True)
-        run = subprocess.run(argv, cwd=SITE, capture_output=True, text=True, timeout=900)
+        run = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=900)
         if run.returncode != 0:
             raise StackError(f"site: `{' '.join(argv[1:])}` failed:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
     return dist

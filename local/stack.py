@@ -117,6 +117,23 @@ class _build_lock:
         self._file.close()
 
 
+def private_file(path: str):
+    """Open `path` for writing text, readable by this user only from its first byte (0600)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_CREAT
+    return os.fdopen(fd, "w")
+
+
+def with_admin_token(client, token: str) -> None:
+    """Make a boto3 cognito-idp client send the token local/idp/cognito.cjs requires on its
+    management API (without it any web page open in the browser could call that API)."""
+
+    def add(request, **_) -> None:
+        request.headers["X-Gate-Local-Admin"] = token
+
+    client.meta.events.register("before-sign.cognito-idp.*", add)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -297,7 +314,11 @@ class Stack:
             )
         self._own_workdir = self.workdir is None
         self.workdir = self.workdir or tempfile.mkdtemp(prefix=f"gate-local-{self.provider}-")
-        os.makedirs(self.workdir, exist_ok=True)
+        # The workdir holds the client secret, the state secret (config, zip, the provider's data)
+        # and the demo users' passwords: only this user may read it (issue 21, "Also noticed").
+        os.makedirs(self.workdir, mode=0o700, exist_ok=True)
+        os.chmod(self.workdir, 0o700)
+        self.idp_admin_token = secrets.token_urlsafe(32)
         self.site_port = self.site_port or free_port()
         self.idp_port = self.idp_port or free_port()
         if self.api and self.profile != "oidc":
@@ -375,7 +396,11 @@ class Stack:
     def _start_cognito(self) -> None:
         data_dir = os.path.join(self.workdir, "cognito-data")
         os.makedirs(data_dir, exist_ok=True)
-        env = {**os.environ, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
+        env = {
+            **os.environ,
+            "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1",
+            "GATE_IDP_ADMIN_TOKEN": self.idp_admin_token,
+        }
         proc = Process(
             "cognito-local",
             [
@@ -405,6 +430,7 @@ class Stack:
             aws_access_key_id="local",
             aws_secret_access_key="local",
         )
+        with_admin_token(client, self.idp_admin_token)
         pool = client.create_user_pool(
             PoolName="gate-local", UsernameAttributes=["email"], AutoVerifiedAttributes=["email"]
         )["UserPool"]
@@ -455,7 +481,7 @@ class Stack:
         self.client_secret = secrets.token_urlsafe(24)
         self.issuer = profiles.issuer(self.profile, self.idp_url)
         users_file = os.path.join(self.workdir, "oidc-users.json")
-        with open(users_file, "w") as f:
+        with private_file(users_file) as f:
             json.dump(
                 [
                     {
@@ -479,8 +505,6 @@ class Stack:
             "127.0.0.1",
             "--client-id",
             self.client_id,
-            "--client-secret",
-            self.client_secret,
             "--redirect-uri",
             self.callback_url,
             "--post-logout-redirect-uri",
@@ -495,7 +519,14 @@ class Stack:
         ]
         if self.api:
             argv.append("--jwt-access-tokens")
-        proc = Process("oidc-provider", argv, os.path.join(self.workdir, "oidc-provider.log"))
+        # The secret goes in the environment, which only this user can read (/proc/PID/environ),
+        # never on the command line, which every local user sees in ps.
+        proc = Process(
+            "oidc-provider",
+            argv,
+            os.path.join(self.workdir, "oidc-provider.log"),
+            env={**os.environ, "OIDC_CLIENT_SECRET": self.client_secret},
+        )
         self.processes.append(proc)
         self.discovery_url = self.issuer.rstrip("/") + "/.well-known/openid-configuration"
         discovered = wait_until(
@@ -707,7 +738,7 @@ class Stack:
     def _write_config(self) -> None:
         self.config_style = self._choose_style()
         self.config_path = os.path.join(self.workdir, f"gate.{self.provider}.local.toml")
-        with open(self.config_path, "w") as f:
+        with private_file(self.config_path) as f:
             f.write(self.config_text(self.config_style))
 
     def _build(self) -> None:

@@ -2,7 +2,9 @@
 // like the gate (same pool, client, key, tokens, request), with aws-jwt-verify's JWKS cache
 // hydrated from the same JWKS so that nothing touches the network, except where a figure is about
 // the network (the callback's code exchange and the "JWKS fetched once" cold start), which go to
-// the benchmark's LocalIdp on 127.0.0.1 over plain HTTP, as the gate's do.
+// the benchmark's LocalIdp on 127.0.0.1: over plain HTTP, as the gate's do, in the unthrottled
+// contexts; over HTTPS at the real host names, through bench/node/network.js, in the CPU-share
+// context (config.network set).
 //
 //   node peer.js cold <config.json> <event JSON>   one request in a fresh process; prints
 //       "BENCH t0 t1 t2 status" on stderr (CLOCK_MONOTONIC ns: process start of this script,
@@ -17,6 +19,7 @@ const { Authenticator } = require("cognito-at-edge");
 
 const [mode, configPath, eventJson] = process.argv.slice(2);
 const config = JSON.parse(fs.readFileSync(configPath, "utf8"));
+require("./network").install(config.network);
 
 function localJsonFetcher(url) {
   // aws-jwt-verify's fetcher interface: fetch(uri) -> parsed JSON. The JWKS URI it derives from
@@ -48,15 +51,17 @@ function makeAuthenticator(hydrate) {
   });
   if (hydrate) {
     auth._jwtVerifier.cacheJwks(config.jwks);
-  } else {
+  } else if (!config.network) {
     auth._jwtVerifier.jwksCache.fetcher = localJsonFetcher(config.jwksUrl);
   }
-  // The code exchange goes to https://<userPoolDomain>/oauth2/token; send it to the LocalIdp.
-  const axios = require("axios");
-  axios.interceptors.request.use((request) => {
-    request.url = request.url.replace(`https://${config.userPoolDomain}/oauth2/token`, config.tokenUrl);
-    return request;
-  });
+  if (!config.network) {
+    // The code exchange goes to https://<userPoolDomain>/oauth2/token; send it to the LocalIdp.
+    const axios = require("axios");
+    axios.interceptors.request.use((request) => {
+      request.url = request.url.replace(`https://${config.userPoolDomain}/oauth2/token`, config.tokenUrl);
+      return request;
+    });
+  }
   return auth;
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -62,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="scripts/deploy", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    commands = top.add_subparsers(dest="command", metavar="{stack,publish,status}", required=True)
+    commands = top.add_subparsers(dest="command", metavar="{stack,publish,status,logs}", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
         aws = p.add_argument_group("AWS")
@@ -248,6 +249,27 @@ def parser() -> argparse.ArgumentParser:
     aws.add_argument("--profile", help="AWS profile to use")
     aws.add_argument("--region", default=None, help=f"must be {EDGE_REGION}; the default")
     st.add_argument("--quiet", "-q", action="store_true", help=argparse.SUPPRESS)
+
+    lg = commands.add_parser(
+        "logs",
+        help="the gate's decisions from every region's log, merged by time (read-only)",
+        description="Lambda@Edge logs in the region of the edge location that ran it. This reads the gate's log "
+        "group in every region where it exists and prints one line per decision: time, region, status, decision, "
+        "reason, duration, path, and where the reason code is explained.",
+    )
+    named = lg.add_mutually_exclusive_group(required=True)
+    named.add_argument("--stack-name", help="a stack made by `stack`")
+    named.add_argument("--function-name", help="the function `publish` updated (or any gate function)")
+    lg.add_argument("--since", default="1h", help="how far back: 30m, 1h, 2d (default 1h)")
+    lg.add_argument("--follow", "-f", action="store_true", help="keep printing new decisions (Ctrl-C stops)")
+    lg.add_argument("--reason", help="only this reason code, e.g. missing_group")
+    lg.add_argument("--path", dest="path_glob", help="only paths matching this glob, e.g. '/admin/*'")
+    lg.add_argument("--subject", help="only this person: the 16-hex subject hash of a log line, or their sub")
+    lg.add_argument("--regions", help="comma-separated regions to read (default: every region)")
+    aws = lg.add_argument_group("AWS")
+    aws.add_argument("--profile", help="AWS profile to use")
+    aws.add_argument("--region", default=None, help=f"must be {EDGE_REGION}; the default")
+    lg.add_argument("--quiet", "-q", action="store_true", help=argparse.SUPPRESS)
     return top
 
 
@@ -303,6 +325,8 @@ def main(
             if args.template:
                 opts.template_path = args.template
             deploy_stack(opts, clients, progress, builder=builder, sleep=sleep)
+        elif args.command == "logs":
+            return print_logs(args, clients, stdout or sys.stdout, sleep)
         elif args.command == "publish":
             opts = PublishOptions(
                 config_path=args.config,
@@ -351,4 +375,55 @@ def main(
             file=stderr,
         )
         return 130
+    return 0
+
+
+def print_logs(args, clients: Clients, out: TextIO, sleep: Callable[[float], None]) -> int:
+    from .decision_logs import Filters, parse_since, subject_hashes, tail
+    from .state_secret import parameter_name, stored_secrets
+
+    now_ms = int(time.time() * 1000)
+    start_ms = parse_since(args.since, now_ms)
+    if args.stack_name:
+        try:
+            stack = clients.cloudformation.describe_stacks(StackName=args.stack_name)["Stacks"][0]
+        except ClientError as exc:
+            if "does not exist" in exc.response.get("Error", {}).get("Message", ""):
+                raise DeployError(
+                    f"stack {args.stack_name} does not exist in {EDGE_REGION}; check --stack-name"
+                ) from None
+            raise
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+        function_name = outputs.get("FunctionName")
+        if not function_name:
+            raise DeployError(f"stack {args.stack_name} has no FunctionName output; is it the gate's stack?")
+        parameter = parameter_name("stack", args.stack_name)
+    else:
+        function_name = args.function_name
+        parameter = parameter_name("function", function_name)
+    secrets: list[str] = []
+    if args.subject and not re.match(r"^[0-9a-f]{16}$", args.subject):
+        secrets = stored_secrets(clients.ssm, parameter)
+    filters = Filters(args.reason, args.path_glob, subject_hashes(args.subject, secrets))
+    regions = [r.strip() for r in args.regions.split(",") if r.strip()] if args.regions else None
+    regions = regions or clients.available_regions("logs") or [EDGE_REGION]
+
+    def write(line: str) -> None:
+        print(line, file=out, flush=True)
+
+    try:
+        shown = tail(
+            lambda region: clients.regional("logs", region),
+            regions,
+            function_name,
+            start_ms,
+            filters,
+            write,
+            follow=args.follow,
+            sleep=sleep,
+        )
+    except KeyboardInterrupt:
+        return 0
+    if not shown and not args.quiet:
+        print(f"no decisions since {args.since} in {len(regions)} region(s)", file=sys.stderr)
     return 0

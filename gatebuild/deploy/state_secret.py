@@ -55,6 +55,14 @@ def _read(ssm, name: str) -> dict | None:
     return stored
 
 
+def stored_secrets(ssm, name: str) -> list[str]:
+    """The current and previous state secrets kept in SSM (none when the parameter is missing)."""
+    stored = _read(ssm, name)
+    if stored is None:
+        return []
+    return [stored["current"], *([stored["previous"]] if stored.get("previous") else [])]
+
+
 def _write(ssm, name: str, stored: dict, *, overwrite: bool) -> None:
     ssm.put_parameter(
         Name=name,

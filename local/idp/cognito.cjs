@@ -16,7 +16,9 @@
 //        working. Both routes cite what they model below.
 // Everything else (the /oauth2/authorize login form, /oauth2/token with PKCE S256 and
 // refresh_token, JWKS, the admin API used for seeding) is cognito-local unchanged.
-// Seed pools, clients, groups and users with boto3 (endpoint_url=http://HOST:PORT).
+// Seed pools, clients, groups and users with boto3 (endpoint_url=http://HOST:PORT), sending
+// X-Gate-Local-Admin: $GATE_IDP_ADMIN_TOKEN (local/stack.py with_admin_token): the management API
+// answers nothing else, and no other Host than this loopback server's own.
 "use strict";
 
 const fs = require("node:fs");
@@ -98,6 +100,46 @@ async function main() {
 
   const app = express();
   app.disable("x-powered-by");
+
+  // Only the demo itself may manage this provider (issue 21, item 6). cognito-local answers its
+  // management API (POST / with X-Amz-Target: AdminCreateUser, DescribeUserPoolClient, ...) with
+  // Access-Control-Allow-Origin: * and no authentication, so any page open in the browser could
+  // read the client secret or create an Admin. Here:
+  //  - a Host that is not this server's loopback name is refused (DNS rebinding: a page on
+  //    evil.example resolving to 127.0.0.1 would otherwise be same-origin with this server);
+  //  - the management API needs X-Gate-Local-Admin = $GATE_IDP_ADMIN_TOKEN (local/stack.py sends
+  //    it from boto3), and a browser cannot send it cross-origin without a CORS preflight,
+  //    which is refused below;
+  //  - no cross-origin request gets CORS headers: the hosted-UI pages are navigations and
+  //    same-origin form posts, which need none.
+  const allowedHosts = new Set([`${args.host}:${args.port}`, `127.0.0.1:${args.port}`, `localhost:${args.port}`]);
+  const adminToken = process.env.GATE_IDP_ADMIN_TOKEN || "";
+  const sameToken = (given) => {
+    const a = Buffer.from(String(given ?? ""));
+    const b = Buffer.from(adminToken);
+    return adminToken !== "" && a.length === b.length && require("node:crypto").timingSafeEqual(a, b);
+  };
+  app.use((req, res, next) => {
+    if (!allowedHosts.has(String(req.headers.host ?? "").toLowerCase())) {
+      return res.status(421).type("text/plain").send("this provider answers only on its loopback address\n");
+    }
+    const origin = req.headers.origin;
+    const ownOrigin = origin === undefined || [...allowedHosts].some((h) => origin === `http://${h}`);
+    if (req.method === "OPTIONS" && !ownOrigin) {
+      return res.status(403).type("text/plain").send("cross-origin requests are not allowed\n");
+    }
+    const management = req.headers["x-amz-target"] !== undefined || (req.method === "POST" && req.path === "/");
+    if (management && (!ownOrigin || !sameToken(req.headers["x-gate-local-admin"]))) {
+      return res.status(403).json({ __type: "AccessDeniedException", message: "management API: local demo only" });
+    }
+    if (!ownOrigin) {
+      // cognito-local's own cors() would add Access-Control-Allow-Origin: * on the way out
+      const setHeader = res.setHeader.bind(res);
+      res.setHeader = (name, value) =>
+        String(name).toLowerCase().startsWith("access-control-") ? res : setHeader(name, value);
+    }
+    next();
+  });
 
   app.get("/:userPoolId/.well-known/openid-configuration", async (req, res, next) => {
     const poolId = req.params.userPoolId;

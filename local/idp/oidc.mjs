@@ -17,7 +17,7 @@
 //   Every authorization request's parameters are logged ({"event":"authorize","params":{...}}),
 //   so a test can assert what the gate sent (e.g. Auth0's `audience`).
 //
-//   node local/idp/oidc.mjs --port 9230 --client-id gate-local \
+//   OIDC_CLIENT_SECRET=... node local/idp/oidc.mjs --port 9230 --client-id gate-local \
 //        --redirect-uri http://localhost:8080/_gate/callback \
 //        --post-logout-redirect-uri http://localhost:8080/_gate/signed-out --users users.json
 import * as crypto from "node:crypto";
@@ -28,7 +28,7 @@ import Provider, { errors } from "oidc-provider";
 
 function parseArgs(argv) {
   const out = {
-    port: 9230, host: "127.0.0.1", clientId: "gate-local", clientSecret: "", redirectUris: [],
+    port: 9230, host: "127.0.0.1", clientId: "gate-local", clientSecret: process.env.OIDC_CLIENT_SECRET || "", redirectUris: [],
     postLogoutRedirectUris: [], idTokenTtl: 3600, accessTokenTtl: 3600,
     refreshTokenTtl: 14 * 24 * 3600, users: null, jwks: null, rotateRefreshTokens: true,
     profile: "oidc", entraOverage: null, auth0OidcLogout: false,

@@ -17,20 +17,81 @@ export const REQUIRED_DIRECTIVES = {
   'form-action': ["'self'"],
 };
 
+// CSP Level 3, "Get the effective directive for request" and "directive fallback list"
+// (https://www.w3.org/TR/CSP3/#directive-fallback-list): a load is governed by the first of
+// these directives the policy has. A policy that adds script-src-elem, worker-src, ... is
+// applied by browsers in place of script-src, so each effective directive is checked, not names.
+export const FETCH_FALLBACKS = {
+  'script-src-elem': ['script-src-elem', 'script-src', 'default-src'],
+  'script-src-attr': ['script-src-attr', 'script-src', 'default-src'],
+  'style-src-elem': ['style-src-elem', 'style-src', 'default-src'],
+  'style-src-attr': ['style-src-attr', 'style-src', 'default-src'],
+  'worker-src': ['worker-src', 'child-src', 'script-src', 'default-src'],
+  'frame-src': ['frame-src', 'child-src', 'default-src'],
+  'fenced-frame-src': ['fenced-frame-src', 'frame-src', 'child-src', 'default-src'],
+  'child-src': ['child-src', 'default-src'],
+  'connect-src': ['connect-src', 'default-src'],
+  'manifest-src': ['manifest-src', 'default-src'],
+  'img-src': ['img-src', 'default-src'],
+  'media-src': ['media-src', 'default-src'],
+  'font-src': ['font-src', 'default-src'],
+  'object-src': ['object-src', 'default-src'],
+};
+const FETCH_DIRECTIVES = new Set(Object.values(FETCH_FALLBACKS).flat());
+// Directives that restrict and never widen what loads; anything else (report-uri, report-to,
+// unknown names) is refused: a report endpoint elsewhere receives the page's URLs.
+const RESTRICTING_DIRECTIVES = new Set([
+  'base-uri',
+  'form-action',
+  'frame-ancestors',
+  'sandbox',
+  'upgrade-insecure-requests',
+  'block-all-mixed-content',
+  'require-trusted-types-for',
+  'trusted-types',
+]);
+
+export function parsePolicy(text) {
+  const directives = new Map();
+  const repeated = [];
+  for (const part of text.split(';')) {
+    const tokens = part.trim().split(/\s+/).filter(Boolean);
+    if (tokens.length === 0) continue;
+    const name = tokens[0].toLowerCase();
+    // CSP3 "parse a serialized CSP": a repeated directive is ignored, the first one counts.
+    if (directives.has(name)) repeated.push(tokens[0]);
+    else directives.set(name, tokens.slice(1));
+  }
+  return { directives, repeated };
+}
+
+/** The source expressions a directive allows, as a set ('none' alone = nothing). */
+function sourceSet(values) {
+  const lowered = values.map((v) => v.toLowerCase());
+  if (lowered.length === 1 && lowered[0] === "'none'") return new Set();
+  return new Set(lowered.filter((v) => v !== "'none'"));
+}
+
+/** What each kind of load may come from under `directives` (null: no directive, anything loads). */
+export function effectivePolicy(directives) {
+  const out = {};
+  for (const [kind, fallbacks] of Object.entries(FETCH_FALLBACKS)) {
+    const found = fallbacks.find((name) => directives.has(name));
+    out[kind] = found === undefined ? null : sourceSet(directives.get(found));
+  }
+  return out;
+}
+
+const ALLOWED_EFFECTIVE = effectivePolicy(new Map(Object.entries(REQUIRED_DIRECTIVES)));
+
 /** Problems with the policy text itself (one line, the directives the site is built for). */
 export function checkCspText(text) {
   const problems = [];
   const body = text.replace(/\r?\n$/, '');
   if (body.trim() === '') return ['csp.txt is empty'];
   if (/[\r\n]/.test(body)) problems.push('csp.txt must be a single line');
-  const directives = new Map();
-  for (const part of body.split(';')) {
-    const tokens = part.trim().split(/\s+/).filter(Boolean);
-    if (tokens.length === 0) continue;
-    const [name, ...values] = tokens;
-    if (directives.has(name.toLowerCase())) problems.push(`csp.txt repeats ${name}`);
-    directives.set(name.toLowerCase(), values);
-  }
+  const { directives, repeated } = parsePolicy(body);
+  for (const name of repeated) problems.push(`csp.txt repeats ${name}`);
   for (const [name, expected] of Object.entries(REQUIRED_DIRECTIVES)) {
     const got = directives.get(name);
     if (!got) {
@@ -44,6 +105,17 @@ export function checkCspText(text) {
       if (/^'unsafe-|^'wasm-unsafe-eval'$|^\*$|^https?:$/i.test(v)) {
         problems.push(`csp.txt allows ${v} in ${name}`);
       }
+    }
+    if (!FETCH_DIRECTIVES.has(name) && !RESTRICTING_DIRECTIVES.has(name) && !(name in REQUIRED_DIRECTIVES)) {
+      problems.push(`csp.txt has ${name}, which the site's policy does not allow`);
+    }
+  }
+  const effective = effectivePolicy(directives);
+  for (const [kind, allowed] of Object.entries(ALLOWED_EFFECTIVE)) {
+    const got = effective[kind];
+    const extra = got === null ? ['(anything)'] : [...got].filter((v) => !allowed.has(v));
+    if (extra.length > 0) {
+      problems.push(`csp.txt lets ${kind} load from ${extra.join(' ')} (allowed: ${[...allowed].join(' ') || "'none'"})`);
     }
   }
   return problems;

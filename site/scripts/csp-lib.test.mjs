@@ -36,6 +36,51 @@ describe('csp.txt', () => {
   });
 });
 
+describe('csp.txt effective policy (CSP3 fallback order)', () => {
+  // Every fetch directive a browser knows (CSP3 section 6.1 and the fallback list): adding any of
+  // them with a source the target policy does not allow for that kind of load must be refused.
+  const FETCH = [
+    'default-src', 'script-src', 'script-src-elem', 'script-src-attr', 'style-src', 'style-src-elem',
+    'style-src-attr', 'worker-src', 'child-src', 'frame-src', 'fenced-frame-src', 'connect-src',
+    'manifest-src', 'img-src', 'media-src', 'font-src', 'object-src',
+  ];
+  const WIDER = ['https://cdn.example', "'unsafe-inline'", "'nonce-abc'", "'sha256-abc'", 'blob:', "'strict-dynamic'", '*', 'https:'];
+
+  it('refuses every fetch directive that widens a load, whichever name carries it', () => {
+    for (const name of FETCH) {
+      for (const source of WIDER) {
+        const policy = TARGET.includes(`${name} `)
+          ? TARGET.replace(new RegExp(`(^|; )${name} ([^;]*)`), `$1${name} $2 ${source}`)
+          : `${TARGET}; ${name} 'self' ${source}`;
+        expect(checkCspText(policy), `${name} ... ${source}`).not.toEqual([]);
+      }
+    }
+  });
+
+  it('refuses what the review found passing', () => {
+    for (const extra of [
+      "script-src-elem 'self' data:",
+      'script-src-elem https://cdn.example',
+      "style-src-elem 'self' https://fonts.example",
+      'worker-src blob:',
+      'report-uri https://collector.example/csp',
+      'report-to elsewhere',
+    ]) {
+      expect(checkCspText(`${TARGET}; ${extra}`), extra).not.toEqual([]);
+    }
+  });
+
+  it('accepts a directive that only says again, or narrows, what the policy allows', () => {
+    for (const extra of ["script-src-elem 'self'", "worker-src 'none'", "media-src 'none'", "manifest-src 'self'", 'upgrade-insecure-requests']) {
+      expect(checkCspText(`${TARGET}; ${extra}`), extra).toEqual([]);
+    }
+  });
+
+  it('lets the first of a repeated directive count, as browsers do', () => {
+    expect(checkCspText(`${TARGET}; script-src 'self' https://cdn.example`)).toContain('csp.txt repeats script-src');
+  });
+});
+
 describe('markup checks', () => {
   it('accepts what Vite emits', () => {
     expect(checkMarkup(GOOD_HTML, 'index.html').problems).toEqual([]);

@@ -3,7 +3,7 @@ import { Footer } from './components/Footer.jsx';
 import { Header } from './components/Header.jsx';
 import { PageLoadProblem } from './components/PageLoadProblem.jsx';
 import { SignedOutNotice } from './components/SessionStatus.jsx';
-import { GateErrorBoundary } from './gateSession/react.jsx';
+import { GateErrorBoundary } from 'gate-session/react';
 import { Router, useLocation, normalizePath } from './router.jsx';
 import { matchRoute } from './routes.jsx';
 import { SessionProvider } from './session.jsx';

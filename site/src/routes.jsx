@@ -3,7 +3,7 @@ import DocsIndex from './pages/DocsIndex.jsx';
 import GettingStarted from './pages/GettingStarted.jsx';
 import Handbook from './pages/Handbook.jsx';
 import NotFound from './pages/NotFound.jsx';
-import { lazyWithRetry } from './gateSession/react.jsx';
+import { lazyWithRetry } from 'gate-session/react';
 import { normalizePath } from './router.jsx';
 
 // Reports and Admin load as their own chunks (more hashed assets behind the gate). A chunk

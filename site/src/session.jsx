@@ -4,7 +4,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { getJson } from './api.js';
 import { gatePaths } from './gatePaths.js';
-import { createGateSession, getDefaultGateSession, setDefaultGateSession } from './gateSession/index.js';
+import { createGateSession, getDefaultGateSession, setDefaultGateSession } from 'gate-session';
 
 const SessionContext = createContext(null);
 

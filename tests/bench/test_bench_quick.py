@@ -1,11 +1,14 @@
-"""The benchmark's short mode (issues 7 and 15) still runs, so it cannot rot.
+"""The benchmark's short mode (issues 7, 15 and 22) still runs, so it cannot rot.
 
-Asserted: it completes, prints every row with both Python contexts, reports every target, and
-two correctness properties: with the JWKS embedded no request reaches the JWKS endpoint, and
-the "JWKS fetched once" figures fetch exactly once per process. No timing passes or fails here
-(a loaded 2-core box would make that flake). The Node peer runs when node and npm can install
-it (bench/node/package-lock.json); if not, quick mode says so and carries on, and the test
-then checks that the skip is reported, not hidden.
+Asserted: it completes, prints every row with both Python contexts and the CPU-share context
+(7.2% of one CPU, issue 22), reports every target, and correctness properties: with the JWKS
+embedded no request reaches the JWKS endpoint, the "JWKS fetched once" figures fetch exactly
+once per process, and at the CPU share every process of every figure made exactly the JWKS
+requests its function makes. No timing passes or fails here (a loaded 2-core box would make
+that flake). The Node peers run when node and npm can install them (bench/node/package-lock.json);
+if not, quick mode says so and carries on, and the test then checks that the skip is reported,
+not hidden. Likewise the CPU share: measured where a cgroup is writable (CI runs as root), else
+every one of its rows must say "not measured".
 """
 
 import json
@@ -30,6 +33,18 @@ ROWS = (
     "RSA floor",
     "Peak RSS",
     "JWKS fetches",
+    "At 7.2% CPU: bare start-up",
+    "At 7.2% CPU: floor",
+    "At 7.2% CPU (a) no cookie",
+    "At 7.2% CPU (b) valid cookie",
+    "At 7.2% CPU (c) callback",
+    "At 7.2% CPU (d) valid cookie, JWKS fetched",
+    "at 7.2% CPU, valid cookie <= 0.75x",
+    "at 7.2% CPU, callback <= 1.0x",
+    "at 7.2% CPU, JWKS fetch <= 1.0x",
+    "at 7.2% CPU, no cookie >= 1.5x",
+    "bare and Lambda-context cold rows not regressed",
+    "zip < 1 MB",
 )
 TARGETS = {
     "valid_cookie_cold_30ms_above_bare",
@@ -42,7 +57,13 @@ TARGETS = {
     "peak_rss_at_most_peer",
     "zip_under_1mb_all_bytecode",
     "jwks_fetched_only_when_the_kid_is_unknown",
+    "share_valid_cookie_0_75x_faster_peer",
+    "share_callback_1_0x_faster_peer",
+    "share_jwks_fetch_1_0x_faster_peer",
+    "share_no_cookie_1_5x_faster_than_faster_peer",
+    "bare_and_lambda_rows_not_regressed",
 }
+SHARE_TARGETS = {t for t in TARGETS if t.startswith("share_")}
 PEER_TARGETS = {"no_cookie_cold_1_5x_faster_than_peer", "warm_repeated_2x_faster_than_peer", "peak_rss_at_most_peer"}
 
 
@@ -64,8 +85,9 @@ def test_quick_benchmark_completes_and_reports_every_row_and_target(tmp_path):
     data = json.loads(results.read_text())
     assert data["mode"] == "quick"
     assert set(data["targets_met"]) == TARGETS
-    verdicts = [line for line in lines if line.rstrip().endswith(("  met", "NOT MET", "peer skipped"))]
-    assert len(verdicts) == 9, run.stdout  # targets b (two contexts) share a row
+    verdicts = [line for line in lines if line.rstrip().endswith(("  met", "NOT MET", "peer skipped", "not measured"))]
+    # 9 in the first table (targets b of both contexts share a row), 4 at the share, 6 in issue 22's list
+    assert len(verdicts) == 9 + 4 + 6, run.stdout
     for context in ("ours_bare", "ours_lambda"):
         for case in "abcd":
             assert data["cold"][f"{context}_{case}"]["samples"] == 3
@@ -81,3 +103,22 @@ def test_quick_benchmark_completes_and_reports_every_row_and_target(tmp_path):
     else:  # the peer could not be installed: said plainly, and only in quick mode
         assert data["peer"]["skipped"] and "SKIPPED" in run.stdout
         assert all(data["targets_met"][t] is None for t in PEER_TARGETS)
+    share = data["share"]
+    share_rows = [line for line in lines if line.startswith("At 7.2% CPU (")]
+    if share["available"]:
+        assert "of one CPU: cgroup v" in share["share"]
+        figures = share["figures"]
+        for who in ["ours"] + (["cog", "ae"] if "peer_a" in data["cold"] else []):
+            for case in "abcd":
+                item = figures[f"share_{who}_{case}"]
+                assert item["samples"] == 2
+                # JWKS requests: (d) fetches once; Auth@Edge's fork (jwks-rsa) also on (b); none else
+                assert item["jwks_fetches"] == (2 if case == "d" or (who, case) == ("ae", "b") else 0), (who, case)
+        assert figures["share_floor"]["samples"] == 2 and figures["share_pybare"]["samples"] == 2
+        if "peer_a" in data["cold"]:
+            assert all(data["targets_met"][t] is not None for t in SHARE_TARGETS)
+            assert data["share"]["authedge"]["package"].startswith("@liflig/cdk-cloudfront-auth@")
+    else:  # no writable cgroup: every row says so, no figure is made up
+        assert "not measured" in share["share"] and "figures" not in share
+        assert all(line.count("not measured") >= 3 for line in share_rows), run.stdout
+        assert all(data["targets_met"][t] is None for t in SHARE_TARGETS)

@@ -101,7 +101,7 @@ def test_idle_past_expiry_then_a_route_change_renders_the_page(clocked, stack):
 
 def test_the_session_module_refreshes_early_by_post_before_expiry(page, stack):
     """Issue 20: the early refresh the site's session module sends before the ID token expires
-    (site/src/gateSession: leadSeconds before expiresAt, at most half the time left) is a
+    (packages/gate-session: leadSeconds before expiresAt, at most half the time left) is a
     POST /_gate/refresh that reaches the gate through the template's /_gate/* behavior (all
     methods): 200 with the new session, made before the old one expired, and no CloudFront
     refusal in the emulator's log (the autouse fixture checks that too)."""

@@ -1,4 +1,4 @@
-"""The site's session module (site/src/gateSession) in Chromium against the real gate: the
+"""The site's session module (packages/gate-session) in Chromium against the real gate: the
 built zip in the emulator with cloudformation.yaml's routing, both local providers. These were
 tests/site/test_session_chromium.py against a stand-in gate (tests/site/contract_gate.py);
 issue 20: no browser test uses a stand-in gate. The site's Vitest unit tests keep their doubles.

@@ -1,6 +1,6 @@
 // The gate session, seen from page JavaScript: when it expires, when to refresh it, and a
 // fetch that survives an expired session. Plain ES module, no dependencies, no React:
-// copy this folder into your own app. The page never sees a token; the gate keeps them in
+// install the gate-session package (npm install ./gate-session-X.Y.Z.tgz). The page never sees a token; the gate keeps them in
 // HttpOnly cookies and answers JSON (see site/README.md, "Using the session module").
 import { openChannel, withLock } from './crossTab.js';
 

@@ -2,11 +2,11 @@ import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Suspense } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PageLoadProblem } from '../components/PageLoadProblem.jsx';
-import { Router } from '../router.jsx';
-import { FakeGate, PATHS } from '../test/gateWorld.js';
-import { createGateSession } from './core.js';
-import { GateErrorBoundary, lazyWithRetry } from './react.jsx';
+import { PageLoadProblem } from './components/PageLoadProblem.jsx';
+import { Router } from './router.jsx';
+import { FakeGate, PATHS } from '../../packages/gate-session/test/gateWorld.js';
+import { createGateSession } from 'gate-session';
+import { GateErrorBoundary, lazyWithRetry } from 'gate-session/react';
 
 // Real timers, the real jsdom window (its localStorage lease stands in for Web Locks) and a
 // fast fake gate.

@@ -5,8 +5,8 @@ import {
   chunkUrlFromError,
   createGateSession,
   withRetryQuery,
-} from './core.js';
-import { FakeGate, ORIGIN, PATHS, fakeBrowser, setVisibility } from '../test/gateWorld.js';
+} from '../src/core.js';
+import { FakeGate, ORIGIN, PATHS, fakeBrowser, setVisibility } from './gateWorld.js';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
 

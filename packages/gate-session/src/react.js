@@ -1,7 +1,22 @@
-// React bits of the gate session module: a lazy() that survives an expired session, and an
-// error boundary with a way on. Needs only React itself.
-import { Component, createElement, lazy } from 'react';
+// React bits of the gate session module: a hook that follows a session's state, a lazy() that
+// survives an expired session, and an error boundary with a way on. Needs only React itself.
+import { Component, createElement, lazy, useSyncExternalStore } from 'react';
 import { getDefaultGateSession, isSessionEndedError } from './core.js';
+
+/**
+ * The session's state ({ status, user, expiresAt, reason }), re-rendering when it changes.
+ * `session` is one createGateSession() made; without it, the page's default session.
+ */
+export function useGateSession(session) {
+  const s = session || getDefaultGateSession();
+  return useSyncExternalStore(
+    (onChange) => (s ? s.subscribe(onChange) : () => {}),
+    () => (s ? s.getState() : LOADING),
+    () => LOADING,
+  );
+}
+
+const LOADING = Object.freeze({ status: 'loading', user: null, expiresAt: null, reason: null });
 
 // Every lazyWithRetry component whose last load failed, so a boundary's retry can reset it.
 const failedLoads = new Set();

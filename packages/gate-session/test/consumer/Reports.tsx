@@ -1,0 +1,3 @@
+export default function Reports({ title }: { title: string }) {
+  return <h2>{title}</h2>;
+}
