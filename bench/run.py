@@ -34,6 +34,7 @@ from gatebuild.runtime import find_python313  # noqa: E402
 from local.doubles.cloudfront import NAVIGATE, event, location_query  # noqa: E402
 from local.doubles.idp_server import LocalIdp  # noqa: E402
 from local.doubles.tokens import Keys, b64url  # noqa: E402
+from local.runtime_api import bench_cold  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(BENCH_DIR, "node")
@@ -411,13 +412,21 @@ def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples) -
                 argv = [peer["node"], "-e", NODE_STAMP]
             elif kind == "ours":
                 ctx, case = rest
-                argv = [*base, "-c", COLD.format(preload=CONTEXTS[ctx], task=ours["task"], event=ours_event(case))]
+                ev = ours_event(case)
+                argv = [*base, "-c", COLD.format(preload=CONTEXTS[ctx], task=ours["task"], event=ev)]
             else:
                 case = rest[0]
                 config = peer["config_fetch"] if case == "d" else peer["config"]
                 argv = [peer["node"], peer["bundle"], "cold", config, json.dumps(peer_event(case))]
             jwks_before = sum(1 for r in idp.requests if r["path"].startswith("/jwks"))
-            reply, out, err = launcher.run(argv)
+            if figure == "bare_lambda" or figure.startswith("ours_lambda_"):
+                # The Lambda context is the runtime itself: awslambdaric behind a local Runtime API,
+                # the emulator's bootstrap (local/runtime_api.py); "bare" is that runtime's own floor.
+                reply, out, err = bench_cold(
+                    python313, ours["task"] if kind == "ours" else None, ev if kind == "ours" else {}
+                )
+            else:
+                reply, out, err = launcher.run(argv)
             if reply["status"] != 0 or "Traceback" in err:
                 raise BenchError(f"cold process {figure} failed (exit {reply['status']}):\n{err[-3000:]}")
             entry = results[figure]
@@ -949,8 +958,9 @@ def format_table(s: dict) -> str:
         + (" (quick mode: too few for a figure to quote)" if s["mode"] == "quick" else "")
         + ", spawn -> response ready (Lambda freezes the process after the response: teardown is on no"
         " viewer's path); (+x) = that minus the column's own bare interpreter, spawn -> its first line of code:"
-        " `python3.13 -I -S -B`; Lambda context: the same plus `" + LAMBDA_PRELOAD + "` before the handler"
-        " (and in its bare reference); `node -e` for the peer. Ratios are peer/ours of the (+x) figures."
+        " `python3.13 -I -S -B`; Lambda context: the zip under awslambdaric behind a local Runtime API"
+        " (local/runtime_api.py; its reference: the runtime with an empty handler, spawn -> first /next,"
+        " and its import column is the whole INIT); `node -e` for the peer. Ratios are peer/ours of the (+x) figures."
         " Spawn -> exit figures are in --json (*_exit_*).",
         "  where it goes (medians, ms): start-up to the first line + import/configure + first call = spawn->response;"
         " then teardown to exit",

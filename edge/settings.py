@@ -1,6 +1,6 @@
 """The gate's configuration as one immutable object.
 
-build.py validates the user's TOML (see gatebuild/config_file.py), resolves every endpoint and
+build.py validates the user's TOML (see gatebuild/config/), resolves every endpoint and
 writes the result into the zip as Python literals in `edge/baked.py` (shipped as bytecode). At
 run time that resolved document is turned back into these immutable objects once per process;
 it is trusted, so nothing is re-validated on the request path.
@@ -74,7 +74,13 @@ class Paths(
 
 # [[apis]]: paths the gate treats as the site's API (edge/api.py): bearer forwarding, JSON
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
-Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
+# token_header: the header carrying "Bearer <token>" to the API (Authorization unless the origin
+# needs that one itself, e.g. a Lambda function URL behind origin access control).
+Api = namedtuple(
+    "Api",
+    "paths identity_headers accept_bearer cors_origins token_header",
+    defaults=(False, False, (), "Authorization"),
+)
 
 
 class Config(
@@ -168,6 +174,7 @@ class Config(
                     identity_headers=bool(a.get("identity_headers", False)),
                     accept_bearer=bool(a.get("accept_bearer", False)),
                     cors_origins=tuple(a.get("cors_origins", ())),
+                    token_header=a.get("token_header", "Authorization"),
                 )
                 for a in data.get("apis", ())
             ),

@@ -27,7 +27,7 @@ LIMITS = {"viewer": (128, 5), "origin": (10240, 30)}
 LAMBDA_DEFAULT_MEMORY = 128
 LAMBDA_DEFAULT_TIMEOUT = 3
 NUMBERED_VERSION_ARN = re.compile(
-    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]+:(?P<qualifier>[^:]+)$"
+    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]+:(?P<qualifier>[^:\s]+)\Z"
 )
 # Properties Lambda@Edge does not support on the function.
 UNSUPPORTED_PROPERTIES = {
@@ -52,11 +52,6 @@ def check_template(template: dict, region: str | None = None) -> list[str]:
             f"deploy region {region}: Lambda@Edge functions must be in {EDGE_REGION}; deploy the stack there"
         )
     associations = list(_associations(resources))
-    if associations and not _pins_edge_region(template):
-        problems.append(
-            f"Rules: nothing stops a deployment outside {EDGE_REGION}; add a Rules assertion "
-            f"that AWS::Region equals {EDGE_REGION} (Lambda@Edge functions must be there)"
-        )
     checked_functions: set[tuple[str, str]] = set()
     for where, event_type, arn in associations:
         kind = "viewer" if event_type in VIEWER_EVENTS else "origin"
@@ -169,9 +164,9 @@ def _check_ref(name, resources: dict, template: dict, field: str) -> tuple[str |
 def _check_sub(text: str, resources: dict, field: str) -> tuple[str | None, list[str]]:
     if text.endswith(":$LATEST"):
         return None, [f"{field}: $LATEST cannot be associated; use a numbered version"]
-    if re.search(r":\d+$", text):
+    if re.search(r":\d+\Z", text):
         return None, []
-    match = re.search(r"\$\{([A-Za-z0-9]+)\.Version\}$", text)
+    match = re.search(r"\$\{([A-Za-z0-9]+)\.Version\}\Z", text)
     if match and (resources.get(match.group(1)) or {}).get("Type") == "AWS::Lambda::Version":
         return _function_of(resources[match.group(1)].get("Properties") or {}), []
     return None, [f"{field}: {text!r} does not end in a numbered version; associate !Ref of an AWS::Lambda::Version"]
@@ -186,19 +181,6 @@ def _function_of(props: dict) -> str | None:
             value = target["Fn::GetAtt"]
             return (value if isinstance(value, list) else str(value).split("."))[0]
     return None
-
-
-def _pins_edge_region(template: dict) -> bool:
-    """True when a Rules assertion requires AWS::Region to be us-east-1."""
-    for rule in (template.get("Rules") or {}).values():
-        if not isinstance(rule, dict) or rule.get("RuleCondition"):
-            continue
-        for assertion in rule.get("Assertions") or []:
-            test = (assertion or {}).get("Assert") or {}
-            args = test.get("Fn::Equals") if isinstance(test, dict) else None
-            if isinstance(args, list) and len(args) == 2 and {"Ref": "AWS::Region"} in args and EDGE_REGION in args:
-                return True
-    return False
 
 
 # --------------------------------------------------------------------------- the function

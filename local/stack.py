@@ -293,6 +293,7 @@ class Stack:
     profile_options: dict = field(default_factory=dict)  # profiles.idp_args options, e.g. entra_overage="sources"
     api: bool = False  # issue 13: run local/api.py behind [[apis]] paths = ["/api/*"]
     api_port: int = 0
+    cpu_share: bool = False  # the emulator's --cpu-share: workers at the 128 MB Lambda@Edge CPU share
 
     site_url: str = field(init=False, default="")
     idp_url: str = field(init=False, default="")
@@ -711,9 +712,9 @@ class Stack:
         try:
             import tomllib
 
-            from gatebuild import config_file
+            from gatebuild import config as gate_config
 
-            config_file.validate(tomllib.loads(self.config_text("cognito")))
+            gate_config.validate(tomllib.loads(self.config_text("cognito")))
             return "cognito"
         except Exception:  # ConfigFileError or an older validator
             return "oidc"
@@ -726,9 +727,9 @@ class Stack:
         try:
             import tomllib
 
-            from gatebuild import config_file
+            from gatebuild import config as gate_config
 
-            config_file.validate(tomllib.loads(text))
+            gate_config.validate(tomllib.loads(text))
             return True
         except Exception:
             return False
@@ -790,6 +791,8 @@ class Stack:
             argv += ["--api-origin", self.api_url, "--api-path", "/api/*"]
         if self.csp_file:
             argv += ["--csp-file", self.csp_file]
+        if self.cpu_share:
+            argv += ["--cpu-share"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if self.notice_shown:
             env["GATE_NOTICE_SHOWN"] = "1"

@@ -12,7 +12,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gatebuild.config_file import ConfigFileError
+from gatebuild.config import ConfigFileError
 
 from . import EDGE_REGION
 from .clients import Clients
@@ -162,7 +162,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="DOMAIN",
         default=None,
         help="the site's API origin (e.g. abc.execute-api.us-east-1.amazonaws.com) behind --api-path "
-        'with the gate adding the bearer token; "" removes it (default: keep the stack\'s)',
+        'with the gate adding the bearer token; "" removes it (default: keep the stack\'s). The config '
+        "must have [[apis]] covering --api-path, and a config with [[apis]] needs this",
     )
     api.add_argument(
         "--api-path",
@@ -210,6 +211,13 @@ def parser() -> argparse.ArgumentParser:
         "--rotate-state-secret",
         action="store_true",
         help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)",
+    )
+    stack.add_argument(
+        "--no-permission-check",
+        dest="check_permissions",
+        action="store_false",
+        help="skip simulating this identity's permissions with IAM's policy simulator before a first deploy "
+        "(for policies the simulator misjudges; docs/deploy.md, Permissions)",
     )
     stack.add_argument("--template", default=None, help=argparse.SUPPRESS)
     common(stack)
@@ -322,6 +330,7 @@ def main(
             opts.api_path = args.api_path
             opts.rotate_state_secret = args.rotate_state_secret
             opts.keep_old_assets_days = args.keep_old_assets_days
+            opts.check_permissions = args.check_permissions
             if args.template:
                 opts.template_path = args.template
             deploy_stack(opts, clients, progress, builder=builder, sleep=sleep)
@@ -342,7 +351,7 @@ def main(
             pool = client_id = None
             cognito_region = EDGE_REGION
             if args.config:
-                from gatebuild.config_file import read_toml
+                from gatebuild.config import read_toml
 
                 from .gatezip import final_config
 
