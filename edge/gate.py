@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import time
 
-from . import answers, responses
+from . import responses
 from .access import AccessPolicy
 from .cookies import strip_gate_cookies
-from .endpoints import GateEndpoints
 from .errors import GateError
+from .identity_headers import strip_identity_headers
 from .idp import Deadline, IdpClient
 from .jwks import KeyStore
-from .login import LoginFlow
 from .outcome import Outcome
+from .paths import GATE_PATHS_PATTERN, ROOT_OBJECT, ClientRoutes, normalise
 from .protected import ProtectedPaths
 from .provider import provider_for
-from .refresh import Refresher
 from .request import ViewerRequest
 from .session import SessionStore
 from .settings import Config
@@ -32,10 +31,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .endpoints import GateEndpoints
+    from .login import LoginFlow
+    from .refresh import Refresher
     from .signing import Signer
     from .typing_aliases import CfRequest, Json
 
 REQUEST_BUDGET_SECONDS = 4.3  # every answer well inside the 5 s viewer-request limit
+# The gate's own endpoints: each is a settings.Paths field and the GateEndpoints method of that name.
+ENDPOINTS = ("callback", "sign_in", "sign_out", "signed_out", "whoami", "refresh")
 
 
 class Gate:
@@ -51,15 +55,45 @@ class Gate:
         self.verifier = TokenVerifier(config, self.keys, self.provider.checks_token_use)
         self.store = SessionStore(config, self.verifier)
         self.access = AccessPolicy(config.paths, config.rules, config.entry)
-        self.login = LoginFlow(config, self.idp, self.verifier, self.store, self.clock)
-        refresher = Refresher(self.idp, self.verifier, self.store, self.clock)
+        # Built on first use (cold start at the edge's CPU share, issue 22): a request with a valid
+        # session imports neither the login and refresh flows nor the endpoints.
+        self._login: LoginFlow | None = None
+        self._refresher: Refresher | None = None
+        self._endpoints: GateEndpoints | None = None
+        self.client_routes = client_routes(config)
+        # a public client route gets the app only when the app is public too: anyone could fetch it anyway
+        self._index_is_public = self.access.public_uri(normalise(ROOT_OBJECT), ROOT_OBJECT) is not None
         self.protected = ProtectedPaths(
-            config, self.access, self.provider, self.store, self.login, refresher, self._error
+            config, self.access, self.provider, self.store, self, self._error, self.client_routes
         )
-        self.routes = GateEndpoints(
-            config, self.provider, self.store, self.login, refresher, self.protected, self.idp
-        ).routes()
-        self._gate_paths = frozenset(self.routes)
+        self._endpoint_at = {getattr(config.paths, name): name for name in ENDPOINTS}
+        self._gate_paths = frozenset(self._endpoint_at)
+
+    @property
+    def login(self) -> LoginFlow:
+        if self._login is None:
+            from .login import LoginFlow
+
+            self._login = LoginFlow(self.config, self.idp, self.verifier, self.store, self.clock)
+        return self._login
+
+    @property
+    def refresher(self) -> Refresher:
+        if self._refresher is None:
+            from .refresh import Refresher
+
+            self._refresher = Refresher(self.idp, self.verifier, self.store, self.clock)
+        return self._refresher
+
+    @property
+    def endpoints(self) -> GateEndpoints:
+        if self._endpoints is None:
+            from .endpoints import GateEndpoints
+
+            self._endpoints = GateEndpoints(
+                self.config, self.provider, self.store, self.login, self.refresher, self.protected, self.idp
+            )
+        return self._endpoints
 
     @property
     def state_signer(self) -> Signer:  # for tests that forge states
@@ -74,24 +108,26 @@ class Gate:
         request = None
         try:
             request = ViewerRequest(cf_request)
-            route = self.routes.get(request.path.exact)
-            if route is not None:
+            strip_identity_headers(cf_request["headers"])  # X-Gate-Sub/-Groups come only from the gate
+            endpoint = self._endpoint_at.get(request.path.exact)
+            if endpoint is not None:
+                route: Callable[[ViewerRequest, float, Deadline], Outcome] = getattr(self.endpoints, endpoint)
                 return route(request, now, deadline)
             public_uri = self.access.public_uri(request.path, cf_request["uri"])
             if public_uri is not None:
+                if self._index_is_public and self.client_routes.enabled:
+                    public_uri = self.client_routes.index_for_request(request) or public_uri
                 if public_uri != cf_request["uri"]:
-                    cf_request["uri"] = public_uri  # the root, as the index object
+                    cf_request["uri"] = public_uri  # the root, or a client route, as the index object
                 strip_gate_cookies(cf_request["headers"], self.store.names.all_prefix)
-                if self.config.apis:  # X-Gate-Sub/-Groups come only from the gate (edge/api.py)
-                    from .api import strip_identity_headers
-
-                    strip_identity_headers(cf_request["headers"])
                 return Outcome.forward(cf_request, "allow", "public_path")
             return self.protected.handle(request, now, deadline)
         except GateError as exc:
             return self._error(exc, request)
 
     def _error(self, exc: GateError, request: ViewerRequest | None) -> Outcome:
+        from . import answers
+
         return_path = "/"
         if request is not None and request.path.exact == self.config.paths.callback:
             try:
@@ -99,3 +135,14 @@ class Gate:
             except GateError:
                 pass
         return answers.error(exc, request, self.config.paths, self._gate_paths, return_path)
+
+
+def client_routes(config: Config) -> ClientRoutes:
+    """[site] spa as a ClientRoutes: never the API's paths, the assets or the gate's own paths."""
+    excluded = (
+        GATE_PATHS_PATTERN,
+        *config.paths.gate_paths(),
+        *config.assets.paths,
+        *(pattern for api in config.apis for pattern in api.paths),
+    )
+    return ClientRoutes(config.spa, excluded, config.paths.case_sensitive)

@@ -15,11 +15,9 @@ from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
 from .errors import GateError, LoginFailed
 from .idp import Deadline
-from .login import LoginFlow
 from .outcome import Outcome
-from .paths import safe_return_path
+from .paths import ROOT_OBJECT, normalise, safe_return_path
 from .provider import Provider
-from .refresh import Refresher, RefreshGaveNoIdToken
 from .request import ViewerRequest
 from .session import Session, SessionStore
 from .settings import Config
@@ -27,8 +25,22 @@ from .settings import Config
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Protocol
 
+    from .login import LoginFlow
+    from .paths import ClientRoutes
+    from .refresh import Refresher
     from .typing_aliases import Claims
+
+    class Flows(Protocol):
+        """Where the login and refresh flows come from: built on first use (edge/gate.py), so a
+        request with a valid session never imports them."""
+
+        @property
+        def login(self) -> LoginFlow: ...
+
+        @property
+        def refresher(self) -> Refresher: ...
 
 
 class ProtectedPaths:
@@ -38,32 +50,31 @@ class ProtectedPaths:
         access: AccessPolicy,
         provider: Provider,
         store: SessionStore,
-        login: LoginFlow,
-        refresher: Refresher,
+        flows: Flows,
         error: Callable[..., Outcome],
+        client_routes: ClientRoutes | None = None,
     ):
         self._config = config
         self._access = access
         self._provider = provider
         self._store = store
-        self._login = login
-        self._refresher = refresher
+        self._flows = flows
         self._error = error
         self._window = config.tokens.refresh_window_seconds
+        self._client_routes = client_routes if client_routes is not None and client_routes.enabled else None
+        # what the app itself (the index object) asks of a person: a client route needs that too
+        self._index_required = access.required(normalise(ROOT_OBJECT))
         self._api = None
         if config.apis:
             from .api import ApiPaths  # lazy: only a site with an API pays for it
 
-            self._api = ApiPaths(config, store, provider, access, store.verifier, login.site_origin)
+            self._api = ApiPaths(config, store, provider, access, store.verifier, flows.login.site_origin)
 
     def handle(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
         if self._api is not None:
             api = self._api.match(request.path)
             if api is not None:
                 return self._api.handle(api, request, now, deadline, self.unauthenticated)
-            from .api import strip_identity_headers
-
-            strip_identity_headers(request.raw["headers"])
         session = self._store.read(request.jar, now, deadline)
         navigation = request.is_navigation
         if navigation and session.wants_early_refresh(now, self._window):
@@ -79,11 +90,22 @@ class ProtectedPaths:
     def login(
         self, request: ViewerRequest, now: float, target: str, reason: str, set_cookies: list[str] | None = None
     ) -> Outcome:
-        return Outcome.respond(self._login.start(request, now, target, set_cookies or []), "login", reason)
+        return Outcome.respond(self._flows.login.start(request, now, target, set_cookies or []), "login", reason)
 
     def authorize(self, request: ViewerRequest, claims: Claims) -> Outcome:
+        """Forward a signed-in person's request when [entry] and the rules of every reading let
+        them; a client route ([site] spa) goes on as the app (ROOT_OBJECT), and then the person
+        must also be let in to the app by its own rules: the rewrite never shows anything they
+        could not fetch at ROOT_OBJECT themselves."""
         sub = claims.get("sub")
         required = self._access.required(request.path)
+        uri = request.path.encoded
+        routes = self._client_routes
+        if routes is not None:
+            index = routes.index_for_request(request)
+            if index is not None:
+                uri = index
+                required += [needed for needed in self._index_required if needed not in required]
         if required:
             reason = first_unmet(self._provider.person(claims), required)
             if reason is not None:
@@ -94,8 +116,8 @@ class ProtectedPaths:
                 return Outcome.respond(page, "deny", reason, sub)
         cf_request = request.raw
         strip_gate_cookies(cf_request["headers"], self._store.names.all_prefix)
-        if cf_request["uri"] != request.path.encoded:
-            cf_request["uri"] = request.path.encoded
+        if cf_request["uri"] != uri:
+            cf_request["uri"] = uri
         return Outcome.forward(cf_request, "allow", "valid_session", sub)
 
     def unauthenticated(
@@ -119,13 +141,13 @@ class ProtectedPaths:
         return Outcome.respond(page, "deny", session.reason)
 
     def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session, deadline: Deadline) -> Outcome:
+        from .refresh import RefreshGaveNoIdToken
+
         target = request.original_target()
         back = safe_return_path(target) or "/"
         still_valid = session.claims is not None
         try:
-            claims, cookies = self._refresher.refresh(
-                request.jar, now, session.refresh_token or "", session.last_claims, deadline
-            )
+            claims, cookies, _ = self._flows.refresher.refresh(request.jar, now, session, deadline)
         except RefreshGaveNoIdToken as answer:
             if still_valid:  # keep the rotated refresh token; don't try again for this ID token
                 mark = self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)
@@ -136,10 +158,16 @@ class ProtectedPaths:
                     session.sub,
                 )
             return self.login(request, now, target, "refresh_without_id_token", answer.set_cookies)
-        except LoginFailed as exc:  # invalid_grant: the refresh token is spent or revoked
-            if still_valid and exc.reason != "identity_changed":
-                clear = self._store.clear_refresh_token(request.jar)
-                return Outcome.respond(responses.redirect(back, clear), "refresh_failed", exc.reason, session.sub)
+        except LoginFailed as exc:
+            if exc.reason == "invalid_grant":
+                # spent or revoked, maybe by a sibling request of this browser that won a rotation
+                # race: clear nothing, come back once with the cookies the browser then holds
+                mark = exc.set_cookies
+                if still_valid:
+                    mark += self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)
+                return Outcome.respond(responses.redirect(back, mark), "refresh_failed", exc.reason, session.sub)
+            if still_valid and exc.reason == "refresh_token_spent":
+                return self.authorize(request, session.claims or {})
             return self.login(request, now, target, f"refresh_{exc.reason}", self._store.clear(request.jar))
         except GateError as exc:
             if still_valid:  # the IdP is down but the token is still good: let them in

@@ -76,11 +76,16 @@ class Paths(
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
 # token_header: the header carrying "Bearer <token>" to the API (Authorization unless the origin
 # needs that one itself, e.g. a Lambda function URL behind origin access control).
+# bearer_audiences / bearer_scopes: what a client's own bearer token (accept_bearer) must be for:
+# an `aud` among the audiences, or every scope in `scope`/`scp` (edge/api.py); neither = none pass.
 Api = namedtuple(
     "Api",
-    "paths identity_headers accept_bearer cors_origins token_header",
-    defaults=(False, False, (), "Authorization"),
+    "paths identity_headers accept_bearer cors_origins token_header bearer_audiences bearer_scopes",
+    defaults=(False, False, (), "Authorization", (), ()),
 )
+# [assets]: the site's built files. A page navigation to one of these paths is never sent to the
+# app (edge/paths.py ClientRoutes): a missing asset stays the origin's 404, never HTML.
+Assets = namedtuple("Assets", "paths", defaults=(("/assets/*",),))
 
 
 class Config(
@@ -106,6 +111,8 @@ class Config(
             "apis",
             "entry",
             "extra_authorize_params",
+            "spa",
+            "assets",
         ],
         defaults=(
             "",
@@ -122,6 +129,8 @@ class Config(
             (),
             Entry(),
             (),
+            True,
+            Assets(),
         ),
     )
 ):
@@ -139,6 +148,10 @@ class Config(
             data.pop("previous_state_secrets", None)  # absent: zips built before rotation existed stay identical
         if not self.apis:
             data.pop("apis", None)
+        for api in data.get("apis", ()):  # absent when unused: zips built before stay identical
+            for key in ("bearer_audiences", "bearer_scopes"):
+                if not api[key]:
+                    del api[key]
         # absent when unused, for the same reason
         data["rules"] = [{k: v for k, v in rule.items() if v or k in ("paths", "groups")} for rule in data["rules"]]
         if self.entry == Entry():
@@ -149,6 +162,7 @@ class Config(
 
     @classmethod
     def from_dict(cls, data: Json) -> Config:
+        assets = data.get("assets", {})
         return cls(
             provider=data["provider"],
             issuer=data["issuer"],
@@ -175,11 +189,15 @@ class Config(
                     accept_bearer=bool(a.get("accept_bearer", False)),
                     cors_origins=tuple(a.get("cors_origins", ())),
                     token_header=a.get("token_header", "Authorization"),
+                    bearer_audiences=tuple(a.get("bearer_audiences", ())),
+                    bearer_scopes=tuple(a.get("bearer_scopes", ())),
                 )
                 for a in data.get("apis", ())
             ),
             entry=Entry(**{k: v if k == "any_account" else tuple(v) for k, v in data.get("entry", {}).items()}),
             extra_authorize_params=tuple((k, v) for k, v in data.get("extra_authorize_params", ())),
+            spa=bool(data.get("spa", True)),
+            assets=Assets(**{**assets, "paths": tuple(assets.get("paths", Assets._field_defaults["paths"]))}),
         )
 
     def _plain_dict(self) -> Json:

@@ -12,6 +12,7 @@ fix), 1 for any other build failure; never a traceback and never a zip for eithe
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -20,9 +21,9 @@ import tempfile
 
 from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
-from edge.provider import PROFILES
+from edge.provider import profile_for
+from gatebuild import cacerts, discovery, runtime, secret_store, vendor, zipper
 from gatebuild import config as gate_config
-from gatebuild import discovery, runtime, secret_store, vendor, zipper
 from gatebuild.config import ConfigFileError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -86,7 +87,9 @@ def load_config(
             },
         )
         if "end_session_endpoint" in found:  # the profile knows its logout style (edge/provider.py)
-            logout, style = PROFILES[config.provider].logout_endpoint(config.issuer, found["end_session_endpoint"])
+            logout, style = profile_for(config.provider, config.issuer).logout_endpoint(
+                config.issuer, found["end_session_endpoint"]
+            )
             config = gate_config.with_endpoints(config, logout=logout, logout_style=style)
     jwks = _load_jwks(config, jwks_file)
     return config, jwks
@@ -146,7 +149,8 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
     return {"keys": list(usable.values())}
 
 
-def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> None:
+def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> list[str]:
+    """Lay out what the zip may hold; returns the trust store's files (shipped as they are)."""
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(vendor_dir, staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".complete"))
     edge_target = os.path.join(staging, "edge")
@@ -156,6 +160,22 @@ def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> None:
             shutil.copyfile(os.path.join(ROOT, "edge", name), os.path.join(edge_target, name))
     with open(os.path.join(edge_target, "baked.py"), "w") as f:
         f.write(baked_module(config, jwks))
+    return _stage_trust_store(staging)
+
+
+def _stage_trust_store(staging: str) -> list[str]:
+    """certifi's roots as the hashed directory edge/cacerts/ (see gatebuild/cacerts.py), and its licence."""
+    with open(os.path.join(staging, cacerts.BUNDLE), encoding="ascii") as f:
+        files = cacerts.hashed_directory(f.read())
+    target = os.path.join(staging, cacerts.DIRECTORY)
+    os.makedirs(target, exist_ok=True)
+    for name, pem in files.items():
+        with open(os.path.join(target, name), "wb") as f:
+            f.write(pem)
+    written = [f"{cacerts.DIRECTORY}/{name}" for name in sorted(files)]
+    for licence in glob.glob(os.path.join(staging, cacerts.LICENCE_GLOB, "**", "LICENSE*"), recursive=True):
+        written.append(os.path.relpath(licence, staging).replace(os.sep, "/"))
+    return written
 
 
 def baked_module(config, jwks: dict) -> str:
@@ -183,6 +203,11 @@ def build(
 ) -> str:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a))
     config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides)
+    notice = discovery.sign_out_notice(
+        config.endpoints.revocation, config.endpoints.logout, config.endpoints.logout_style
+    )
+    if notice and not quiet:
+        print(notice, file=sys.stderr)
     python313 = runtime.find_python313()
     if python313 is None and not quiet:
         print(
@@ -222,7 +247,7 @@ def write_private(path: str, data: bytes) -> None:
 
 
 def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python313: str | None) -> bytes:
-    _stage(staging, vendor_dir, config, jwks)
+    trust_store = _stage(staging, vendor_dir, config, jwks)
     try:
         traced = vendor.traced_files(staging, python313 or sys.executable)
     except vendor.VendorError as exc:
@@ -234,7 +259,7 @@ def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python3
         entries = [f for f in sources if f not in hot] + zipper.compile_tree(staging, hot, python313)
     else:
         entries = sources
-    return zipper.write_zip(staging, entries)
+    return zipper.write_zip(staging, entries + trust_store)
 
 
 def _write_site_env(path: str, config) -> None:
@@ -246,6 +271,36 @@ def _write_site_env(path: str, config) -> None:
     ]
     with open(path, "w") as f:
         f.write("# written by build.py from the gate's config: the site's gate paths\n" + "\n".join(lines) + "\n")
+
+
+def parse_sets(values: list[str]) -> dict:
+    """`--set section.key=VALUE` as overrides (VALUE read as a TOML value, else as a string):
+    what `scripts/demo` lays on a person's own file for a laptop (site.url, cookies.secure)."""
+    import tomllib
+
+    overrides: dict = {}
+    for item in values:
+        key, eq, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not eq or len(parts) != 2 or not all(parts):
+            raise BuildError(f"--set {item}: write section.key=VALUE, e.g. --set site.url=http://localhost:8080", 2)
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        overrides.setdefault(parts[0], {})[parts[1]] = value
+    return overrides
+
+
+def check_idp(config_path: str, overrides: dict) -> int:
+    from gatebuild import doctor
+
+    try:
+        lines = doctor.report(config_path, overrides)
+    except discovery.FetchError as exc:
+        raise BuildError(f"{exc}; check idp.issuer and the network", 2) from None
+    print("\n".join(lines), flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,6 +315,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit",
     )
+    parser.add_argument(
+        "--check-idp",
+        action="store_true",
+        help="fetch the provider's discovery, RFC 8414 metadata and JWKS and say what the gate will do with it "
+        "(issuer, algorithms, groups, sign-out, profile rules, the URLs to register); writes no zip",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="lay a value over the config file (VALUE as TOML, else a string), e.g. --set site.url=http://localhost:8080",
+    )
     args = parser.parse_args(argv)
     if args.print_schema:
         try:
@@ -270,7 +338,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.config:
         parser.error("the following arguments are required: --config")
     try:
-        build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env)
+        overrides = parse_sets(args.set)
+        if args.check_idp:
+            return check_idp(args.config, overrides)
+        build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env, overrides=overrides or None)
     except ConfigFileError as exc:
         for line in exc.mistakes:
             print(f"config error: {line}", file=sys.stderr)

@@ -8,11 +8,12 @@ discover; gatebuild.discovery fills them in.
 
 from __future__ import annotations
 
-from edge.provider import PROFILES, Provider
+from edge.provider import Provider, profile_for
 from edge.settings import LOG_LEVELS, PROVIDERS, Config
 
 from . import branding
 from .access import check_apis, check_entry, check_paths, check_rules, check_who, is_public
+from .assets import check_assets
 from .files import deep_merge, read_toml
 from .idp import (
     ENDPOINT_KEYS,
@@ -57,7 +58,9 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     timeout = m.check("timeout", ("idp",), check_timeout, idp)
     found = m.check("endpoints", ("idp", "cognito", "provider"), check_endpoints, provider, idp, cognito)
     site_url = m.check("site_url", ("site",), check_site_url, site)
-    profile = PROFILES[provider] if provider else Provider
+    # a generic "oidc" config with a known issuer (Google's) gets that provider's rules
+    issuer = idp.get("issuer") if isinstance(idp, dict) else None
+    profile = profile_for(provider, issuer if isinstance(issuer, str) else "") if provider else Provider
     extra_params = m.check(
         "extra_authorize_params", ("idp", "provider"), check_extra_params, idp.get("extra_authorize_params"), profile
     )
@@ -81,6 +84,11 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         ),
     )
     apis = m.check("apis", ("paths", "tokens"), check_apis, raw.get("apis", []), paths, tokens)
+    # apis broken: checked against the gate's own paths only (the [[apis]] mistake is reported already)
+    given_assets = isinstance(raw.get("assets"), dict) and "paths" in raw["assets"]
+    assets = m.check(
+        "assets", ("assets", "paths"), check_assets, sections.get("assets"), paths, apis or (), given_assets
+    )
     if m.lines:
         raise ConfigFileError(*m.lines)
     issuer, endpoints, to_discover = found
@@ -105,5 +113,7 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         apis=apis,
         entry=entry,
         extra_authorize_params=extra_params,
+        spa=site["spa"],
+        assets=assets,
     )
     return config, to_discover

@@ -246,6 +246,11 @@ groups = ["Admin"]
         assert not any(p.endswith("site-packages") for p in info["path"])
         loaded = info["modules"]
         assert "jose" not in loaded and "urllib3" not in loaded  # the redirect path loads neither
+        # nor the flows a valid session never needs (issue 22): only login, for the redirect
+        assert "edge.login" in loaded and not {"edge.refresh", "edge.endpoints", "edge.answers"} & set(loaded)
+        # the cold start ran without the cyclic GC (issue 22); it is on again, its objects frozen
+        collector = shipped.send("gc")
+        assert collector["enabled"] is True and collector["frozen"] > 1000
         assert loaded["edge.gate"].endswith("edge/gate.pyc" if RUNNER.exact else "edge/gate.py")
         query = location_query(first)
         login_cookie = next(c["value"].split(";")[0] for c in first["headers"]["set-cookie"])
@@ -352,6 +357,7 @@ domain = "auth.example.com"
 [[apis]]
 paths = ["/api/*"]
 accept_bearer = true
+bearer_scopes = ["openid"]
 token_header = "X-Gate-Token"
 '''
     result, out = build(tmp_path, text, keys.jwks())

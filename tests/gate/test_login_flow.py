@@ -113,9 +113,9 @@ def test_session_cookies_are_secure_httponly_lax_host_prefixed(browser, login):
 
 def test_after_login_the_request_passes_with_gate_cookies_removed(browser, login):
     login(browser)
-    result = browser.request("/docs/page", extra_cookies=["theme=dark"])
+    result = browser.request("/docs/page.html", extra_cookies=["theme=dark"])
     assert not is_response(result)
-    assert result["uri"] == "/docs/page"
+    assert result["uri"] == "/docs/page.html"
     cookie_values = [c["value"] for c in result["headers"].get("cookie", [])]
     assert cookie_values == ["theme=dark"]
 
@@ -417,6 +417,26 @@ def test_unexpected_exception_gives_502_and_never_lets_through(handler, monkeypa
     monkeypatch.setattr(edge_handler._gate, "handle", explode)
     result = handler(event("/docs"), None)
     assert result["status"] == "502" and "uri" not in result
+
+
+def test_a_cold_start_that_fails_answers_502_and_leaves_the_garbage_collector_on(monkeypatch):
+    """The cold start runs without the cyclic GC (issue 22); however it ends, the GC is on again."""
+    import gc
+
+    import edge.handler as edge_handler
+
+    def broken_config():
+        raise RuntimeError("no baked configuration")
+
+    monkeypatch.setattr(edge_handler, "_gate", None)
+    monkeypatch.setattr(edge_handler, "_load", broken_config)
+    assert gc.isenabled()
+    try:
+        result = edge_handler.handler(event("/docs"), None)
+    finally:
+        gc.unfreeze()  # the cold start froze this test process's objects
+    assert result["status"] == "502" and "uri" not in result
+    assert gc.isenabled()
 
 
 @pytest.mark.parametrize(
