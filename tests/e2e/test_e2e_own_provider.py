@@ -23,7 +23,7 @@ from html import unescape
 import pytest
 
 from local.stack import free_port
-from tests.e2e.conftest import CHROMIUM, ROOT, make_standin_site
+from tests.e2e.conftest import ROOT, _site_dir
 
 pytest.importorskip("oauth2_provider")
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.zip]
@@ -44,7 +44,7 @@ def dot():
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> str:
-    return make_standin_site(str(tmp_path_factory.mktemp("own-provider-site")))
+    return _site_dir(tmp_path_factory)  # the built demo site, never a stand-in
 
 
 def gate_toml(path, dot, secret: str | None = None, issuer: str | None = None) -> str:
@@ -129,16 +129,14 @@ class Demo:
 
 
 @pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        context = browser.new_context()
-        try:
-            yield context.new_page()
-        finally:
-            browser.close()
+def browser_page(chromium):
+    """A fresh context of the run's one Chromium (tests/conftest.py: Playwright's sync API allows
+    one instance per process)."""
+    context = chromium.new_context()
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 def dot_sign_in(page, dot) -> None:
@@ -170,10 +168,11 @@ def test_demo_with_your_own_provider_signs_in_there_and_out(dot, site, tmp_path,
         assert "revokes the refresh token" in banner
 
         page = browser_page
-        page.goto(demo.url + "/reports/2026")
+        page.goto(demo.url + "/docs/handbook")
         dot_sign_in(page, dot)  # django-oauth-toolkit's own login form
-        page.wait_for_url(demo.url + "/reports/2026", timeout=30_000)
-        assert page.locator("h1").inner_text() == "/reports/2026"  # the stand-in site's page, served
+        page.wait_for_url(demo.url + "/docs/handbook", timeout=30_000)
+        # the deep link, a client route of the built site: the gate served the app, which rendered it
+        page.locator("h1", has_text="Field handbook").wait_for(timeout=15_000)
         assert me_status(page, demo.url) == 200
 
         # A rule needs the Admin group; django-oauth-toolkit sends no groups claim at all.
@@ -191,7 +190,7 @@ def test_demo_with_your_own_provider_signs_in_there_and_out(dot, site, tmp_path,
         page.wait_for_url(demo.url + "/_gate/signed-out", timeout=30_000)
         assert "You are signed out" in page.content()
         assert me_status(page, demo.url) == 401
-        page.goto(demo.url + "/reports/2026")  # the provider's session ended too: its form again
+        page.goto(demo.url + "/docs/handbook")  # the provider's session ended too: its form again
         page.wait_for_url(re.compile(re.escape(dot.base) + r"/accounts/login/"), timeout=30_000)
     finally:
         demo.stop()
