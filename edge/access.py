@@ -6,7 +6,7 @@ when every reading of it is public (paths.py). Otherwise a person needs a sessio
 satisfy [entry] (when it says anything) and the first matching rule of every reading. A
 requirement is met by ANY of its groups, roles, emails or email domains; an email decides only
 when the provider says it is verified (edge/provider.py builds the Person). The build refuses configurations where a
-public pattern or an earlier rule would open part of a later rule (gatebuild/config_file.py).
+public pattern or an earlier rule would open part of a later rule (gatebuild/config/).
 """
 
 from __future__ import annotations

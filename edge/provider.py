@@ -82,7 +82,7 @@ class Provider:
         self.groups_claim = config.tokens.groups_claim
         self.roles_claim = config.tokens.roles_claim
 
-    # -- build time (gatebuild/config_file.py, build.py) -----------------------------------
+    # -- build time (gatebuild/config/, build.py) -----------------------------------
 
     @classmethod
     def roles_claim_for(cls, client_id: str) -> str:

@@ -32,7 +32,7 @@ STATUS_TEXT = {
     504: "Gateway Timeout",
 }
 # The pages' only style, hashed into their CSP. Colours come from [branding] (checked for WCAG
-# AAA contrast at build: gatebuild/branding.py); the reference line uses the text colour too.
+# AAA contrast at build: gatebuild/config/branding.py); the reference line uses the text colour too.
 _STYLE = (
     "body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem;"
     "color:%(text)s;background:%(background)s}h1{font-size:1.5rem}"

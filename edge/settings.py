@@ -1,6 +1,6 @@
 """The gate's configuration as one immutable object.
 
-build.py validates the user's TOML (see gatebuild/config_file.py), resolves every endpoint and
+build.py validates the user's TOML (see gatebuild/config/), resolves every endpoint and
 writes the result into the zip as Python literals in `edge/baked.py` (shipped as bytecode). At
 run time that resolved document is turned back into these immutable objects once per process;
 it is trusted, so nothing is re-validated on the request path.

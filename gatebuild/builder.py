@@ -21,8 +21,9 @@ import tempfile
 from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
 from edge.provider import PROFILES
-from gatebuild import config_file, discovery, runtime, secret_store, vendor, zipper
-from gatebuild.config_file import ConfigFileError
+from gatebuild import config as gate_config
+from gatebuild import discovery, runtime, secret_store, vendor, zipper
+from gatebuild.config import ConfigFileError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -49,15 +50,15 @@ def load_config(
     config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None, secret_path: str | None = None
 ):
     """The validated, fully resolved Config and its JWKS (network only without jwks_file)."""
-    raw = config_file.read_toml(config_path)
-    config, to_discover = config_file.validate(config_file.deep_merge(raw, overrides or {}))
+    raw = gate_config.read_toml(config_path)
+    config, to_discover = gate_config.validate(gate_config.deep_merge(raw, overrides or {}))
     if not config.state_secret:
         config = config._replace(
             state_secret=secret_store.load_or_create(secret_path or os.path.join(BUILD_DIR, "state-secret"))
         )
     if to_discover:
         if jwks_file:
-            required = [k for k in to_discover if k in config_file.ENDPOINT_KEYS]
+            required = [k for k in to_discover if k in gate_config.ENDPOINT_KEYS]
             if required:
                 raise ConfigFileError(
                     f"idp.{required[0]}: not given, and --jwks-file means no network for discovery; "
@@ -71,7 +72,7 @@ def load_config(
                 raise BuildError(
                     f"OIDC discovery failed: {exc}; check idp.issuer and the network, or {OFFLINE_HINT}", 2
                 ) from None
-        config = config_file.with_endpoints(
+        config = gate_config.with_endpoints(
             config,
             **{
                 {
@@ -86,7 +87,7 @@ def load_config(
         )
         if "end_session_endpoint" in found:  # the profile knows its logout style (edge/provider.py)
             logout, style = PROFILES[config.provider].logout_endpoint(config.issuer, found["end_session_endpoint"])
-            config = config_file.with_endpoints(config, logout=logout, logout_style=style)
+            config = gate_config.with_endpoints(config, logout=logout, logout_style=style)
     jwks = _load_jwks(config, jwks_file)
     return config, jwks
 
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.print_schema:
         try:
-            print(json.dumps(config_file.json_schema(), indent=2), flush=True)
+            print(json.dumps(gate_config.json_schema(), indent=2), flush=True)
         except BrokenPipeError:  # `| head`: the reader has what it wanted
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

@@ -6,8 +6,8 @@ import json
 import urllib.error
 import urllib.request
 
-from .config_file import ConfigFileError
-from .config_file import _url as check_url
+from .config import ConfigFileError
+from .config.readers import url as check_url
 
 TIMEOUT_SECONDS = 15
 MAX_BYTES = 1024 * 1024

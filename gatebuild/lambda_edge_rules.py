@@ -27,7 +27,7 @@ LIMITS = {"viewer": (128, 5), "origin": (10240, 30)}
 LAMBDA_DEFAULT_MEMORY = 128
 LAMBDA_DEFAULT_TIMEOUT = 3
 NUMBERED_VERSION_ARN = re.compile(
-    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]+:(?P<qualifier>[^:]+)$"
+    r"^arn:aws[a-z-]*:lambda:(?P<region>[a-z0-9-]+):\d{12}:function:[A-Za-z0-9_-]+:(?P<qualifier>[^:\s]+)\Z"
 )
 # Properties Lambda@Edge does not support on the function.
 UNSUPPORTED_PROPERTIES = {
@@ -169,9 +169,9 @@ def _check_ref(name, resources: dict, template: dict, field: str) -> tuple[str |
 def _check_sub(text: str, resources: dict, field: str) -> tuple[str | None, list[str]]:
     if text.endswith(":$LATEST"):
         return None, [f"{field}: $LATEST cannot be associated; use a numbered version"]
-    if re.search(r":\d+$", text):
+    if re.search(r":\d+\Z", text):
         return None, []
-    match = re.search(r"\$\{([A-Za-z0-9]+)\.Version\}$", text)
+    match = re.search(r"\$\{([A-Za-z0-9]+)\.Version\}\Z", text)
     if match and (resources.get(match.group(1)) or {}).get("Type") == "AWS::Lambda::Version":
         return _function_of(resources[match.group(1)].get("Properties") or {}), []
     return None, [f"{field}: {text!r} does not end in a numbered version; associate !Ref of an AWS::Lambda::Version"]

@@ -710,9 +710,9 @@ class Stack:
         try:
             import tomllib
 
-            from gatebuild import config_file
+            from gatebuild import config as gate_config
 
-            config_file.validate(tomllib.loads(self.config_text("cognito")))
+            gate_config.validate(tomllib.loads(self.config_text("cognito")))
             return "cognito"
         except Exception:  # ConfigFileError or an older validator
             return "oidc"
@@ -725,9 +725,9 @@ class Stack:
         try:
             import tomllib
 
-            from gatebuild import config_file
+            from gatebuild import config as gate_config
 
-            config_file.validate(tomllib.loads(text))
+            gate_config.validate(tomllib.loads(text))
             return True
         except Exception:
             return False

@@ -16,7 +16,7 @@ if ROOT not in sys.path:
 import edge.handler as edge_handler  # noqa: E402
 from edge.gate import Gate  # noqa: E402
 from edge.log import DecisionLog  # noqa: E402
-from gatebuild import config_file  # noqa: E402
+from gatebuild import config as gate_config  # noqa: E402
 from tests.support import hygiene  # noqa: E402
 from tests.support.cloudfront import HOST, Browser, location_query  # noqa: E402
 from tests.support.idp_server import LocalIdp  # noqa: E402
@@ -73,7 +73,7 @@ def raw_config(idp_base: str, **sections) -> dict:
 @pytest.fixture
 def make_config(idp):
     def make(**sections):
-        config, _ = config_file.validate(raw_config(idp.base, **sections))
+        config, _ = gate_config.validate(raw_config(idp.base, **sections))
         hygiene.register(config.client_secret, STATE_SECRET)
         return config
 

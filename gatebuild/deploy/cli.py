@@ -12,7 +12,7 @@ from typing import TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from gatebuild.config_file import ConfigFileError
+from gatebuild.config import ConfigFileError
 
 from . import EDGE_REGION
 from .clients import Clients
@@ -342,7 +342,7 @@ def main(
             pool = client_id = None
             cognito_region = EDGE_REGION
             if args.config:
-                from gatebuild.config_file import read_toml
+                from gatebuild.config import read_toml
 
                 from .gatezip import final_config
 

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 
 from gatebuild.builder import BuildError
-from gatebuild.config_file import ConfigFileError, deep_merge, read_toml, validate
+from gatebuild.config import ConfigFileError, deep_merge, read_toml, validate
 from gatebuild.zipper import zip_bytes
 
 from . import CALLBACK_PATH, EDGE_REGION, MAX_ZIP_BYTES, SIGNED_OUT_PATH

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from gatebuild.config_file import read_toml
+from gatebuild.config import read_toml
 
 from . import ARCHITECTURE, EDGE_REGION, HANDLER, MEMORY_MB, RUNTIME, TIMEOUT_S
 from .clients import Clients

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from gatebuild.config_file import read_toml
+from gatebuild.config import read_toml
 from gatebuild.site_policy import CSP_MAX, DEFAULT_CSP, CspError, site_csp  # noqa: F401 (CSP_MAX, DEFAULT_CSP re-exported)
 
 from . import EDGE_REGION

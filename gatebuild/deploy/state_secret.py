@@ -24,7 +24,7 @@ from .errors import DeployError
 from .progress import Progress
 
 SECRET_BYTES = 32
-MAX_LOGIN_LIFETIME = 3600  # config_file caps cookies.login_max_age_seconds here
+MAX_LOGIN_LIFETIME = 3600  # gatebuild.config caps cookies.login_max_age_seconds here
 
 
 def parameter_name(kind: str, name: str) -> str:

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from edge.provider import provider_for
-from gatebuild.config_file import ConfigFileError, validate
+from gatebuild.config import ConfigFileError, validate
 from tests.conftest import ROOT
 
 BASE = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from gatebuild import config_file
-from gatebuild.config_file import GATE_AUTHORIZE_PARAMS, ConfigFileError
+from gatebuild import config as gate_config
+from gatebuild.config import GATE_AUTHORIZE_PARAMS, ConfigFileError
 from tests.conftest import STATE_SECRET
 
 ISSUER = {
@@ -32,7 +32,7 @@ def raw(provider="okta", entry=None, rules=None, **idp) -> dict:
 
 def error_of(data: dict) -> str:
     with pytest.raises(ConfigFileError) as info:
-        config_file.validate(data)
+        gate_config.validate(data)
     return str(info.value)
 
 
@@ -42,14 +42,14 @@ def test_a_public_provider_without_entry_is_refused_naming_the_fix(provider):
     message = error_of(raw(provider, rules=rules))
     assert message.startswith("[entry]:") and "any_account = true" in message and "email_domains" in message
     for entry in ({"any_account": True}, {"email_domains": ["example.com"]}, {"emails": ["a@example.com"]}):
-        config, _ = config_file.validate(raw(provider, entry=entry, rules=rules))
+        config, _ = gate_config.validate(raw(provider, entry=entry, rules=rules))
         assert config.entry.any_account == entry.get("any_account", False)
     # a rule over every path restricts entry as well
-    config_file.validate(raw(provider, rules=[{"paths": ["/*"], "emails": ["a@example.com"]}]))
+    gate_config.validate(raw(provider, rules=[{"paths": ["/*"], "emails": ["a@example.com"]}]))
 
 
 def test_a_private_provider_needs_no_entry():
-    config, _ = config_file.validate(raw("okta"))
+    config, _ = gate_config.validate(raw("okta"))
     assert not config.entry.any_account and config.entry.groups == ()
 
 
@@ -70,7 +70,7 @@ def test_unknown_and_bad_extra_params_are_refused():
     assert 'did you mean "audience"' in error_of(raw(extra_authorize_params={"audiance": "x"}))
     assert "must be a string" in error_of(raw(extra_authorize_params={"prompt": True}))
     assert "printable" in error_of(raw(extra_authorize_params={"login_hint": "a\r\nb"}))
-    config, _ = config_file.validate(raw(extra_authorize_params={"max_age": 300, "acr_values": "mfa"}))
+    config, _ = gate_config.validate(raw(extra_authorize_params={"max_age": 300, "acr_values": "mfa"}))
     assert dict(config.extra_authorize_params) == {"max_age": "300", "acr_values": "mfa"}
 
 
@@ -78,7 +78,7 @@ def test_profile_defaults():
     def tokens(provider, **extra):
         entry = {"any_account": True} if provider in ("google", "auth0") else None
         rules = [] if provider in ("google", "auth0") else None
-        return config_file.validate(raw(provider, entry=entry, rules=rules, **extra))[0]
+        return gate_config.validate(raw(provider, entry=entry, rules=rules, **extra))[0]
 
     assert tokens("okta").tokens.groups_claim == "groups" and tokens("okta").tokens.roles_claim == ""
     assert tokens("entra").tokens.roles_claim == "roles"
@@ -109,14 +109,14 @@ def test_who_values_are_checked():
 
 
 def test_a_rule_may_be_met_by_roles_emails_or_domains_only():
-    config, _ = config_file.validate(raw("entra", rules=[{"paths": ["/admin/*"], "roles": ["Gate.Admin"]}]))
+    config, _ = gate_config.validate(raw("entra", rules=[{"paths": ["/admin/*"], "roles": ["Gate.Admin"]}]))
     assert config.rules[0].roles == ("Gate.Admin",) and config.rules[0].groups == ()
 
 
 def test_the_resolved_config_round_trips_through_the_zip_form():
     from edge.settings import Config
 
-    config, _ = config_file.validate(
+    config, _ = gate_config.validate(
         raw(
             "keycloak",
             entry={"groups": ["Staff"]},
@@ -139,7 +139,7 @@ def test_the_resolved_config_round_trips_through_the_zip_form():
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from gatebuild.config_file import SAFE_AUTHORIZE_PARAMS  # noqa: E402
+from gatebuild.config import SAFE_AUTHORIZE_PARAMS  # noqa: E402
 
 
 @given(
@@ -154,7 +154,7 @@ def test_extra_params_are_exactly_the_safe_keys_with_printable_values(given_para
     # and every value is printable; then each non-empty value is sent as given.
     ok = all(k in SAFE_AUTHORIZE_PARAMS and all(0x20 <= ord(c) != 0x7F for c in v) for k, v in given_params.items())
     try:
-        config, _ = config_file.validate(raw(extra_authorize_params=given_params))
+        config, _ = gate_config.validate(raw(extra_authorize_params=given_params))
     except ConfigFileError as exc:
         assert not ok
         named = [k for k in given_params if str(exc).startswith(f"idp.extra_authorize_params.{k}: ")]

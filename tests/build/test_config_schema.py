@@ -10,7 +10,7 @@ import pytest
 
 from edge.provider import PROFILES
 from edge.settings import Config, Cookies, Paths, Tokens
-from gatebuild.config_file import ConfigFileError, json_schema, validate
+from gatebuild.config import ConfigFileError, json_schema, validate
 from tests.conftest import ROOT
 
 jsonschema = pytest.importorskip("jsonschema")

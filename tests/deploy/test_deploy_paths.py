@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from gatebuild.builder import BuildError
-from gatebuild.config_file import ConfigFileError
+from gatebuild.config import ConfigFileError
 from gatebuild.deploy.cli import main
 from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.errors import DeployError, explain, hint_for

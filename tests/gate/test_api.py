@@ -14,7 +14,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from gatebuild import config_file
+from gatebuild import config as gate_config
 from tests.conftest import raw_config
 from tests.support.cloudfront import ASSET, FETCH_JSON, HOST, Browser, header, is_response
 
@@ -53,7 +53,7 @@ def make_config_with(local_idp, **sections):
         raw["apis"] = sections["apis"]
     if raw["idp"]["provider"] == "oidc":
         raw.pop("cognito")
-    return config_file.validate(raw)[0]
+    return gate_config.validate(raw)[0]
 
 
 @pytest.fixture
@@ -398,7 +398,7 @@ def test_who_am_i_reasons(signed_in, api_browser, idp):
 
 
 def test_apis_without_a_stored_access_token_is_a_build_error(idp):
-    with pytest.raises(config_file.ConfigFileError, match="store_access_token: must be true"):
+    with pytest.raises(gate_config.ConfigFileError, match="store_access_token: must be true"):
         make_config_with(idp, tokens={"store_access_token": False}, apis=[API])
 
 
@@ -413,7 +413,7 @@ def test_apis_without_a_stored_access_token_is_a_build_error(idp):
     ],
 )
 def test_bad_apis_sections_name_the_fix(idp, apis, match):
-    with pytest.raises(config_file.ConfigFileError, match=match):
+    with pytest.raises(gate_config.ConfigFileError, match=match):
         make_config_with(idp, apis=apis)
 
 

@@ -11,7 +11,7 @@ import pytest
 from freezegun import freeze_time
 
 from edge import __version__
-from gatebuild.config_file import ConfigFileError, validate
+from gatebuild.config import ConfigFileError, validate
 from tests.conftest import raw_config
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, Browser, header, location_query
 
@@ -243,7 +243,7 @@ def test_same_site_logo_with_site_url_is_allowed_exactly(idp):
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from gatebuild import branding as build_branding  # noqa: E402
+from gatebuild.config import branding as build_branding  # noqa: E402
 
 colours = st.integers(0, 0xFFFFFF).map(lambda n: f"#{n:06x}")
 

@@ -1,10 +1,10 @@
-"""edge.paths and gatebuild.globs against independent oracles (hypothesis).
+"""edge.paths and gatebuild.config.globs against independent oracles (hypothesis).
 
 - glob_match and the matchers the gate builds for each pattern, against a regular expression made
   from the pattern ('*' -> '.*', '?' -> '.', everything else escaped), on paths that themselves
   hold '*' and '?' (issue 11, item 2: a literal '*' in the path beat the wildcard);
 - the case-fold table, against str.upper/str.lower/str.casefold over every code point (item 3);
-- gatebuild.globs.witness, against trying every short string;
+- gatebuild.config.globs.witness, against trying every short string;
 - normalise: "+" never reaches the origin bare (item 1), the root never goes as "/" (item 8),
   what is forwarded normalises to itself, and the cut and PATH_INFO readings are there (item 7).
 """
@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from edge import paths
-from gatebuild import globs
+from gatebuild.config import globs
 
 GLOB_CHARS = list("ab/*?.")
 patterns = st.text(alphabet=st.sampled_from(GLOB_CHARS), max_size=8).map(lambda s: "/" + s)
@@ -191,12 +191,12 @@ def test_readings(uri, exacts, looses):
 
 
 def test_the_build_gives_up_loudly_on_patterns_too_complex_to_compare(monkeypatch):
-    from gatebuild import config_file
+    from gatebuild import config as gate_config
     from tests.conftest import raw_config
 
     monkeypatch.setattr(globs, "MAX_STATES", 3)
     with pytest.raises(globs.TooComplex):
         globs.witness(["/*a*b*"], ["/*b*a*"])
     rules = [{"paths": ["/*a*b*"], "groups": ["A"]}, {"paths": ["/*b*a*"], "groups": ["B"]}]
-    with pytest.raises(config_file.ConfigFileError, match="too complex to check for overlaps"):
-        config_file.validate(raw_config("https://idp.example.com", rules=rules))
+    with pytest.raises(gate_config.ConfigFileError, match="too complex to check for overlaps"):
+        gate_config.validate(raw_config("https://idp.example.com", rules=rules))

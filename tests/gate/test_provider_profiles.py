@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from edge.provider import PROFILES
-from gatebuild import config_file
+from gatebuild import config as gate_config
 from local import profiles
 from tests.conftest import STATE_SECRET
 from tests.support import provider_tokens as pt
@@ -56,7 +56,7 @@ def raw_for(provider: str, **changes) -> dict:
 @pytest.fixture
 def gate_for(make_handler):
     def make(provider: str, **changes):
-        config, _ = config_file.validate(raw_for(provider, **changes))
+        config, _ = gate_config.validate(raw_for(provider, **changes))
         return make_handler(config, KEYS[provider].jwks())
 
     return make
@@ -131,7 +131,7 @@ def test_traps_are_never_a_session(gate_for, provider, trap):
 
 
 def test_the_auth0_issuer_keeps_its_slash():
-    config, _ = config_file.validate(raw_for("auth0"))
+    config, _ = gate_config.validate(raw_for("auth0"))
     assert config.issuer == pt.ISSUERS["auth0"] and config.issuer.endswith("/")
 
 

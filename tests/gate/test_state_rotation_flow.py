@@ -12,7 +12,7 @@ import base64
 
 import pytest
 
-from gatebuild.config_file import ConfigFileError, validate
+from gatebuild.config import ConfigFileError, validate
 from tests.conftest import STATE_SECRET, raw_config
 from tests.support.cloudfront import Browser, location_query
 

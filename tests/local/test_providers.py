@@ -316,13 +316,13 @@ def test_oidc_wrong_password(oidc):
 
 @pytest.mark.parametrize("provider,style", [("oidc", "oidc"), ("cognito", "oidc")])
 def test_generated_config_passes_the_validator(site, provider, style):
-    from gatebuild import config_file
+    from gatebuild import config as gate_config
 
     stack = Stack(provider, site_dir=site)
     stack.client_id, stack.client_secret, stack.pool_id = "client", "secret", "local_AbCd1234"
     stack.issuer = f"{stack.idp_url}/local_AbCd1234" if provider == "cognito" else stack.idp_url
     try:
-        config, to_discover = config_file.validate(tomllib.loads(stack.config_text(style)))
+        config, to_discover = gate_config.validate(tomllib.loads(stack.config_text(style)))
     finally:
         stack.stop()
     assert config.site_url == stack.site_url and config.cookies.secure is False

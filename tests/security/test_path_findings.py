@@ -22,7 +22,7 @@ import re
 import pytest
 
 from edge.paths import ROOT_OBJECT
-from gatebuild.config_file import ConfigFileError
+from gatebuild.config import ConfigFileError
 from tests.conftest import CLIENT_ID, ROOT
 from tests.security.conftest import (
     ID,
@@ -269,10 +269,10 @@ def test_an_overlap_decided_by_an_earlier_exception_works(make_config, make_hand
 
 
 def test_the_default_and_example_configs_still_build():
-    from gatebuild import config_file
+    from gatebuild import config as gate_config
 
     for name in ("gate.example.toml",):
-        config_file.validate(config_file.read_toml(f"{ROOT}/{name}"))
+        gate_config.validate(gate_config.read_toml(f"{ROOT}/{name}"))
 
 
 # -- item 7: public suffix patterns, "?"/"#" and PATH_INFO ----------------------------------------------

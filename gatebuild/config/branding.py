@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from edge.settings import Branding
 
 AAA = 7.0
-HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})\Z")
 # What may appear in a CSP source expression's path and in an unquoted-safe URL here.
-LOGO_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+=:@/-]*$")
-LOGO_HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")  # netloc, no user info: safe in a CSP source
+LOGO_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+=:@/-]*\Z")
+LOGO_HOST = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?\Z")  # netloc, no user info: safe in a CSP source
 LIGHT, DARK = "#ffffff", "#111111"
 NAME_MAX = 60
 
@@ -103,6 +103,7 @@ def _logo_source(logo: str, public_matches, site_url: str, error) -> str:
     parts = urlsplit(logo)
     if (
         parts.scheme != "https"
+        or any(ord(c) <= 32 or ord(c) == 127 for c in logo)  # urlsplit drops tabs and newlines
         or not LOGO_HOST.match(parts.netloc)
         or parts.query
         or parts.fragment
