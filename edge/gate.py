@@ -20,6 +20,7 @@ from .idp import Deadline, IdpClient
 from .jwks import KeyStore
 from .login import LoginFlow
 from .outcome import Outcome
+from .paths import GATE_PATHS_PATTERN, ROOT_OBJECT, ClientRoutes, normalise
 from .protected import ProtectedPaths
 from .provider import provider_for
 from .refresh import Refresher
@@ -51,10 +52,13 @@ class Gate:
         self.verifier = TokenVerifier(config, self.keys, self.provider.checks_token_use)
         self.store = SessionStore(config, self.verifier)
         self.access = AccessPolicy(config.paths, config.rules, config.entry)
+        self.client_routes = client_routes(config)
+        # a public client route gets the app only when the app is public too: anyone could fetch it anyway
+        self._index_is_public = self.access.public_uri(normalise(ROOT_OBJECT), ROOT_OBJECT) is not None
         self.login = LoginFlow(config, self.idp, self.verifier, self.store, self.clock)
         refresher = Refresher(self.idp, self.verifier, self.store, self.clock)
         self.protected = ProtectedPaths(
-            config, self.access, self.provider, self.store, self.login, refresher, self._error
+            config, self.access, self.provider, self.store, self.login, refresher, self._error, self.client_routes
         )
         self.routes = GateEndpoints(
             config, self.provider, self.store, self.login, refresher, self.protected, self.idp
@@ -79,8 +83,10 @@ class Gate:
                 return route(request, now, deadline)
             public_uri = self.access.public_uri(request.path, cf_request["uri"])
             if public_uri is not None:
+                if self._index_is_public and self.client_routes.enabled:
+                    public_uri = self.client_routes.index_for_request(request) or public_uri
                 if public_uri != cf_request["uri"]:
-                    cf_request["uri"] = public_uri  # the root, as the index object
+                    cf_request["uri"] = public_uri  # the root, or a client route, as the index object
                 strip_gate_cookies(cf_request["headers"], self.store.names.all_prefix)
                 if self.config.apis:  # X-Gate-Sub/-Groups come only from the gate (edge/api.py)
                     from .api import strip_identity_headers
@@ -99,3 +105,14 @@ class Gate:
             except GateError:
                 pass
         return answers.error(exc, request, self.config.paths, self._gate_paths, return_path)
+
+
+def client_routes(config: Config) -> ClientRoutes:
+    """[site] spa as a ClientRoutes: never the API's paths, the assets or the gate's own paths."""
+    excluded = (
+        GATE_PATHS_PATTERN,
+        *config.paths.gate_paths(),
+        *config.assets.paths,
+        *(pattern for api in config.apis for pattern in api.paths),
+    )
+    return ClientRoutes(config.spa, excluded, config.paths.case_sensitive)

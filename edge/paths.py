@@ -26,6 +26,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .request import ViewerRequest
+
 MAX_URI_LENGTH = 8192
 MAX_RETURN_LENGTH = 2048
 # Forwarded instead of "/": S3 would answer "GET /" with a listing of the bucket when the origin
@@ -263,3 +265,51 @@ def safe_return_path(value: object) -> str | None:
     if decoded.startswith("//") or "\\" in decoded or has_control(decoded):
         return None
     return value
+
+
+# The gate's own paths as one pattern: the template's /_gate/* behavior (cloudformation.yaml).
+GATE_PATHS_PATTERN = "/_gate/*"
+
+
+class ClientRoutes:
+    """[site] spa: which requests are a single-page app's client-side routes. Pure.
+
+    `index_for(...)` is ROOT_OBJECT (the app) for a GET or HEAD page navigation
+    (`Sec-Fetch-Mode: navigate`; without that header, an `Accept` naming text/html) to a path
+    whose last segment (a trailing "/" aside) has no "." in it, when no reading of the path
+    matches an [[apis]] pattern, an [assets] pattern, /_gate/* or one of the gate's own paths;
+    None otherwise (the request goes on as it is). So a client route gets the app with 200, while
+    the API's 404s stay the API's and a missing asset stays a 404, never HTML. Deciding is all it
+    does: the callers rewrite only once the original path's access check has passed, and only
+    when the person may also see ROOT_OBJECT itself (gate.py, protected.py).
+    """
+
+    __slots__ = ("_excluded", "enabled")
+
+    def __init__(self, enabled: bool, excluded: tuple[str, ...], case_sensitive: bool):
+        self.enabled = enabled
+        self._excluded = tuple(Pattern(p, case_sensitive) for p in dict.fromkeys(excluded))
+
+    def index_for_request(self, request: ViewerRequest) -> str | None:
+        return self.index_for(request.path, request.method, request.header("sec-fetch-mode"), request.header("accept"))
+
+    def index_for(self, path: NormalPath, method: str, fetch_mode: str | None, accept: str | None) -> str | None:
+        if not self.enabled or (method != "GET" and method != "HEAD"):
+            return None
+        if fetch_mode is not None:
+            if fetch_mode != "navigate":
+                return None
+        elif accept is None or "text/html" not in accept.lower():
+            return None
+        exact: str = path.exact
+        trimmed = exact.rstrip("/")
+        if "." in trimmed[trimmed.rfind("/") + 1 :]:
+            return None  # names a file: the origin's to answer, a 404 included
+        for pattern in self._excluded:
+            for text in path.exacts:
+                if pattern.exact(text):
+                    return None
+            for text in path.looses:
+                if pattern.loose(text):
+                    return None
+        return ROOT_OBJECT

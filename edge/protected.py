@@ -17,7 +17,7 @@ from .errors import GateError, LoginFailed
 from .idp import Deadline
 from .login import LoginFlow
 from .outcome import Outcome
-from .paths import safe_return_path
+from .paths import ROOT_OBJECT, normalise, safe_return_path
 from .provider import Provider
 from .refresh import Refresher, RefreshGaveNoIdToken
 from .request import ViewerRequest
@@ -28,6 +28,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .paths import ClientRoutes
     from .typing_aliases import Claims
 
 
@@ -41,6 +42,7 @@ class ProtectedPaths:
         login: LoginFlow,
         refresher: Refresher,
         error: Callable[..., Outcome],
+        client_routes: ClientRoutes | None = None,
     ):
         self._config = config
         self._access = access
@@ -50,6 +52,9 @@ class ProtectedPaths:
         self._refresher = refresher
         self._error = error
         self._window = config.tokens.refresh_window_seconds
+        self._client_routes = client_routes if client_routes is not None and client_routes.enabled else None
+        # what the app itself (the index object) asks of a person: a client route needs that too
+        self._index_required = access.required(normalise(ROOT_OBJECT))
         self._api = None
         if config.apis:
             from .api import ApiPaths  # lazy: only a site with an API pays for it
@@ -82,8 +87,19 @@ class ProtectedPaths:
         return Outcome.respond(self._login.start(request, now, target, set_cookies or []), "login", reason)
 
     def authorize(self, request: ViewerRequest, claims: Claims) -> Outcome:
+        """Forward a signed-in person's request when [entry] and the rules of every reading let
+        them; a client route ([site] spa) goes on as the app (ROOT_OBJECT), and then the person
+        must also be let in to the app by its own rules: the rewrite never shows anything they
+        could not fetch at ROOT_OBJECT themselves."""
         sub = claims.get("sub")
         required = self._access.required(request.path)
+        uri = request.path.encoded
+        routes = self._client_routes
+        if routes is not None:
+            index = routes.index_for_request(request)
+            if index is not None:
+                uri = index
+                required += [needed for needed in self._index_required if needed not in required]
         if required:
             reason = first_unmet(self._provider.person(claims), required)
             if reason is not None:
@@ -94,8 +110,8 @@ class ProtectedPaths:
                 return Outcome.respond(page, "deny", reason, sub)
         cf_request = request.raw
         strip_gate_cookies(cf_request["headers"], self._store.names.all_prefix)
-        if cf_request["uri"] != request.path.encoded:
-            cf_request["uri"] = request.path.encoded
+        if cf_request["uri"] != uri:
+            cf_request["uri"] = uri
         return Outcome.forward(cf_request, "allow", "valid_session", sub)
 
     def unauthenticated(

@@ -75,6 +75,9 @@ class Paths(
 # [[apis]]: paths the gate treats as the site's API (edge/api.py): bearer forwarding, JSON
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
 Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
+# [assets]: the site's built files. A page navigation to one of these paths is never sent to the
+# app (edge/paths.py ClientRoutes): a missing asset stays the origin's 404, never HTML.
+Assets = namedtuple("Assets", "paths", defaults=(("/assets/*",),))
 
 
 class Config(
@@ -100,6 +103,8 @@ class Config(
             "apis",
             "entry",
             "extra_authorize_params",
+            "spa",
+            "assets",
         ],
         defaults=(
             "",
@@ -116,6 +121,8 @@ class Config(
             (),
             Entry(),
             (),
+            True,
+            Assets(),
         ),
     )
 ):
@@ -143,6 +150,7 @@ class Config(
 
     @classmethod
     def from_dict(cls, data: Json) -> Config:
+        assets = data.get("assets", {})
         return cls(
             provider=data["provider"],
             issuer=data["issuer"],
@@ -173,6 +181,8 @@ class Config(
             ),
             entry=Entry(**{k: v if k == "any_account" else tuple(v) for k, v in data.get("entry", {}).items()}),
             extra_authorize_params=tuple((k, v) for k, v in data.get("extra_authorize_params", ())),
+            spa=bool(data.get("spa", True)),
+            assets=Assets(**{**assets, "paths": tuple(assets.get("paths", Assets._field_defaults["paths"]))}),
         )
 
     def _plain_dict(self) -> Json:

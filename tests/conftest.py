@@ -63,8 +63,8 @@ def raw_config(idp_base: str, **sections) -> dict:
         "state": {"secret": STATE_SECRET},
     }
     for name, values in sections.items():
-        if name == "rules":
-            raw["rules"] = values
+        if isinstance(values, list):  # [[rules]], [[apis]]
+            raw[name] = values
         else:
             raw.setdefault(name, {}).update(values)
     return raw

@@ -12,6 +12,7 @@ from edge.provider import PROFILES, Provider
 from edge.settings import LOG_LEVELS, PROVIDERS, Config
 
 from . import branding
+from .assets import check_assets
 from .access import check_apis, check_entry, check_paths, check_rules, check_who, is_public
 from .files import deep_merge, read_toml
 from .idp import (
@@ -81,6 +82,8 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         ),
     )
     apis = m.check("apis", ("paths", "tokens"), check_apis, raw.get("apis", []), paths, tokens)
+    # apis broken: checked against the gate's own paths only (the [[apis]] mistake is reported already)
+    assets = m.check("assets", ("assets", "paths"), check_assets, sections.get("assets"), paths, apis or ())
     if m.lines:
         raise ConfigFileError(*m.lines)
     issuer, endpoints, to_discover = found
@@ -105,5 +108,7 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
         apis=apis,
         entry=entry,
         extra_authorize_params=extra_params,
+        spa=site["spa"],
+        assets=assets,
     )
     return config, to_discover

@@ -8,6 +8,7 @@ from edge.settings import (
     LOG_LEVELS,
     PROVIDERS,
     SAME_SITE_VALUES,
+    Assets,
     Branding,
     Config,
     Cookies,
@@ -45,7 +46,9 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "user_pool_id": (str, ABSENT),
         "domain": (str, ABSENT),
     },
-    "site": {"url": (str, _CONFIG["site_url"])},
+    "site": {"url": (str, _CONFIG["site_url"]), "spa": (bool, _CONFIG["spa"])},
+    # [assets]: the site's built files (edge/paths.py ClientRoutes; gatebuild/config/assets.py)
+    "assets": {"paths": (list, Assets._field_defaults["paths"])},
     "paths": {key: (type(_PATHS[key]) if key != "public" else list, _PATHS[key]) for key in Paths._fields},
     "tokens": {
         key: (

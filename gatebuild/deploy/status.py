@@ -3,7 +3,7 @@
 Read-only. Looks at what CloudFront refuses or what breaks sign-in after the association:
 every behavior runs a numbered version on viewer request, the function's settings are what
 Lambda@Edge accepts, its role trusts edgelambda.amazonaws.com, no error mapping replaces the
-gate's 403 page, and the Cognito app client allows the gate's URLs.
+gate's 403 page or the origins' 404s, and the Cognito app client allows the gate's URLs.
 """
 
 from __future__ import annotations
@@ -78,15 +78,30 @@ def check_behaviors(config: dict, report: Report) -> list[str]:
 
 
 def check_error_pages(config: dict, report: Report) -> None:
+    """A custom error response is distribution-wide and answers what CloudFront or the origin
+    refused, after the gate: a 403 mapped to a page answers CloudFront's own 403s (a method the
+    behavior does not allow, a refused signed cookie) and the gate's with the app and the code
+    the mapping names (200); a 404 mapped to /index.html turns the API's 404s and missing assets
+    into the app's HTML. The gate serves client-side routes itself ([site] spa)."""
+    fine = True
     for item in (config.get("CustomErrorResponses") or {}).get("Items") or []:
-        if int(item.get("ErrorCode", 0)) == 403 and item.get("ResponsePagePath"):
+        page, code = item.get("ResponsePagePath"), item.get("ResponseCode") or item.get("ErrorCode")
+        if int(item.get("ErrorCode", 0)) == 403 and page:
             report.bad(
-                f"error page: 403 is answered with {item['ResponsePagePath']} "
-                f"({item.get('ResponseCode') or 403}); that hides the gate's own 403 page (no access) "
-                "and can serve the app to people without access; map only 404"
+                f"error page: 403 is answered with {page} ({code}); that hides the gate's own 403 page (no access) "
+                "and is a bypass: CloudFront's own 403s (a method the behavior does not allow, a refused signed "
+                f"cookie) would be answered with {page} as {code}; remove the 403 error response"
             )
-            return
-    report.good("error pages: the gate's 403 page reaches the viewer")
+            fine = False
+        elif int(item.get("ErrorCode", 0)) == 404 and page:
+            report.bad(
+                f"error page: 404 is answered with {page} ({code}); that turns the API's 404s and missing assets "
+                "into the app's HTML; remove it: the gate sends client-side routes to /index.html itself "
+                "([site] spa, on by default)"
+            )
+            fine = False
+    if fine:
+        report.good("error pages: the gate's 403 page and the origins' 404s reach the viewer")
 
 
 def check_function(lam, iam, arn: str, report: Report) -> None:

@@ -32,8 +32,9 @@ export async function getJson(fetchImpl, path) {
     const required = body && Array.isArray(body.required) ? body.required : [];
     return { status: 'forbidden', reason: body && body.reason, required };
   }
-  // A site deployed without the API: S3 says 403/404, which CloudFront (and the local
-  // emulator) turn into index.html with 200, so "not JSON" means "no API here".
+  // A site deployed without the API: S3's 404 (403 without s3:ListBucket) reaches this fetch as
+  // it is (the gate sends only page navigations to /index.html). A distribution associated by
+  // hand may still map 403/404 to index.html with 200, so "not JSON" also means "no API here".
   if (response.status === 404 || response.status === 403 || (response.ok && !isJson)) return { status: 'unavailable' };
   if (!response.ok) return { status: 'error', reason: `The API answered with status ${response.status}.` };
   try {

@@ -137,12 +137,23 @@ def test_each_distribution_mistake_is_named(edge, mutate, words):
         assert word in report.problems[0]
 
 
-def test_a_404_mapping_is_fine(edge):
+def test_a_404_mapping_is_named_too(edge):
+    """The gate serves client-side routes itself ([site] spa): a 404 -> /index.html mapping only
+    turns the API's 404s and missing assets into the app's HTML (issue 20)."""
     report, _ = _run(
         edge,
         _config(edge["arn"], errors=[{"ErrorCode": 404, "ResponsePagePath": "/index.html", "ResponseCode": "200"}]),
     )
-    assert report.problems == []
+    assert len(report.problems) == 1
+    for word in ("404", "/index.html", "API's 404s", "missing assets", "[site] spa"):
+        assert word in report.problems[0]
+
+
+def test_a_403_mapping_is_called_a_bypass(edge):
+    errors = [{"ErrorCode": 403, "ResponsePagePath": "/index.html", "ResponseCode": "200"}]
+    report, _ = _run(edge, _config(edge["arn"], errors=errors))
+    assert "bypass" in report.problems[0] and "method the behavior does not allow" in report.problems[0]
+    assert "signed cookie" in report.problems[0] and "as 200" in report.problems[0]
 
 
 def test_role_without_edgelambda_and_function_settings(edge):

@@ -113,9 +113,9 @@ def test_session_cookies_are_secure_httponly_lax_host_prefixed(browser, login):
 
 def test_after_login_the_request_passes_with_gate_cookies_removed(browser, login):
     login(browser)
-    result = browser.request("/docs/page", extra_cookies=["theme=dark"])
+    result = browser.request("/docs/page.html", extra_cookies=["theme=dark"])
     assert not is_response(result)
-    assert result["uri"] == "/docs/page"
+    assert result["uri"] == "/docs/page.html"
     cookie_values = [c["value"] for c in result["headers"].get("cookie", [])]
     assert cookie_values == ["theme=dark"]
 
