@@ -60,17 +60,3 @@ def site_csp(site_dir: str | None, csp_file: str | None = None) -> SiteCsp:
         if os.path.isfile(beside):
             return SiteCsp(read_csp_file(beside), beside)
     return SiteCsp(DEFAULT_CSP, "default")
-
-
-HSTS_MAX_AGE = 63072000  # two years, as cloudformation.yaml's SecurityHeadersPolicy
-
-
-def hsts(include_subdomains: bool = False, preload: bool = False) -> str:
-    """The Strict-Transport-Security value the distribution sends (both options off by default:
-    with an apex alias, includeSubDomains would force HTTPS on every subdomain of the domain)."""
-    value = f"max-age={HSTS_MAX_AGE}"
-    if include_subdomains or preload:
-        value += "; includeSubDomains"
-    if preload:
-        value += "; preload"
-    return value

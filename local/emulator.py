@@ -5,19 +5,25 @@
 Each HTTP request becomes a viewer-request event shaped as CloudFront shapes it, and runs
 through the handler FROM THE BUILT ZIP in a warm `python3.13 -I -S -B` worker (or the best
 Python here when there is no 3.13: gatebuild/runtime.py, said once at start) whose sys.path
-is only the extracted zip (read-only, like /var/task) plus the standard library. A generated
-response goes back as it is; a passed-through request is served from the site directory as
-the private S3 bucket (OAC) behind the distribution would serve it, with the distribution's
-SPA fallback (404 -> /index.html, 200; as cloudformation.yaml) and the same security headers
-and Content-Security-Policy as the deployed distribution (gatebuild/site_policy.py).
+is only the extracted zip (read-only, like /var/task) plus the standard library.
 
-With `--api-origin http://127.0.0.1:PORT` (and `--api-path`, default /api/*), requests whose
-path matches the API behavior's pattern go to that second origin, as cloudformation.yaml's API
-behavior does: every method allowed, the function runs first on the viewer request, nothing
-cached, and the request it returns (the Authorization header it added included) forwarded
-with every viewer header but Host (the managed AllViewerExceptHostHeader origin request policy),
-with the body. The distribution's custom error response applies to it too, as in CloudFront
-(a 404 from the API becomes /index.html with 200).
+The routing is cloudformation.yaml's, read by local/distribution.py with the parameters
+`deploy.py stack` would pass (its own builder): behaviors in CloudFront's order, the methods
+each allows (others: CloudFront's own 403 before the function runs), which run the function on
+the viewer request (with the body when IncludeBody is on), the origins (the site directory as
+the private S3 bucket behind OAC, answering 404 NoSuchKey for a missing key when the template
+lets the OAC s3:ListBucket, else 403 AccessDenied; with `--api-origin http://127.0.0.1:PORT`
+the template's API custom origin, with the headers its origin request policy forwards), the
+distribution-wide custom error responses, the default root object (the viewer's "/" only) and
+each behavior's response headers policy (HSTS as configured, the CSP chosen as deploy.py
+chooses it: gatebuild/site_policy.py). Whatever the template holds that this emulator cannot
+read or does not model, it refuses to start on (local.distribution.DistributionError), all
+problems at once. The CloudFront documentation for each rule is cited in local/distribution.py.
+
+CloudFront-level refusals (a method not allowed, a Host this emulator does not serve, the size
+limits, function failures, an unreachable origin) are logged as JSON lines (`--refusal-log`,
+`Emulator.refusals`): the end-to-end tests fail on any. Only the Host it serves
+(localhost:PORT) is answered: DNS rebinding cannot reach the gate through it.
 
 What CloudFront enforces on a viewer-request trigger and this emulator checks, loudly (stderr
 and CloudFront's own error page): the 5 s timeout, the 40 KB generated-response limit, headers
@@ -54,7 +60,8 @@ from urllib.parse import unquote
 
 from gatebuild import runtime
 from gatebuild.content_types import content_type
-from gatebuild.site_policy import CspError, SiteCsp, site_csp
+from gatebuild.site_policy import CspError, site_csp
+from local import distribution as cf
 
 VIEWER_REQUEST_TIMEOUT_S = 5.0
 INIT_TIMEOUT_S = 10.0
@@ -63,10 +70,16 @@ MAX_GENERATED_RESPONSE = 40 * 1024
 MAX_REQUEST_BYTES = 20_480
 MAX_URI_AND_QUERY = 8_192
 DEFAULT_HANDLER = "edge.handler.handler"
-DEFAULT_ROOT_OBJECT = "index.html"
-SPA_FALLBACK = {404: "/index.html"}  # error code -> page, served with 200; never 403 (the gate's own page)
-ALLOWED_METHODS = ("GET", "HEAD", "OPTIONS")
-API_METHODS = ("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE")
+# The placeholder domain the emulator passes as ApiDomainName (through the deploy's own parameter
+# builder) when it has a local API origin; the template's custom origin with this domain is
+# served by --api-origin.
+LOCAL_API_DOMAIN = "local-api.invalid"
+# Lambda@Edge gives a viewer-request function at most 40 KB of the body (IncludeBody), truncated:
+# https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-include-body-access.html
+MAX_VIEWER_BODY = 40 * 1024
+METHOD_NOT_ALLOWED = (
+    "This distribution is not configured to allow the HTTP request method that was used for this request."
+)
 # What CloudFront drops or sets itself on the way to a custom origin (hop-by-hop, Host).
 API_DROP = {
     "host",
@@ -537,25 +550,45 @@ class OriginReply:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _s3_error(status: int, code: str, message: str) -> OriginReply:
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
+    ).encode()
+    return OriginReply(status, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
+
+
 class S3Origin:
-    def __init__(self, root: str):
+    """The site bucket's REST endpoint as CloudFront's origin access control reaches it.
+
+    `list_bucket` is whether the bucket policy lets the OAC s3:ListBucket (read from the
+    template by local/distribution.py): then a missing key is 404 NoSuchKey and a GET of the
+    bucket root is ListObjects; without it both are 403 AccessDenied (S3 API reference,
+    GetObject "Permissions": https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+    Only reads are granted: any other method is 403 AccessDenied."""
+
+    def __init__(self, root: str, list_bucket: bool = True):
         self.root = os.path.realpath(root)
+        self.list_bucket = list_bucket
+
+    def request(self, method: str, uri: str, if_none_match: str | None = None) -> OriginReply:
+        if method not in ("GET", "HEAD"):
+            return _s3_error(403, "AccessDenied", "Access Denied")
+        return self.get(uri, if_none_match)
 
     def get(self, uri: str, if_none_match: str | None = None) -> OriginReply:
         # S3 reads a literal "+" in the path as a space ("%2B" is a plus): servo/rust-url#882,
         # sveltejs/kit#6451, https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html
         key = unquote(uri.replace("+", " "))[1:]
         if key == "":
+            if not self.list_bucket:
+                return _s3_error(403, "AccessDenied", "Access Denied")
             return self._list_objects()
         path = os.path.realpath(os.path.join(self.root, key))
         inside = path.startswith(self.root + os.sep)
         if not inside or key.endswith("/") or not os.path.isfile(path):
-            # No such key; the OAC may s3:ListBucket (cloudformation.yaml), so S3 says 404.
-            body = (
-                b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
-                b"<Message>The specified key does not exist.</Message></Error>"
-            )
-            return OriginReply(404, body, [("Content-Type", "application/xml"), ("Server", "AmazonS3")])
+            if not self.list_bucket:
+                return _s3_error(403, "AccessDenied", "Access Denied")
+            return _s3_error(404, "NoSuchKey", "The specified key does not exist.")
         with open(path, "rb") as f:
             data = f.read()
         etag = '"' + hashlib.md5(data).hexdigest() + '"'
@@ -593,19 +626,6 @@ class S3Origin:
 # --------------------------------------------------------------------------------------------
 
 
-def security_headers(csp: str | None) -> list[tuple[str, str]]:
-    """cloudformation.yaml's SecurityHeadersPolicy (HSTS, CSP, nosniff, DENY, referrer)."""
-    headers = [
-        ("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ]
-    if csp:
-        headers.insert(1, ("Content-Security-Policy", csp))
-    return headers
-
-
 def error_page(status: int, title: str, detail: str, request_id: str) -> bytes:
     """CloudFront's own error page, as the viewer sees it."""
     return (
@@ -630,26 +650,51 @@ def new_request_id() -> str:
 
 @dataclass
 class Distribution:
+    """What the emulator serves: the template's distribution (local/distribution.py), the
+    function's warm workers, and a local stand-in for each origin."""
+
     pool: WorkerPool
-    origin: S3Origin
+    config: cf.DistributionConfig
+    s3: dict[str, S3Origin]  # origin id -> the site directory as that bucket
+    custom: dict[str, str] = field(default_factory=dict)  # origin id -> http://127.0.0.1:PORT
     domain_name: str = "d111111abcdef8.cloudfront.net"
     distribution_id: str = "EDFDVBD6EXAMPLE"
-    spa_fallback: dict[int, str] = field(default_factory=lambda: dict(SPA_FALLBACK))
-    # The distribution's response headers policy, added to what comes from the origin.
-    response_headers: list[tuple[str, str]] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)  # recent events (tests read them)
     keep_events: int = 0
-    api_origin: str = ""  # http://127.0.0.1:PORT of the API origin, or "" for none
-    api_paths: tuple[str, ...] = ()  # CloudFront path patterns of the API behavior
+    served_hosts: frozenset[str] = frozenset()  # Host values this emulator answers (lowercase); empty: any
+    # CloudFront-level refusals (method not allowed, Host not served, size limits, function
+    # failures, origin unreachable): one JSON object each, in memory and in refusal_log.
+    refusals: list[dict] = field(default_factory=list)
+    refusal_log: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def is_api(self, uri: str) -> bool:
-        """CloudFront's behavior match: the viewer's path, case-sensitive, `*` any run of
-        characters (slashes too) and `?` one character."""
-        import fnmatch
+    def refuse(self, kind: str, status: int, method: str, path: str, behavior: str, detail: str = "") -> None:
+        record = {
+            "time": round(time.time(), 3),
+            "kind": kind,
+            "status": status,
+            "method": method,
+            "path": path[:300],
+            "behavior": behavior,
+            "detail": detail[:500],
+        }
+        line = json.dumps(record, separators=(",", ":"))
+        with self._lock:
+            self.refusals.append(record)
+            del self.refusals[:-1000]
+            if self.refusal_log:
+                with open(self.refusal_log, "a", encoding="utf-8") as f:
+                    f.write(line + "\n")
+        log(f"refused: {line}")
 
-        return bool(self.api_origin) and any(fnmatch.fnmatchcase(uri, p) for p in self.api_paths)
-
-    def event_for(self, method: str, target: str, header_items: list[tuple[str, str]], client_ip: str) -> dict:
+    def event_for(
+        self,
+        method: str,
+        target: str,
+        header_items: list[tuple[str, str]],
+        client_ip: str,
+        body: bytes | None = None,
+    ) -> dict:
         uri, _, query = target.partition("?")
         headers: dict[str, list[dict[str, str]]] = {}
         for name, value in header_items:
@@ -657,6 +702,20 @@ class Distribution:
             if lowered in HOP_BY_HOP:
                 continue
             headers.setdefault(lowered, []).append({"key": name, "value": value})
+        request: dict = {
+            "clientIp": client_ip,
+            "headers": headers,
+            "method": method,
+            "querystring": query,
+            "uri": uri,
+        }
+        if body is not None:  # IncludeBody: the first 40 KB, base64, read-only
+            request["body"] = {
+                "inputTruncated": len(body) > MAX_VIEWER_BODY,
+                "action": "read-only",
+                "encoding": "base64",
+                "data": base64.b64encode(body[:MAX_VIEWER_BODY]).decode(),
+            }
         return {
             "Records": [
                 {
@@ -667,13 +726,7 @@ class Distribution:
                             "eventType": "viewer-request",
                             "requestId": new_request_id(),
                         },
-                        "request": {
-                            "clientIp": client_ip,
-                            "headers": headers,
-                            "method": method,
-                            "querystring": query,
-                            "uri": uri,
-                        },
+                        "request": request,
                     }
                 }
             ]
@@ -703,17 +756,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if "://" in target.split("?", 1)[0]:
             target = "/" + target.split("://", 1)[1].partition("/")[2]
         items = list(self.headers.items())
-        event = dist.event_for(self.command, target, items, self.client_address[0])
-        cf = event["Records"][0]["cf"]
-        request_id = cf["config"]["requestId"]
-        request = cf["request"]
+        uri = target.partition("?")[0]
+        request_id = new_request_id()
+        host = (self.headers.get("Host") or "").strip().lower()
+        if dist.served_hosts and host not in dist.served_hosts:
+            # DNS rebinding: a page on another name that resolves to 127.0.0.1 must not reach
+            # the gate or the site through this emulator (issue 21, item 6).
+            dist.refuse("host_not_served", 403, self.command, uri, "-", f"Host {host!r}")
+            self._cloudfront_error(
+                403,
+                "Bad request.",
+                f"This emulator serves {', '.join(sorted(dist.served_hosts))} only.",
+                request_id,
+                started,
+            )
+            return
         raw_size = len(target) + sum(len(k) + len(v) + 4 for k, v in items)
         if len(target) > MAX_URI_AND_QUERY:
+            dist.refuse("uri_too_long", 414, self.command, uri, "-")
             self._cloudfront_error(
                 414, "Request-URI Too Large", "URI and query string exceed 8,192 characters.", request_id, started
             )
             return
         if raw_size > MAX_REQUEST_BYTES:
+            dist.refuse("request_too_large", 494, self.command, uri, "-", f"{raw_size} bytes")
             self._cloudfront_error(
                 494,
                 "Request Header Fields Too Large",
@@ -722,15 +788,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 started,
             )
             return
-        api = dist.is_api(request["uri"])
-        if self.command not in (API_METHODS if api else ALLOWED_METHODS):
-            self._cloudfront_error(
-                403,
-                "This distribution is not configured to allow the HTTP request method that was used for this request.",
-                "",
-                request_id,
-                started,
-            )
+        # The behavior is chosen once, from the viewer's path (local/distribution.py).
+        behavior = dist.config.behavior_for(uri)
+        if self.command not in behavior.allowed_methods:
+            dist.refuse("method_not_allowed", 403, self.command, uri, behavior.path_pattern)
+            self._cloudfront_error(403, METHOD_NOT_ALLOWED, "", request_id, started)
+            return
+        event = dist.event_for(
+            self.command, target, items, self.client_address[0], self._body if behavior.include_body else None
+        )
+        event["Records"][0]["cf"]["config"]["requestId"] = request_id
+        request = event["Records"][0]["cf"]["request"]
+        if not behavior.gate:
+            self._send_origin(behavior, request, request_id, started)
             return
         if dist.keep_events:
             dist.events.append(event)
@@ -739,6 +809,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             result = dist.pool.invoke(event)
         except WorkerFailure as failure:
             loud(f"{failure.kind}: {failure}")
+            dist.refuse(
+                "lambda_" + failure.kind, failure.status, self.command, uri, behavior.path_pattern, str(failure)
+            )
             self._cloudfront_error(
                 failure.status,
                 "The Lambda function associated with the CloudFront "
@@ -757,6 +830,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             problems = request_problems(request, result)
         if problems:
             loud("LambdaValidationError:\n  " + "\n  ".join(problems))
+            dist.refuse("LambdaValidationError", 502, self.command, uri, behavior.path_pattern, "; ".join(problems))
             self._cloudfront_error(
                 502,
                 "The Lambda function returned an invalid response or request to CloudFront.",
@@ -768,10 +842,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         if "status" in result:
             self._send_generated(result, request_id, started)
-        elif api:
-            self._send_api(result, request_id, started)
         else:
-            self._send_origin(result, request_id, started, viewer_uri=request["uri"])
+            self._send_origin(behavior, result, request_id, started, viewer_uri=uri)
 
     def _common_headers(self, request_id: str, x_cache: str) -> list[tuple[str, str]]:
         return [
@@ -816,44 +888,65 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self._write(status, response.get("statusDescription") or None, headers, data)
         self._access_log(status, "generated", started)
 
-    def _send_origin(self, request: dict, request_id: str, started: float, viewer_uri: str = "") -> None:
+    def _send_origin(
+        self, behavior: cf.Behavior, request: dict, request_id: str, started: float, viewer_uri: str = ""
+    ) -> None:
+        """The request (as the function left it) to the behavior's origin, then the
+        distribution's custom error responses and the behavior's response headers policy."""
         dist = self.distribution
-        inm = None
-        for entry in (request.get("headers") or {}).get("if-none-match", []):
-            inm = entry["value"]
-        uri = request["uri"]
-        if uri == "/" and viewer_uri == "/":
-            # DefaultRootObject applies to a viewer's request for the root. Whether it also applies
-            # when the function rewrote another URI to "/" is not documented: then S3 gets "/".
-            uri = "/" + DEFAULT_ROOT_OBJECT
-        reply = dist.origin.get(uri, inm)
-        source = "origin"
-        if reply.status in dist.spa_fallback:
-            # Custom error response: fetched from the origin directly, no trigger runs again.
-            fallback = dist.spa_fallback[reply.status]
-            page = dist.origin.get(fallback)
+        origin = dist.config.origin_of(behavior)
+        if origin.kind == "s3":
+            uri = request["uri"]
+            root = dist.config.default_root_object
+            if root and uri == "/" and viewer_uri == "/":
+                # DefaultRootObject answers a viewer's request for the root URL only. Whether it
+                # also applies when a function rewrote another URI to "/" is not documented:
+                # then S3 gets "/" (ListObjects, when the OAC may list).
+                uri = "/" + root
+            inm = None
+            for entry in (request.get("headers") or {}).get("if-none-match", []):
+                inm = entry["value"]
+            reply = dist.s3[origin.id].request(self.command, uri, inm)
+            source = f"origin {origin.id}"
+        else:
+            got = self._custom_origin(behavior, dist.custom[origin.id], request, request_id, started)
+            if got is None:
+                return
+            reply, source = got, f"origin {origin.id}"
+        error = dist.config.error_responses.get(reply.status)
+        if error is not None and error.page_path:
+            # Custom error responses are distribution-wide: any behavior's, any origin's error.
+            # The page is fetched through the behavior its path matches; no function runs.
+            page_behavior = dist.config.behavior_for(error.page_path)
+            page_origin = dist.config.origin_of(page_behavior)
+            page = dist.s3[page_origin.id].get(error.page_path)
             if page.status == 200:
-                source = f"origin {reply.status} -> error page {fallback} (200)"
-                reply = OriginReply(200, page.body, page.headers)
-        headers = [*reply.headers, *dist.response_headers, *self._common_headers(request_id, "Miss")]
+                status = error.response_code or reply.status
+                source += f" {reply.status} -> error page {error.page_path} ({status})"
+                reply = OriginReply(status, page.body, page.headers)
+        headers = apply_response_headers(reply.headers, behavior.response_headers)
+        headers += self._common_headers(request_id, "Miss")
         self._write(reply.status, None, headers, reply.body)
         self._access_log(reply.status, source, started)
 
-    def _send_api(self, request: dict, request_id: str, started: float) -> None:
-        """The API behavior's origin request: the function's request, every header but Host."""
+    def _custom_origin(
+        self, behavior: cf.Behavior, base: str, request: dict, request_id: str, started: float
+    ) -> OriginReply | None:
+        """A custom origin's request: the function's request with every viewer header but Host
+        (Managed-AllViewerExceptHostHeader) or with Host (Managed-AllViewer), and the body."""
         import http.client
         from urllib.parse import urlsplit
 
-        dist = self.distribution
-        origin = urlsplit(dist.api_origin)
+        origin = urlsplit(base)
         headers = [
             (e["key"], e["value"])
             for name, entries in (request.get("headers") or {}).items()
-            if name not in API_DROP
+            if name not in API_DROP or (name == "host" and behavior.forwards_host)
             for e in entries
         ]
+        if not behavior.forwards_host:
+            headers.append(("Host", origin.netloc))
         headers += [
-            ("Host", origin.netloc),
             ("X-Amz-Cf-Id", request_id),
             ("Via", "1.1 local.cloudfront.net (CloudFront)"),
             ("X-Forwarded-For", self.client_address[0]),
@@ -869,29 +962,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
             conn.endheaders(self._body or None)
             reply = conn.getresponse()
             body = reply.read()
-            status = reply.status
             reply_headers = [
                 (k, v)
                 for k, v in reply.getheaders()
                 if k.lower()
                 not in ("content-length", "connection", "transfer-encoding", "keep-alive", "date", "server")
             ]
+            return OriginReply(reply.status, body, reply_headers)
         except OSError as exc:
+            self.distribution.refuse(
+                "origin_connection_error", 502, self.command, request["uri"], behavior.path_pattern, str(exc)
+            )
             self._cloudfront_error(
                 502, "CloudFront wasn't able to connect to the origin.", str(exc), request_id, started, x_cache="Error"
             )
-            return
+            return None
         finally:
             conn.close()
-        source = "api origin"
-        if status in dist.spa_fallback:  # the distribution's custom error response applies here too
-            page = dist.origin.get(dist.spa_fallback[status])
-            if page.status == 200:
-                source = f"api origin {status} -> error page {dist.spa_fallback[status]} (200)"
-                status, body, reply_headers = 200, page.body, list(page.headers)
-        headers = [*reply_headers, *dist.response_headers, *self._common_headers(request_id, "Miss")]
-        self._write(status, None, headers, body)
-        self._access_log(status, source, started)
+
+
+def apply_response_headers(
+    origin_headers: list[tuple[str, str]], policy: tuple[tuple[str, str, bool], ...]
+) -> list[tuple[str, str]]:
+    """A response headers policy on an origin's answer: a header with Override replaces the
+    origin's; without it, the origin's wins when it sent one (CloudFront Developer Guide,
+    "Understand response headers policies")."""
+    out = list(origin_headers)
+    for name, value, override in policy:
+        present = any(k.lower() == name.lower() for k, _ in out)
+        if present and not override:
+            continue
+        out = [(k, v) for k, v in out if k.lower() != name.lower()]
+        out.append((name, value))
+    return out
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -906,7 +1009,12 @@ def make_server(distribution: Distribution, host: str = "127.0.0.1", port: int =
 
 
 class Emulator:
-    """The whole stand-in, for scripts and tests: start(), .url, stop()."""
+    """The whole stand-in, for scripts and tests: start(), .url, stop().
+
+    The distribution is cloudformation.yaml's (local/distribution.py), with the parameters
+    `deploy.py stack` would pass for the same options (its own builder); it refuses to start
+    (cf.DistributionError) where the template holds something it cannot read or does not model.
+    """
 
     def __init__(
         self,
@@ -926,27 +1034,74 @@ class Emulator:
         csp_file: str | None = None,
         api_origin: str = "",
         api_paths: tuple[str, ...] = ("/api/*",),
+        template: str | os.PathLike = cf.TEMPLATE,
+        hsts_include_subdomains: bool | None = None,
+        hsts_preload: bool | None = None,
+        refusal_log: str = "",
     ):
         if not os.path.isdir(site_dir):
             raise FileNotFoundError(f"{site_dir}: no such site directory (build the site first)")
-        # The distribution's CSP, from the same place deploy.py takes it (gatebuild/site_policy.py);
-        # csp="" sends none (a test of the gate alone).
-        self.csp = site_csp(site_dir, csp_file) if csp is None else SiteCsp(csp, "given")
+        if len(api_paths) != 1:
+            raise cf.DistributionError(
+                [f"api_paths {api_paths!r}: the template has one API behavior (ApiPathPattern); give one pattern"]
+            )
+        # The distribution's CSP, from the same place deploy.py takes it (gatebuild/site_policy.py),
+        # passed as the template's ContentSecurityPolicy parameter, as the deploy passes it.
+        self.csp = site_csp(site_dir, csp_file) if csp is None else None
+        policy = self.csp.policy if self.csp is not None else str(csp)
+        with open(zip_path, "rb") as f:
+            sha = base64.b64encode(hashlib.sha256(f.read()).digest()).decode()
+        self.config = cf.from_template(
+            template,
+            csp=policy,
+            api_domain=LOCAL_API_DOMAIN if api_origin else "",
+            api_path=api_paths[0] if api_origin else None,
+            zip_sha256_b64=sha,
+            hsts_include_subdomains=hsts_include_subdomains,
+            hsts_preload=hsts_preload,
+        )
+        s3, custom, problems = {}, {}, []
+        for origin in self.config.origins.values():
+            if origin.kind == "s3":
+                s3[origin.id] = S3Origin(site_dir, origin.list_bucket)
+            elif origin.domain_name == LOCAL_API_DOMAIN and api_origin:
+                custom[origin.id] = api_origin
+            else:
+                problems.append(f"origin {origin.id} ({origin.domain_name}): no local stand-in for it")
+        for behavior in self.config.behaviors:
+            origin = self.config.origin_of(behavior)
+            if origin.kind == "custom" and behavior.forwards_host is None:
+                problems.append(f"{behavior.label}: a custom origin without an origin request policy is not modelled")
+            if origin.kind == "custom" and not behavior.caching_disabled:
+                problems.append(f"{behavior.label}: caching in front of a custom origin is not modelled")
+        for error in self.config.error_responses.values():
+            if error.page_path and self.config.origin_of(self.config.behavior_for(error.page_path)).kind != "s3":
+                problems.append(
+                    f"custom error response {error.error_code}: a page from a custom origin is not modelled"
+                )
+        if api_origin and not custom:
+            problems.append("--api-origin given, but the template makes no API origin for it (ApiDomainName)")
+        if problems:
+            raise cf.DistributionError(problems)
         self.pool = WorkerPool(
             zip_path, handler, python=python, timeout_s=timeout_s, max_workers=max_workers, sink=sink
         )
         self.distribution = Distribution(
-            self.pool,
-            S3Origin(site_dir),
-            keep_events=keep_events,
-            response_headers=security_headers(self.csp.policy or None),
-            api_origin=api_origin,
-            api_paths=tuple(api_paths),
+            self.pool, self.config, s3, custom, keep_events=keep_events, refusal_log=refusal_log
         )
-        self.server = make_server(self.distribution, host, port)
+        try:
+            self.server = make_server(self.distribution, host, port)
+        except OSError:
+            self.pool.close()
+            raise
         self.port = self.server.server_address[1]
         self.url = f"http://{url_host}:{self.port}"
+        self.distribution.served_hosts = frozenset({f"{url_host}:{self.port}".lower()})
         self._thread: threading.Thread | None = None
+
+    @property
+    def refusals(self) -> list[dict]:
+        return list(self.distribution.refusals)
 
     def start(self) -> Emulator:
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
@@ -971,6 +1126,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", default="site/dist", help="the site build (the S3 bucket's contents)")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument(
+        "--url-host", default="localhost", help="the host name the site is served as; any other Host is refused"
+    )
     parser.add_argument("--handler", default=DEFAULT_HANDLER)
     parser.add_argument(
         "--python", help="the worker's interpreter (default: python3.13 if found, else $GATE_PYTHON or this one)"
@@ -981,12 +1139,19 @@ def main(argv: list[str] | None = None) -> int:
         help="Content-Security-Policy for origin responses (default: "
         "csp.txt beside the site directory, else the strict default; as deploy.py)",
     )
+    parser.add_argument("--template", default=str(cf.TEMPLATE), help="the CloudFormation template to read")
+    parser.add_argument("--hsts-include-subdomains", action="store_true", default=None, help="as deploy.py stack")
+    parser.add_argument("--hsts-preload", action="store_true", default=None, help="as deploy.py stack")
     parser.add_argument("--api-origin", default="", help="the API origin (http://127.0.0.1:PORT) behind --api-path")
     parser.add_argument(
         "--api-path",
-        action="append",
-        default=None,
-        help="CloudFront path pattern of the API behavior (repeatable; default /api/*)",
+        default="/api/*",
+        help="the API behavior's path pattern (the template's ApiPathPattern; default /api/*)",
+    )
+    parser.add_argument(
+        "--refusal-log",
+        default="",
+        help="append one JSON line per CloudFront-level refusal (method not allowed, Host not served, ...) here",
     )
     args = parser.parse_args(argv)
     for path, what in ((args.zip, "zip"), (args.site, "site directory")):
@@ -1002,12 +1167,22 @@ def main(argv: list[str] | None = None) -> int:
             handler=args.handler,
             python=args.python,
             max_workers=args.max_workers,
+            url_host=args.url_host,
             csp_file=args.csp_file,
             api_origin=args.api_origin,
-            api_paths=tuple(args.api_path or ("/api/*",)),
+            api_paths=(args.api_path,),
+            template=args.template,
+            hsts_include_subdomains=args.hsts_include_subdomains,
+            hsts_preload=args.hsts_preload,
+            refusal_log=args.refusal_log,
         )
     except CspError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except cf.DistributionError as exc:
+        print(f"error: the emulator cannot run {args.template} as CloudFront would:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
         return 2
     interpreter = emulator.pool.interpreter
     log(
@@ -1016,7 +1191,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not interpreter.exact and not os.environ.get("GATE_NOTICE_SHOWN"):
         log(runtime.mismatch_notice(interpreter).replace("\n", "\n[emulator] "))
-    log(f"origin {os.path.abspath(args.site)}; SPA fallback 404 -> /index.html (200); CSP from {emulator.csp.source}")
+    log(f"origin {os.path.abspath(args.site)}; CSP from {emulator.csp.source if emulator.csp else 'given'}")
+    log(f"behaviors from {args.template}:")
+    for line in emulator.config.describe():
+        log(f"  {line}")
     log(f"listening on {emulator.url}  (Ctrl-C stops)")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -303,6 +303,7 @@ class Stack:
     zip_path: str = field(init=False, default="")
     config_style: str = field(init=False, default="")
     processes: list[Process] = field(init=False, default_factory=list)
+    refusal_log: str = field(init=False, default="")
 
     def __post_init__(self):
         if self.provider not in PROVIDERS:
@@ -781,6 +782,10 @@ class Stack:
             "--port",
             str(self.site_port),
         ]
+        # CloudFront-level refusals (a method a behavior does not allow, a Host it does not
+        # serve, ...) as JSON lines: the end-to-end tests fail on any (tests/e2e/conftest.py).
+        self.refusal_log = os.path.join(self.workdir, "cloudfront-refusals.jsonl")
+        argv += ["--refusal-log", self.refusal_log]
         if self.api:
             argv += ["--api-origin", self.api_url, "--api-path", "/api/*"]
         if self.csp_file:
@@ -803,6 +808,14 @@ class Stack:
         )
 
     # -- helpers for tests ---------------------------------------------------------------
+
+    def cloudfront_refusals(self) -> list[dict]:
+        """Every CloudFront-level refusal the emulator logged so far (local/emulator.py)."""
+        try:
+            with open(self.refusal_log, encoding="utf-8") as f:
+                return [json.loads(line) for line in f if line.strip()]
+        except FileNotFoundError:
+            return []
 
     def groups_in_rules(self) -> list[str]:
         rules = self._user_sections.get("rules") if self._user_sections else None

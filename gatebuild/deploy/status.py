@@ -1,9 +1,10 @@
 """`deploy.py status`: check a deployed (or console-associated) distribution and say what is wrong.
 
 Read-only. Looks at what CloudFront refuses or what breaks sign-in after the association:
-every behavior runs a numbered version on viewer request, the function's settings are what
-Lambda@Edge accepts, its role trusts edgelambda.amazonaws.com, no error mapping replaces the
-gate's 403 page or the origins' 404s, and the Cognito app client allows the gate's URLs.
+every behavior runs a numbered version on viewer request, the gate's refresh path may be POSTed
+(CloudFront's first-matching behavior allows it), the function's settings are what Lambda@Edge
+accepts, its role trusts edgelambda.amazonaws.com, no error mapping replaces the gate's 403 page
+or the origins' 404s, and the Cognito app client allows the gate's URLs.
 """
 
 from __future__ import annotations
@@ -75,6 +76,29 @@ def check_behaviors(config: dict, report: Report) -> list[str]:
         report.good(f"behavior {label}: viewer request runs {arn}")
         arns.append(arn)
     return arns
+
+
+def check_gate_methods(config: dict, report: Report, paths: tuple[str, ...] = ("/_gate/refresh",)) -> None:
+    """The behavior each gate path falls into (CloudFront's first match) must allow POST: the
+    site's session module POSTs the refresh path, and a behavior allowing GET/HEAD/OPTIONS only
+    answers with CloudFront's own 403 before the gate runs
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-invalid-method.html)."""
+    from gatebuild.cf_paths import path_matches
+
+    behaviors = list((config.get("CacheBehaviors") or {}).get("Items") or [])
+    behaviors.append({**(config.get("DefaultCacheBehavior") or {}), "PathPattern": "*"})
+    for path in paths:
+        chosen = next(b for b in behaviors if path_matches(b.get("PathPattern", "*"), path))
+        label = "default (*)" if chosen["PathPattern"] == "*" else chosen["PathPattern"]
+        methods = (chosen.get("AllowedMethods") or {}).get("Items") or ["GET", "HEAD"]
+        if "POST" not in methods:
+            report.bad(
+                f"behavior {label}: {path} falls into it, and it does not allow POST, so CloudFront refuses "
+                "the site's refresh with its own 403; add a /_gate/* behavior first with all methods "
+                "(docs/deploy.md)"
+            )
+        else:
+            report.good(f"behavior {label}: {path} may be POSTed")
 
 
 def check_error_pages(config: dict, report: Report) -> None:
@@ -217,6 +241,7 @@ def status(
         raise DeployError("say which distribution: --stack-name NAME or --distribution-id ID")
     config = clients.cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
     arns = check_behaviors(config, report)
+    check_gate_methods(config, report)
     check_error_pages(config, report)
     for arn in sorted(set(arns)):
         check_function(clients.lambda_, clients.iam, arn, report)

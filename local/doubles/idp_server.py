@@ -1,8 +1,24 @@
 """A real OAuth token endpoint on 127.0.0.1 for the gate's tests (not a mock of urllib3).
 
-It checks what a real provider checks (PKCE S256, single-use codes, redirect_uri, client
-auth) and can be told to fail the way providers fail: hang, refuse, 500/503 with HTML, invalid
-JSON, missing fields, invalid_grant, an empty or huge JWKS.
+It checks what a real provider checks and can be told to fail the way providers fail: hang,
+refuse, 500/503 with HTML, invalid JSON, missing fields, invalid_grant, an empty or huge JWKS.
+
+What it models, and where that comes from:
+- POST /token, Cognito's token endpoint
+  (https://docs.aws.amazon.com/cognito/latest/developerguide/token-endpoint.html) and RFC 6749:
+  a client with a secret authenticates with HTTP Basic client_id:client_secret, both parts
+  form-encoded (RFC 6749 2.3.1), a public client names itself with client_id in the body; a
+  failure is 401 invalid_client (RFC 6749 5.2). grant_type=authorization_code: the code is
+  single-use and redirect_uri must be the one the code was issued for (RFC 6749 4.1.3), the
+  code_verifier must hash (S256) to the code_challenge (RFC 7636 4.6); any mismatch is 400
+  invalid_grant (RFC 6749 5.2). grant_type=refresh_token (RFC 6749 6): a revoked or unknown
+  token is invalid_grant; Cognito returns no new refresh token unless rotation is on (the
+  token endpoint page; `rotate_refresh_tokens`). Another grant: 400 unsupported_grant_type.
+- POST /revoke, Cognito's revoke endpoint
+  (https://docs.aws.amazon.com/cognito/latest/developerguide/revocation-endpoint.html) and
+  RFC 7009: the same client authentication as the token endpoint (RFC 7009 2.1; 401
+  invalid_client otherwise), then 200 with an empty body whether or not the token was known
+  (RFC 7009 2.2). Not modelled: unsupported_token_type (the gate only ever revokes refresh tokens).
 """
 
 from __future__ import annotations
@@ -14,7 +30,7 @@ import secrets
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 
 class LocalIdp:
@@ -93,11 +109,21 @@ class LocalIdp:
         }
 
     def _client_ok(self, headers, form) -> bool:
+        """RFC 6749 2.3.1: HTTP Basic with both parts form-encoded for a client with a secret;
+        a public client names itself in the body."""
         if not self.client_secret:
             return form.get("client_id") == self.client_id
         auth = headers.get("Authorization", "")
-        expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
-        return auth == f"Basic {expected}"
+        if not auth.startswith("Basic "):
+            return False
+        try:
+            pair = base64.b64decode(auth[6:], validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return False
+        user, _, password = pair.partition(":")
+        if form.get("client_id") not in (None, unquote_plus(user)):
+            return False
+        return (unquote_plus(user), unquote_plus(password)) == (self.client_id, self.client_secret)
 
     def _token(self, headers, form) -> tuple[int, dict]:
         if not self._client_ok(headers, form):
@@ -189,8 +215,14 @@ class LocalIdp:
                     status, body = idp._token(self.headers, form)
                     self._send(status, json.dumps(body).encode())
                 elif self.path.startswith("/revoke"):
-                    idp.revoked.append(form.get("token", ""))
-                    idp.refresh_tokens.pop(form.get("token", ""), None)
+                    if not idp._client_ok(self.headers, form):
+                        self._send(401, b'{"error":"invalid_client"}')
+                        return
+                    if not form.get("token"):
+                        self._send(400, b'{"error":"invalid_request"}')
+                        return
+                    idp.revoked.append(form["token"])
+                    idp.refresh_tokens.pop(form["token"], None)
                     self._send(200, b"")
                 else:
                     self._send(404, b'{"error":"not_found"}')

@@ -11,7 +11,9 @@
 //        real Cognito it lists no end_session_endpoint.
 //   GET  /logout?client_id=&logout_uri=   Cognito's non-standard logout: logout_uri must be one
 //        of the app client's sign-out URLs (LogoutURLs), else 400.
-//   POST /oauth2/revoke   token=<refresh token>&client_id=: the refresh token stops working.
+//   POST /oauth2/revoke   token=<refresh token>, the client authenticated as Cognito requires
+//        (HTTP Basic for a client with a secret, else 401 invalid_client): the refresh token stops
+//        working. Both routes cite what they model below.
 // Everything else (the /oauth2/authorize login form, /oauth2/token with PKCE S256 and
 // refresh_token, JWKS, the admin API used for seeding) is cognito-local unchanged.
 // Seed pools, clients, groups and users with boto3 (endpoint_url=http://HOST:PORT), sending
@@ -163,6 +165,13 @@ async function main() {
     });
   });
 
+  // GET /logout as Cognito's "Logout endpoint" page describes it
+  // (https://docs.aws.amazon.com/cognito/latest/developerguide/logout-endpoint.html): client_id
+  // and logout_uri, which must be exactly one of the app client's sign-out URLs (LogoutURLs);
+  // then a 302 to it. Real Cognito also ends its own hosted-UI session cookie (cognito-local
+  // keeps none) and, for an unregistered logout_uri, shows its error page (redirect_mismatch):
+  // here a 400 with the reason. The redirect_uri + response_type form (sign in again at once)
+  // is not modelled: the gate never sends it.
   app.get("/logout", async (req, res) => {
     const { client_id: clientId, logout_uri: logoutUri } = req.query;
     const client = clientId ? await cognito.getAppClient(ctx, String(clientId)) : null;
@@ -176,18 +185,56 @@ async function main() {
     res.redirect(302, String(logoutUri));
   });
 
+  // POST /oauth2/revoke as Cognito's "Revoke endpoint" page describes it
+  // (https://docs.aws.amazon.com/cognito/latest/developerguide/revocation-endpoint.html) and
+  // RFC 7009 (OAuth 2.0 Token Revocation, https://www.rfc-editor.org/rfc/rfc7009):
+  // - form body: token (required); client_id, required only for a client without a secret;
+  // - a client WITH a secret must authenticate with HTTP Basic client_id:client_secret (Cognito's
+  //   page; RFC 7009 section 2.1, the token endpoint's client authentication; RFC 6749 section
+  //   2.3.1 form-encodes both parts): missing or wrong is 401 invalid_client with
+  //   WWW-Authenticate (RFC 6749 section 5.2, which RFC 7009 section 2.2.1 refers to);
+  // - no token: 400 invalid_request; an ID or access token instead of the refresh token:
+  //   400 unsupported_token_type (Cognito revokes refresh tokens only);
+  // - a token that is unknown or already revoked: 200 with an empty body (RFC 7009 section 2.2:
+  //   "invalid tokens do not cause an error response"; Cognito: success is an empty body).
+  // Not modelled: whether the token was issued to this very client (cognito-local does not
+  // record it), and app clients with revocation turned off.
   app.post("/oauth2/revoke", bodyParser.urlencoded({ extended: false }), async (req, res) => {
-    const { token, client_id: clientId } = req.body ?? {};
-    if (!token || !clientId) {
-      return res.status(400).json({ error: "invalid_request" });
+    const body = req.body ?? {};
+    let clientId = body.client_id ? String(body.client_id) : "";
+    let secret = null;
+    const auth = String(req.get("authorization") ?? "");
+    if (auth.toLowerCase().startsWith("basic ")) {
+      const pair = Buffer.from(auth.slice(6).trim(), "base64").toString("utf8");
+      const colon = pair.indexOf(":");
+      const decode = (s) => decodeURIComponent(s.replace(/\+/g, " "));
+      try {
+        const basicId = decode(colon < 0 ? pair : pair.slice(0, colon));
+        if (clientId && clientId !== basicId) return invalidClient(res, "client_id differs from the Basic credentials");
+        clientId = basicId;
+        secret = colon < 0 ? "" : decode(pair.slice(colon + 1));
+      } catch {
+        return invalidClient(res, "malformed Basic credentials");
+      }
     }
-    let pool;
+    if (!clientId) return invalidClient(res, "no client_id and no Basic credentials");
+    let client = null;
     try {
-      pool = await cognito.getUserPoolForClientId(ctx, String(clientId));
+      client = await cognito.getAppClient(ctx, clientId);
     } catch {
-      return res.status(400).json({ error: "invalid_client" });
+      client = null;
     }
-    const user = await pool.getUserByRefreshToken(ctx, String(token));
+    if (!client) return invalidClient(res, "unknown client");
+    if (client.ClientSecret && secret !== client.ClientSecret) {
+      return invalidClient(res, "this client has a secret: authenticate with HTTP Basic client_id:client_secret");
+    }
+    const token = body.token ? String(body.token) : "";
+    if (!token) return res.status(400).json({ error: "invalid_request" });
+    if (["id", "access"].includes(jwtClaims(token).token_use)) {
+      return res.status(400).json({ error: "unsupported_token_type" });
+    }
+    const pool = await cognito.getUserPoolForClientId(ctx, clientId);
+    const user = await pool.getUserByRefreshToken(ctx, token);
     if (user) {
       await pool.saveUser(ctx, {
         ...user,
@@ -208,6 +255,21 @@ async function main() {
   const stop = () => server.close(() => process.exit(0));
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+}
+
+function jwtClaims(token) {
+  // cognito-local's refresh tokens are JWTs too; what tells them apart is token_use.
+  try {
+    return JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function invalidClient(res, why) {
+  logger.info({ why }, "revoke: invalid_client");
+  res.set("WWW-Authenticate", 'Basic realm="oauth2/revoke"');
+  return res.status(401).json({ error: "invalid_client" });
 }
 
 main().catch((err) => {

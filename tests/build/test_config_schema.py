@@ -6,14 +6,13 @@ import subprocess
 import sys
 import tomllib
 
+import jsonschema  # pinned in requirements-dev.txt: a missing one fails, never skips
 import pytest
 
 from edge.provider import PROFILES
 from edge.settings import Config, Cookies, Paths, Tokens
 from gatebuild.config import ConfigFileError, json_schema, validate
 from tests.conftest import ROOT
-
-jsonschema = pytest.importorskip("jsonschema")
 
 MINIMAL = {"idp": {"provider": "oidc", "client_id": "c", "issuer": "https://op.example.com"}}
 SCHEMA_FILE = os.path.join(ROOT, "docs", "gate.schema.json")

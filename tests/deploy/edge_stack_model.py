@@ -173,31 +173,13 @@ class EdgeStackModel:
 
     # ------------------------------------------------------------------ cloudfront
     def get_distribution_config(self, Id):
-        gate = {
-            "Quantity": 1,
-            "Items": [{"LambdaFunctionARN": self.association, "EventType": "viewer-request", "IncludeBody": False}],
-        }
-        return {
-            "ETag": "E1",
-            "DistributionConfig": {
-                "DefaultCacheBehavior": {
-                    "TargetOriginId": "site-bucket",
-                    "ViewerProtocolPolicy": "redirect-to-https",
-                    "LambdaFunctionAssociations": gate,
-                },
-                "CacheBehaviors": {
-                    "Quantity": 1,
-                    "Items": [
-                        {
-                            "PathPattern": "/assets/*",
-                            "TargetOriginId": "site-bucket",
-                            "ViewerProtocolPolicy": "redirect-to-https",
-                            "LambdaFunctionAssociations": gate,
-                        }
-                    ],
-                },
-            },
-        }
+        """cloudformation.yaml's distribution with the stack's parameters (local/distribution.py,
+        the reader the emulator uses), its viewer requests on the current version."""
+        from local import distribution as cf
+
+        (params,) = [s["Parameters"] for s in self.stacks.values()] or [[]]
+        config = cf.api_distribution_config(cf.load(), params, {"GateVersion": self.association or ""})
+        return {"ETag": "E1", "DistributionConfig": {"CallerReference": "model", **config}}
 
     def create_invalidation(self, DistributionId, InvalidationBatch):
         self.invalidations.append(InvalidationBatch["Paths"]["Items"])

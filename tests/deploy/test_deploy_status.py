@@ -1,8 +1,8 @@
 """`deploy.py status`: moto for Lambda, IAM and Cognito; CloudFront and CloudFormation stubbed
 (moto's CloudFront drops LambdaFunctionAssociations). The stubbed GetDistributionConfig answers
-have the shape of the CloudFront API reference (DistributionConfig: DefaultCacheBehavior,
-CacheBehaviors {Quantity, Items}, CustomErrorResponses {Quantity, Items}, each association
-{LambdaFunctionARN, EventType, IncludeBody})."""
+are cloudformation.yaml's distribution (local/distribution.py, the same reader the emulator
+uses), in the shape of the CloudFront API reference (lists as {Quantity, Items}), with one
+mistake at a time."""
 
 from __future__ import annotations
 
@@ -27,35 +27,29 @@ SITE = "https://www.example.com"
 ZIP = b"PK\x05\x06" + b"\0" * 18
 
 
-def _association(arn, include_body=False):
-    return {
-        "Quantity": 1,
-        "Items": [{"LambdaFunctionARN": arn, "EventType": "viewer-request", "IncludeBody": include_body}],
-    }
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/abc"
 
 
 def _config(arn, *, assets_arn="same", errors=(), protocol="redirect-to-https", include_body=False):
-    behavior = {
-        "TargetOriginId": "o",
-        "ViewerProtocolPolicy": protocol,
-        "LambdaFunctionAssociations": _association(arn, include_body),
-    }
-    assets = {"PathPattern": "/assets/*", "TargetOriginId": "o", "ViewerProtocolPolicy": "redirect-to-https"}
-    if assets_arn:
-        assets["LambdaFunctionAssociations"] = _association(arn if assets_arn == "same" else assets_arn)
-    return {
-        "ETag": "E1",
-        "DistributionConfig": {
-            "CallerReference": "c",
-            "Comment": "",
-            "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "b.s3.us-east-1.amazonaws.com"}]},
-            "Aliases": {"Quantity": 1, "Items": ["www.example.com"]},
-            "DefaultCacheBehavior": behavior,
-            "CacheBehaviors": {"Quantity": 1, "Items": [assets]},
-            "CustomErrorResponses": {"Quantity": len(errors), "Items": list(errors)},
-        },
-    }
+    """GetDistributionConfig's answer for cloudformation.yaml's distribution, as `deploy.py stack
+    --alias www.example.com` creates it (local/distribution.py evaluates the template with the
+    deploy's own parameter builder), with GateVersion's ARN; then one mistake at a time."""
+    from local import distribution as cf
+
+    given = cf.local_parameters(csp="default-src 'self'", aliases=["www.example.com"], certificate_arn=CERT)
+    config = cf.api_distribution_config(cf.load(), given, {"GateVersion": arn})
+    config["CallerReference"] = "c"
+    default = config["DefaultCacheBehavior"]
+    default["ViewerProtocolPolicy"] = protocol
+    default["LambdaFunctionAssociations"]["Items"][0]["IncludeBody"] = include_body
+    (assets,) = [b for b in config["CacheBehaviors"]["Items"] if b["PathPattern"] == "/assets/*"]
+    if assets_arn is None:
+        del assets["LambdaFunctionAssociations"]
+    elif assets_arn != "same":
+        assets["LambdaFunctionAssociations"]["Items"][0]["LambdaFunctionARN"] = assets_arn
+    if errors:
+        config["CustomErrorResponses"] = {"Quantity": len(errors), "Items": list(errors)}
+    return {"ETag": "E1", "DistributionConfig": config}
 
 
 @pytest.fixture
@@ -135,6 +129,23 @@ def test_each_distribution_mistake_is_named(edge, mutate, words):
     assert len({p.split(":", 1)[1] for p in report.problems}) == 1, report.problems  # one kind of problem
     for word in words:
         assert word in report.problems[0]
+
+
+def test_a_distribution_without_the_gate_behavior_cannot_take_the_refresh_post(edge):
+    """Issue 20: an existing distribution associated by hand keeps its default behavior's
+    GET/HEAD/OPTIONS; the refresh POST falls into it and CloudFront refuses it."""
+    config = _config(edge["arn"])
+    items = config["DistributionConfig"]["CacheBehaviors"]["Items"]
+    config["DistributionConfig"]["CacheBehaviors"] = {
+        "Quantity": len(items) - 1,
+        "Items": [b for b in items if b["PathPattern"] != "/_gate/*"],
+    }
+    report, _ = _run(edge, config)
+    assert len(report.problems) == 1, report.problems
+    assert "default (*)" in report.problems[0] and "/_gate/refresh" in report.problems[0]
+    assert "POST" in report.problems[0]
+    _, out = _run(edge, _config(edge["arn"]))
+    assert "behavior /_gate/*: /_gate/refresh may be POSTed" in out
 
 
 def test_a_404_mapping_is_named_too(edge):

@@ -49,16 +49,15 @@ def test_distribution(template):
     assert behavior["CachePolicyId"] == {"Ref": "PageCachePolicy"}
     gate = [{"EventType": "viewer-request", "IncludeBody": False, "LambdaFunctionARN": {"Ref": "GateVersion"}}]
     assert behavior["LambdaFunctionAssociations"] == gate
-    api, assets = config["CacheBehaviors"]
+    _gate_paths, api, assets = config["CacheBehaviors"]
     assert api["Fn::If"][0] == "HasApi" and api["Fn::If"][2] == {"Ref": "AWS::NoValue"}
     assert assets["PathPattern"] == "/assets/*"
     assert assets["LambdaFunctionAssociations"] == gate  # every behavior goes through the gate
     assert assets["CachePolicyId"] == {"Ref": "AssetCachePolicy"}
     assert _res(template, "GateVersion")["Type"] == "AWS::Lambda::Version"
-    errors = {e["ErrorCode"]: e for e in config["CustomErrorResponses"]}
-    assert set(errors) == {404}  # never 403: the gate's own 403 page must reach the viewer
-    assert errors[404]["ResponseCode"] == 200
-    assert errors[404]["ResponsePagePath"] == "/index.html"
+    # Issue 20: distribution-wide error mappings answer the API's 404s and missing assets with
+    # the app's HTML; client routes are the gate's job, a missing key is S3's 404.
+    assert "CustomErrorResponses" not in config
     assert config["Aliases"]["Fn::If"][0] == "HasAliases"
     assert config["ViewerCertificate"]["Fn::If"][1]["AcmCertificateArn"] == {"Ref": "CertificateArn"}
 
@@ -77,7 +76,7 @@ def test_optional_api_behavior(template):
     assert condition == "HasApi" and otherwise == {"Ref": "AWS::NoValue"}
     assert origin["DomainName"] == {"Ref": "ApiDomainName"}
     assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
-    condition, api, otherwise = config["CacheBehaviors"][0]["Fn::If"]
+    condition, api, otherwise = config["CacheBehaviors"][1]["Fn::If"]
     assert api["TargetOriginId"] == origin["Id"] and api["PathPattern"] == {"Ref": "ApiPathPattern"}
     assert set(api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
     assert api["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
@@ -109,15 +108,21 @@ def test_hsts_subdomains_and_preload_are_opt_in(template):
     assert template["Conditions"]["HstsSubdomains"] == {"Fn::Equals": [{"Ref": "HstsIncludeSubdomains"}, "true"]}
 
 
-def test_site_policy_hsts_matches_the_template(template):
-    """gatebuild.site_policy.hsts is what the local emulator can send: same max-age, same defaults."""
-    from gatebuild.site_policy import hsts
-
-    config = _res(template, "SecurityHeadersPolicy")["Properties"]["ResponseHeadersPolicyConfig"]
-    age = config["SecurityHeadersConfig"]["StrictTransportSecurity"]["AccessControlMaxAgeSec"]
-    assert hsts() == f"max-age={age}"
-    assert hsts(include_subdomains=True) == f"max-age={age}; includeSubDomains"
-    assert hsts(preload=True) == f"max-age={age}; includeSubDomains; preload"
+def test_gate_behavior_comes_first_with_every_method_and_no_caching(template):
+    """Issue 20: the site's session module POSTs /_gate/refresh before the session expires. The
+    default behavior allows GET/HEAD/OPTIONS only, where CloudFront answers a POST with its own
+    403 before any function runs (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-invalid-method.html).
+    So /_gate/* has its own behavior, listed first (behaviors are matched in order), with every
+    method, caching disabled and the gate on the viewer request without the body."""
+    config = _res(template, "Distribution")["Properties"]["DistributionConfig"]
+    first = config["CacheBehaviors"][0]
+    assert first["PathPattern"] == "/_gate/*"
+    assert DEFAULT_PATHS.refresh.startswith("/_gate/") and DEFAULT_PATHS.whoami.startswith("/_gate/")
+    assert set(first["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
+    assert first["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # Managed-CachingDisabled
+    assert first["LambdaFunctionAssociations"] == config["DefaultCacheBehavior"]["LambdaFunctionAssociations"]
+    assert first["LambdaFunctionAssociations"][0]["IncludeBody"] is False
+    assert first["TargetOriginId"] == "site-bucket" and first["ViewerProtocolPolicy"] == "redirect-to-https"
 
 
 def test_user_pool_survives_stack_delete_and_replacement(template):

@@ -1,8 +1,9 @@
 """End-to-end fixtures: a local stack per identity provider and a headless Debian Chromium.
 
 Prerequisites: /usr/bin/chromium (apt-get install chromium chromium-driver), node + npm (the
-stack runs `npm ci` in local/idp when node_modules is missing) and python3.13. Missing ones
-skip the suite, unless GATE_E2E_REQUIRED=1 (CI), where they fail it.
+stack runs `npm ci` in local/idp when node_modules is missing), python3.13 and the built site
+(site/dist). Missing ones skip the suite, unless GATE_E2E_REQUIRED=1 (CI), where they fail it.
+Every test fails on a CloudFront-level refusal in the emulator's log (no_cloudfront_refusals).
 A failing test leaves a screenshot of every open page, and the stack's logs, in test-artifacts/.
 """
 
@@ -64,33 +65,15 @@ def pytest_runtest_makereport(item, call):
 
 
 def _site_dir(tmp_path_factory) -> str:
+    """The built site (scripts/test builds it). Without it: fail under GATE_E2E_REQUIRED=1 (CI),
+    else skip; never a stand-in site, whose pages would make every test here mean nothing."""
     built = os.path.join(ROOT, "site", "dist")
     if os.path.isfile(os.path.join(built, "index.html")):
         return built
-    return make_standin_site(str(tmp_path_factory.mktemp("standin-site")))
-
-
-def make_standin_site(root: str) -> str:
-    """Used only while site/dist is not built: index.html + hashed-looking assets + admin JSON."""
-    files = {
-        "index.html": "<!doctype html><html><head><title>Stand-in site</title>"
-        '<link rel="stylesheet" href="/assets/index-standin.css"></head><body>'
-        '<div id="root"></div><script type="module" src="/assets/index-standin.js"></script>'
-        "</body></html>",
-        "assets/index-standin.js": "const h = document.createElement('h1'); h.textContent = location.pathname;"
-        "document.getElementById('root').append(h);\n"
-        "fetch('/_gate/me', {headers: {Accept: 'application/json'}});\n",
-        "assets/index-standin.css": "body { font-family: sans-serif; }\n",
-        "admin/overview.json": '{"members": []}\n',
-        "favicon.svg": '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"></svg>',
-        "robots.txt": "User-agent: *\nDisallow: /\n",
-    }
-    for name, text in files.items():
-        path = os.path.join(root, name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-    return root
+    message = "site/dist is not built (cd site && npm ci && npm run build; scripts/test does it)"
+    if os.environ.get("GATE_E2E_REQUIRED") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session", params=PROVIDERS)
@@ -111,6 +94,25 @@ def stack(request, tmp_path_factory):
     yield s
     s.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def no_cloudfront_refusals(request):
+    """Every end-to-end test fails on a CloudFront-level refusal the emulator logged while it ran
+    (a method a behavior does not allow, a Host it does not serve, a function failure, ...):
+    the routing is cloudformation.yaml's, so such a refusal would happen on a real deploy too.
+    A test that provokes one on purpose takes it with `expected_refusals`."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    stack = request.getfixturevalue("stack")
+    before = len(stack.cloudfront_refusals())
+    expected: list[dict] = []
+    request.node.expected_refusals = expected
+    yield
+    seen = stack.cloudfront_refusals()[before:]
+    unexpected = [r for r in seen if not any(all(r.get(k) == v for k, v in e.items()) for e in expected)]
+    assert unexpected == [], f"CloudFront would have refused: {unexpected}"
 
 
 @pytest.fixture(scope="session")

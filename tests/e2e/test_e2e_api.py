@@ -22,13 +22,27 @@ import pytest
 
 from tests.e2e.helpers import ID_COOKIE, cookie, jwt_claims, login, wait_past, whoami
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 REFRESHED = '"reason":"token_refreshed"'
+REFRESH_POST = ("/_gate/refresh", "refreshed")  # the site's session module: POST, X-Gate-Request: 1
+
+
+def refresh_lines(stack) -> list[tuple[str, str]]:
+    """(path, decision) of every refresh grant the gate made, from its decision log as the
+    emulator's log shows it: WHICH endpoint refreshed (POST /_gate/refresh answers "refreshed",
+    who-am-I "whoami", a navigation the protected path's own decision)."""
+    found = []
+    with open(os.path.join(stack.workdir, "emulator.log"), encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if REFRESHED in line:
+                record = json.loads(line[line.index("{") :])
+                found.append((record["path"], record["decision"]))
+    return found
 
 
 def refreshes(stack) -> int:
-    """Refresh grants the gate made (its decision log, as the emulator's log shows it)."""
-    with open(os.path.join(stack.workdir, "emulator.log"), encoding="utf-8", errors="replace") as f:
-        return sum(line.count(REFRESHED) for line in f)
+    return len(refresh_lines(stack))
 
 
 def api_log(stack) -> str:
@@ -81,8 +95,33 @@ def test_idle_past_expiry_then_a_route_change_renders_the_page(clocked, stack):
     page.get_by_role("heading", level=1, name="Reports").wait_for()
     page.get_by_text("Your own figures").wait_for()  # from the API, with the refreshed access token
     assert documents == [], documents  # no page load (a pushState is not one), no provider visit
-    assert refreshes(stack) - before == 1
+    assert refresh_lines(stack)[before:] == [REFRESH_POST]  # the session module's POST did it
     assert errors == []
+
+
+def test_the_session_module_refreshes_early_by_post_before_expiry(page, stack):
+    """Issue 20: the early refresh the site's session module sends before the ID token expires
+    (packages/gate-session: leadSeconds before expiresAt, at most half the time left) is a
+    POST /_gate/refresh that reaches the gate through the template's /_gate/* behavior (all
+    methods): 200 with the new session, made before the old one expired, and no CloudFront
+    refusal in the emulator's log (the autouse fixture checks that too)."""
+    user = stack.user("Viewer")
+    login(page, stack, user, "/docs")
+    first = whoami(page)["body"]
+    before = refreshes(stack)
+    with page.expect_response(
+        lambda r: r.url == stack.site_url + "/_gate/refresh", timeout=(stack.id_token_ttl + 10) * 1000
+    ) as answer:
+        pass  # the module's own timer sends it; nothing here touches the page
+    response = answer.value
+    assert response.request.method == "POST"
+    assert response.request.headers.get("x-gate-request") == "1"
+    assert response.status == 200, response.text()
+    assert time.time() < first["expiresAt"], "the refresh came only after expiry: not an early one"
+    body = response.json()
+    assert body["signedIn"] is True and body["sub"] == first["sub"] and body["expiresAt"] > first["expiresAt"]
+    assert REFRESH_POST in refresh_lines(stack)[before:]
+    assert [r for r in stack.cloudfront_refusals() if r["path"].startswith("/_gate/")] == []
 
 
 def test_parallel_api_calls_after_expiry_cause_one_refresh_and_all_succeed(clocked, stack):
@@ -97,7 +136,7 @@ def test_parallel_api_calls_after_expiry_cause_one_refresh_and_all_succeed(clock
     page.go_back()  # client-side, back to /admin: its chunk is loaded; two fetches start together
     page.get_by_text("Reports served").wait_for()
     page.get_by_role("caption").get_by_text("Team members").wait_for()
-    assert refreshes(stack) - before == 1
+    assert refresh_lines(stack)[before:] == [REFRESH_POST]
     assert whoami(page)["status"] == 200
 
 
@@ -117,8 +156,8 @@ def test_three_tabs_waking_together_keep_the_session(clocked, stack):
     for tab in tabs:
         tab.evaluate("document.dispatchEvent(new Event('visibilitychange'))")
     time.sleep(3)
-    made = refreshes(stack) - before
-    assert 1 <= made <= 3, made
+    made = refresh_lines(stack)[before:]
+    assert 1 <= len(made) <= 3 and set(made) == {REFRESH_POST}, made
     # With oidc-provider a spent refresh token used twice revokes the grant: the session would
     # be gone now. It is not: each tab still shows the person and the gate still knows them.
     for tab in tabs:
@@ -193,3 +232,30 @@ def test_a_cross_site_pages_post_to_the_api_is_refused(page, stack):
     # the same POST from the site's own page goes through the gate to the API (which has no POST)
     page.goto(stack.site_url + "/docs")
     assert api_fetch(page, "/api/notes", "POST")["status"] == 405
+
+
+def test_missing_api_path_missing_asset_and_a_client_route(page, stack):
+    """Issue 20, "done when", in Chromium through the template's routing: a missing API path is
+    the API's own 404 (JSON), a missing asset (an old chunk after a redeploy) is a 404 that is
+    not HTML, and navigating straight to a client-side route loads the app (the gate rewrites
+    the navigation to /index.html; no distribution-wide error mapping does it)."""
+    login(page, stack, stack.user("Viewer"), "/docs")
+    missing_api = page.evaluate(
+        """async () => {
+        const r = await fetch('/api/no-such-thing', {headers: {Accept: 'application/json', 'X-Gate-Request': '1'}});
+        return {status: r.status, type: r.headers.get('content-type') || '', body: await r.text()};
+    }"""
+    )
+    assert missing_api["status"] == 404 and json.loads(missing_api["body"]) == {"error": "not_found"}
+    assert "GET /api/no-such-thing 404" in api_log(stack)
+    old_chunk = page.evaluate(
+        """async () => {
+        const r = await fetch('/assets/Reports-0ld0ld0l.js');
+        return {status: r.status, type: r.headers.get('content-type') || '', body: await r.text()};
+    }"""
+    )
+    assert old_chunk["status"] == 404, old_chunk
+    assert "html" not in old_chunk["type"] and "<html" not in old_chunk["body"].lower(), old_chunk
+    response = page.goto(stack.site_url + "/reports/no-such-client-route?x=1")
+    assert response.status == 200 and "text/html" in response.headers["content-type"]
+    page.locator(".session__name").wait_for()  # the app rendered and knows the person

@@ -304,11 +304,14 @@ def test_root_is_the_default_root_object(emu):
     assert resp.status == 200 and b"Stand-in site" in body
 
 
-def test_spa_fallback_for_missing_keys(emu):
-    resp, body = fetch(emu, "/docs/deep/link?x=1")
-    assert resp.status == 200
-    assert resp.getheader("Content-Type").startswith("text/html")
-    assert b"Stand-in site" in body
+def test_a_missing_key_is_s3s_404_not_the_app(emu):
+    """cloudformation.yaml has no custom error response (issue 20): a path the function passes
+    on unchanged and S3 lacks is S3's 404 NoSuchKey (XML), because the OAC may s3:ListBucket.
+    Client-side routes are the gate's job (it rewrites navigations to /index.html)."""
+    for path in ("/docs/deep/link?x=1", "/assets/old-chunk.js", "/docs/"):
+        resp, body = fetch(emu, path)
+        assert resp.status == 404, path
+        assert resp.getheader("Content-Type") == "application/xml" and b"NoSuchKey" in body, path
 
 
 def test_missing_key_is_404_without_index(tmp_path):
@@ -373,7 +376,7 @@ def test_concurrent_requests_use_another_container(emu):
     assert resp.status == 200
     assert time.monotonic() - started < 1.0
     thread.join()
-    assert results["slow"] == 200
+    assert results["slow"] == 404  # the function passed /slow on: S3's NoSuchKey, after 1.5 s
 
 
 # ---- the command line -------------------------------------------------------------------------
@@ -387,8 +390,10 @@ def test_command_line(tmp_path, site):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
+    refusals = tmp_path / "refusals.jsonl"
+    argv = ["--zip", zip_path, "--site", site, "--port", str(port), "--refusal-log", str(refusals)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "local.emulator", "--zip", zip_path, "--site", site, "--port", str(port)],
+        [sys.executable, "-m", "local.emulator", *argv],
         cwd=root,
         stderr=subprocess.PIPE,
         text=True,
@@ -399,7 +404,7 @@ def test_command_line(tmp_path, site):
         while time.monotonic() < deadline:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/echo")
+                conn.request("GET", "/echo", headers={"Host": f"localhost:{port}"})
                 resp = conn.getresponse()
                 assert resp.status == 200
                 break
@@ -407,8 +412,15 @@ def test_command_line(tmp_path, site):
                 time.sleep(0.1)
         else:
             pytest.fail("emulator did not start")
+        # the Host it serves is localhost:PORT; a rebinding name (or the bare address) is refused
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("POST", "/echo", headers={"Host": f"evil.example:{port}"})
+        assert conn.getresponse().status == 403
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=10)
     assert "listening on http://localhost:" in err
     assert "GET /echo -> 200 (generated" in err
+    assert "/_gate/*" in err and "behaviors from" in err  # the routing it read from the template
+    (record,) = [json.loads(line) for line in refusals.read_text().splitlines()]
+    assert record["kind"] == "host_not_served" and record["method"] == "POST" and record["path"] == "/echo"

@@ -3,8 +3,8 @@ the API path pattern go to a second origin after the viewer-request function ran
 method allowed, the body, and every viewer header but Host (the managed
 AllViewerExceptHostHeader origin request policy: "all headers in the viewer request except
 Host", https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html),
-including the Authorization header the function added. The distribution's custom error
-response (404 -> /index.html, 200) applies to every origin, as in CloudFront."""
+including the Authorization header the function added. The routing is cloudformation.yaml's
+(local/distribution.py); it has no custom error responses, so the API's 404 stays the API's."""
 
 from __future__ import annotations
 
@@ -103,11 +103,14 @@ def test_api_paths_reach_the_api_with_what_the_function_added(emu, method):
 
 
 def test_other_paths_stay_on_the_bucket_with_its_methods(emu):
-    assert call(emu, "POST", "/docs", b"x")[0].status == 403  # the default behavior: GET, HEAD, OPTIONS
+    resp, data = call(emu, "POST", "/docs", b"x")  # the default behavior: GET, HEAD, OPTIONS
+    assert resp.status == 403 and b"not configured to allow the HTTP request method" in data
+    assert emu.refusals[-1]["kind"] == "method_not_allowed" and emu.refusals[-1]["behavior"] == "*"
     resp, data = call(emu, "GET", "/api")  # "/api/*" does not match "/api"
-    assert resp.status == 200 and b'"method"' not in data  # the bucket (SPA page), not the API
+    assert resp.status == 404 and b"NoSuchKey" in data  # the bucket, not the API
 
 
-def test_an_api_404_becomes_the_spa_page_as_in_cloudfront(emu):
+def test_an_api_404_stays_the_apis(emu):
+    """No distribution-wide 404 -> /index.html mapping any more (issue 20): the API's own 404."""
     resp, data = call(emu, "GET", "/api/missing")
-    assert resp.status == 200 and b"<html" in data.lower()
+    assert resp.status == 404 and b"<html" not in data.lower()

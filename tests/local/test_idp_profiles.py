@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 import secrets
-import shutil
 import urllib.parse
 
 import pytest
@@ -18,7 +17,8 @@ from local import profiles
 from local.stack import Stack
 from tests.local.test_providers import Browserish, b64json, pkce, token_call
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+# Node starts the local providers: skipped without it here, a failure in CI (tests/support/required.py)
+pytestmark = pytest.mark.usefixtures("node_required")
 
 
 @pytest.fixture(scope="module")
