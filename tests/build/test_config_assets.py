@@ -7,7 +7,7 @@ import json
 import pytest
 
 from edge.settings import Assets, Config
-from gatebuild.config_file import ConfigFileError, json_schema, validate
+from gatebuild.config import ConfigFileError, json_schema, validate
 
 jsonschema = pytest.importorskip("jsonschema")
 
