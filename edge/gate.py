@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from . import answers, responses
-from .access import AccessPolicy
+from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
 from .endpoints import GateEndpoints
 from .errors import GateError
@@ -52,6 +52,9 @@ class Gate:
         self.verifier = TokenVerifier(config, self.keys, self.provider.checks_token_use)
         self.store = SessionStore(config, self.verifier)
         self.access = AccessPolicy(config.paths, config.rules, config.entry)
+        if self.store.signs_assets and self.access.entry is not None:
+            entry = self.access.entry
+            self.store.may_see_assets = lambda claims: first_unmet(self.provider.person(claims), [entry]) is None
         self.client_routes = client_routes(config)
         # a public client route gets the app only when the app is public too: anyone could fetch it anyway
         self._index_is_public = self.access.public_uri(normalise(ROOT_OBJECT), ROOT_OBJECT) is not None

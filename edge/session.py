@@ -18,6 +18,9 @@ from .verifier import TokenVerifier
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .cfsign import AssetCookies
     from .idp import Deadline
     from .typing_aliases import Claims, Json
 
@@ -115,6 +118,32 @@ class SessionStore:
         self._max_age = config.cookies.session_max_age_seconds
         self._store_access_token = config.tokens.store_access_token
         self._window = config.tokens.refresh_window_seconds
+        # [assets] signed_cookies: CloudFront's asset cookies ride along with every session
+        # write and clear (edge/cfsign.py, imported on those paths only)
+        self._config = config
+        self._asset_cookies: AssetCookies | None = None
+        self.signs_assets = config.assets.signed_cookies and config.assets.private_key is not None
+        # who may have them: the gate sets this to its [entry] check (no [[rules]] pattern
+        # overlaps an asset path: the build refuses it, gatebuild/config/assets.py)
+        self.may_see_assets: Callable[[Claims], bool] = lambda claims: True
+
+    def assets(self) -> AssetCookies:
+        if self._asset_cookies is None:
+            from .cfsign import AssetCookies
+
+            config = self._config
+            self._asset_cookies = AssetCookies(config.assets, config.cookies, config.site_url)
+        return self._asset_cookies
+
+    def asset_lines(self, claims: Claims, now: float) -> list[str]:
+        """Signed asset cookies valid no longer than the ID token (its `exp`), or, for a person
+        [entry] refuses, lines clearing any left from before."""
+        if not self.signs_assets:
+            return []
+        if not self.may_see_assets(claims):
+            return self.assets().clear()
+        until = min(int(claims["exp"]), int(now) + self._max_age)
+        return self.assets().mint(until, now)
 
     def read(self, jar: dict[str, str], now: float, deadline: Deadline | None = None) -> Session:
         names = self.names
@@ -166,7 +195,7 @@ class SessionStore:
             lines += self.mark_refresh_tried(tokens["id_token"], claims, now)
         elif names.refresh_tried in jar:
             lines.append(self.writer.clear(names.refresh_tried))
-        return lines
+        return lines + self.asset_lines(claims, now)
 
     def keep_refresh_token(self, jar: dict[str, str], refresh_token: str) -> list[str]:
         return self.writer.set(self.names.refresh_token, refresh_token, self._max_age, jar)
@@ -187,4 +216,6 @@ class SessionStore:
         if self.names.refresh_tried in jar:
             lines.append(self.writer.clear(self.names.refresh_tried))
         lines += [self.writer.clear(name, "Lax") for name in pending_logins(jar, self.names.login_prefix)]
+        if self.signs_assets:
+            lines += self.assets().clear()
         return lines

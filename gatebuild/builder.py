@@ -21,6 +21,7 @@ import tempfile
 from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
 from edge.provider import PROFILES
+from gatebuild import asset_key as gatebuild_asset_key
 from gatebuild import config as gate_config
 from gatebuild import discovery, runtime, secret_store, vendor, zipper
 from gatebuild.config import ConfigFileError
@@ -49,12 +50,22 @@ OFFLINE_HINT = "build offline with --jwks-file FILE (the IdP's JWKS, saved) and 
 def load_config(
     config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None, secret_path: str | None = None
 ):
-    """The validated, fully resolved Config and its JWKS (network only without jwks_file)."""
+    """The validated, fully resolved Config and its JWKS (network only without jwks_file).
+
+    overrides["asset_key"] (the deploy's, from SSM: gatebuild/asset_key.py's stored form, with
+    CloudFront's key id) is the asset-cookie key; without it a local key in build/asset-key."""
     raw = gate_config.read_toml(config_path)
-    config, to_discover = gate_config.validate(gate_config.deep_merge(raw, overrides or {}))
+    overrides = dict(overrides or {})
+    asset_key = overrides.pop("asset_key", None)
+    config, to_discover = gate_config.validate(gate_config.deep_merge(raw, overrides))
     if not config.state_secret:
         config = config._replace(
             state_secret=secret_store.load_or_create(secret_path or os.path.join(BUILD_DIR, "state-secret"))
+        )
+    if config.assets.signed_cookies:
+        stored = asset_key or gatebuild_asset_key.load_or_create(os.path.join(BUILD_DIR, "asset-key"))
+        config = config._replace(
+            assets=config.assets._replace(key_id=stored["key_id"], private_key=gatebuild_asset_key.baked(stored))
         )
     if to_discover:
         if jwks_file:

@@ -83,7 +83,9 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     )
     apis = m.check("apis", ("paths", "tokens"), check_apis, raw.get("apis", []), paths, tokens)
     # apis broken: checked against the gate's own paths only (the [[apis]] mistake is reported already)
-    assets = m.check("assets", ("assets", "paths"), check_assets, sections.get("assets"), paths, apis or ())
+    assets = m.check(
+        "assets", ("assets", "paths", "rules"), check_assets, sections.get("assets"), paths, apis or (), rules or ()
+    )
     if m.lines:
         raise ConfigFileError(*m.lines)
     issuer, endpoints, to_discover = found
