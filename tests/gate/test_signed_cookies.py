@@ -175,3 +175,83 @@ def test_the_key_never_prints(stored):
     assets = _assets(stored)
     assert stored["d"] not in repr(assets) and asset_key.baked(stored)["p"] not in repr(assets)
     assert "bits" in repr(RsaKey.from_baked(asset_key.baked(stored)))
+
+
+# -- the gate sets, re-mints and clears them ---------------------------------------------------
+
+from freezegun import freeze_time  # noqa: E402
+
+from tests.support.cloudfront import Browser, header, set_cookies  # noqa: E402
+
+T0 = "2026-03-01 09:00:00"
+T0_EPOCH = 1772355600
+
+
+@pytest.fixture
+def signed_browser(make_config, make_handler, stored):
+    def make(**sections):
+        config = make_config(assets={"signed_cookies": True}, **sections)
+        config = config._replace(
+            assets=config.assets._replace(key_id=stored["key_id"], private_key=asset_key.baked(stored))
+        )
+        return Browser(make_handler(config))
+
+    return make
+
+
+def _asset_lines(result) -> list[str]:
+    return [line for line in set_cookies(result) if line.startswith("CloudFront-")]
+
+
+def _granted(result, cf_keys, url="https://d111111abcdef8.cloudfront.net/assets/app.js", now=T0_EPOCH):
+    return cf.check(_jar(_asset_lines(result)), url, "203.0.113.9", now, cf_keys)
+
+
+def test_sign_in_sets_them_until_the_id_token_expires(signed_browser, login, cf_keys):
+    browser = signed_browser()
+    with freeze_time(T0):
+        done = login(browser, "/", lifetime=3600)
+    assert done["status"] == "302"
+    assert len(_asset_lines(done)) == 4
+    assert _granted(done, cf_keys)[0]
+    assert not _granted(done, cf_keys, now=T0_EPOCH + 3600)[0]  # DateLessThan = the ID token's exp
+    assert all("Max-Age=3600; Path=/assets; Secure; HttpOnly; SameSite=Lax" in line for line in _asset_lines(done))
+
+
+def test_a_refresh_re_mints_them_and_sign_out_clears_them(signed_browser, login, cf_keys):
+    browser = signed_browser()
+    with freeze_time(T0):
+        login(browser, "/", lifetime=3600)
+    with freeze_time("2026-03-01 10:05:00"):  # expired: the navigation refreshes
+        refreshed = browser.get("/docs")
+        assert refreshed["status"] == "302"
+        assert _granted(refreshed, cf_keys, now=T0_EPOCH + 3900)[0]
+        out = browser.get("/_gate/sign-out")
+    cleared = _asset_lines(out)
+    assert len(cleared) == 4 and all("Max-Age=0" in line and "Path=/assets" in line for line in cleared)
+    assert _jar(cleared) == {}
+
+
+def test_a_refused_refresh_ends_them(signed_browser, login, idp):
+    browser = signed_browser()
+    with freeze_time(T0):
+        login(browser, "/", lifetime=3600)
+    idp.refresh_tokens.clear()  # spent or revoked: invalid_grant
+    with freeze_time("2026-03-01 10:05:00"):
+        result = browser.get("/docs")
+    cleared = _asset_lines(result)
+    assert cleared and all("Max-Age=0" in line for line in cleared)
+
+
+def test_a_person_entry_refuses_gets_none(signed_browser, login):
+    browser = signed_browser(entry={"groups": ["Staff"]})
+    with freeze_time(T0):
+        done = login(browser, "/", groups=("Viewer",), lifetime=3600)
+    lines = _asset_lines(done)
+    assert lines and all("Max-Age=0" in line for line in lines)
+
+
+def test_off_is_todays_behaviour(browser, login):
+    with freeze_time(T0):
+        done = login(browser, "/", lifetime=3600)
+    assert not _asset_lines(done) and header(done, "location") == "/"
