@@ -48,7 +48,12 @@ OFFLINE_HINT = "build offline with --jwks-file FILE (the IdP's JWKS, saved) and 
 
 
 def load_config(
-    config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None, secret_path: str | None = None
+    config_path: str,
+    *,
+    jwks_file: str | None = None,
+    overrides: dict | None = None,
+    secret_path: str | None = None,
+    asset_key_path: str | None = None,
 ):
     """The validated, fully resolved Config and its JWKS (network only without jwks_file).
 
@@ -63,7 +68,7 @@ def load_config(
             state_secret=secret_store.load_or_create(secret_path or os.path.join(BUILD_DIR, "state-secret"))
         )
     if config.assets.signed_cookies:
-        stored = asset_key or gatebuild_asset_key.load_or_create(os.path.join(BUILD_DIR, "asset-key"))
+        stored = asset_key or gatebuild_asset_key.load_or_create(asset_key_path or os.path.join(BUILD_DIR, "asset-key"))
         config = config._replace(
             assets=config.assets._replace(key_id=stored["key_id"], private_key=gatebuild_asset_key.baked(stored))
         )
@@ -191,9 +196,10 @@ def build(
     overrides: dict | None = None,
     site_env: str | None = None,
     quiet: bool = False,
+    asset_key_path: str | None = None,
 ) -> str:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a))
-    config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides)
+    config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides, asset_key_path=asset_key_path)
     python313 = runtime.find_python313()
     if python313 is None and not quiet:
         print(
@@ -267,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
     parser.add_argument("--site-env", help="also write the site's VITE_GATE_* paths to this .env file")
     parser.add_argument(
+        "--asset-key",
+        help="[assets] signed_cookies: the asset-cookie key file (made when missing, mode 0600; default build/asset-key)",
+    )
+    parser.add_argument(
         "--print-schema",
         action="store_true",
         help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit",
@@ -281,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.config:
         parser.error("the following arguments are required: --config")
     try:
-        build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env)
+        build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env, asset_key_path=args.asset_key)
     except ConfigFileError as exc:
         for line in exc.mistakes:
             print(f"config error: {line}", file=sys.stderr)

@@ -293,6 +293,7 @@ class Stack:
     profile_options: dict = field(default_factory=dict)  # profiles.idp_args options, e.g. entra_overage="sources"
     api: bool = False  # issue 13: run local/api.py behind [[apis]] paths = ["/api/*"]
     api_port: int = 0
+    signed_assets: bool = True  # issue 23: [assets] signed_cookies = true, CloudFront checks the assets
 
     site_url: str = field(init=False, default="")
     idp_url: str = field(init=False, default="")
@@ -638,6 +639,7 @@ class Stack:
             leeway_seconds=self.leeway_seconds,
         )
         lines += toml_table("tokens", tokens)
+        lines += self._assets_lines()
         if nonce == "false":
             lines.append("require_nonce = false   # cognito-local drops the nonce from its ID tokens")
         lines += [
@@ -681,6 +683,7 @@ class Stack:
             sections["tokens"], refresh_window_seconds=self.refresh_window_seconds, leeway_seconds=self.leeway_seconds
         )
         lines += toml_table("tokens", tokens)
+        lines += self._assets_lines()
         lines += [
             "",
             "[cookies]",
@@ -694,6 +697,15 @@ class Stack:
             "",
         ]
         return "\n".join(lines)
+
+    def _assets_lines(self) -> list[str]:
+        if not self.signed_assets:
+            return []
+        return ["", "[assets]", 'paths = ["/assets/*"]', "signed_cookies = true", ""]
+
+    @property
+    def asset_key_path(self) -> str:
+        return os.path.join(self.workdir or "", "asset-key")
 
     def _choose_style(self) -> str:
         if self.provider == "oidc" and self.profile != "oidc":
@@ -745,6 +757,7 @@ class Stack:
         self.zip_path = os.path.join(self.workdir, "edge.zip")
         log_path = os.path.join(self.workdir, "build.log")
         argv = [sys.executable, os.path.join(ROOT, "build.py"), "--config", self.config_path, "--out", self.zip_path]
+        argv += ["--asset-key", self.asset_key_path]
         # build.py stages in the shared build/staging: one build at a time from here, and one
         # retry when another build (someone else's test run) collided with this one.
         for attempt in (1, 2, 3):
@@ -788,6 +801,8 @@ class Stack:
         argv += ["--refusal-log", self.refusal_log]
         if self.api:
             argv += ["--api-origin", self.api_url, "--api-path", "/api/*"]
+        if self.signed_assets:
+            argv += ["--asset-key", self.asset_key_path]
         if self.csp_file:
             argv += ["--csp-file", self.csp_file]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}

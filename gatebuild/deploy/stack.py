@@ -101,6 +101,9 @@ class StackOptions:
     log_retention_days: int | None = None
     api_domain: str | None = None  # issue 13: the API origin behind ApiPathPattern ("" removes it)
     api_path: str | None = None
+    # issue 23: the asset-cookie public keys by slot ("A"/"B": PEM, "" for none) and the asset pattern
+    asset_keys: dict[str, str] | None = None
+    asset_path: str | None = None
     rotate_state_secret: bool = False
     keep_old_assets_days: float = STALE_GRACE_DAYS
     site_dir: str = "site/dist"
@@ -261,6 +264,11 @@ def stack_parameters(
         given["ApiDomainName"] = opts.api_domain
     if opts.api_path:
         given["ApiPathPattern"] = opts.api_path
+    if opts.asset_keys is not None:
+        given["AssetPublicKeyA"] = opts.asset_keys.get("A", "")
+        given["AssetPublicKeyB"] = opts.asset_keys.get("B", "")
+    if opts.asset_path:
+        given["AssetPathPattern"] = opts.asset_path
     if code:
         given.update(zip(CODE_PARAMETERS, code, strict=False))
     for key, value in (previous or {}).items():
