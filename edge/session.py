@@ -141,9 +141,20 @@ class SessionStore:
         if not self.signs_assets:
             return []
         if not self.may_see_assets(claims):
-            return self.assets().clear()
+            return self.clear_assets()
         until = min(int(claims["exp"]), int(now) + self._max_age)
-        return self.assets().mint(until, now)
+        # the marker (Path=/, so the gate sees it on a navigation) says which key they carry
+        marker = self.writer.set(self.names.all_prefix + "cf", self._config.assets.key_id, max(1, until - int(now)), {})
+        return self.assets().mint(until, now) + marker
+
+    def clear_assets(self) -> list[str]:
+        return [*self.assets().clear(), self.writer.clear(self.names.all_prefix + "cf")]
+
+    def asset_cookies_due(self, jar: dict[str, str]) -> bool:
+        """A signed-in browser without this key's asset cookies: the feature was just turned on,
+        the key rotated, or the cookies were deleted. The gate cannot see the cookies themselves
+        (they reach only the asset paths), so it reads the marker set with them."""
+        return self.signs_assets and jar.get(self.names.all_prefix + "cf") != self._config.assets.key_id
 
     def read(self, jar: dict[str, str], now: float, deadline: Deadline | None = None) -> Session:
         names = self.names
@@ -217,5 +228,5 @@ class SessionStore:
             lines.append(self.writer.clear(self.names.refresh_tried))
         lines += [self.writer.clear(name, "Lax") for name in pending_logins(jar, self.names.login_prefix)]
         if self.signs_assets:
-            lines += self.assets().clear()
+            lines += self.clear_assets()
         return lines

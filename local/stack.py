@@ -639,9 +639,9 @@ class Stack:
             leeway_seconds=self.leeway_seconds,
         )
         lines += toml_table("tokens", tokens)
-        lines += self._assets_lines()
         if nonce == "false":
             lines.append("require_nonce = false   # cognito-local drops the nonce from its ID tokens")
+        lines += self._assets_lines()
         lines += [
             "",
             "[cookies]",

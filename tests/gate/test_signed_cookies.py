@@ -255,3 +255,22 @@ def test_off_is_todays_behaviour(browser, login):
     with freeze_time(T0):
         done = login(browser, "/", lifetime=3600)
     assert not _asset_lines(done) and header(done, "location") == "/"
+
+
+def test_a_signed_in_browser_without_them_gets_them_once_on_a_navigation(signed_browser, login, cf_keys):
+    """Turned on for sessions made before, a rotated key, or deleted cookies: the gate cannot
+    see the asset cookies (Path=/assets), so it reads the marker set with them."""
+    from tests.support.cloudfront import ASSET, is_response
+
+    browser = signed_browser()
+    with freeze_time(T0):
+        login(browser, "/", lifetime=3600)
+        assert not is_response(browser.get("/docs"))  # the marker is there: forwarded, no signing
+        del browser.jar["__Host-gate-cf"]
+        assert not is_response(browser.get("/assets/a.js", headers=ASSET))  # not a navigation: never redirected
+        again = browser.get("/docs?x=1")
+        assert again["status"] == "302" and header(again, "location") == "/docs?x=1"
+        assert _granted(again, cf_keys)[0]
+        assert not is_response(browser.get("/docs?x=1"))  # once
+        browser.jar["__Host-gate-cf"] = "KOLDKEY"  # signed with a key since rotated away
+        assert browser.get("/docs")["status"] == "302"
