@@ -75,11 +75,15 @@ class Paths(
 # [[apis]]: paths the gate treats as the site's API (edge/api.py): bearer forwarding, JSON
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
 Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
+
+
 # [assets]: the site's built files. A page navigation to one of these paths is never sent to the
 # app (edge/paths.py ClientRoutes): a missing asset stays the origin's 404, never HTML.
 # signed_cookies: CloudFront checks the asset requests itself with signed cookies the gate sets
 # (edge/cfsign.py; issue 23); key_id and private_key (RSA CRT parts, hex) are baked by the build.
-class Assets(namedtuple("Assets", "paths signed_cookies key_id private_key", defaults=(("/assets/*",), False, "", None))):
+class Assets(
+    namedtuple("Assets", "paths signed_cookies key_id private_key", defaults=(("/assets/*",), False, "", None))
+):
     __slots__ = ()
 
     def __repr__(self) -> str:  # never print the private key

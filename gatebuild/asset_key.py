@@ -24,7 +24,7 @@ _RSA_ENCRYPTION = bytes.fromhex("300d06092a864886f70d0101010500")  # AlgorithmId
 def new_key(key_id: str = "") -> dict:
     import rsa  # build side only (pinned in requirements-dev.txt)
 
-    public, private = rsa.newkeys(KEY_BITS, poolsize=1)
+    _, private = rsa.newkeys(KEY_BITS, poolsize=1)
     stored = {k: format(getattr(private, k), "x") for k in ("n", "e", "d", "p", "q")}
     stored["key_id"] = key_id or local_key_id(stored)
     return stored

@@ -291,7 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.config:
         parser.error("the following arguments are required: --config")
     try:
-        build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env, asset_key_path=args.asset_key)
+        build(
+            args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env, asset_key_path=args.asset_key
+        )
     except ConfigFileError as exc:
         for line in exc.mistakes:
             print(f"config error: {line}", file=sys.stderr)

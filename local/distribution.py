@@ -542,7 +542,9 @@ class _Reader:
             for item in items:
                 key_resource = self.ev.resources.get(item.logical_id) if isinstance(item, Ref) else None
                 if not isinstance(key_resource, dict) or key_resource.get("Type") != "AWS::CloudFront::PublicKey":
-                    self.refuse(f"{where}[{index}]: key group item {item!r} is not this template's AWS::CloudFront::PublicKey")
+                    self.refuse(
+                        f"{where}[{index}]: key group item {item!r} is not this template's AWS::CloudFront::PublicKey"
+                    )
                     continue
                 try:
                     pem = self.ev.value(

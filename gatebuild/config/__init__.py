@@ -12,8 +12,8 @@ from edge.provider import PROFILES, Provider
 from edge.settings import LOG_LEVELS, PROVIDERS, Config
 
 from . import branding
-from .assets import check_assets
 from .access import check_apis, check_entry, check_paths, check_rules, check_who, is_public
+from .assets import check_assets
 from .files import deep_merge, read_toml
 from .idp import (
     ENDPOINT_KEYS,

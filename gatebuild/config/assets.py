@@ -38,7 +38,9 @@ def check_assets(section: dict, paths: Paths, apis: tuple[Api, ...], rules: tupl
                         'an asset path is only for the site\'s own files: narrow it, e.g. "/assets/*"'
                     )
     except TooComplex:
-        raise ConfigFileError("assets.paths: the patterns are too complex to check for overlaps; use fewer '*'") from None
+        raise ConfigFileError(
+            "assets.paths: the patterns are too complex to check for overlaps; use fewer '*'"
+        ) from None
     signed = section["signed_cookies"]
     if signed:
         _check_signed(patterns, paths, rules)
@@ -71,4 +73,6 @@ def _check_signed(patterns: tuple[str, ...], paths: Paths, rules: tuple[Rule, ..
                     f"protected and public files out of the asset paths, {off}"
                 )
     except TooComplex:
-        raise ConfigFileError("assets.paths: the patterns are too complex to check for overlaps; use fewer '*'") from None
+        raise ConfigFileError(
+            "assets.paths: the patterns are too complex to check for overlaps; use fewer '*'"
+        ) from None

@@ -95,8 +95,13 @@ def asset_keys(
     else:
         other = "B" if stored["current"] == "A" else "A"
         if stored["slots"].get(other) and now - float(stored.get("rotated_at", 0)) > OVERLAP_SECONDS:
-            stored = {"slots": {stored["current"]: stored["slots"][stored["current"]], other: None}, "current": stored["current"]}
+            stored = {
+                "slots": {stored["current"]: stored["slots"][stored["current"]], other: None},
+                "current": stored["current"],
+            }
             _write(ssm, name, stored, overwrite=True)
             progress.note("the previous asset-cookie key leaves the key group (its overlap window has passed)")
-    pems = {slot: asset_key.public_pem(key) if key else "" for slot, key in ((s, stored["slots"].get(s)) for s in SLOTS)}
+    pems = {
+        slot: asset_key.public_pem(key) if key else "" for slot, key in ((s, stored["slots"].get(s)) for s in SLOTS)
+    }
     return pems, stored["current"], stored["slots"][stored["current"]]

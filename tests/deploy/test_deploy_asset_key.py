@@ -36,7 +36,11 @@ def test_rotation_keeps_the_old_key_trusted_for_the_overlap_window(moto_aws, qui
 def test_the_stack_gets_the_slots_and_the_pattern():
     opts = StackOptions(stack_name="s", asset_keys={"A": "PEM-A", "B": ""}, asset_path="/static/*")
     given = {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(opts, "csp", None, None)}
-    assert given["AssetPublicKeyA"] == "PEM-A" and given["AssetPublicKeyB"] == "" and given["AssetPathPattern"] == "/static/*"
+    assert (
+        given["AssetPublicKeyA"] == "PEM-A"
+        and given["AssetPublicKeyB"] == ""
+        and given["AssetPathPattern"] == "/static/*"
+    )
     off = StackOptions(stack_name="s")
     previous = {"AssetPublicKeyA": "PEM-A"}
     given = {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(off, "csp", previous, None)}

@@ -55,7 +55,9 @@ def test_distribution(template):
     assert template["Parameters"]["AssetPathPattern"]["Default"] == "/assets/*"
     # issue 23: the gate on the assets unless signed cookies are on (a key given), then a key group and no function
     assert assets["LambdaFunctionAssociations"] == {"Fn::If": ["SignedAssets", {"Ref": "AWS::NoValue"}, gate]}
-    assert assets["TrustedKeyGroups"] == {"Fn::If": ["SignedAssets", [{"Ref": "AssetKeyGroup"}], {"Ref": "AWS::NoValue"}]}
+    assert assets["TrustedKeyGroups"] == {
+        "Fn::If": ["SignedAssets", [{"Ref": "AssetKeyGroup"}], {"Ref": "AWS::NoValue"}]
+    }
     assert assets["CachePolicyId"] == {"Ref": "AssetCachePolicy"}
     assert _res(template, "GateVersion")["Type"] == "AWS::Lambda::Version"
     # Issue 20: distribution-wide error mappings answer the API's 404s and missing assets with

@@ -68,7 +68,7 @@ def _botocore_verify(stored, jar: dict[str, str]) -> dict:
 def test_policy_and_encoding_are_botocores(stored):
     """The same JSON, byte for byte, as botocore's build_policy, and its base64 with -_~."""
     signer = CloudFrontSigner(stored["key_id"], lambda m: b"")
-    until = datetime.datetime.fromtimestamp(NOW + 600, tz=datetime.timezone.utc)
+    until = datetime.datetime.fromtimestamp(NOW + 600, tz=datetime.UTC)
     ours = policy_json("https://site.example/assets/*", NOW + 600)
     assert ours == signer.build_policy("https://site.example/assets/*", until)
     for data in (ours.encode(), b"\xfb\xff\xfe", b"a", b"ab"):
@@ -101,13 +101,26 @@ def test_our_cookies_verify_with_botocore_and_in_the_emulator(stored, cf_keys):
     assert not cf.check(jar, "https://site.example/admin/a.js", "203.0.113.9", NOW, cf_keys)[0]
     assert not cf.check(jar, "https://evil.example/assets/a.js", "203.0.113.9", NOW, cf_keys)[0]
     longer = policy_json("https://site.example/assets/*", NOW + 99999).encode()
-    assert not cf.check({**jar, "CloudFront-Policy": cloudfront_b64(longer)}, "https://site.example/assets/a.js", "1.2.3.4", NOW, cf_keys)[0]
-    assert cf.check({**jar, "CloudFront-Key-Pair-Id": "KOTHER"}, "https://site.example/assets/a", "1.2.3.4", NOW, cf_keys)[1] == "AccessDenied"
+    assert not cf.check(
+        {**jar, "CloudFront-Policy": cloudfront_b64(longer)},
+        "https://site.example/assets/a.js",
+        "1.2.3.4",
+        NOW,
+        cf_keys,
+    )[0]
+    assert (
+        cf.check({**jar, "CloudFront-Key-Pair-Id": "KOTHER"}, "https://site.example/assets/a", "1.2.3.4", NOW, cf_keys)[
+            1
+        ]
+        == "AccessDenied"
+    )
     missing = {k: v for k, v in jar.items() if k != "CloudFront-Key-Pair-Id"}
     assert cf.check(missing, "https://site.example/assets/a", "1.2.3.4", NOW, cf_keys)[1] == "MissingKey"
     assert not cf.check({}, "https://site.example/assets/a", "1.2.3.4", NOW, cf_keys)[0]
     # SHA-1 claimed for a SHA-256 signature: refused
-    assert not cf.check({**jar, "CloudFront-Hash-Algorithm": "SHA1"}, "https://site.example/assets/a", "1.2.3.4", NOW, cf_keys)[0]
+    assert not cf.check(
+        {**jar, "CloudFront-Hash-Algorithm": "SHA1"}, "https://site.example/assets/a", "1.2.3.4", NOW, cf_keys
+    )[0]
 
 
 def test_botocore_signed_policies_verify_in_the_emulator(stored, cf_keys):
@@ -115,18 +128,28 @@ def test_botocore_signed_policies_verify_in_the_emulator(stored, cf_keys):
     package signs with SHA-1 as botocore documents; the emulator's model of CloudFront lets them in."""
     private = _rsa_private(stored)
     signer = CloudFrontSigner(stored["key_id"], lambda m: rsa.sign(m, private, "SHA-1"))
-    until = datetime.datetime.fromtimestamp(NOW + 60, tz=datetime.timezone.utc)
-    after = datetime.datetime.fromtimestamp(NOW - 60, tz=datetime.timezone.utc)
+    until = datetime.datetime.fromtimestamp(NOW + 60, tz=datetime.UTC)
+    after = datetime.datetime.fromtimestamp(NOW - 60, tz=datetime.UTC)
     policy = signer.build_policy("https://site.example/assets/*", until, after, "203.0.113.0/24")
     url = signer.generate_presigned_url("https://site.example/assets/x", policy=policy)
     params = dict(part.split("=", 1) for part in url.split("?", 1)[1].split("&"))
-    jar = {"CloudFront-Policy": params["Policy"], "CloudFront-Signature": params["Signature"], "CloudFront-Key-Pair-Id": params["Key-Pair-Id"]}
+    jar = {
+        "CloudFront-Policy": params["Policy"],
+        "CloudFront-Signature": params["Signature"],
+        "CloudFront-Key-Pair-Id": params["Key-Pair-Id"],
+    }
     assert cf.check(jar, "https://site.example/assets/x.css", "203.0.113.7", NOW, cf_keys)[0]
     assert not cf.check(jar, "https://site.example/assets/x.css", "198.51.100.7", NOW, cf_keys)[0]  # IpAddress
-    assert not cf.check(jar, "https://site.example/assets/x.css", "203.0.113.7", NOW - 61, cf_keys)[0]  # DateGreaterThan
+    assert not cf.check(jar, "https://site.example/assets/x.css", "203.0.113.7", NOW - 61, cf_keys)[
+        0
+    ]  # DateGreaterThan
     canned = signer.generate_presigned_url("https://site.example/assets/y.js", date_less_than=until)
     params = dict(part.split("=", 1) for part in canned.split("?", 1)[1].split("&"))
-    jar = {"CloudFront-Expires": params["Expires"], "CloudFront-Signature": params["Signature"], "CloudFront-Key-Pair-Id": params["Key-Pair-Id"]}
+    jar = {
+        "CloudFront-Expires": params["Expires"],
+        "CloudFront-Signature": params["Signature"],
+        "CloudFront-Key-Pair-Id": params["Key-Pair-Id"],
+    }
     assert cf.check(jar, "https://site.example/assets/y.js", "203.0.113.7", NOW, cf_keys)[0]
     assert not cf.check(jar, "https://site.example/assets/z.js", "203.0.113.7", NOW, cf_keys)[0]
 
@@ -141,15 +164,25 @@ def test_ecdsa_p256_keys_are_modelled_too():
     key = cf.public_key("KEC", sk.get_verifying_key().to_pem().decode())
     policy = policy_json("https://s.example/assets/*", NOW + 60).encode()
     sig = sk.sign(policy, hashfunc=hashlib.sha256, sigencode=sigencode_der)
-    jar = {"CloudFront-Policy": cloudfront_b64(policy), "CloudFront-Signature": cloudfront_b64(sig), "CloudFront-Key-Pair-Id": "KEC", "CloudFront-Hash-Algorithm": "SHA256"}
+    jar = {
+        "CloudFront-Policy": cloudfront_b64(policy),
+        "CloudFront-Signature": cloudfront_b64(sig),
+        "CloudFront-Key-Pair-Id": "KEC",
+        "CloudFront-Hash-Algorithm": "SHA256",
+    }
     assert cf.check(jar, "https://s.example/assets/a", "1.2.3.4", NOW, {"KEC": key})[0]
-    assert not cf.check({**jar, "CloudFront-Hash-Algorithm": "SHA1"}, "https://s.example/assets/a", "1.2.3.4", NOW, {"KEC": key})[0]
+    assert not cf.check(
+        {**jar, "CloudFront-Hash-Algorithm": "SHA1"}, "https://s.example/assets/a", "1.2.3.4", NOW, {"KEC": key}
+    )[0]
 
 
 def _glob_oracle(pattern: str, text: str) -> bool:
     import re
 
-    return re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), text, re.S) is not None
+    return (
+        re.fullmatch("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern), text, re.S)
+        is not None
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -163,7 +196,10 @@ def test_clear_and_cookie_paths(stored):
     lines = cookies.mint(NOW + 10, NOW)
     assert len(lines) == 8 and sum("Path=/static/media;" in line for line in lines) == 4
     assert all("Domain=example.com" in line for line in lines)
-    assert "Resource\":\"http*://*/assets/*" in base64.b64decode(_jar(lines)["CloudFront-Policy"].translate(str.maketrans("-_~", "+=/"))).decode()
+    assert (
+        'Resource":"http*://*/assets/*'
+        in base64.b64decode(_jar(lines)["CloudFront-Policy"].translate(str.maketrans("-_~", "+=/"))).decode()
+    )
     cleared = cookies.clear()
     assert len(cleared) == 8 and all("Max-Age=0" in line for line in cleared)
     assert cookie_path("/assets/*") == "/assets" and cookie_path("/a/b/*") == "/a/b"
