@@ -26,6 +26,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REFRESHED = '"reason":"token_refreshed"'
 REFRESH_POST = ("/_gate/refresh", "refreshed")  # the site's session module: POST, X-Gate-Request: 1
+# Issue 23: with signed asset cookies a chunk after expiry is CloudFront's 403 (the cookies went
+# with the ID token) rather than the gate's 401; the module then asks who-am-I first, which
+# refreshes the expired session itself: still exactly one refresh, by another endpoint.
+WHOAMI_REFRESH = ("/_gate/me", "whoami")
+SIGNED_REFUSAL = {"kind": "signed_cookies_MissingKey", "status": 403}
+
+
+def one_refresh(stack, made) -> bool:
+    allowed = {REFRESH_POST, WHOAMI_REFRESH} if stack.signed_assets else {REFRESH_POST}
+    return len(made) == 1 and made[0] in allowed
 
 
 def refresh_lines(stack) -> list[tuple[str, str]]:
@@ -80,7 +90,8 @@ def clocked(context):
     return context
 
 
-def test_idle_past_expiry_then_a_route_change_renders_the_page(clocked, stack):
+def test_idle_past_expiry_then_a_route_change_renders_the_page(clocked, stack, request):
+    request.node.expected_refusals.append(SIGNED_REFUSAL)
     page = clocked.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -95,7 +106,7 @@ def test_idle_past_expiry_then_a_route_change_renders_the_page(clocked, stack):
     page.get_by_role("heading", level=1, name="Reports").wait_for()
     page.get_by_text("Your own figures").wait_for()  # from the API, with the refreshed access token
     assert documents == [], documents  # no page load (a pushState is not one), no provider visit
-    assert refresh_lines(stack)[before:] == [REFRESH_POST]  # the session module's POST did it
+    assert one_refresh(stack, refresh_lines(stack)[before:])  # the session module's POST (or who-am-I) did it
     assert errors == []
 
 
