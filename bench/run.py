@@ -34,6 +34,7 @@ from gatebuild.runtime import find_python313  # noqa: E402
 from local.doubles.cloudfront import NAVIGATE, event, location_query  # noqa: E402
 from local.doubles.idp_server import LocalIdp  # noqa: E402
 from local.doubles.tokens import Keys, b64url  # noqa: E402
+from local.runtime_api import bench_cold  # noqa: E402
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 NODE_DIR = os.path.join(BENCH_DIR, "node")
@@ -131,7 +132,7 @@ def say(*parts) -> None:
 # -- packages ----------------------------------------------------------------------------------
 
 
-def build_ours(work: str, base: str, jwks: dict, name: str = "ours") -> str:
+def build_ours(work: str, base: str, jwks: dict, name: str = "ours", root: str = ROOT) -> str:
     config = os.path.join(work, f"{name}.toml")
     with open(config, "w") as f:
         f.write(
@@ -142,15 +143,32 @@ def build_ours(work: str, base: str, jwks: dict, name: str = "ours") -> str:
         json.dump(jwks, f)
     out = os.path.join(work, f"{name}.zip")
     result = subprocess.run(
-        [sys.executable, os.path.join(ROOT, "build.py"), "--config", config, "--jwks-file", jwks_file, "--out", out],
+        [sys.executable, os.path.join(root, "build.py"), "--config", config, "--jwks-file", jwks_file, "--out", out],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=root,
         timeout=900,
     )
     if result.returncode != 0:
         raise BenchError("build.py failed:\n" + result.stdout[-2000:] + result.stderr[-3000:])
     return out
+
+
+def baseline_tree(work: str, ref: str) -> tuple[str, str]:
+    """The gate's sources at a git revision (`git archive`, so the checkout is untouched), and the
+    commit it names."""
+    commit = subprocess.run(
+        ["git", "-C", ROOT, "rev-parse", "--verify", f"{ref}^{{commit}}"], capture_output=True, text=True
+    )
+    if commit.returncode != 0:
+        raise BenchError(f"--baseline {ref}: not a commit of this repository")
+    tree = os.path.join(work, "baseline-src")
+    os.makedirs(tree)
+    archive = subprocess.run(["git", "-C", ROOT, "archive", "--format=tar", commit.stdout.strip()], capture_output=True)
+    if archive.returncode != 0:
+        raise BenchError(f"--baseline {ref}: git archive failed: {archive.stderr.decode()[-500:]}")
+    subprocess.run(["tar", "-x", "-C", tree], input=archive.stdout, check=True)
+    return tree, commit.stdout.strip()[:12]
 
 
 def extract_read_only(zip_path: str, target: str) -> str:
@@ -364,15 +382,17 @@ def check_isolation(worker: Worker, task: str) -> None:
 # -- measurements ------------------------------------------------------------------------------
 
 
-def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples) -> dict:
-    """Round-robin over every figure, in a shuffled order per round, one new process per sample."""
+def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples, baseline=None) -> dict:
+    """Round-robin over every figure, in a shuffled order per round, one new process per sample.
+    With a baseline (another revision's zip), its figures are measured in the same rounds."""
     base = [python313, "-I", "-S", "-B"]
 
-    def ours_event(case):
+    def ours_event(case, zip_=None):
+        zip_ = zip_ or ours
         if case == "a":
             return event(PAGE, "tab=1", headers=NAVIGATE)
         if case == "c":
-            return ours_callback_event(ours["worker"], idp, keys)
+            return ours_callback_event(zip_["worker"], idp, keys)
         token = (rotated if case == "d" else keys).id_token()
         return event(PAGE, headers=NAVIGATE, cookies=[f"{OURS_ID_COOKIE}={token}", "theme=dark"])
 
@@ -384,6 +404,8 @@ def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples) -
         return event(PAGE, headers=NAVIGATE, cookies=[f"{PEER_ID_COOKIE}={keys.id_token()}", "theme=dark"])
 
     figures = [f"bare_{ctx}" for ctx in CONTEXTS] + [f"ours_{ctx}_{case}" for ctx in CONTEXTS for case in CASES]
+    if baseline:
+        figures += [f"base_{ctx}_{case}" for ctx in CONTEXTS for case in CASES]
     if peer:
         figures += ["node_bare"] + [f"peer_{case}" for case in CASES]
     results = {
@@ -409,15 +431,24 @@ def measure_cold(launcher, python313, ours, peer, keys, rotated, idp, samples) -
                 argv = [*base, "-c", CONTEXTS[rest[0]] + "\n" + BARE_STAMP]
             elif kind == "node":
                 argv = [peer["node"], "-e", NODE_STAMP]
-            elif kind == "ours":
+            elif kind in ("ours", "base"):
                 ctx, case = rest
-                argv = [*base, "-c", COLD.format(preload=CONTEXTS[ctx], task=ours["task"], event=ours_event(case))]
+                zip_ = ours if kind == "ours" else baseline
+                ev = ours_event(case, zip_)
+                argv = [*base, "-c", COLD.format(preload=CONTEXTS[ctx], task=zip_["task"], event=ev)]
             else:
                 case = rest[0]
                 config = peer["config_fetch"] if case == "d" else peer["config"]
                 argv = [peer["node"], peer["bundle"], "cold", config, json.dumps(peer_event(case))]
             jwks_before = sum(1 for r in idp.requests if r["path"].startswith("/jwks"))
-            reply, out, err = launcher.run(argv)
+            if figure == "bare_lambda" or figure.startswith(("ours_lambda_", "base_lambda_")):
+                # The Lambda context is the runtime itself: awslambdaric behind a local Runtime API,
+                # the emulator's bootstrap (local/runtime_api.py); "bare" is that runtime's own floor.
+                reply, out, err = bench_cold(
+                    python313, zip_["task"] if kind in ("ours", "base") else None, ev if kind != "bare" else {}
+                )
+            else:
+                reply, out, err = launcher.run(argv)
             if reply["status"] != 0 or "Traceback" in err:
                 raise BenchError(f"cold process {figure} failed (exit {reply['status']}):\n{err[-3000:]}")
             entry = results[figure]
@@ -444,7 +475,7 @@ def check_cold_answer(figure: str, kind: str, case: str, out: str, err: str) -> 
         raise BenchError(f"cold process {figure}: no answer\n{out[-1000:]}\n{err[-2000:]}")
     status = marker[-1].split()[4]
     _, decision, expected = CASES[case]
-    if kind == "ours":
+    if kind in ("ours", "base"):
         ok = lines[-1].get("decision") == decision and status == expected
     else:
         answer = lines[-1]
@@ -685,7 +716,13 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, shar
     # teardown) is on a viewer's path. So a cold figure is spawn -> response, and "above bare" is
     # that minus the bare interpreter's spawn -> first line of code, in the same context.
     # Spawn -> exit figures (teardown included) are kept in the JSON as *_exit_*.
-    refs = {"ours_bare": "bare_bare", "ours_lambda": "bare_lambda", "peer": "node_bare"}
+    refs = {
+        "ours_bare": "bare_bare",
+        "ours_lambda": "bare_lambda",
+        "base_bare": "bare_bare",
+        "base_lambda": "bare_lambda",
+        "peer": "node_bare",
+    }
     bare = {k: median(cold[v]["startup_ns"]) for k, v in refs.items() if v in cold}
     bare_exit = {k: median(cold[v]["ns"]) for k, v in refs.items() if v in cold}
     cold_summary = {}
@@ -747,7 +784,7 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, shar
     fetch_ok = all(
         cold_summary[f]["jwks_fetches"] == (cold_summary[f]["samples"] if f.endswith("_d") else 0)
         for f in cold_summary
-        if f.startswith(("ours", "peer"))
+        if f.startswith(("ours", "base", "peer"))
     )
     targets = {
         "valid_cookie_cold_30ms_above_bare": above("ours_bare_b") <= 30,
@@ -768,9 +805,15 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, shar
     def share_target(case, test):
         return test(share_ratio[case]) if case in share_ratio else None
 
+    # With --baseline the rows are compared with that revision's zip measured in the same rounds
+    # (same load, same runtime bootstrap); without it, with the last recorded idle run.
+    baseline_ms = {
+        fig: (above("base" + fig[4:]) if "base" + fig[4:] in cold_summary else recorded)
+        for fig, recorded in BASELINE_ABOVE_BARE_MS.items()
+    }
     regressed = {
         fig: (above(fig), base)
-        for fig, base in BASELINE_ABOVE_BARE_MS.items()
+        for fig, base in baseline_ms.items()
         if fig in cold_summary and above(fig) > base + max(NOISE_MS, NOISE_FRACTION * base)
     }
     targets.update(
@@ -786,6 +829,7 @@ def summarise(args, n, sizes, cold, warm, handled, launcher_kib, peer_info, shar
         "mode": "quick" if args.quick else "full",
         "share": share_info,
         "regressed": {k: {"above_bare_ms": v[0], "baseline_ms": v[1]} for k, v in regressed.items()},
+        "baseline": args.baseline_label or "the last recorded run before issue 22 (README, idle machine)",
         "python": n["python"],
         "node": peer_info.get("node_version"),
         "peer": peer_info,
@@ -949,8 +993,9 @@ def format_table(s: dict) -> str:
         + (" (quick mode: too few for a figure to quote)" if s["mode"] == "quick" else "")
         + ", spawn -> response ready (Lambda freezes the process after the response: teardown is on no"
         " viewer's path); (+x) = that minus the column's own bare interpreter, spawn -> its first line of code:"
-        " `python3.13 -I -S -B`; Lambda context: the same plus `" + LAMBDA_PRELOAD + "` before the handler"
-        " (and in its bare reference); `node -e` for the peer. Ratios are peer/ours of the (+x) figures."
+        " `python3.13 -I -S -B`; Lambda context: the zip under awslambdaric behind a local Runtime API"
+        " (local/runtime_api.py; its reference: the runtime with an empty handler, spawn -> first /next,"
+        " and its import column is the whole INIT); `node -e` for the peer. Ratios are peer/ours of the (+x) figures."
         " Spawn -> exit figures are in --json (*_exit_*).",
         "  where it goes (medians, ms): start-up to the first line + import/configure + first call = spawn->response;"
         " then teardown to exit",
@@ -1107,7 +1152,7 @@ def format_targets_22(s: dict) -> str:
         ),
         (
             f"bare and Lambda-context cold rows not regressed (+x within max({NOISE_MS:.0f} ms, "
-            f"{NOISE_FRACTION:.0%}) of the run before issue 22)",
+            f"{NOISE_FRACTION:.0%}) of {s.get('baseline', 'the run before issue 22')})",
             f"{len(regressed)} of {len(BASELINE_ABOVE_BARE_MS)} over" if regressed else "none over",
             verdict(t["bare_and_lambda_rows_not_regressed"]),
         ),
@@ -1147,7 +1192,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip the Node peers (not a full run)")
     parser.add_argument("--share-samples", type=int, help="override the number of cold processes per CPU-share figure")
     parser.add_argument("--no-share", action="store_true", help="skip the CPU-share context (not a full run)")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        help="also build the zip of git revision REF and measure it in the same rounds: the bare and "
+        "Lambda-context rows must not regress from it (default: the last recorded idle run)",
+    )
     args = parser.parse_args(argv)
+    args.baseline_label = None
     started = time.perf_counter()
     n = dict(QUICK if args.quick else FULL)
     n["load_start"] = os.getloadavg()
@@ -1211,6 +1263,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             processes.append(ours["worker"])
             check_isolation(ours["worker"], ours["task"])
+            baseline = None
+            if args.baseline:
+                tree, commit = baseline_tree(work, args.baseline)
+                say(f"bench: building the baseline zip of {commit} with its own build.py")
+                base_zip = build_ours(work, idp.base, jwks, name="base", root=tree)
+                baseline = {"task": extract_read_only(base_zip, os.path.join(work, "base"))}
+                baseline["worker"] = Worker(
+                    [
+                        python313,
+                        "-I",
+                        "-S",
+                        "-B",
+                        os.path.join(BENCH_DIR, "worker.py"),
+                        baseline["task"],
+                        "edge.handler",
+                    ]
+                )
+                processes.append(baseline["worker"])
+                args.baseline_label = f"{args.baseline} ({commit}) measured in the same rounds"
             if peer:
                 peer["config"] = peer_config(work, idp, jwks, fetch_jwks=False)
                 peer["config_fetch"] = peer_config(work, idp, jwks, fetch_jwks=True)
@@ -1218,7 +1289,7 @@ def main(argv: list[str] | None = None) -> int:
                     [peer["node"], peer["bundle"], "worker", peer["config"]], env=clean_env(peer["node"])
                 )
                 processes.append(peer["worker"])
-            cold = measure_cold(launcher, python313, ours, peer, keys, rotated, idp, n["cold"])
+            cold = measure_cold(launcher, python313, ours, peer, keys, rotated, idp, n["cold"], baseline)
             fetches_before = sum(1 for req in idp.requests if req["path"].startswith("/jwks"))
             warm = measure_warm(ours["worker"], peer["worker"] if peer else None, keys, n)
             handled = {

@@ -2,8 +2,8 @@
 
 On an API path the gate never redirects (a fetch() cannot follow a sign-in page), answers JSON
 with a stable `reason`, refuses cross-site state-changing requests, and forwards the request
-with `Authorization: Bearer <access token>` taken from its HttpOnly cookie, so page JavaScript
-never sees a token. The decisions (`same_origin_refusal`, `preflight`, `identity_values`) are
+with `Authorization: Bearer <access token>` (or under the name `token_header` gives) taken from
+its HttpOnly cookie, so page JavaScript never sees a token. The decisions (`same_origin_refusal`, `preflight`, `identity_values`) are
 pure; `ApiPaths.handle` reads the session and builds the answer. Only imported when the config
 has [[apis]] and a request reaches a protected path (see protected.py).
 
@@ -105,6 +105,18 @@ def identity_values(sub: str, groups: frozenset[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if len(v) <= MAX_IDENTITY_HEADER}
 
 
+def put_token(headers: Headers, name: str, token: str) -> None:
+    """`<name>: Bearer <token>` for the API, and nothing else under that name or Authorization.
+    With another name than Authorization (token_header), Authorization is left to the origin's
+    own use: origin access control for a Lambda function URL signs the origin request with SigV4
+    in it, overwriting whatever is there (CloudFront API reference, OriginAccessControlConfig,
+    SigningBehavior "always"), and "no-override" would not sign at all when it is present."""
+    key = name.lower()
+    headers.pop("authorization", None)
+    headers.pop(key, None)
+    headers[key] = [{"key": name, "value": f"Bearer {token}"}]
+
+
 def strip_identity_headers(headers: Headers) -> None:
     """Whatever a viewer sent under the identity headers' names never reaches the origin."""
     for name, _ in IDENTITY_HEADERS:
@@ -200,8 +212,7 @@ class ApiPaths:
             # the access token ran out before the ID token: a refresh brings a new one
             expired: Outcome = unauthenticated(request, session, force_json=True, reason="session_expired")
             return expired
-        headers["authorization"] = [{"key": "Authorization", "value": f"Bearer {token}"}]
-        return self._forward(api, request, session.claims, "valid_session")
+        return self._forward(api, request, session.claims, "valid_session", token)
 
     @staticmethod
     def _bearer(request: ViewerRequest) -> str | None:
@@ -238,7 +249,7 @@ class ApiPaths:
         denied = self._missing_group(request, claims)
         if denied is not None:
             return denied
-        return self._forward(api, request, claims, "bearer_token")
+        return self._forward(api, request, claims, "bearer_token", token)
 
     def _missing_group(self, request: ViewerRequest, claims: Claims) -> Outcome | None:
         """403 JSON when [entry] or the matching rules refuse the person (access.py). Like the
@@ -252,9 +263,10 @@ class ApiPaths:
         body = {"error": "forbidden", "reason": reason}
         return Outcome.respond(responses.json_response(403, body), "deny", reason, claims.get("sub"))
 
-    def _forward(self, api: Api, request: ViewerRequest, claims: Claims, reason: str) -> Outcome:
+    def _forward(self, api: Api, request: ViewerRequest, claims: Claims, reason: str, token: str) -> Outcome:
         cf_request = request.raw
         headers = cf_request["headers"]
+        put_token(headers, api.token_header, token)
         strip_gate_cookies(headers, self._store.names.all_prefix)
         strip_identity_headers(headers)
         if api.identity_headers:

@@ -23,11 +23,7 @@ from .settings import Config
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from .typing_aliases import Claims, Json
-
-    Route = Callable[[ViewerRequest, float, Deadline], Outcome]
 
 
 class GateEndpoints:
@@ -48,17 +44,6 @@ class GateEndpoints:
         self._refresher = refresher
         self._protected = protected
         self._idp = idp
-
-    def routes(self) -> dict[str, Route]:
-        paths = self._config.paths
-        return {
-            paths.callback: self.callback,
-            paths.sign_in: self.sign_in,
-            paths.sign_out: self.sign_out,
-            paths.signed_out: self.signed_out,
-            paths.whoami: self.whoami,
-            paths.refresh: self.refresh,
-        }
 
     def sign_in(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
         target = safe_return_path(request.param("return")) or "/"

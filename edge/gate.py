@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import time
 
-from . import answers, responses
+from . import responses
 from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
-from .endpoints import GateEndpoints
 from .errors import GateError
 from .idp import Deadline, IdpClient
 from .jwks import KeyStore
-from .login import LoginFlow
 from .outcome import Outcome
 from .paths import GATE_PATHS_PATTERN, ROOT_OBJECT, ClientRoutes, normalise
 from .protected import ProtectedPaths
 from .provider import provider_for
-from .refresh import Refresher
 from .request import ViewerRequest
 from .session import SessionStore
 from .settings import Config
@@ -33,10 +30,15 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .endpoints import GateEndpoints
+    from .login import LoginFlow
+    from .refresh import Refresher
     from .signing import Signer
     from .typing_aliases import CfRequest, Json
 
 REQUEST_BUDGET_SECONDS = 4.3  # every answer well inside the 5 s viewer-request limit
+# The gate's own endpoints: each is a settings.Paths field and the GateEndpoints method of that name.
+ENDPOINTS = ("callback", "sign_in", "sign_out", "signed_out", "whoami", "refresh")
 
 
 class Gate:
@@ -55,18 +57,45 @@ class Gate:
         if self.store.signs_assets and self.access.entry is not None:
             entry = self.access.entry
             self.store.may_see_assets = lambda claims: first_unmet(self.provider.person(claims), [entry]) is None
+        # Built on first use (cold start at the edge's CPU share, issue 22): a request with a valid
+        # session imports neither the login and refresh flows nor the endpoints.
+        self._login: LoginFlow | None = None
+        self._refresher: Refresher | None = None
+        self._endpoints: GateEndpoints | None = None
         self.client_routes = client_routes(config)
         # a public client route gets the app only when the app is public too: anyone could fetch it anyway
         self._index_is_public = self.access.public_uri(normalise(ROOT_OBJECT), ROOT_OBJECT) is not None
-        self.login = LoginFlow(config, self.idp, self.verifier, self.store, self.clock)
-        refresher = Refresher(self.idp, self.verifier, self.store, self.clock)
         self.protected = ProtectedPaths(
-            config, self.access, self.provider, self.store, self.login, refresher, self._error, self.client_routes
+            config, self.access, self.provider, self.store, self, self._error, self.client_routes
         )
-        self.routes = GateEndpoints(
-            config, self.provider, self.store, self.login, refresher, self.protected, self.idp
-        ).routes()
-        self._gate_paths = frozenset(self.routes)
+        self._endpoint_at = {getattr(config.paths, name): name for name in ENDPOINTS}
+        self._gate_paths = frozenset(self._endpoint_at)
+
+    @property
+    def login(self) -> LoginFlow:
+        if self._login is None:
+            from .login import LoginFlow
+
+            self._login = LoginFlow(self.config, self.idp, self.verifier, self.store, self.clock)
+        return self._login
+
+    @property
+    def refresher(self) -> Refresher:
+        if self._refresher is None:
+            from .refresh import Refresher
+
+            self._refresher = Refresher(self.idp, self.verifier, self.store, self.clock)
+        return self._refresher
+
+    @property
+    def endpoints(self) -> GateEndpoints:
+        if self._endpoints is None:
+            from .endpoints import GateEndpoints
+
+            self._endpoints = GateEndpoints(
+                self.config, self.provider, self.store, self.login, self.refresher, self.protected, self.idp
+            )
+        return self._endpoints
 
     @property
     def state_signer(self) -> Signer:  # for tests that forge states
@@ -81,8 +110,9 @@ class Gate:
         request = None
         try:
             request = ViewerRequest(cf_request)
-            route = self.routes.get(request.path.exact)
-            if route is not None:
+            endpoint = self._endpoint_at.get(request.path.exact)
+            if endpoint is not None:
+                route: Callable[[ViewerRequest, float, Deadline], Outcome] = getattr(self.endpoints, endpoint)
                 return route(request, now, deadline)
             public_uri = self.access.public_uri(request.path, cf_request["uri"])
             if public_uri is not None:
@@ -101,6 +131,8 @@ class Gate:
             return self._error(exc, request)
 
     def _error(self, exc: GateError, request: ViewerRequest | None) -> Outcome:
+        from . import answers
+
         return_path = "/"
         if request is not None and request.path.exact == self.config.paths.callback:
             try:

@@ -15,11 +15,9 @@ from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
 from .errors import GateError, LoginFailed
 from .idp import Deadline
-from .login import LoginFlow
 from .outcome import Outcome
 from .paths import ROOT_OBJECT, normalise, safe_return_path
 from .provider import Provider
-from .refresh import Refresher, RefreshGaveNoIdToken
 from .request import ViewerRequest
 from .session import Session, SessionStore
 from .settings import Config
@@ -27,9 +25,22 @@ from .settings import Config
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Protocol
 
+    from .login import LoginFlow
     from .paths import ClientRoutes
+    from .refresh import Refresher
     from .typing_aliases import Claims
+
+    class Flows(Protocol):
+        """Where the login and refresh flows come from: built on first use (edge/gate.py), so a
+        request with a valid session never imports them."""
+
+        @property
+        def login(self) -> LoginFlow: ...
+
+        @property
+        def refresher(self) -> Refresher: ...
 
 
 class ProtectedPaths:
@@ -39,8 +50,7 @@ class ProtectedPaths:
         access: AccessPolicy,
         provider: Provider,
         store: SessionStore,
-        login: LoginFlow,
-        refresher: Refresher,
+        flows: Flows,
         error: Callable[..., Outcome],
         client_routes: ClientRoutes | None = None,
     ):
@@ -48,8 +58,7 @@ class ProtectedPaths:
         self._access = access
         self._provider = provider
         self._store = store
-        self._login = login
-        self._refresher = refresher
+        self._flows = flows
         self._error = error
         self._window = config.tokens.refresh_window_seconds
         self._client_routes = client_routes if client_routes is not None and client_routes.enabled else None
@@ -59,7 +68,7 @@ class ProtectedPaths:
         if config.apis:
             from .api import ApiPaths  # lazy: only a site with an API pays for it
 
-            self._api = ApiPaths(config, store, provider, access, store.verifier, login.site_origin)
+            self._api = ApiPaths(config, store, provider, access, store.verifier, flows.login.site_origin)
 
     def handle(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
         if self._api is not None:
@@ -93,7 +102,7 @@ class ProtectedPaths:
     def login(
         self, request: ViewerRequest, now: float, target: str, reason: str, set_cookies: list[str] | None = None
     ) -> Outcome:
-        return Outcome.respond(self._login.start(request, now, target, set_cookies or []), "login", reason)
+        return Outcome.respond(self._flows.login.start(request, now, target, set_cookies or []), "login", reason)
 
     def authorize(self, request: ViewerRequest, claims: Claims) -> Outcome:
         """Forward a signed-in person's request when [entry] and the rules of every reading let
@@ -144,11 +153,13 @@ class ProtectedPaths:
         return Outcome.respond(page, "deny", session.reason)
 
     def _refresh_then_return(self, request: ViewerRequest, now: float, session: Session, deadline: Deadline) -> Outcome:
+        from .refresh import RefreshGaveNoIdToken
+
         target = request.original_target()
         back = safe_return_path(target) or "/"
         still_valid = session.claims is not None
         try:
-            claims, cookies = self._refresher.refresh(
+            claims, cookies = self._flows.refresher.refresh(
                 request.jar, now, session.refresh_token or "", session.last_claims, deadline
             )
         except RefreshGaveNoIdToken as answer:

@@ -74,7 +74,13 @@ class Paths(
 
 # [[apis]]: paths the gate treats as the site's API (edge/api.py): bearer forwarding, JSON
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
-Api = namedtuple("Api", "paths identity_headers accept_bearer cors_origins", defaults=(False, False, ()))
+# token_header: the header carrying "Bearer <token>" to the API (Authorization unless the origin
+# needs that one itself, e.g. a Lambda function URL behind origin access control).
+Api = namedtuple(
+    "Api",
+    "paths identity_headers accept_bearer cors_origins token_header",
+    defaults=(False, False, (), "Authorization"),
+)
 
 
 # [assets]: the site's built files. A page navigation to one of these paths is never sent to the
@@ -188,6 +194,7 @@ class Config(
                     identity_headers=bool(a.get("identity_headers", False)),
                     accept_bearer=bool(a.get("accept_bearer", False)),
                     cors_origins=tuple(a.get("cors_origins", ())),
+                    token_header=a.get("token_header", "Authorization"),
                 )
                 for a in data.get("apis", ())
             ),

@@ -12,6 +12,7 @@ fix), 1 for any other build failure; never a traceback and never a zip for eithe
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import shutil
@@ -22,8 +23,8 @@ from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
 from edge.provider import PROFILES
 from gatebuild import asset_key as gatebuild_asset_key
+from gatebuild import cacerts, discovery, runtime, secret_store, vendor, zipper
 from gatebuild import config as gate_config
-from gatebuild import discovery, runtime, secret_store, vendor, zipper
 from gatebuild.config import ConfigFileError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -162,7 +163,8 @@ def _load_jwks(config, jwks_file: str | None) -> dict:
     return {"keys": list(usable.values())}
 
 
-def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> None:
+def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> list[str]:
+    """Lay out what the zip may hold; returns the trust store's files (shipped as they are)."""
     shutil.rmtree(staging, ignore_errors=True)
     shutil.copytree(vendor_dir, staging, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".complete"))
     edge_target = os.path.join(staging, "edge")
@@ -172,6 +174,22 @@ def _stage(staging: str, vendor_dir: str, config, jwks: dict) -> None:
             shutil.copyfile(os.path.join(ROOT, "edge", name), os.path.join(edge_target, name))
     with open(os.path.join(edge_target, "baked.py"), "w") as f:
         f.write(baked_module(config, jwks))
+    return _stage_trust_store(staging)
+
+
+def _stage_trust_store(staging: str) -> list[str]:
+    """certifi's roots as the hashed directory edge/cacerts/ (see gatebuild/cacerts.py), and its licence."""
+    with open(os.path.join(staging, cacerts.BUNDLE), encoding="ascii") as f:
+        files = cacerts.hashed_directory(f.read())
+    target = os.path.join(staging, cacerts.DIRECTORY)
+    os.makedirs(target, exist_ok=True)
+    for name, pem in files.items():
+        with open(os.path.join(target, name), "wb") as f:
+            f.write(pem)
+    written = [f"{cacerts.DIRECTORY}/{name}" for name in sorted(files)]
+    for licence in glob.glob(os.path.join(staging, cacerts.LICENCE_GLOB, "**", "LICENSE*"), recursive=True):
+        written.append(os.path.relpath(licence, staging).replace(os.sep, "/"))
+    return written
 
 
 def baked_module(config, jwks: dict) -> str:
@@ -239,7 +257,7 @@ def write_private(path: str, data: bytes) -> None:
 
 
 def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python313: str | None) -> bytes:
-    _stage(staging, vendor_dir, config, jwks)
+    trust_store = _stage(staging, vendor_dir, config, jwks)
     try:
         traced = vendor.traced_files(staging, python313 or sys.executable)
     except vendor.VendorError as exc:
@@ -251,7 +269,7 @@ def _zip_from_staging(staging: str, vendor_dir: str, config, jwks: dict, python3
         entries = [f for f in sources if f not in hot] + zipper.compile_tree(staging, hot, python313)
     else:
         entries = sources
-    return zipper.write_zip(staging, entries)
+    return zipper.write_zip(staging, entries + trust_store)
 
 
 def _write_site_env(path: str, config) -> None:

@@ -52,11 +52,6 @@ def check_template(template: dict, region: str | None = None) -> list[str]:
             f"deploy region {region}: Lambda@Edge functions must be in {EDGE_REGION}; deploy the stack there"
         )
     associations = list(_associations(resources))
-    if associations and not _pins_edge_region(template):
-        problems.append(
-            f"Rules: nothing stops a deployment outside {EDGE_REGION}; add a Rules assertion "
-            f"that AWS::Region equals {EDGE_REGION} (Lambda@Edge functions must be there)"
-        )
     checked_functions: set[tuple[str, str]] = set()
     for where, event_type, arn in associations:
         kind = "viewer" if event_type in VIEWER_EVENTS else "origin"
@@ -189,19 +184,6 @@ def _function_of(props: dict) -> str | None:
             value = target["Fn::GetAtt"]
             return (value if isinstance(value, list) else str(value).split("."))[0]
     return None
-
-
-def _pins_edge_region(template: dict) -> bool:
-    """True when a Rules assertion requires AWS::Region to be us-east-1."""
-    for rule in (template.get("Rules") or {}).values():
-        if not isinstance(rule, dict) or rule.get("RuleCondition"):
-            continue
-        for assertion in rule.get("Assertions") or []:
-            test = (assertion or {}).get("Assert") or {}
-            args = test.get("Fn::Equals") if isinstance(test, dict) else None
-            if isinstance(args, list) and len(args) == 2 and {"Ref": "AWS::Region"} in args and EDGE_REGION in args:
-                return True
-    return False
 
 
 # --------------------------------------------------------------------------- the function

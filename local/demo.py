@@ -29,6 +29,7 @@ import threading
 from gatebuild import runtime
 from gatebuild.site_policy import CspError, site_csp
 from local import profiles
+from local.cpushare import LAMBDA_EDGE_FRACTION, CpuShare
 from local.profiles import PROFILES
 from local.stack import DEFAULT_PORTS, ROOT, Stack, StackError, install_idp_packages, port_in_use
 
@@ -59,7 +60,7 @@ def build_site(force: bool) -> str:
     return dist
 
 
-def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
+def banner(stack: Stack, csp_source: str = "default", notice: str = "", cpu: str = "") -> str:
     width = max(len(u.username) for u in stack.users)
     users = "\n".join(f"    {u.username:<{width}}  {u.password:<18} groups: {', '.join(u.groups)}" for u in stack.users)
     name = "cognito-local" if stack.provider == "cognito" else "oidc-provider"
@@ -89,6 +90,7 @@ def banner(stack: Stack, csp_source: str = "default", notice: str = "") -> str:
   Site:        {stack.site_dir}   (CSP from {csp_source})
   Gate config: {stack.config_path}
   Zip:         {stack.zip_path}
+  Lambda:      awslambdaric behind a local Runtime API; {cpu or "CPU share: off (full CPU; try --cpu-share)"}
   Logs:        {stack.workdir}/*.log   (the emulator's lines are shown below)
 {notice}
   Ctrl-C stops everything.
@@ -132,6 +134,12 @@ def main(argv: list[str] | None = None) -> int:
         "--no-api",
         action="store_true",
         help="do not run the demo API behind /api/* (local/api.py; it runs with cognito and the plain oidc provider)",
+    )
+    parser.add_argument(
+        "--cpu-share",
+        action="store_true",
+        help="run the function at the 128 MB Lambda@Edge CPU share (7.2%% of one CPU, a cgroup quota) "
+        "to feel a cold start; the banner says what was used",
     )
     args = parser.parse_args(argv)
     profile = args.profile or "oidc"
@@ -183,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
             notice_shown=True,
             profile=profile,
             api=profile == "oidc" and not args.no_api,
+            cpu_share=args.cpu_share,
         )
         stack.echo_on.clear()  # the emulator's start-up and readiness lines go to its log, not before the banner
     except (StackError, subprocess.TimeoutExpired) as exc:
@@ -196,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     except StackError as exc:
         print(f"demo: {exc}", file=sys.stderr)
         return 1
-    print(banner(stack, csp.source, notice), flush=True)
+    cpu = (
+        "CPU share " + CpuShare.probe(LAMBDA_EDGE_FRACTION) if args.cpu_share else ""
+    )  # what the emulator's workers got
+    print(banner(stack, csp.source, notice, cpu), flush=True)
     stack.echo_on.set()
     try:
         while not stop.wait(0.5):

@@ -3,9 +3,15 @@
     python -m local.emulator --zip dist/edge.zip --site site/dist --port 8080
 
 Each HTTP request becomes a viewer-request event shaped as CloudFront shapes it, and runs
-through the handler FROM THE BUILT ZIP in a warm `python3.13 -I -S -B` worker (or the best
-Python here when there is no 3.13: gatebuild/runtime.py, said once at start) whose sys.path
-is only the extracted zip (read-only, like /var/task) plus the standard library.
+through the handler FROM THE BUILT ZIP as Lambda runs it: in a warm `python3.13 -I -S -B`
+worker (or the best Python here when there is no 3.13: gatebuild/runtime.py, said once at
+start) running awslambdaric, the Lambda Python runtime, behind a local Runtime API
+(local/runtime_api.py), so INIT (the handler's module imported) comes before the first event
+and REPORT lines carry Init Duration on a cold start. Its sys.path is only the extracted zip
+(private and read-only, like /var/task: local/taskdir.py), the runtime folder (awslambdaric,
+like /var/runtime) and the standard library. `--cpu-share` runs each worker at the 128 MB
+Lambda@Edge CPU share (local/cpushare.py). A generated
+response goes back as it is.
 
 The routing is cloudformation.yaml's, read by local/distribution.py with the parameters
 `deploy.py stack` would pass (its own builder): behaviors in CloudFront's order, the methods
@@ -36,32 +42,39 @@ from __future__ import annotations
 
 import argparse
 import base64
-import calendar
 import email.utils
 import hashlib
 import http.server
 import json
+import math
 import os
 import re
 import secrets
-import select
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-import zipfile
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import unquote
 
 from gatebuild import runtime
 from gatebuild.content_types import content_type
 from gatebuild.site_policy import CspError, site_csp
 from local import distribution as cf
+from local.cpushare import LAMBDA_EDGE_FRACTION, CpuShare
+from local.reaper import Reaper
+from local.runtime_api import (
+    Environment,
+    InitFailed,
+    Invocation,
+    InvokeTimeout,
+    RuntimeExited,
+    RuntimeMissing,
+    runtime_dir,
+)
+from local.taskdir import TaskDir
 
 VIEWER_REQUEST_TIMEOUT_S = 5.0
 INIT_TIMEOUT_S = 10.0
@@ -109,8 +122,6 @@ FORBIDDEN_EXACT = {
 FORBIDDEN_PREFIXES = ("proxy-", "x-accel-", "x-amz-cf-", "x-amzn-", "x-edge-")
 READ_ONLY = {"content-length", "host", "transfer-encoding", "via", "cdn-loop"}
 
-WORKER_SOURCE = (Path(__file__).with_name("lambda_worker.py")).read_text(encoding="utf-8")
-
 
 def log(message: str) -> None:
     sys.stderr.write(f"[emulator] {message}\n")
@@ -135,52 +146,7 @@ def find_python() -> runtime.Interpreter:
 
 
 # --------------------------------------------------------------------------------------------
-# The function package, like /var/task
-# --------------------------------------------------------------------------------------------
-
-
-class TaskDir:
-    """The zip extracted to a temporary directory, modification times kept (so shipped .pyc
-    stay valid), then made read-only (mode bits; the worker also refuses every write outside
-    /tmp, since mode bits do not stop root)."""
-
-    def __init__(self, zip_path: str):
-        self.zip_path = os.path.abspath(zip_path)
-        self.parent = tempfile.mkdtemp(prefix="gate-task-")
-        self.path = os.path.join(self.parent, "task")
-        os.mkdir(self.path)
-        with zipfile.ZipFile(self.zip_path) as archive:
-            for info in archive.infolist():
-                target = os.path.realpath(os.path.join(self.path, info.filename))
-                if not target.startswith(self.path + os.sep) and target != self.path:
-                    raise ValueError(f"{zip_path}: entry {info.filename!r} escapes the package")
-                archive.extract(info, self.path)
-                stamp = calendar.timegm((*info.date_time, 0, 0, 0))
-                os.utime(target, (stamp, stamp))
-        self.size = os.path.getsize(self.zip_path)
-        self._freeze()
-
-    def _freeze(self) -> None:
-        for root, dirs, files in os.walk(self.path, topdown=False):
-            for name in files:
-                os.chmod(os.path.join(root, name), 0o444)
-            for name in dirs:
-                os.chmod(os.path.join(root, name), 0o555)
-        os.chmod(self.path, 0o555)
-        os.chmod(self.parent, 0o755)
-
-    def remove(self) -> None:
-        for root, dirs, _files in os.walk(self.parent):
-            for name in dirs:
-                try:
-                    os.chmod(os.path.join(root, name), 0o755)
-                except OSError:
-                    pass
-        shutil.rmtree(self.parent, ignore_errors=True)
-
-
-# --------------------------------------------------------------------------------------------
-# Warm workers (Lambda containers)
+# Warm workers (Lambda execution environments: awslambdaric behind a Runtime API, local/runtime_api.py)
 # --------------------------------------------------------------------------------------------
 
 
@@ -194,26 +160,42 @@ class WorkerFailure(Exception):
 
 
 class Worker:
+    """One execution environment (runtime_api.Environment), its output echoed to the sink."""
+
     _numbers = iter(range(1, 1_000_000))
 
-    def __init__(self, python: str, task: TaskDir, handler: str, sink: Callable[[str], None], env: dict[str, str]):
+    def __init__(
+        self,
+        python: str,
+        task: TaskDir,
+        handler: str,
+        sink: Callable[[str], None],
+        *,
+        version: tuple[int, int],
+        runtime_dir: str,
+        memory_mb: int = MEMORY_MB,
+        cpu_fraction: float | None = None,
+        reaper: Reaper | None = None,
+    ):
         self.number = next(Worker._numbers)
-        req_r, self._req_w = os.pipe()
-        self._resp_r, resp_w = os.pipe()
-        self.proc = subprocess.Popen(
-            [python, "-I", "-S", "-B", "-c", WORKER_SOURCE, task.path, handler, str(req_r), str(resp_w)],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(req_r, resp_w),
-            cwd=task.path,
-            env=env,
-            start_new_session=True,
+        self.share = CpuShare.create(cpu_fraction) if cpu_fraction else None
+        if self.share is not None and reaper is not None and self.share.path:
+            reaper.cgroup(self.share.path)
+        self.env = Environment(
+            python,
+            task.path,
+            handler,
+            version=version,
+            memory_mb=memory_mb,
+            cpu_share=self.share if self.share is not None and self.share.available else None,
+            runtime=runtime_dir,
         )
-        os.close(req_r)
-        os.close(resp_w)
-        self._buffer = b""
+        self.proc = self.env.proc
+        self.reaper = reaper
+        if reaper is not None:
+            reaper.process(self.proc.pid)
         self.init_ms: float | None = None
+        self.invocations = 0
         for stream in (self.proc.stdout, self.proc.stderr):
             threading.Thread(target=self._echo, args=(stream, sink), daemon=True).start()
 
@@ -223,82 +205,69 @@ class Worker:
         stream.close()
 
     def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def _read_message(self, deadline: float) -> dict:
-        while b"\n" not in self._buffer:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            ready, _, _ = select.select([self._resp_r], [], [], remaining)
-            if not ready:
-                raise TimeoutError
-            chunk = os.read(self._resp_r, 65536)
-            if not chunk:
-                raise EOFError
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        return self.env.alive()
 
     def wait_ready(self) -> None:
         try:
-            message = self._read_message(time.monotonic() + INIT_TIMEOUT_S)
+            self.init_ms = self.env.wait_init(INIT_TIMEOUT_S)
         except TimeoutError:
             self.kill()
             raise WorkerFailure(
                 "LambdaExecutionError", f"init phase did not finish within {INIT_TIMEOUT_S:.0f} s"
             ) from None
-        except EOFError:
-            code = self.proc.wait(timeout=5)
-            raise WorkerFailure("LambdaExecutionError", f"Runtime exited during init with status {code}") from None
-        if not message.get("ready"):
+        except RuntimeExited as exc:
             self.kill()
-            err = message.get("error", {})
+            raise WorkerFailure("LambdaExecutionError", f"Runtime exited during init with status {exc.code}") from None
+        except InitFailed as exc:
+            self.kill()
             raise WorkerFailure(
-                "LambdaExecutionError",
-                "Runtime.ImportModuleError: "
-                f"{err.get('errorType')}: {err.get('errorMessage')}\n" + "".join(err.get("stackTrace", [])),
-            )
-        self.init_ms = message["init_ms"]
+                "LambdaExecutionError", f"{exc.error_type}: {exc.message}\n" + "".join(exc.stack)
+            ) from None
 
-    def invoke(self, request_id: str, event: dict, timeout_s: float) -> dict:
-        line = json.dumps({"id": request_id, "event": event, "timeout_ms": int(timeout_s * 1000)}) + "\n"
+    def invoke(self, request_id: str, event: dict, timeout_s: float) -> Invocation:
+        self.invocations += 1
         try:
-            os.write(self._req_w, line.encode("utf-8"))
-        except (BrokenPipeError, OSError):
-            self.kill()
-            raise WorkerFailure("LambdaExecutionError", "worker exited before the invocation") from None
-        try:
-            return self._read_message(time.monotonic() + timeout_s)
-        except TimeoutError:
+            return self.env.invoke(event, timeout_s, request_id)
+        except InvokeTimeout:
             self.kill()
             raise WorkerFailure(
                 "LambdaExecutionError",
                 f"Task timed out after {timeout_s:.2f} seconds (viewer-request limit); "
                 "the container was killed and will start cold",
             ) from None
-        except EOFError:
-            code = self.proc.wait(timeout=5)
+        except RuntimeExited as exc:
+            self.kill()
             raise WorkerFailure(
-                "LambdaExecutionError", f"Runtime exited with status {code} during the invocation"
+                "LambdaExecutionError", f"Runtime exited with status {exc.code} during the invocation"
             ) from None
 
+    def max_memory_mb(self) -> float:
+        return (self.env.max_memory_kib() or 0) / 1024
+
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self.proc.kill()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for fd in (self._req_w, self._resp_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self._req_w = self._resp_r = -1
+        self.env.kill()
+        if self.share is not None:
+            self.share.close()
+        if self.reaper is not None:
+            self.reaper.forget(self.proc.pid)
+
+
+def report_line(
+    request_id: str, duration_ms: float, memory_mb: int, used_mb: float, init_ms: float | None = None
+) -> str:
+    """Lambda's REPORT line (https://docs.aws.amazon.com/lambda/latest/dg/python-logging.html).
+    Since 1 August 2025 the INIT phase of on-demand managed-runtime functions is billed
+    (AWS Compute Blog, "AWS Lambda standardizes billing for INIT phase"), so a cold invocation's
+    Billed Duration is Duration + Init Duration rounded up to the millisecond, as the page's
+    example shows (15.74 + 130.49 ms -> 147 ms); Init Duration appears on the cold one only."""
+    billed = math.ceil(duration_ms + (init_ms or 0.0))
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed} ms\t"
+        f"Memory Size: {memory_mb} MB\tMax Memory Used: {used_mb:.0f} MB"
+    )
+    if init_ms is not None:
+        line += f"\tInit Duration: {init_ms:.2f} ms"
+    return line
 
 
 class WorkerPool:
@@ -315,6 +284,7 @@ class WorkerPool:
         memory_mb: int = MEMORY_MB,
         max_workers: int = 4,
         sink: Callable[[str], None] | None = None,
+        cpu_share: float | None = None,
     ):
         if python:
             version = runtime.version_of(python) or (0, 0)
@@ -323,31 +293,26 @@ class WorkerPool:
             interpreter = find_python()
         self.python = interpreter.path
         self.interpreter = interpreter
-        self.task = TaskDir(zip_path)
+        self.runtime_dir = runtime_dir(tuple(interpreter.version[:2]))  # awslambdaric, like /var/runtime
+        # The guardian first: it removes the unpacked secrets and kills the workers if we die.
+        self.reaper = Reaper.start()
+        try:
+            self.task = TaskDir(zip_path)
+        except BaseException:
+            self.reaper.close()
+            raise
+        self.reaper.tree(self.task.parent)
         self.handler = handler
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.max_workers = max_workers
+        self.cpu_fraction = cpu_share
+        self.cpu_share_used = "CPU share " + (CpuShare.probe(cpu_share) if cpu_share else "off (full CPU)")
         self.sink = sink or (lambda line: (sys.stderr.write(line + "\n"), sys.stderr.flush()))
         self._idle: list[Worker] = []
         self._all: set[Worker] = set()
         self._cond = threading.Condition()
         self._closed = False
-        self.env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "LAMBDA_TASK_ROOT": self.task.path,
-            "AWS_REGION": "us-east-1",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
-            "AWS_LAMBDA_FUNCTION_NAME": "us-east-1.gate-edge",
-            "AWS_LAMBDA_FUNCTION_VERSION": "1",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/us-east-1.gate-edge",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "local/[1]emulator",
-            "HOME": "/tmp",
-        }
 
     def _acquire(self) -> Worker:
         with self._cond:
@@ -363,7 +328,19 @@ class WorkerPool:
                     break
                 if not self._cond.wait(timeout=max(0.0, deadline - time.monotonic())):
                     raise WorkerFailure("LambdaLimitExceeded", "no free worker within 30 s")
-        worker = Worker(self.python, self.task, self.handler, self.sink, self.env)
+        version = tuple(self.interpreter.version[:2])
+        worker = Worker(
+            self.python,
+            self.task,
+            self.handler,
+            self.sink,
+            version=version,  # type: ignore[arg-type]
+            runtime_dir=self.runtime_dir,
+            memory_mb=self.memory_mb,
+            cpu_fraction=self.cpu_fraction,
+            reaper=self.reaper,
+        )
+        self.sink(f"[edge:{worker.number}] INIT_START Runtime Version: python:{version[0]}.{version[1]} (awslambdaric)")
         with self._cond:
             self._all.add(worker)
         try:
@@ -371,10 +348,6 @@ class WorkerPool:
         except WorkerFailure:
             self._discard(worker)
             raise
-        self.sink(
-            f"[edge:{worker.number}] INIT_START Runtime Version: python:{self.interpreter.version[0]}.{self.interpreter.version[1]} "
-            f"(cold start; Init Duration: {worker.init_ms:.2f} ms)"
-        )
         return worker
 
     def _release(self, worker: Worker) -> None:
@@ -396,18 +369,29 @@ class WorkerPool:
     def invoke(self, event: dict) -> dict:
         """The handler's return value, or WorkerFailure (execution error / timeout / memory)."""
         worker = self._acquire()
-        request_id = event["Records"][0]["cf"]["config"]["requestId"]
+        cold = worker.invocations == 0
+        request_id = str(uuid.uuid4())  # Lambda's request id (CloudFront's is in the event)
         self.sink(f"[edge:{worker.number}] START RequestId: {request_id} Version: 1")
+        began = time.perf_counter()
         try:
-            answer = worker.invoke(request_id, event, self.timeout_s)
-        except WorkerFailure:
+            invocation = worker.invoke(request_id, event, self.timeout_s)
+        except WorkerFailure as failure:
+            # Lambda's REPORT after a timeout or a runtime crash ends with "Status: timeout"/"error".
+            status = "timeout" if "timed out" in str(failure) else "error"
+            elapsed = (time.perf_counter() - began) * 1000
+            self.sink(f"[edge:{worker.number}] END RequestId: {request_id}")
+            self.sink(
+                f"[edge:{worker.number}] "
+                + report_line(request_id, elapsed, self.memory_mb, 0, worker.init_ms if cold else None)
+                + f"\tStatus: {status}"
+            )
             self._discard(worker)
             raise
-        used_mb = answer.get("max_rss_kb", 0) / 1024
+        used_mb = worker.max_memory_mb()
+        self.sink(f"[edge:{worker.number}] END RequestId: {request_id}")
         self.sink(
-            f"[edge:{worker.number}] REPORT RequestId: {request_id} Duration: "
-            f"{answer.get('duration_ms', 0):.2f} ms Memory Size: {self.memory_mb} MB "
-            f"Max Memory Used: {used_mb:.0f} MB"
+            f"[edge:{worker.number}] "
+            + report_line(request_id, invocation.duration_ms, self.memory_mb, used_mb, worker.init_ms if cold else None)
         )
         if used_mb > self.memory_mb:
             self._discard(worker)
@@ -415,13 +399,16 @@ class WorkerPool:
                 "LambdaExecutionError", f"Runtime exited: memory used {used_mb:.0f} MB > {self.memory_mb} MB"
             )
         self._release(worker)
-        if not answer["ok"]:
-            err = answer["error"]
+        if invocation.outcome != "response":
+            err = invocation.error()
             raise WorkerFailure(
                 "LambdaExecutionError",
-                f"unhandled {err['errorType']}: {err['errorMessage']}\n" + "".join(err.get("stackTrace", [])),
+                f"unhandled {err.get('errorType')}: {err.get('errorMessage')}\n" + "".join(err.get("stackTrace") or []),
             )
-        return answer["result"]
+        try:
+            return invocation.result()
+        except ValueError as exc:
+            raise WorkerFailure("LambdaValidationError", f"the runtime's response is not JSON: {exc}", 502) from None
 
     def close(self) -> None:
         with self._cond:
@@ -433,6 +420,7 @@ class WorkerPool:
         for worker in workers:
             worker.kill()
         self.task.remove()
+        self.reaper.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1079,6 +1067,7 @@ class Emulator:
         refusal_log: str = "",
         asset_key: str = "",
         asset_path: str | None = None,
+        cpu_share: float | None = None,
     ):
         if not os.path.isdir(site_dir):
             raise FileNotFoundError(f"{site_dir}: no such site directory (build the site first)")
@@ -1129,7 +1118,13 @@ class Emulator:
         if problems:
             raise cf.DistributionError(problems)
         self.pool = WorkerPool(
-            zip_path, handler, python=python, timeout_s=timeout_s, max_workers=max_workers, sink=sink
+            zip_path,
+            handler,
+            python=python,
+            timeout_s=timeout_s,
+            max_workers=max_workers,
+            sink=sink,
+            cpu_share=cpu_share,
         )
         self.distribution = Distribution(
             self.pool, self.config, s3, custom, keep_events=keep_events, refusal_log=refusal_log
@@ -1202,6 +1197,12 @@ def main(argv: list[str] | None = None) -> int:
         default="",
         help="append one JSON line per CloudFront-level refusal (method not allowed, Host not served, ...) here",
     )
+    parser.add_argument(
+        "--cpu-share",
+        action="store_true",
+        help="run each worker at the 128 MB Lambda@Edge CPU share (7.2%% of one CPU, a cgroup CFS quota; "
+        "says when the machine has no writable cgroup)",
+    )
     args = parser.parse_args(argv)
     for path, what in ((args.zip, "zip"), (args.site, "site directory")):
         if not os.path.exists(path):
@@ -1219,15 +1220,16 @@ def main(argv: list[str] | None = None) -> int:
             url_host=args.url_host,
             csp_file=args.csp_file,
             api_origin=args.api_origin,
-            api_paths=(args.api_path,),
             template=args.template,
             hsts_include_subdomains=args.hsts_include_subdomains,
             hsts_preload=args.hsts_preload,
             refusal_log=args.refusal_log,
             asset_key=args.asset_key,
             asset_path=args.asset_path,
+            api_paths=(args.api_path,),
+            cpu_share=LAMBDA_EDGE_FRACTION if args.cpu_share else None,
         )
-    except CspError as exc:
+    except (CspError, RuntimeMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except cf.DistributionError as exc:
@@ -1242,6 +1244,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not interpreter.exact and not os.environ.get("GATE_NOTICE_SHOWN"):
         log(runtime.mismatch_notice(interpreter).replace("\n", "\n[emulator] "))
+    log(
+        f"runtime: awslambdaric behind a local Runtime API; function unpacked (0700, removed on any stop) "
+        f"in {emulator.pool.task.path}"
+    )
+    log(emulator.pool.cpu_share_used)
     log(f"origin {os.path.abspath(args.site)}; CSP from {emulator.csp.source if emulator.csp else 'given'}")
     log(f"behaviors from {args.template}:")
     for line in emulator.config.describe():

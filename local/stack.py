@@ -294,6 +294,7 @@ class Stack:
     api: bool = False  # issue 13: run local/api.py behind [[apis]] paths = ["/api/*"]
     api_port: int = 0
     signed_assets: bool = True  # issue 23: [assets] signed_cookies = true, CloudFront checks the assets
+    cpu_share: bool = False  # the emulator's --cpu-share: workers at the 128 MB Lambda@Edge CPU share
 
     site_url: str = field(init=False, default="")
     idp_url: str = field(init=False, default="")
@@ -805,6 +806,8 @@ class Stack:
             argv += ["--asset-key", self.asset_key_path]
         if self.csp_file:
             argv += ["--csp-file", self.csp_file]
+        if self.cpu_share:
+            argv += ["--cpu-share"]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         if self.notice_shown:
             env["GATE_NOTICE_SHOWN"] = "1"

@@ -83,8 +83,16 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     )
     apis = m.check("apis", ("paths", "tokens"), check_apis, raw.get("apis", []), paths, tokens)
     # apis broken: checked against the gate's own paths only (the [[apis]] mistake is reported already)
+    given_assets = isinstance(raw.get("assets"), dict) and "paths" in raw["assets"]
     assets = m.check(
-        "assets", ("assets", "paths", "rules"), check_assets, sections.get("assets"), paths, apis or (), rules or ()
+        "assets",
+        ("assets", "paths", "rules"),
+        check_assets,
+        sections.get("assets"),
+        paths,
+        apis or (),
+        given_assets,
+        rules or (),
     )
     if m.lines:
         raise ConfigFileError(*m.lines)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from edge.provider import Provider
 from edge.settings import Api, Entry, Paths, Rule, Tokens
+from gatebuild.edge_headers import token_header_problem
 
 from .mistakes import ConfigFileError
 from .overlap import check_api_paths, check_overlaps, covers
@@ -185,12 +186,17 @@ def check_apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
                     f'{where}.cors_origins: {origin!r} must be an origin such as "https://app.example.com"'
                 )
             origins.append(origin)
+        token_header = raw.get("token_header", "Authorization")
+        problem = token_header_problem(token_header)
+        if problem:
+            raise ConfigFileError(f"{where}.token_header: {problem}")
         apis.append(
             Api(
                 paths=patterns,
                 identity_headers=raw.get("identity_headers", False),
                 accept_bearer=raw.get("accept_bearer", False),
                 cors_origins=tuple(origins),
+                token_header=token_header,
             )
         )
     if apis and not tokens.store_access_token:

@@ -1,14 +1,12 @@
-"""[assets]: the site's built files (edge/paths.py ClientRoutes), never answered with the app
-([site] spa), so no asset pattern may overlap an API path or the gate's own paths (either would
-then be read as an asset, or an asset as theirs). Overlaps are found by the shared checker
-(gatebuild/config/overlap.py).
+"""[assets]: the site's built files (edge/paths.py ClientRoutes never answers them with the app).
 
 With `signed_cookies = true` (issue 23) CloudFront lets an asset through on the signed cookies
 alone, without the gate: every signed-in person who meets [entry] may then fetch every asset.
 So an asset pattern must (1) be a cookie path, `/<prefix>/*` (a cookie's Path cannot express
 a glob: RFC 6265 5.1.4), one cookie set per pattern; (2) not overlap another asset pattern
 (two cookie sets would reach one request); (3) not overlap any [[rules]] pattern (its rule
-would never be asked) nor paths.public (a public page's assets would need a session)."""
+would never be asked) nor paths.public (a public page's assets would need a session). The
+overlaps are found by the shared checker (gatebuild/config/overlap.py)."""
 
 from __future__ import annotations
 
@@ -17,30 +15,20 @@ from edge.settings import Api, Assets, Paths, Rule
 
 from .access import check_pattern
 from .mistakes import ConfigFileError
-from .overlap import TooComplex, overlapping
+from .overlap import TooComplex, check_asset_paths, overlapping
 
 
-def check_assets(section: dict, paths: Paths, apis: tuple[Api, ...], rules: tuple[Rule, ...] = ()) -> Assets:
+def check_assets(
+    section: dict, paths: Paths, apis: tuple[Api, ...], given: bool = True, rules: tuple[Rule, ...] = ()
+) -> Assets:
+    """[assets] paths: path patterns (an empty list is allowed), none overlapping the gate's own
+    paths or [[apis]] (gatebuild/config/overlap.py). `given`: written in the config, not the default."""
     patterns = tuple(section["paths"])
     for pattern in patterns:
         if not isinstance(pattern, str) or not pattern:
             raise ConfigFileError('assets.paths: must be a list of path patterns, e.g. ["/assets/*"]')
         check_pattern("assets.paths", pattern)
-    gate = [(f"the gate's own path {p!r}", p) for p in ("/_gate/*", *paths.gate_paths())]
-    others = [*gate, *((f"[[apis]] paths {p!r}", p) for api in apis for p in api.paths)]
-    try:
-        for pattern in patterns:
-            for what, other in others:
-                sample = overlapping(pattern, other, paths.case_sensitive)
-                if sample is not None:
-                    raise ConfigFileError(
-                        f"assets.paths: {pattern!r} overlaps {what} (both match {sample!r}); "
-                        'an asset path is only for the site\'s own files: narrow it, e.g. "/assets/*"'
-                    )
-    except TooComplex:
-        raise ConfigFileError(
-            "assets.paths: the patterns are too complex to check for overlaps; use fewer '*'"
-        ) from None
+    check_asset_paths(patterns, paths, apis, given)
     signed = section["signed_cookies"]
     if signed:
         _check_signed(patterns, paths, rules)

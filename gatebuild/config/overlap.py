@@ -24,8 +24,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from edge.paths import fold
-from edge.settings import Paths, Rule
+from edge.paths import GATE_PATHS_PATTERN, fold
+from edge.settings import Api, Paths, Rule
 
 from . import globs
 from .mistakes import ConfigFileError
@@ -161,4 +161,31 @@ def check_api_paths(where: str, patterns: Sequence[str], paths: Paths) -> None:
         raise ConfigFileError(
             f"{where}: the path patterns are too complex to check for overlaps with paths.public; "
             "use fewer '*' per pattern"
+        ) from None
+
+
+def check_asset_paths(patterns: Sequence[str], paths: Paths, apis: Sequence[Api], given: bool = True) -> None:
+    """[assets] paths are the site's own files, never answered with the app ([site] spa): none
+    may overlap the gate's own paths or an [[apis]] pattern in any reading (a request there would
+    be taken for an asset, or an asset for theirs; and with signed cookies an asset path becomes
+    a behavior of its own, where a gate or API path must never land)."""
+    others = [(f"the gate's own path {p!r}", p) for p in (GATE_PATHS_PATTERN, *paths.gate_paths())]
+    others += [(f"[[apis]] paths {p!r}", p) for api in apis for p in api.paths]
+    try:
+        for pattern in patterns:
+            for what, other in others:
+                sample = overlapping(pattern, other, paths.case_sensitive)
+                if sample is not None and not given:
+                    raise ConfigFileError(
+                        f"assets.paths: the default {pattern!r} overlaps {what} (both match {sample!r}); "
+                        "list your site's asset patterns under [assets] paths (or paths = [] for none)"
+                    )
+                if sample is not None:
+                    raise ConfigFileError(
+                        f"assets.paths: {pattern!r} overlaps {what} (both match {sample!r}); an asset path is "
+                        'only for the site\'s own files: narrow it, e.g. "/assets/*"'
+                    )
+    except TooComplex:
+        raise ConfigFileError(
+            "assets.paths: the path patterns are too complex to check for overlaps; use fewer '*' per pattern"
         ) from None

@@ -97,7 +97,13 @@ RANGES = {
 }
 RULE_KEYS = {"paths": list, "groups": list, "roles": list, "emails": list, "email_domains": list}
 WHO_KEYS = ("groups", "roles", "emails", "email_domains")  # a rule or [entry] is met by ANY of these
-API_KEYS = {"paths": list, "identity_headers": bool, "accept_bearer": bool, "cors_origins": list}
+API_KEYS = {
+    "paths": list,
+    "identity_headers": bool,
+    "accept_bearer": bool,
+    "cors_origins": list,
+    "token_header": str,
+}
 
 
 def json_schema() -> dict:

@@ -162,7 +162,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="DOMAIN",
         default=None,
         help="the site's API origin (e.g. abc.execute-api.us-east-1.amazonaws.com) behind --api-path "
-        'with the gate adding the bearer token; "" removes it (default: keep the stack\'s)',
+        'with the gate adding the bearer token; "" removes it (default: keep the stack\'s). The config '
+        "must have [[apis]] covering --api-path, and a config with [[apis]] needs this",
     )
     api.add_argument(
         "--api-path",
@@ -215,6 +216,13 @@ def parser() -> argparse.ArgumentParser:
         "--rotate-asset-key",
         action="store_true",
         help="[assets] signed_cookies: a new asset-cookie key; the old one stays trusted for a day (docs/deploy.md)",
+    )
+    stack.add_argument(
+        "--no-permission-check",
+        dest="check_permissions",
+        action="store_false",
+        help="skip simulating this identity's permissions with IAM's policy simulator before a first deploy "
+        "(for policies the simulator misjudges; docs/deploy.md, Permissions)",
     )
     stack.add_argument("--template", default=None, help=argparse.SUPPRESS)
     common(stack)
@@ -328,6 +336,7 @@ def main(
             opts.rotate_state_secret = args.rotate_state_secret
             opts.rotate_asset_key = args.rotate_asset_key
             opts.keep_old_assets_days = args.keep_old_assets_days
+            opts.check_permissions = args.check_permissions
             if args.template:
                 opts.template_path = args.template
             deploy_stack(opts, clients, progress, builder=builder, sleep=sleep)

@@ -35,8 +35,65 @@ def check_region(region: str | None) -> str:
     return EDGE_REGION
 
 
-# Substrings of AWS messages (stack event reasons or API errors) -> the fix to suggest.
+# Substrings of AWS messages (stack event reasons or API errors) -> the fix to suggest. Each
+# pattern is written against a message AWS really sends; where it comes from is said above it,
+# and tests/deploy/test_deploy_errors.py feeds each one the full text.
 HINTS: list[tuple[re.Pattern, str]] = [
+    # CloudFront, a new account: "Your account must be verified before you can add new CloudFront
+    # resources. To verify your account, please contact AWS Support (...) and include this error
+    # message." (AccessDenied, 403; aws-samples/aws-cdk-examples#279, anomalyco/sst#3704, also
+    # inside CloudFormation's "Access denied for operation 'AWS::CloudFront::Distribution: ...").
+    # No read-only call tells beforehand (docs/deploy.md, Prerequisites).
+    (
+        re.compile(r"account must be verified before you can add new CloudFront resources", re.I),
+        "AWS has not yet verified this account for CloudFront (new accounts must be): open a case with AWS "
+        "Support (https://console.aws.amazon.com/support/home#/, account and billing, no paid plan needed) "
+        "quoting this message; once they confirm, delete the failed stack (aws cloudformation delete-stack "
+        "--stack-name {stack} --region us-east-1) if it is in ROLLBACK_COMPLETE and run this again",
+    ),
+    # Lambda@Edge association without lambda:EnableReplication*: "Lambda@Edge cannot enable
+    # replication for the specified Lambda function. Update the IAM policy to add permission:
+    # lambda:EnableReplication* for resource: arn:aws:lambda:...:function:x:2 and try again."
+    # (serverless-operations/serverless-lambda-edge-pre-existing-cloudfront#36)
+    (
+        re.compile(r"EnableReplication|cannot enable replication", re.I),
+        "the identity you deploy with needs lambda:EnableReplication* (and lambda:GetFunction) on the gate "
+        "function's versions, which CloudFront uses to copy it to its edge locations: add them (docs/deploy.md, "
+        "Permissions), delete the stack if it is in ROLLBACK_COMPLETE, and run this again",
+    ),
+    # The first Lambda@Edge function of an account makes CloudFront create the service-linked role
+    # AWSServiceRoleForLambdaReplicator on the caller's behalf ("Service-linked roles for
+    # Lambda@Edge", CloudFront developer guide): "User: arn:aws:iam::...:user/x is not authorized to
+    # perform: iam:CreateServiceLinkedRole on resource: arn:aws:iam::...:role/aws-service-role/..."
+    # (IAM's wording, e.g. StreisandEffect/streisand#1249) or "Caller does not have permissions to
+    # create a Service Linked Role" (amplify-education/serverless-domain-manager#112).
+    (
+        re.compile(r"iam:CreateServiceLinkedRole|create a Service Linked Role", re.I),
+        "CloudFront creates the role AWSServiceRoleForLambdaReplicator the first time an account uses "
+        "Lambda@Edge, as the identity you deploy with: grant it iam:CreateServiceLinkedRole (docs/deploy.md, "
+        "Permissions), or have an administrator run aws iam create-service-linked-role --aws-service-name "
+        "replicator.lambda.amazonaws.com once; then run this again",
+    ),
+    # Lambda reading a zip that is gone: 'Resource handler returned message: "Error occurred while
+    # GetObject. S3 Error Code: NoSuchKey. S3 Error Message: The specified key does not exist.
+    # (Service: Lambda, Status Code: 400, ...)"' (serverless/serverless#13208: an artifact from an
+    # earlier deployment no longer there). deploy.py restores the zip a stack runs on before an
+    # update (upload.restore_artifact); this is what is left when that was bypassed.
+    (
+        re.compile(r"GetObject\. S3 Error Code: NoSuch(Key|Bucket)", re.I),
+        "the function's zip named by the stack's CodeBucket/CodeKey is gone from S3 (the artifact bucket's "
+        "lifecycle rule deletes zips no deploy touched for 90 days): put it back (aws lambda get-function "
+        "--function-name <FunctionName output> --query Code.Location, download that URL, aws s3 cp it to the "
+        "stack's CodeKey), or run this command, which restores it before updating",
+    ),
+    # Cognito: "The user pool cannot be deleted because deletion protection is activated. Deletion
+    # protection must be inactivated first." (localstack/localstack#11947, quoting the AWS CLI)
+    (
+        re.compile(r"deletion protection is activated", re.I),
+        "the user pool has deletion protection on; turn it off first (Cognito console: the pool, Settings, "
+        "Deletion protection), then delete again; the stack keeps the pool on delete anyway (docs/deploy.md, "
+        "Teardown)",
+    ),
     (
         re.compile(r"ROLLBACK_COMPLETE", re.I),
         "the stack's first creation failed and it can only be deleted: "
@@ -64,9 +121,13 @@ HINTS: list[tuple[re.Pattern, str]] = [
         re.compile(r"certificate", re.I),
         "the ACM certificate must be in us-east-1, issued (validated) and cover every --alias",
     ),
+    # Cognito CreateUserPoolDomain: "Domain already associated with another user pool."
+    # (InvalidParameterException; serverless/serverless#10135). deploy.py checks the prefix with
+    # DescribeUserPoolDomain before creating anything (preflight.py); this is the race that is left.
     (
         re.compile(r"Domain already (exists|associated)|domain.*(is|already) (taken|in use)", re.I),
-        "the Cognito hosted-UI domain prefix is taken; choose another --cognito-domain-prefix",
+        "the Cognito hosted-UI domain prefix is taken (prefixes are unique across all AWS accounts in the "
+        "region); choose another --cognito-domain-prefix",
     ),
     (
         re.compile(r"already exists", re.I),
@@ -151,6 +212,9 @@ def explain(exc: BaseException, stack: str = "<stack>") -> str:
         if code in CREDENTIAL_CODES:
             return CREDENTIAL_CODES[code]
         if code in ACCESS_CODES:
+            hint = hint_for(message, stack)
+            if hint:
+                return f"AWS refused {operation}: {message}; {hint}".replace("\n", " ")
             return (
                 f"AWS refused {operation}: {message}; the identity you deploy with needs permission for it "
                 "(see docs/deploy.md, Prerequisites)"

@@ -45,16 +45,19 @@ from .gatezip import (
     write_minimal_config,
 )
 from .logs import ensure_retention
+from .preflight import preflight
 from .progress import Progress
 from .state_secret import parameter_name, state_secrets
 from .upload import (
     STALE_GRACE_DAYS,
     artifact_bucket_name,
+    artifact_key,
     ensure_artifact_bucket,
     invalidate_all,
     prune_site,
     read_state,
     refresh_artifact,
+    restore_artifact,
     site_files,
     upload_artifact,
     upload_site,
@@ -77,8 +80,14 @@ NOT_UPDATABLE = {
     "if that ends in DELETE_FAILED on GateFunction, run it again with --retain-resources "
     "GateFunction. Then run this again (the new stack names its function anew) and delete the "
     "old function a few hours later (aws lambda delete-function)",
-    "UPDATE_ROLLBACK_FAILED": "its last rollback failed; in the console choose Stack actions -> Continue update "
-    "rollback (or aws cloudformation continue-update-rollback), then run this again",
+    # ContinueUpdateRollback (CloudFormation API reference): ResourcesToSkip names resources in
+    # UPDATE_FAILED that CloudFormation then marks UPDATE_COMPLETE without rolling them back; a
+    # plain retry fails the same way when the cause (e.g. a deleted zip) is still there.
+    "UPDATE_ROLLBACK_FAILED": "its last rollback failed{failed}. Fix the cause if you can (the events in the "
+    "CloudFormation console say it), then: aws cloudformation continue-update-rollback --stack-name {name} "
+    "--region us-east-1, and if it fails again on the same resource, skip it: aws cloudformation "
+    "continue-update-rollback --stack-name {name} --region us-east-1 --resources-to-skip {skip} "
+    "(CloudFormation then keeps that resource as it is now); wait for UPDATE_ROLLBACK_COMPLETE and run this again",
     "DELETE_FAILED": "deleting it failed, usually on Lambda@Edge replicas; wait a few hours and delete it again, "
     "or now with aws cloudformation delete-stack --stack-name {name} --region us-east-1 "
     "--retain-resources GateFunction (see docs/deploy.md, Teardown)",
@@ -114,6 +123,7 @@ class StackOptions:
     zip_out: str = "dist/edge.zip"
     artifact_bucket: str | None = None
     template_path: str = str(TEMPLATE_PATH)
+    check_permissions: bool = True  # first deploy: IAM's policy simulator (preflight.py)
     poll_seconds: float = 5.0
     timeout_seconds: float = 3600.0
 
@@ -182,6 +192,48 @@ def check_change(opts: StackOptions, previous: dict[str, str] | None) -> None:
         )
 
 
+DEFAULT_API_PATH = "/api/*"  # cloudformation.yaml's ApiPathPattern default
+
+
+def check_api_origin(opts: StackOptions, previous: dict[str, str] | None, config, config_path: str) -> None:
+    """The stack's API origin and the config's [[apis]] must describe the same paths.
+
+    With an API origin but no [[apis]] covering its path pattern, requests there reach the API
+    through a behavior whose gate treats them as ordinary pages (no bearer, no CSRF check, no JSON
+    401s); with [[apis]] but no API origin, they reach the site bucket. Both refused before
+    anything changes. "Covering": no path CloudFront sends to the API escapes every [[apis]]
+    pattern (gatebuild/config/globs.py decides it exactly; CloudFront's '*' and '?' mean what the
+    gate's mean: "Path pattern", CloudFront developer guide)."""
+    from gatebuild.config.globs import TooComplex, witness
+
+    domain = opts.api_domain if opts.api_domain is not None else (previous or {}).get("ApiDomainName", "")
+    path = opts.api_path or (previous or {}).get("ApiPathPattern") or DEFAULT_API_PATH
+    apis = [pattern for api in getattr(config, "apis", ()) or () for pattern in api.paths]
+    if domain and not apis:
+        raise DeployError(
+            f"--api-domain {domain}: {config_path} has no [[apis]], so the gate would send {path} to the API "
+            f'without the person\'s token or its API checks; add [[apis]] paths = ["{path}"] to the config, or '
+            'drop the API origin with --api-domain ""'
+        )
+    if domain:
+        try:
+            escaped = witness([path], apis)
+        except TooComplex:
+            escaped = None if path in apis else path
+        if escaped is not None:
+            raise DeployError(
+                f"--api-path {path}: CloudFront sends it to the API at {domain}, but {config_path}'s [[apis]] "
+                f"paths {apis} do not cover it (e.g. {escaped}); make them match (e.g. [[apis]] paths = "
+                f'["{path}"]) or pass --api-path with the pattern the config names'
+            )
+    elif apis:
+        raise DeployError(
+            f"{config_path} has [[apis]] (paths {apis}) but the stack has no API origin, so those requests would "
+            f"reach the site's bucket; pass --api-domain with the API's domain name (and --api-path "
+            f"{apis[0]} if it is not {DEFAULT_API_PATH}), or remove [[apis]] from the config"
+        )
+
+
 def previous_site_url(opts: StackOptions, stack: dict | None) -> str:
     """The site URL to keep registered during this deploy ("" when it does not change)."""
     if not stack or not opts.aliases:
@@ -204,12 +256,38 @@ def describe(cfn, name: str) -> dict | None:
         raise
 
 
-def check_updatable(stack: dict | None, name: str) -> None:
+def rollback_failures(cfn, name: str) -> list[str]:
+    """Resources that failed the stack's last update rollback (newest events first, up to the
+    UPDATE_ROLLBACK_IN_PROGRESS that started it): what --resources-to-skip may name."""
+    failed: list[str] = []
+    try:
+        events = cfn.describe_stack_events(StackName=name).get("StackEvents") or []
+    except ClientError:
+        return failed
+    for event in events:
+        if event.get("LogicalResourceId") == name and event.get("ResourceStatus") == "UPDATE_ROLLBACK_IN_PROGRESS":
+            break
+        if event.get("ResourceStatus") == "UPDATE_FAILED" and event.get("LogicalResourceId") not in failed:
+            failed.append(event["LogicalResourceId"])
+    return failed
+
+
+def not_updatable_advice(status: str, name: str, failed: list[str] | None = None) -> str:
+    failed = [f for f in failed or [] if f != name]
+    return NOT_UPDATABLE[status].format(
+        name=name,
+        failed=f" on {', '.join(failed)}" if failed else "",
+        skip=" ".join(failed) if failed else "<the LogicalResourceId in UPDATE_FAILED>",
+    )
+
+
+def check_updatable(stack: dict | None, name: str, cfn=None) -> None:
     if stack is None:
         return
     status = stack["StackStatus"]
     if status in NOT_UPDATABLE:
-        raise DeployError(f"stack {name} is in {status}: " + NOT_UPDATABLE[status].format(name=name))
+        failed = rollback_failures(cfn, name) if cfn is not None and status == "UPDATE_ROLLBACK_FAILED" else []
+        raise DeployError(f"stack {name} is in {status}: " + not_updatable_advice(status, name, failed))
     if status.endswith("_IN_PROGRESS"):
         raise DeployError(
             f"stack {name} is in {status}: another operation is running; wait for it to finish "
@@ -303,6 +381,9 @@ def stack_parameters(
         given["AssetPathPattern"] = opts.asset_path
     if code:
         given.update(zip(CODE_PARAMETERS, code, strict=False))
+    # a first creation that fails must be able to delete its (empty) pool: protection comes on
+    # with the first update, which the same deploy makes right after (see cloudformation.yaml)
+    given["CognitoDeletionProtection"] = "INACTIVE" if previous is None else "ACTIVE"
     for key, value in (previous or {}).items():
         given.setdefault(key, value)
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items() if declared is None or k in declared]
@@ -310,7 +391,7 @@ def stack_parameters(
 
 def code_parameters(previous: dict[str, str], code: tuple[str, str, str], declared: set[str]) -> list[dict]:
     """Phase 2: new code, every other parameter exactly as phase 1 left it."""
-    values = {**previous, **dict(zip(CODE_PARAMETERS, code, strict=False))}
+    values = {**previous, **dict(zip(CODE_PARAMETERS, code, strict=False)), "CognitoDeletionProtection": "ACTIVE"}
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items() if k in declared]
 
 
@@ -427,6 +508,12 @@ def _failure_line(name: str, status: str, stack: dict, events: list[dict]) -> st
         line += f"; {hint}"
     if status == "ROLLBACK_COMPLETE":
         line += f"; the failed stack must be deleted before trying again (aws cloudformation delete-stack --stack-name {name} --region us-east-1)"
+    if status == "UPDATE_ROLLBACK_FAILED":
+        start = max(
+            (i for i, e in enumerate(events) if e.get("ResourceStatus") == "UPDATE_ROLLBACK_IN_PROGRESS"), default=-1
+        )
+        failed = [e["LogicalResourceId"] for e in events[start + 1 :] if e.get("ResourceStatus") == "UPDATE_FAILED"]
+        line += "; " + not_updatable_advice(status, name, list(dict.fromkeys(failed)))
     return line
 
 
@@ -504,9 +591,10 @@ def deploy_stack(
     name = opts.stack_name
 
     progress.step(f"checking AWS account and stack {name} in {EDGE_REGION}")
-    account = clients.sts.get_caller_identity()["Account"]
+    caller = clients.sts.get_caller_identity()
+    account = caller["Account"]
     stack = describe(clients.cloudformation, name)
-    check_updatable(stack, name)
+    check_updatable(stack, name, clients.cloudformation)
     previous = parameters_of(stack) if stack else None
     check_change(opts, previous)
     creates_cognito = bool(opts.cognito_domain_prefix) or (previous or {}).get("CreateCognito") == "true"
@@ -525,19 +613,45 @@ def deploy_stack(
                 "no --config: the gate uses the stack's Cognito pool, sign-in required everywhere, "
                 "/admin for the Admin group"
             )
-        prevalidate(config_path, creates_cognito)
+        config = prevalidate(config_path, creates_cognito)
+        check_api_origin(opts, previous, config, opts.config_path or "the config")
+        if stack is None:
+            preflight(
+                clients,
+                account,
+                caller["Arn"],
+                name,
+                opts.cognito_domain_prefix,
+                opts.check_permissions,
+                progress,
+            )
 
         bucket = opts.artifact_bucket or artifact_bucket_name(account, EDGE_REGION)
         ensure_artifact_bucket(clients.s3, bucket, EDGE_REGION, account, progress)
         code = None
         if stack is None:
             boot = bootstrap_zip()
-            key = f"{name}/bootstrap-{sha256_hex(boot)[:16]}.zip"
+            key = artifact_key(name, f"bootstrap-{sha256_hex(boot)[:16]}.zip")
             upload_artifact(clients.s3, bucket, key, boot, account, progress)
             code = (bucket, key, sha256_b64(boot))
-        elif previous.get("CodeBucket") == bucket and previous.get("CodeKey"):
-            # a failed update rolls back to this zip: keep the lifecycle rule away from it
-            refresh_artifact(clients.s3, bucket, previous["CodeKey"], account)
+        elif (
+            previous.get("CodeBucket") == bucket
+            and previous.get("CodeKey")
+            # a failed update rolls back to this zip: keep the lifecycle rule away from it, and
+            # put it back from the function itself if the rule already took it
+            and not refresh_artifact(clients.s3, bucket, previous["CodeKey"], account)
+        ):
+            function = outputs_of(stack).get("FunctionName", "")
+            restore_artifact(
+                clients.lambda_,
+                clients.s3,
+                bucket,
+                previous["CodeKey"],
+                previous.get("CodeSha256", ""),
+                function,
+                account,
+                progress,
+            )
 
         progress.step(
             ("creating" if stack is None else "updating")
@@ -594,7 +708,7 @@ def deploy_stack(
             )
         os.makedirs(os.path.dirname(os.path.abspath(opts.zip_out)), exist_ok=True)
         data = build_gate_zip(builder, config_path, jwks_file=opts.jwks_file, out=opts.zip_out, overrides=overrides)
-        key = f"{name}/gate-{sha256_hex(data)[:32]}.zip"
+        key = artifact_key(name, f"gate-{sha256_hex(data)[:32]}.zip")
         upload_artifact(clients.s3, bucket, key, data, account, progress)
         config = final_config(config_path, overrides)
 
@@ -643,13 +757,19 @@ def deploy_stack(
     if not opts.skip_site:
         progress.step(f"uploading {opts.site_dir} to s3://{outputs['BucketName']}")
         upload_site(clients.s3, outputs["BucketName"], opts.site_dir, progress, account)
-        state_key = f"{name}/stale-assets.json"
+        state_key = artifact_key(name, "stale-assets.json")
+        known = read_state(clients.s3, bucket, state_key, account) or read_state(
+            clients.s3,
+            bucket,
+            f"{name}/stale-assets.json",
+            account,  # where earlier versions kept it
+        )
         stale = prune_site(
             clients.s3,
             outputs["BucketName"],
             opts.site_dir,
             progress,
-            stale_since=read_state(clients.s3, bucket, state_key, account),
+            stale_since=known,
             now=clock(),
             grace_days=opts.keep_old_assets_days,
             account=account,

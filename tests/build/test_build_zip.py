@@ -5,6 +5,7 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 import zipfile
 from urllib.parse import urlsplit
 
@@ -199,6 +200,10 @@ class ShippedZip:
             text=True,
             cwd=str(work),
         )
+        # the handler's log lines: read as they come, or a long run fills the pipe and blocks the zip
+        self._logs: list[str] = []
+        self._reader = threading.Thread(target=lambda: self._logs.extend(self.proc.stderr), daemon=True)
+        self._reader.start()
 
     def send(self, message):
         self.proc.stdin.write(json.dumps(message) + "\n")
@@ -208,7 +213,8 @@ class ShippedZip:
     def close(self) -> str:
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
-        return self.proc.stderr.read()
+        self._reader.join(timeout=30)
+        return "".join(self._logs)
 
 
 def test_built_zip_runs_the_whole_flow_in_an_isolated_python313(tmp_path, keys, idp):
@@ -240,6 +246,11 @@ groups = ["Admin"]
         assert not any(p.endswith("site-packages") for p in info["path"])
         loaded = info["modules"]
         assert "jose" not in loaded and "urllib3" not in loaded  # the redirect path loads neither
+        # nor the flows a valid session never needs (issue 22): only login, for the redirect
+        assert "edge.login" in loaded and not {"edge.refresh", "edge.endpoints", "edge.answers"} & set(loaded)
+        # the cold start ran without the cyclic GC (issue 22); it is on again, its objects frozen
+        collector = shipped.send("gc")
+        assert collector["enabled"] is True and collector["frozen"] > 1000
         assert loaded["edge.gate"].endswith("edge/gate.pyc" if RUNNER.exact else "edge/gate.py")
         query = location_query(first)
         login_cookie = next(c["value"].split(";")[0] for c in first["headers"]["set-cookie"])
@@ -326,3 +337,38 @@ def test_readme_offline_build_command_works(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size < 1024 * 1024 and "% of the 1 MB viewer-request limit" in result.stdout
+
+
+def test_the_built_zip_sends_the_token_under_token_header(tmp_path, keys, idp):
+    """[[apis]] token_header survives the build (baked config) and the shipped handler uses it:
+    a bearer client's verified access token goes to the API as X-Gate-Token, and Authorization
+    is left free for CloudFront's SigV4 signature (origin access control for a Lambda function
+    URL; docs/deploy.md, "Which header carries the person's token")."""
+    text = f'''
+[idp]
+provider = "cognito"
+client_id = "{CLIENT_ID}"
+token_endpoint = "{idp.base}/token"
+jwks_uri = "{idp.base}/jwks"
+[cognito]
+region = "us-east-1"
+user_pool_id = "us-east-1_Test12345"
+domain = "auth.example.com"
+[[apis]]
+paths = ["/api/*"]
+accept_bearer = true
+token_header = "X-Gate-Token"
+'''
+    result, out = build(tmp_path, text, keys.jwks())
+    assert result.returncode == 0, result.stderr
+    shipped = ShippedZip(out, tmp_path)
+    try:
+        token = keys.access_token()
+        forwarded = shipped.send(
+            event("/api/reports", headers={"Authorization": f"Bearer {token}", "X-Gate-Token": "Bearer forged"})
+        )
+    finally:
+        shipped.close()
+    assert "status" not in forwarded, forwarded
+    assert forwarded["headers"]["x-gate-token"] == [{"key": "X-Gate-Token", "value": f"Bearer {token}"}]
+    assert "authorization" not in forwarded["headers"]

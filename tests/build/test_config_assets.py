@@ -87,6 +87,16 @@ def test_mistakes_name_the_key_and_the_fix(sections, expected):
     assert expected in lines[0]
 
 
+def test_the_default_that_meets_an_api_says_how_to_set_it():
+    (line,) = mistakes_of(config_with(apis=[{"paths": ["/a*"]}]))
+    assert line == (
+        "assets.paths: the default '/assets/*' overlaps [[apis]] paths '/a*' (both match '/assets/'); "
+        "list your site's asset patterns under [assets] paths (or paths = [] for none)"
+    )
+    config, _ = validate(config_with(apis=[{"paths": ["/a*"]}], assets={"paths": []}))
+    assert config.assets.paths == ()
+
+
 def test_assets_beside_an_api_that_do_not_overlap_are_fine():
     config, _ = validate(config_with(assets={"paths": ["/assets/*", "/static/*"]}, apis=[{"paths": ["/api/*"]}]))
     assert config.assets.paths == ("/assets/*", "/static/*")

@@ -118,7 +118,7 @@ def test_forms_and_first_overlap_name_the_pair_and_a_path():
 def _validate(public, apis, case_sensitive=True):
     raw = raw_config("https://idp.example.com", paths={"public": public, "case_sensitive": case_sensitive}, rules=[])
     raw["apis"] = [{"paths": list(p)} for p in apis]
-    raw["assets"] = {"paths": []}  # the [assets] overlaps are tests/build/test_config_assets.py's
+    raw["assets"] = {"paths": []}  # public vs API only: the default /assets/* would meet an API "/a*" (issue 20)
     return validate(raw)[0]
 
 

@@ -1,5 +1,7 @@
 """vendor/*.patch: the trimmed python-jose verifies exactly as upstream, except a wrong hash;
-the trimmed urllib3 behaves as upstream without importing importlib.metadata.
+the trimmed urllib3 behaves as upstream without importing importlib.metadata; the trimmed rsa
+(and jose's lazily loaded HMAC backend) compute exactly as upstream without typing, hashlib,
+hmac or threading on the RS256 path (issue 22).
 
 Upstream is python-jose 3.5.0 as its pinned wheel ships it (vendor/requirements.txt, installed
 by hash into a temp dir with no patch), on the same pure-Python backend the zip uses (python-rsa;
@@ -18,7 +20,7 @@ import subprocess
 import zipfile
 
 import pytest
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -203,6 +205,81 @@ def test_long_to_bytes_without_ecdsa_matches_upstream(packages, ints):
     assert run(packages["upstream"], [], ints)["long_to_bytes"] == run(packages["patched"], [], ints)["long_to_bytes"]
 
 
+# What issue 22's trim must keep: rsa signs, verifies and handles keys as upstream, jose's
+# lazily loaded names still resolve; and the RS256 path loads none of the modules it trimmed.
+TRIM_RUNNER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+job = json.load(sys.stdin)
+from jose import jwk
+key = jwk.construct(job["jwk"], "RS256")
+verified = key.verify(job["message"].encode(), bytes.fromhex(job["signature"]))
+trimmed = ("typing", "hashlib", "_hashlib", "hmac", "threading", "jose.backends.native")
+loaded_on_verify = sorted(m for m in trimmed if m in sys.modules)
+other_hashes_on_verify = sorted(m for m in ("_md5", "_sha1", "_sha3") if m in sys.modules)
+import rsa, rsa.pkcs1
+from jose import backends, constants
+private = rsa.PrivateKey.load_pkcs1(job["private_pem"].encode())
+public = rsa.PublicKey(private.n, private.e)
+out = {"verified": verified, "loaded_on_verify": loaded_on_verify, "signatures": {}, "hashes": {},
+       "other_hashes_on_verify": other_hashes_on_verify}
+for name in sorted(rsa.pkcs1.HASH_METHODS):
+    out["hashes"][name] = rsa.pkcs1.compute_hash(b"message", name).hex()
+    sig = rsa.sign(b"message", private, name)
+    out["signatures"][name] = [sig.hex(), rsa.verify(b"message", sig, public)]
+try:
+    rsa.verify(b"other", sig, public)
+except rsa.VerificationError as exc:
+    out["tampered"] = type(exc).__name__
+out["public_pem"] = public.save_pkcs1().decode()
+out["round_trip"] = rsa.PublicKey.load_pkcs1(public.save_pkcs1()) == public
+out["blinded"] = rsa.decrypt(rsa.encrypt(b"secret", public), private).decode()
+out["jose_hashes"] = {alg: fn().name for alg, fn in sorted(constants.ALGORITHMS.HASHES.items())}
+out["hmac_key"] = [jwk.HMACKey.__name__, jwk.get_key("HS256").__name__, len(backends.get_random_bytes(16))]
+hs = jwk.construct("secret", "HS256")
+out["hmac_sig"] = hs.sign(b"message").hex()
+print(json.dumps(out))
+"""
+
+
+def test_trimmed_rsa_and_jose_agree_with_upstream_and_load_no_typing_hashlib_hmac_threading(packages):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    message = "header.payload"
+    job = {
+        "jwk": jwk_of(key),
+        "message": message,
+        "signature": sign(key, message, "SHA-256").hex(),
+        "private_pem": private_pem,
+    }
+    results = {}
+    for name, path in packages.items():
+        result = subprocess.run(
+            [PYTHON313, "-I", "-S", "-B", "-c", TRIM_RUNNER, path],
+            input=json.dumps(job),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        results[name] = json.loads(result.stdout)
+    up, ours = results["upstream"], results["patched"]
+    assert up["verified"] is True and ours["verified"] is True
+    # the trim: upstream's RS256 path loads every one of them, the patched one none
+    assert up["loaded_on_verify"] == sorted(
+        ["typing", "hashlib", "_hashlib", "hmac", "threading", "jose.backends.native"]
+    )
+    assert ours["loaded_on_verify"] == [] and ours["other_hashes_on_verify"] == []  # RS256 needs only _sha2
+    # nothing computed differently: PKCS#1 v1.5 signatures are deterministic, so they must be equal
+    assert set(ours["signatures"]) >= {"MD5", "SHA-1", "SHA-224", "SHA-256", "SHA-384", "SHA-512", "SHA3-256"}
+    assert all(verified == name for name, (_, verified) in ours["signatures"].items())
+    trims = ("loaded_on_verify", "other_hashes_on_verify")
+    assert {k: v for k, v in up.items() if k not in trims} == {k: v for k, v in ours.items() if k not in trims}
+    assert ours["tampered"] == "VerificationError" and ours["blinded"] == "secret" and ours["round_trip"]
+
+
 URLLIB3_RUNNER = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -214,25 +291,112 @@ try:
 except Exception as exc:  # h2 is not installed: upstream and patched both say so the same way
     outcome = type(exc).__name__ + ": " + str(exc)
 pool = urllib3.PoolManager(retries=False).connection_from_url("http://127.0.0.1:9/")
+import re
+from urllib3.util import url as url_module, ssl_
+ipv6_compiled_at_import = isinstance(url_module._IPV6_ADDRZ_RE, re.Pattern)
+compiled = []
+real_compile = re.compile
+re.compile = lambda pattern, flags=0: compiled.append(pattern) or real_compile(pattern, flags)
+url_module.parse_url("https://idp.example.com:443/oauth2/token")
+ssl_.is_ipaddress("idp.example.com")
+dns_compiled_ipv6 = any("A-Fa-f" in p for p in compiled)
+hashlib_loaded = "hashlib" in sys.modules or "hmac" in sys.modules
+fingerprints = []
+import hashlib
+for candidate in (hashlib.sha256(b"cert").hexdigest(), hashlib.md5(b"cert").hexdigest(), hashlib.sha1(b"cert").hexdigest(),
+                  "00" * 32, "ab:" * 19 + "ab", "zz" * 20, "0" * 33):
+    try:
+        ssl_.assert_fingerprint(b"cert", candidate)
+        fingerprints.append("ok")
+    except Exception as exc:
+        fingerprints.append(type(exc).__name__ + ": " + str(exc))
+hosts = [line.rstrip("\n") for line in sys.stdin]
+parsed = []
+for host in hosts:
+    try:
+        u = url_module.parse_url(f"https://{host}/p?q")
+        parsed.append([str(u), u.host, u.port, ssl_.is_ipaddress(host), ssl_.is_ipaddress(host.strip("[]"))])
+    except Exception as exc:
+        parsed.append(type(exc).__name__)
 print(json.dumps({"metadata_at_import": loaded_metadata, "inject": outcome, "pool": type(pool).__name__,
-                  "version": urllib3.__version__}))
+                  "version": urllib3.__version__, "ipv6_compiled_at_import": ipv6_compiled_at_import,
+                  "dns_compiled_ipv6": dns_compiled_ipv6, "parsed": parsed, "hashlib_loaded": hashlib_loaded,
+                  "fingerprints": fingerprints}))
 """
+HOSTS = [
+    "idp.example.com",
+    "IDP.Example.COM",
+    "127.0.0.1",
+    "127.0.0.1:8443",
+    "0x7f.1",
+    "[::1]",
+    "[::1]:8443",
+    "[fe80::1%25eth0]",
+    "[fe80::1%eth0]:1",
+    "[FE80::A:b]",
+    "::1",
+    "fe80::1%eth0",
+    "[::ffff:192.0.2.1]",
+    "[1:2:3:4:5:6:7:8]",
+    "[1:2:3:4:5:6:7:8:9]",
+    "[not-ipv6]",
+    "[",
+    "]",
+    "a:b",
+    "host:99999",
+    "xn--bcher-kva.example",
+    "bücher.example",
+    "exa mple.com",
+    "%41.example",
+    "user@host",
+    "",
+]
 
 
-def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadata(packages):
+@settings(max_examples=10, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.ip_addresses(v=6).map(lambda a: f"[{a}]"),
+            st.ip_addresses(v=6).map(str),
+            st.ip_addresses(v=4).map(str),
+            st.from_regex(r"\A[\[\]a-fA-F0-9:.%]{1,40}\Z"),
+            st.from_regex(r"\A[a-z0-9-]{1,20}(\.[a-z0-9-]{1,20}){0,3}\Z"),
+        ),
+        max_size=30,
+    )
+)
+def test_trimmed_urllib3_behaves_as_upstream_without_importing_importlib_metadata(packages, hosts):
+    """Also issue 22's trims: the IPv6 patterns compiled on first use, never for a DNS name; every
+    host (the fixed list and hypothesis's addresses and near-addresses) parses as upstream; hashlib
+    and hmac not imported until a certificate fingerprint is checked, which checks as upstream."""
     results = {}
     for name, path in packages.items():
         run_ = subprocess.run(
-            [PYTHON313, "-I", "-S", "-B", "-c", URLLIB3_RUNNER, path], capture_output=True, text=True, timeout=120
+            [PYTHON313, "-I", "-S", "-B", "-c", URLLIB3_RUNNER, path],
+            input="\n".join(HOSTS + hosts),
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert run_.returncode == 0, run_.stderr[-2000:]
         results[name] = json.loads(run_.stdout)
     assert results["upstream"]["metadata_at_import"] is True
     assert results["patched"]["metadata_at_import"] is False  # ~20-35 ms of the callback's cold start
     assert results["upstream"]["inject"] == results["patched"]["inject"] != "injected"
-    assert {k: v for k, v in results["upstream"].items() if k != "metadata_at_import"} == {
-        k: v for k, v in results["patched"].items() if k != "metadata_at_import"
+    assert results["upstream"]["ipv6_compiled_at_import"] is True
+    assert results["patched"]["ipv6_compiled_at_import"] is False and results["patched"]["dns_compiled_ipv6"] is False
+    assert results["upstream"]["hashlib_loaded"] is True and results["patched"]["hashlib_loaded"] is False
+    assert results["patched"]["fingerprints"][:3] == ["ok", "ok", "ok"]  # and the same refusals (below)
+    trims = ("metadata_at_import", "ipv6_compiled_at_import", "dns_compiled_ipv6", "hashlib_loaded")
+    assert {k: v for k, v in results["upstream"].items() if k not in trims} == {
+        k: v for k, v in results["patched"].items() if k not in trims
     }
+    parsed = results["patched"]["parsed"]
+    # not vacuous: the fixed hosts give addresses, names and refusals alike
+    flags = [p[4] for p in parsed[: len(HOSTS)] if isinstance(p, list)]
+    assert flags.count(True) >= 5 and flags.count(False) >= 5
+    assert any(isinstance(p, str) for p in parsed[: len(HOSTS)])
 
 
 def test_patch_applies_strictly(tmp_path):

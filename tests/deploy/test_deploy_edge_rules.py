@@ -106,9 +106,24 @@ def test_deploy_region_not_us_east_1(template):
     _only(check_template(template, region="eu-central-1"), "eu-central-1", "us-east-1")
 
 
-def test_template_must_pin_us_east_1(template):
-    del template["Rules"]["OnlyUsEast1"]
-    _only(check_template(template), "Rules", "us-east-1")
+def _refs(node):
+    if isinstance(node, dict):
+        if set(node) == {"Ref"}:
+            yield node["Ref"]
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def test_rules_refer_only_to_the_templates_parameters(template):
+    """The CloudFormation documentation allows `Ref` inside rule functions ("Rule functions",
+    Supported functions) and describes rules as validating the parameters passed to the template
+    ("Rules syntax"); it shows no pseudo parameter in a rule. A rule CloudFormation refused would
+    fail every deploy, so the template has none (deploy.py refuses other regions itself)."""
+    refs = set(_refs(template["Rules"]))
+    assert refs and refs <= set(template["Parameters"]), refs - set(template["Parameters"])
 
 
 def test_unsupported_runtime(template):

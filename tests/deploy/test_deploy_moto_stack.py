@@ -39,7 +39,7 @@ def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, s
     parameters = {p["ParameterKey"]: p["ParameterValue"] for p in described["Parameters"]}
     built = (tmp_path / "edge.zip").read_bytes()
     assert parameters["CodeSha256"] == sha256_b64(built)
-    assert parameters["CodeKey"].startswith("moto-site/gate-")
+    assert parameters["CodeKey"].startswith("signin-gate/moto-site/gate-")
     assert parameters["CreateCognito"] == "false"
 
     function = boto3.client("lambda", region_name="us-east-1").get_function(FunctionName=outputs["FunctionName"])

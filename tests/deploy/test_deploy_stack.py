@@ -214,6 +214,8 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
                 {"ParameterKey": "CodeBucket", "ParameterValue": "gate-artifacts-123456789012-us-east-1"},
                 {"ParameterKey": "CodeKey", "ParameterValue": ANY},
                 {"ParameterKey": "CodeSha256", "ParameterValue": sha256_b64(boot)},
+                # created unprotected, so a failed creation can delete its empty pool
+                {"ParameterKey": "CognitoDeletionProtection", "ParameterValue": "INACTIVE"},
             ],
         },
     )
@@ -246,7 +248,9 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
                 {"ParameterKey": "CodeKey", "ParameterValue": ANY},
                 {"ParameterKey": "CodeSha256", "ParameterValue": ANY},
             ]
-            + [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items() if not k.startswith("Code")],
+            + [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items() if not k.startswith("Code")]
+            # protection on as soon as the creation succeeded
+            + [{"ParameterKey": "CognitoDeletionProtection", "ParameterValue": "ACTIVE"}],
         },
     )
     third = [
@@ -282,7 +286,9 @@ def test_new_stack_with_cognito_two_phases(aws, cognito_pool, tmp_path, site_dir
 
     s3 = boto3.client("s3", region_name="us-east-1")
     artifacts = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="gate-artifacts-123456789012-us-east-1")["Contents"])
-    assert artifacts[0].startswith(f"{NAME}/bootstrap-") and artifacts[1].startswith(f"{NAME}/gate-")
+    assert artifacts[0].startswith(f"signin-gate/{NAME}/bootstrap-") and artifacts[1].startswith(
+        f"signin-gate/{NAME}/gate-"
+    )
     built = s3.get_object(Bucket="gate-artifacts-123456789012-us-east-1", Key=artifacts[1])["Body"].read()
     with open(tmp_path / "edge.zip", "rb") as f:
         assert built == f.read()

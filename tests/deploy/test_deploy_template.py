@@ -130,10 +130,34 @@ def test_gate_behavior_comes_first_with_every_method_and_no_caching(template):
     assert first["TargetOriginId"] == "site-bucket" and first["ViewerProtocolPolicy"] == "redirect-to-https"
 
 
-def test_user_pool_survives_stack_delete_and_replacement(template):
+def test_user_pool_survives_stack_delete_and_replacement_but_not_a_failed_first_create(template):
+    """RetainExceptOnCreate: kept on stack delete, deleted when the stack's own creation rolls
+    back ("DeletionPolicy attribute", CloudFormation user guide); UpdateReplacePolicy has no such
+    value. Deletion protection comes from a parameter: deploy.py creates with INACTIVE (Cognito
+    refuses to delete a protected pool, which would turn a failed create into ROLLBACK_FAILED) and
+    every later update, phase 2 of the same deploy included, sets ACTIVE."""
     pool = _res(template, "UserPool")
-    assert pool["DeletionPolicy"] == "Retain" and pool["UpdateReplacePolicy"] == "Retain"
-    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+    assert pool["DeletionPolicy"] == "RetainExceptOnCreate" and pool["UpdateReplacePolicy"] == "Retain"
+    assert pool["Properties"]["DeletionProtection"] == {"Ref": "CognitoDeletionProtection"}
+    parameter = template["Parameters"]["CognitoDeletionProtection"]
+    assert parameter["Default"] == "ACTIVE" and set(parameter["AllowedValues"]) == {"ACTIVE", "INACTIVE"}
+    from gatebuild.deploy.stack import StackOptions, code_parameters, stack_parameters
+
+    declared = set(template["Parameters"])
+    create = {p["ParameterKey"]: p["ParameterValue"] for p in stack_parameters(StackOptions("s"), "csp", None, None)}
+    assert create["CognitoDeletionProtection"] == "INACTIVE"
+    phase2 = {p["ParameterKey"]: p["ParameterValue"] for p in code_parameters(create, ("b", "k", "h"), declared)}
+    assert phase2["CognitoDeletionProtection"] == "ACTIVE"
+    update = stack_parameters(StackOptions("s"), "csp", {"CognitoDeletionProtection": "INACTIVE"}, None)
+    assert {"ParameterKey": "CognitoDeletionProtection", "ParameterValue": "ACTIVE"} in update
+
+
+def test_user_pool_tier_is_explicit_and_the_hosted_ui_classic(template):
+    """Cognito feature plans (Lite, Essentials, Plus; November 2024): the template says which one,
+    and the domain uses the classic hosted UI (ManagedLoginVersion 1), which Lite includes;
+    managed login (version 2) needs Essentials (docs/deploy.md, Costs)."""
+    assert _res(template, "UserPool")["Properties"]["UserPoolTier"] == "LITE"
+    assert _res(template, "UserPoolDomain")["Properties"]["ManagedLoginVersion"] == 1
 
 
 def test_function_has_no_fixed_name_and_logs_only_its_own_groups(template):

@@ -158,6 +158,8 @@ IAM_ACTION = {
     "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
     "DeleteObjects": "DeleteObject",
     "CopyObject": "PutObject",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
 }
 
 
@@ -200,7 +202,7 @@ def test_every_call_a_deploy_makes_is_in_the_documented_permissions(
     model_calls |= {("iam", "CreateRole"), ("iam", "PutRolePolicy"), ("s3", "CreateBucket")}
     deploy_calls = seen
     docs = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
-    permissions = docs[docs.index("- Permissions for the identity") : docs.index("- Nothing to install by hand")]
+    permissions = docs[docs.index("- **Permissions** for the identity") : docs.index("- Nothing to install by hand")]
     missing = sorted(
         {
             f"{service}:{IAM_ACTION.get(op, op)}"
@@ -214,6 +216,18 @@ def test_every_call_a_deploy_makes_is_in_the_documented_permissions(
     )
     for action in ("DisableReplication*", "EnableReplication*", "TagResource", "PassRole"):
         assert f"`{action}`" in permissions
+    # and the attachable policy grants every one of them
+    from fnmatch import fnmatchcase
+
+    from gatebuild.deploy.preflight import COGNITO_ACTIONS, CRITICAL_ACTIONS, policy_actions
+
+    granted = policy_actions()
+    needed = {f"{service}:{IAM_ACTION.get(op, op)}" for service, op in deploy_calls | model_calls}
+    needed |= set(CRITICAL_ACTIONS) | set(COGNITO_ACTIONS) | {"iam:CreateServiceLinkedRole"}
+    needed |= {"lambda:EnableReplication", "lambda:DisableReplication", "cognito-idp:DescribeUserPoolDomain"}
+    ungranted = sorted(a for a in needed if not any(fnmatchcase(a, g) for g in granted))
+    assert ungranted == [], "docs/deploy-policy.json lacks these"
+    assert "deploy-policy.json" in permissions
 
 
 def test_the_documented_hand_deploy_satisfies_the_templates_rules():

@@ -419,6 +419,26 @@ def test_unexpected_exception_gives_502_and_never_lets_through(handler, monkeypa
     assert result["status"] == "502" and "uri" not in result
 
 
+def test_a_cold_start_that_fails_answers_502_and_leaves_the_garbage_collector_on(monkeypatch):
+    """The cold start runs without the cyclic GC (issue 22); however it ends, the GC is on again."""
+    import gc
+
+    import edge.handler as edge_handler
+
+    def broken_config():
+        raise RuntimeError("no baked configuration")
+
+    monkeypatch.setattr(edge_handler, "_gate", None)
+    monkeypatch.setattr(edge_handler, "_load", broken_config)
+    assert gc.isenabled()
+    try:
+        result = edge_handler.handler(event("/docs"), None)
+    finally:
+        gc.unfreeze()  # the cold start froze this test process's objects
+    assert result["status"] == "502" and "uri" not in result
+    assert gc.isenabled()
+
+
 @pytest.mark.parametrize(
     "bad_event",
     [

@@ -6,9 +6,12 @@ import os
 import zipfile
 
 ROUTER = r"""
-import json, os, sys, time
+import json, os, sys, time, traceback
 
 COUNT = 0
+# INIT: who imported this module, and when (Lambda's bootstrap imports it before any event)
+IMPORTED_BY = [frame.filename for frame in traceback.extract_stack()]
+IMPORTED_AT = time.time()
 
 
 def _json(status, data):
@@ -40,7 +43,17 @@ def handler(event, context):
         return _json("200", {"path": sys.path, "boto3": boto, "task_writable": writable,
                              "task_root": os.environ["LAMBDA_TASK_ROOT"], "cwd": os.getcwd(),
                              "flags_isolated": sys.flags.isolated, "no_site": sys.flags.no_site,
-                             "version": list(sys.version_info[:2])})
+                             "version": list(sys.version_info[:2]),
+                             "imported_by": IMPORTED_BY, "imported_at": IMPORTED_AT, "now": time.time(),
+                             "count": COUNT, "pid": os.getpid(), "modules": sorted(m for m in sys.modules if "." not in m),
+                             "runtime_dir": os.environ.get("LAMBDA_RUNTIME_DIR"),
+                             "context": {"arn": context.invoked_function_arn,
+                                         "request_id": context.aws_request_id,
+                                         "memory": context.memory_limit_in_mb,
+                                         "function": context.function_name},
+                             "env": {k: os.environ.get(k) for k in ("AWS_LAMBDA_RUNTIME_API", "_HANDLER",
+                                     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_EXECUTION_ENV",
+                                     "_X_AMZN_TRACE_ID")}})
     if uri == "/print":
         print(json.dumps({"level": "info", "msg": "hello from the handler", "qs": qs}))
         print("to stderr too", file=sys.stderr)

@@ -94,10 +94,51 @@ def test_worker_sees_only_the_zip_and_the_stdlib(emu):
     assert env["version"] == [3, 13] or not emu.pool.interpreter.exact
     assert env["flags_isolated"] and env["no_site"]
     assert env["path"][0] == env["task_root"] == env["cwd"]
-    assert not any("site-packages" in p or ".venv" in p for p in env["path"])
-    assert not any(p.startswith(os.getcwd()) for p in env["path"][1:])
+    # then the runtime folder (awslambdaric alone, like /var/runtime), then the standard library
+    runtime = env["path"][1]
+    assert runtime == env["runtime_dir"] == emu.pool.runtime_dir
+    assert sorted(n.split(".")[0] for n in os.listdir(runtime)) == [
+        "awslambdaric",
+        "runtime_client",
+        "simplejson",
+        "snapshot_restore_py",
+    ]
+    stdlib = env["path"][2:]
+    assert not any("site-packages" in p or ".venv" in p for p in stdlib)
+    assert not any(p.startswith(os.getcwd()) for p in stdlib)
     assert env["boto3"] is False
     assert env["task_writable"] is False  # read-only like /var/task
+
+
+def test_the_function_runs_under_awslambdaric_as_lambda_runs_it(tmp_path, site):
+    """INIT imports the handler's module (awslambdaric's bootstrap, before any event); the
+    event and context come through the Runtime API (request id, ARN, memory, trace id)."""
+    logs: list[str] = []
+    with em.Emulator(make_zip(str(tmp_path / "e.zip")), site, sink=logs.append) as emulator:
+        time.sleep(0.3)
+        resp, body = fetch(emulator, "/env")
+        env = json.loads(body)
+        second = json.loads(fetch(emulator, "/env")[1])
+    assert resp.status == 200
+    assert any(f.endswith("awslambdaric/bootstrap.py") for f in env["imported_by"])
+    assert env["imported_at"] < env["now"] and env["count"] == 1
+    assert "awslambdaric" in env["modules"] and "runtime_client" in env["modules"]
+    assert env["env"]["_HANDLER"] == "edge.handler.handler"
+    assert env["env"]["AWS_LAMBDA_RUNTIME_API"].startswith("127.0.0.1:")
+    assert env["env"]["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "128"
+    assert env["env"]["_X_AMZN_TRACE_ID"].startswith("Root=1-")
+    assert env["context"]["arn"].startswith("arn:aws:lambda:us-east-1:")
+    assert env["context"]["memory"] == "128" or env["context"]["memory"] == 128
+    assert env["context"]["request_id"] != second["context"]["request_id"]
+    reports = [line for line in logs if "REPORT RequestId:" in line]
+    assert len(reports) == 2
+    # Lambda's REPORT line; Init Duration on the cold invocation only
+    assert env["context"]["request_id"] in reports[0] and "\tInit Duration: " in reports[0]
+    assert "Init Duration" not in reports[1]
+    fields = dict(part.split(": ", 1) for part in reports[0].split("] ", 1)[1].split("\t"))
+    assert fields["Memory Size"] == "128 MB"
+    duration, init = float(fields["Duration"][:-3]), float(fields["Init Duration"][:-3])
+    assert int(fields["Billed Duration"][:-3]) == -int(-(duration + init) // 1)  # ceil, INIT billed
 
 
 def test_worker_stays_warm(emu):

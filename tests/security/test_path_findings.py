@@ -484,7 +484,7 @@ def test_zip_a_viewer_cannot_reach_a_rule(shipped, keys, spellings):
     failures = failures_of(shipped["rules"].send, spellings, token(keys, "Viewer"), PROTECTED)
     assert not failures, "\n".join(failures)
     assert (
-        shipped["rules"].send(event("/Team+Docs/x", headers=NAVIGATE, cookies=token(keys, "Admin")))["uri"]
+        shipped["rules"].send(event("/Team+Docs/x", headers=FETCH_JSON, cookies=token(keys, "Admin")))["uri"]
         == "/Team%2BDocs/x"
     )
 

@@ -242,15 +242,18 @@ def test_the_rule_is_not_vacuous(handler, keys, viewer_cookie):
 
 
 def test_the_uri_forwarded_to_the_origin_is_the_checked_one(handler, keys, viewer_cookie):
-    """What S3 looks up is exactly the path the rules saw: re-normalising it changes nothing."""
-    from edge.paths import normalise
+    """What S3 looks up is exactly the path the rules saw: re-normalising it changes nothing.
+    (A fetch: a page navigation to a path without a dot goes on as the app, /index.html, [site] spa.)"""
+    from edge.paths import ROOT_OBJECT, normalise
 
     for path in ("/docs//a/./b/../c%20d", "/docs/caf%C3%A9", "/docs/%2e%2e/x", "/docs\\x", "/Docs/A.%20"):
-        result = handler(event(path, headers=NAVIGATE, cookies=viewer_cookie), None)
+        result = handler(event(path, headers=FETCH_JSON, cookies=viewer_cookie), None)
         assert not is_response(result), path
         again = normalise(result["uri"])
         assert again.encoded == result["uri"], (path, result["uri"])
         assert normalise(path).exact == again.exact
+        navigation = handler(event(path, headers=NAVIGATE, cookies=viewer_cookie), None)
+        assert navigation["uri"] in (result["uri"], ROOT_OBJECT), (path, navigation["uri"])
 
 
 # -- public patterns -----------------------------------------------------------------------------------

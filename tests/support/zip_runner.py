@@ -18,7 +18,11 @@ from edge.handler import handler  # noqa: E402
 
 for line in sys.stdin:
     message = json.loads(line)
-    if message == "modules":
+    if message == "gc":
+        import gc
+
+        results.write(json.dumps({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count()}) + "\n")
+    elif message == "modules":
         loaded = {name: getattr(module, "__file__", None) for name, module in sys.modules.items()}
         results.write(json.dumps({"modules": loaded, "path": sys.path}) + "\n")
     else:
