@@ -79,7 +79,7 @@ def test_emulator_workers_run_in_their_own_share(tmp_path):
         import http.client
 
         conn = http.client.HTTPConnection("127.0.0.1", emulator.port, timeout=60)
-        conn.request("GET", "/env", headers={"Host": "localhost"})
+        conn.request("GET", "/env", headers={"Host": f"localhost:{emulator.port}"})
         env = json.loads(conn.getresponse().read())
         with open(f"/proc/{env['pid']}/cgroup") as f:
             groups = [line.strip() for line in f if "gate-cpushare-" in line]
