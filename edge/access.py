@@ -49,7 +49,8 @@ def unmet(person: Person, required: Requirement) -> str | None:
     if required.entry:
         return "not_allowed_to_enter"
     if required.groups:
-        return "missing_group"
+        # no groups claim in the token at all: a setup problem at the provider, not this person's
+        return "groups_claim_missing" if person.groups_absent and not person.groups_overage else "missing_group"
     if required.roles:
         return "missing_role"
     return "email_not_allowed"

@@ -19,6 +19,7 @@ from .access import first_unmet
 from .cookies import strip_gate_cookies
 from .encoding import b64url_decode
 from .errors import GateError, TokenInvalid
+from .identity_headers import IDENTITY_HEADERS, normal_name, strip_identity_headers
 from .outcome import Outcome
 from .paths import NormalPath, Pattern
 from .request import ViewerRequest
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from .verifier import TokenVerifier
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-IDENTITY_HEADERS = (("x-gate-sub", "X-Gate-Sub"), ("x-gate-groups", "X-Gate-Groups"))
 REQUEST_HEADER = "x-gate-request"  # the custom header the site's module sends (value "1")
 MAX_IDENTITY_HEADER = 4096
 PREFLIGHT_MAX_AGE = "600"
@@ -105,6 +105,30 @@ def identity_values(sub: str, groups: frozenset[str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if len(v) <= MAX_IDENTITY_HEADER}
 
 
+def check_bearer_purpose(claims: Claims, audiences: tuple[str, ...], scopes: tuple[str, ...]) -> None:
+    """A client's own access token must be meant for this API: an `aud` among `audiences`, or
+    every one of `scopes` granted (`scope`, space-separated, RFC 9068 2.2.3; or `scp`). Issuer,
+    client and type alone would accept a token this client got for any other resource. With
+    neither configured no bearer token passes (the build refuses that configuration)."""
+    if not audiences and not scopes:
+        raise TokenInvalid("bearer_purpose_not_configured")
+    if audiences:
+        aud = claims.get("aud")
+        given = aud if isinstance(aud, list) else [aud]
+        if not any(isinstance(a, str) and a in audiences for a in given):
+            raise TokenInvalid("wrong_audience")
+    if scopes:
+        granted: set[str] = set()
+        for name in ("scope", "scp"):
+            value = claims.get(name)
+            if isinstance(value, str):
+                granted.update(value.split())
+            elif isinstance(value, list):
+                granted.update(v for v in value if isinstance(v, str))
+        if not granted.issuperset(scopes):
+            raise TokenInvalid("missing_scope")
+
+
 def put_token(headers: Headers, name: str, token: str) -> None:
     """`<name>: Bearer <token>` for the API, and nothing else under that name or Authorization.
     With another name than Authorization (token_header), Authorization is left to the origin's
@@ -113,29 +137,8 @@ def put_token(headers: Headers, name: str, token: str) -> None:
     SigningBehavior "always"), and "no-override" would not sign at all when it is present."""
     key = name.lower()
     headers.pop("authorization", None)
-    headers.pop(key, None)
+    strip_identity_headers(headers, frozenset((normal_name(name),)))  # X_Api_Token is read as it too
     headers[key] = [{"key": name, "value": f"Bearer {token}"}]
-
-
-def strip_identity_headers(headers: Headers) -> None:
-    """Whatever a viewer sent under the identity headers' names never reaches the origin."""
-    for name, _ in IDENTITY_HEADERS:
-        headers.pop(name, None)
-
-
-def _unverified_exp(token: str) -> float | None:
-    """`exp` of a JWT access token, unverified (the API verifies it): only to tell an expired
-    one apart before sending it. None for an opaque token or one without `exp`."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        from .jws import parse_json_object
-
-        exp = parse_json_object(b64url_decode(parts[1])).get("exp")
-    except (ValueError, GateError):
-        return None
-    return exp if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
 
 
 class ApiPaths:
@@ -159,6 +162,7 @@ class ApiPaths:
         self._verifier = verifier
         self._site_origin = site_origin
         self._leeway = config.tokens.leeway_seconds
+        self._cookies_cross_site = config.cookies.same_site == "None"
 
     def match(self, path: NormalPath) -> Api | None:
         """The [[apis]] entry for a path when any reading of it matches one of its patterns."""
@@ -188,7 +192,9 @@ class ApiPaths:
         ):
             return self._bearer_client(api, request, bearer, now, deadline)
         headers.pop("authorization", None)  # never a browser's own Authorization, unchecked
-        if method not in SAFE_METHODS:
+        if method not in SAFE_METHODS or self._cookies_cross_site:
+            # SameSite=None: a cross-site fetch, <script> or <img> carries the session cookies,
+            # so every method must prove it comes from the site's own pages (or cors_origins)
             refusal = same_origin_refusal(request, self._site_origin(request), api.cors_origins)
             if refusal is not None:
                 body = {"error": "forbidden", "reason": refusal}
@@ -207,8 +213,7 @@ class ApiPaths:
                 401, missing, (), {"x-gate-reason": responses.header("X-Gate-Reason", "no_access_token")}
             )
             return Outcome.respond(page, "deny", "no_access_token", session.sub)
-        exp = _unverified_exp(token)
-        if exp is not None and now >= exp + self._leeway:
+        if session.access_expired(now, self._leeway):
             # the access token ran out before the ID token: a refresh brings a new one
             expired: Outcome = unauthenticated(request, session, force_json=True, reason="session_expired")
             return expired
@@ -238,6 +243,7 @@ class ApiPaths:
                 typ = parse_json_object(b64url_decode(token.split(".")[0])).get("typ")
                 if not isinstance(typ, str) or typ.lower() not in claim_kinds.ACCESS_TOKEN_TYPES:
                     raise TokenInvalid("not_access_token")
+            check_bearer_purpose(claims, api.bearer_audiences, api.bearer_scopes)
         except (GateError, ValueError) as exc:
             reason = getattr(exc, "reason", "malformed_token")
             body = {"error": "invalid_token", "reason": "invalid_bearer_token", "detail": reason}

@@ -25,7 +25,7 @@ _OWS = " \t"  # RFC 6265 trims only spaces and tabs; CR, LF and friends stay par
 
 
 class CookieNames(
-    namedtuple("CookieNames", "id_token access_token refresh_token login_prefix all_prefix refresh_tried")
+    namedtuple("CookieNames", "id_token access_token refresh_token login_prefix all_prefix refresh_tried refresh_spent")
 ):
     __slots__ = ()
 
@@ -40,6 +40,7 @@ class CookieNames(
             login_prefix=base + "login-",
             all_prefix=base,
             refresh_tried=base + "rtried",
+            refresh_spent=base + "rspent",
         )
 
     def session(self) -> tuple[str, str, str]:

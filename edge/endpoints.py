@@ -18,7 +18,7 @@ from .protected import ProtectedPaths
 from .provider import Provider
 from .refresh import Refresher, RefreshGaveNoIdToken
 from .request import ViewerRequest
-from .session import SessionStore
+from .session import Session, SessionStore
 from .settings import Config
 
 TYPE_CHECKING = False
@@ -44,6 +44,7 @@ class GateEndpoints:
         self._refresher = refresher
         self._protected = protected
         self._idp = idp
+        self._leeway = config.tokens.leeway_seconds
 
     def sign_in(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:
         target = safe_return_path(request.param("return")) or "/"
@@ -64,18 +65,20 @@ class GateEndpoints:
         session = self._store.read(request.jar, now, deadline)
         claims, reason = session.claims, session.reason
         cookies: list[str] = []
-        if session.refreshable:
+        stale_access = session.access_expired(now, self._leeway) and bool(session.refresh_token)
+        if session.refreshable or stale_access:
             try:
-                claims, cookies = self._refresher.refresh(
-                    request.jar, now, session.refresh_token or "", session.last_claims, deadline
-                )
+                claims, cookies, session = self._refresher.refresh(request.jar, now, session, deadline)
                 reason = "token_refreshed"
             except RefreshGaveNoIdToken as answer:
                 cookies, reason = answer.set_cookies, "refresh_without_id_token"
+                session.access_times = answer.access_times
             except LoginFailed as exc:
-                cookies, reason = self._store.clear(request.jar), f"refresh_{exc.reason}"
+                claims, cookies, reason = None, self._refused(request, exc), f"refresh_{exc.reason}"
             except GateError as exc:
-                return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
+                if claims is None:
+                    return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
+                reason = exc.reason  # the ID token still holds: who-am-I says so, with the earlier expiry
         if claims is None:
             if reason.startswith("refresh_"):
                 code = "refresh_refused"
@@ -83,7 +86,7 @@ class GateEndpoints:
                 code = "session_expired" if session.expired else "signed_out"
             return self._signed_out(code, reason, cookies)
         return Outcome.respond(
-            responses.json_response(200, self._who(claims), cookies), "whoami", reason, claims.get("sub")
+            responses.json_response(200, self._who(claims, session), cookies), "whoami", reason, claims.get("sub")
         )
 
     def _signed_out(self, code: str, reason: str, cookies: list[str]) -> Outcome:
@@ -117,27 +120,37 @@ class GateEndpoints:
         if not session.refresh_token:
             return self._signed_out("signed_out", "no_refresh_token", self._store.clear(request.jar))
         try:
-            claims, cookies = self._refresher.refresh(
-                request.jar, now, session.refresh_token, session.last_claims, deadline
-            )
-        except RefreshGaveNoIdToken as answer:  # a rotated refresh token in it is kept
+            claims, cookies, fresh = self._refresher.refresh(request.jar, now, session, deadline)
+        except RefreshGaveNoIdToken as answer:  # a rotated refresh token and a new access token are kept
             if session.claims is not None:
+                session.access_times = answer.access_times
                 return Outcome.respond(
-                    responses.json_response(200, self._who(session.claims), answer.set_cookies),
+                    responses.json_response(200, self._who(session.claims, session), answer.set_cookies),
                     "refreshed",
                     "refresh_without_id_token",
                     session.sub,
                 )
             return self._signed_out("refresh_refused", "refresh_without_id_token", answer.set_cookies)
         except LoginFailed as exc:  # invalid_grant (spent, revoked, reused) or identity_changed
-            return self._signed_out("refresh_refused", f"refresh_{exc.reason}", self._store.clear(request.jar))
+            return self._signed_out("refresh_refused", f"refresh_{exc.reason}", self._refused(request, exc))
         except GateError as exc:
             return Outcome.respond(answers.json_error(exc, signed_in=False), "error", exc.reason)
         return Outcome.respond(
-            responses.json_response(200, self._who(claims), cookies), "refreshed", "token_refreshed", claims.get("sub")
+            responses.json_response(200, self._who(claims, fresh), cookies),
+            "refreshed",
+            "token_refreshed",
+            claims.get("sub"),
         )
 
-    def _who(self, claims: Claims) -> Json:
+    def _refused(self, request: ViewerRequest, exc: LoginFailed) -> list[str]:
+        """Set-Cookie lines for a refused refresh: a first invalid_grant only marks the refresh
+        token (a sibling request may have won a rotation race; its cookies must survive); any
+        other refusal ends the session."""
+        if exc.reason == "invalid_grant":
+            return exc.set_cookies
+        return self._store.clear(request.jar)
+
+    def _who(self, claims: Claims, session: Session) -> Json:
         return {
             "signedIn": True,
             "sub": claims.get("sub"),
@@ -145,7 +158,7 @@ class GateEndpoints:
             "email": claims.get("email"),
             "name": claims.get("name"),
             "groups": sorted(self._provider.groups(claims)),
-            "expiresAt": claims.get("exp"),
+            "expiresAt": session.expires_at,
         }
 
     def sign_out(self, request: ViewerRequest, now: float, deadline: Deadline) -> Outcome:

@@ -15,6 +15,7 @@ from . import responses
 from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
 from .errors import GateError
+from .identity_headers import strip_identity_headers
 from .idp import Deadline, IdpClient
 from .jwks import KeyStore
 from .outcome import Outcome
@@ -110,6 +111,7 @@ class Gate:
         request = None
         try:
             request = ViewerRequest(cf_request)
+            strip_identity_headers(cf_request["headers"])  # X-Gate-Sub/-Groups come only from the gate
             endpoint = self._endpoint_at.get(request.path.exact)
             if endpoint is not None:
                 route: Callable[[ViewerRequest, float, Deadline], Outcome] = getattr(self.endpoints, endpoint)
@@ -121,10 +123,6 @@ class Gate:
                 if public_uri != cf_request["uri"]:
                     cf_request["uri"] = public_uri  # the root, or a client route, as the index object
                 strip_gate_cookies(cf_request["headers"], self.store.names.all_prefix)
-                if self.config.apis:  # X-Gate-Sub/-Groups come only from the gate (edge/api.py)
-                    from .api import strip_identity_headers
-
-                    strip_identity_headers(cf_request["headers"])
                 return Outcome.forward(cf_request, "allow", "public_path")
             return self.protected.handle(request, now, deadline)
         except GateError as exc:

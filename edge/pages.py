@@ -39,6 +39,22 @@ def error_copy(status: int, reason: str, login_failed: bool) -> tuple[str, str]:
     return _ERROR_COPY.get(status, _ERROR_COPY[502])
 
 
+# One line for whoever runs the site, by reason code: the likely cause and where to fix it. No
+# configuration value is shown (any visitor sees these pages); the log line has the reason code.
+_OWNER_HINTS = {
+    "idp_invalid_client": "If you run this site: the sign-in service refused the gate's client credentials; "
+    "check the client secret.",
+    "idp_unauthorized_client": "If you run this site: the app client may not use the authorization-code grant there.",
+    "idp_error_invalid_request": "If you run this site: check that the gate's callback URL is registered for "
+    "the app client at the sign-in service.",
+    "idp_error_redirect_mismatch": "If you run this site: register the gate's callback URL for the app client "
+    "at the sign-in service.",
+    "idp_error_unauthorized_client": "If you run this site: the app client may not use the authorization-code "
+    "grant there.",
+    "idp_error_invalid_scope": "If you run this site: a scope the gate asks for is not allowed for the app client.",
+}
+
+
 def _link(href: str, text: str) -> str:
     return f'<a class="button" href="{escape(href)}">{escape(text)}</a>'
 
@@ -65,7 +81,12 @@ def error(
 ) -> CfResponse:
     """action: (href, label) of the way on; default "Sign in again" to the home page."""
     href, label = action or (sign_in_href(paths), "Sign in again")
-    body = f"<p>{escape(message)}</p><p>{_link(href, label)}{_link('/', 'Go to the home page')}</p>{_reference(reason)}"
+    owner = _OWNER_HINTS.get(reason)
+    hint = f'<p class="ref">{escape(owner)}</p>' if owner else ""
+    body = (
+        f"<p>{escape(message)}</p><p>{_link(href, label)}{_link('/', 'Go to the home page')}</p>"
+        f"{hint}{_reference(reason)}"
+    )
     return responses.html_page(status, title, body, set_cookies)
 
 
@@ -78,6 +99,10 @@ _FORBIDDEN_COPY = {
     "email_not_verified": (
         "your email address is not verified at the sign-in service, so it cannot "
         "decide. Verify it there, then sign in again."
+    ),
+    "groups_claim_missing": (
+        "the sign-in service did not say which groups you are in, so the site cannot tell "
+        "whether you may see this. The site's owner can fix it at the sign-in service."
     ),
     "not_allowed_to_enter": "this site is only for certain people, and this account is not one of them.",
     "groups_overage": (
@@ -93,7 +118,7 @@ def forbidden(paths: Paths, who: str, reason: str) -> CfResponse:
     why = _FORBIDDEN_COPY.get(reason, _FORBIDDEN_COPY["missing_group"])
     ask = (
         ""
-        if reason in ("email_not_verified", "groups_overage")
+        if reason in ("email_not_verified", "groups_overage", "groups_claim_missing")
         else " Ask the site's owner for access, or use another account."
     )
     body = (

@@ -75,9 +75,6 @@ class ProtectedPaths:
             api = self._api.match(request.path)
             if api is not None:
                 return self._api.handle(api, request, now, deadline, self.unauthenticated)
-            from .api import strip_identity_headers
-
-            strip_identity_headers(request.raw["headers"])
         session = self._store.read(request.jar, now, deadline)
         navigation = request.is_navigation
         if navigation and session.wants_early_refresh(now, self._window):
@@ -159,9 +156,7 @@ class ProtectedPaths:
         back = safe_return_path(target) or "/"
         still_valid = session.claims is not None
         try:
-            claims, cookies = self._flows.refresher.refresh(
-                request.jar, now, session.refresh_token or "", session.last_claims, deadline
-            )
+            claims, cookies, _ = self._flows.refresher.refresh(request.jar, now, session, deadline)
         except RefreshGaveNoIdToken as answer:
             if still_valid:  # keep the rotated refresh token; don't try again for this ID token
                 mark = self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)
@@ -172,10 +167,16 @@ class ProtectedPaths:
                     session.sub,
                 )
             return self.login(request, now, target, "refresh_without_id_token", answer.set_cookies)
-        except LoginFailed as exc:  # invalid_grant: the refresh token is spent or revoked
-            if still_valid and exc.reason != "identity_changed":
-                clear = self._store.clear_refresh_token(request.jar)
-                return Outcome.respond(responses.redirect(back, clear), "refresh_failed", exc.reason, session.sub)
+        except LoginFailed as exc:
+            if exc.reason == "invalid_grant":
+                # spent or revoked, maybe by a sibling request of this browser that won a rotation
+                # race: clear nothing, come back once with the cookies the browser then holds
+                mark = exc.set_cookies
+                if still_valid:
+                    mark += self._store.mark_refresh_tried(session.id_token, session.claims or {}, now)
+                return Outcome.respond(responses.redirect(back, mark), "refresh_failed", exc.reason, session.sub)
+            if still_valid and exc.reason == "refresh_token_spent":
+                return self.authorize(request, session.claims or {})
             return self.login(request, now, target, f"refresh_{exc.reason}", self._store.clear(request.jar))
         except GateError as exc:
             if still_valid:  # the IdP is down but the token is still good: let them in

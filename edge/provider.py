@@ -25,7 +25,11 @@ MAX_CLAIM_PATH_SEGMENTS = 8
 # Who the person is, as far as access rules are concerned (edge/access.py decides on it).
 # email_domain: the domain an email-domain rule may match, only when the provider vouches for it.
 # groups_overage: the token says the groups are elsewhere (too many to carry), so groups can't decide.
-Person = namedtuple("Person", "groups roles email email_verified email_domain groups_overage")
+# groups_absent: the token has no groups claim at all (the provider was not asked to, or cannot,
+# send one), so a rule needing a group fails with its own reason (groups_claim_missing).
+Person = namedtuple(
+    "Person", "groups roles email email_verified email_domain groups_overage groups_absent", defaults=(False,)
+)
 
 _MISSING = object()
 
@@ -73,6 +77,7 @@ class Provider:
     emails_decide = True  # the provider sends a meaningful email_verified
     default_groups_claim = "groups"
     default_roles_claim = ""
+    omits_empty_groups = False  # True: no groups claim means "in no group", not a provider setup problem
     default_extra_authorize_params: tuple[tuple[str, str], ...] = ()
     username_claims: tuple[str, ...] = ("preferred_username", "sub")
     display_claims: tuple[str, ...] = ("name", "email", "preferred_username", "sub")
@@ -126,6 +131,7 @@ class Provider:
             verified,
             self.email_domain(claims, email) if verified else None,
             self.groups_overage(claims),
+            not self.omits_empty_groups and (not self.groups_claim or claim_value(claims, self.groups_claim) is None),
         )
 
     def username(self, claims: Claims) -> object:
@@ -153,6 +159,9 @@ class CognitoProvider(Provider):
     name = "cognito"
     checks_token_use = True
     default_groups_claim = "cognito:groups"
+    # Cognito leaves cognito:groups out of a token when the user is in no group (only "when the user
+    # belongs to one or more groups": ministackorg/ministack#342 modelling real Cognito).
+    omits_empty_groups = True
     username_claims = ("cognito:username", "preferred_username", "sub")
     display_claims = ("name", "email", "cognito:username", "preferred_username", "sub")
 
@@ -251,8 +260,21 @@ PROFILES: dict[str, type[Provider]] = {
 }
 
 
+# Issuers whose rules are known whatever `provider` says: Google's ID tokens under a generic
+# "oidc" profile would otherwise let `email_verified` vouch for a work domain (no `hd` check).
+# https://developers.google.com/identity/openid-connect/openid-connect#discovery
+KNOWN_ISSUERS = {"https://accounts.google.com": "google", "accounts.google.com": "google"}
+
+
+def profile_for(provider: str, issuer: str) -> type[Provider]:
+    """The profile for a config: a generic "oidc" one with a known issuer gets that issuer's."""
+    if provider == Provider.name and issuer in KNOWN_ISSUERS:
+        return PROFILES[KNOWN_ISSUERS[issuer]]
+    return PROFILES[provider]
+
+
 def provider_for(config: Config) -> Provider:
-    return PROFILES[config.provider](config)
+    return profile_for(config.provider, config.issuer)(config)
 
 
 def _first(claims: Claims, names: tuple[str, ...]) -> str | None:

@@ -25,13 +25,22 @@ if TYPE_CHECKING:
     from .typing_aliases import Claims, Json
 
 # base64url, JOSE dots, and what opaque tokens use (RFC 6750 b64token); no ; , " \ or spaces
+SPENT_MARK_SECONDS = 300  # long enough for a racing sibling's answer to land
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
 
 
 class Session:
     """`claims` of a valid ID token, or None; `expired_claims` of a genuine expired one."""
 
-    __slots__ = ("claims", "early_refresh_tried", "expired_claims", "id_token", "reason", "refresh_token")
+    __slots__ = (
+        "access_times",
+        "claims",
+        "early_refresh_tried",
+        "expired_claims",
+        "id_token",
+        "reason",
+        "refresh_token",
+    )
 
     def __init__(
         self,
@@ -41,6 +50,7 @@ class Session:
         id_token: str | None = None,
         expired_claims: Claims | None = None,
         early_refresh_tried: bool = False,
+        access_times: Claims | None = None,
     ):
         self.claims = claims
         self.reason = reason
@@ -48,6 +58,9 @@ class Session:
         self.id_token = id_token
         self.expired_claims = expired_claims
         self.early_refresh_tried = early_refresh_tried
+        # With [[apis]]: `exp` (and `iat`) of the access-token cookie, read unverified (the API
+        # verifies it), so the session is as fresh as the earlier of the two tokens.
+        self.access_times = access_times
 
     @property
     def signed_in(self) -> bool:
@@ -71,13 +84,26 @@ class Session:
     def sub(self) -> object:
         return self.claims.get("sub") if self.claims is not None else None
 
+    @property
+    def expires_at(self) -> object:
+        """When the session stops working: the ID token's `exp`, or the access token's when an
+        API needs it and it runs out first (who-am-I's `expiresAt`, the site's refresh timer)."""
+        exp = self.claims.get("exp") if self.claims is not None else None
+        if self.access_times is not None and isinstance(exp, (int, float)):
+            return min(exp, self.access_times["exp"])
+        return exp
+
+    def access_expired(self, now: float, leeway: int) -> bool:
+        return self.access_times is not None and now >= self.access_times["exp"] + leeway
+
     def wants_early_refresh(self, now: float, window_seconds: int) -> bool:
-        return (
-            self.claims is not None
-            and bool(self.refresh_token)
-            and not self.early_refresh_tried
-            and in_refresh_window(self.claims, now, window_seconds)
-        )
+        """Inside the refresh window of the ID token (or of the access token an API needs), at
+        most once per ID token."""
+        if self.claims is None or not self.refresh_token or self.early_refresh_tried:
+            return False
+        if in_refresh_window(self.claims, now, window_seconds):
+            return True
+        return self.access_times is not None and in_refresh_window(self.access_times, now, window_seconds)
 
 
 def in_refresh_window(claims: Claims, now: float, window_seconds: int) -> bool:
@@ -90,6 +116,27 @@ def in_refresh_window(claims: Claims, now: float, window_seconds: int) -> bool:
     else:
         window = min(window, 60)
     return bool(exp - now <= window)
+
+
+def unverified_times(token: str | None) -> Claims | None:
+    """`exp` (and `iat`) of a JWT access token, unverified (the API verifies it): only to know
+    when it runs out. None for an opaque token, one without a numeric `exp`, or no token."""
+    parts = (token or "").split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        from .encoding import b64url_decode
+        from .jws import parse_json_object
+
+        payload = parse_json_object(b64url_decode(parts[1]))
+    except (ValueError, GateError):
+        return None
+    times: Claims = {}
+    for name in ("exp", "iat"):
+        value = payload.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 10**11:
+            times[name] = value
+    return times if "exp" in times else None
 
 
 def token_mark(token: str | None) -> str:
@@ -118,6 +165,7 @@ class SessionStore:
         self._max_age = config.cookies.session_max_age_seconds
         self._store_access_token = config.tokens.store_access_token
         self._window = config.tokens.refresh_window_seconds
+        self.api_needs_access_token = bool(config.apis)
         # [assets] signed_cookies: CloudFront's asset cookies ride along with every session
         # write and clear (edge/cfsign.py, imported on those paths only)
         self._config = config
@@ -169,7 +217,10 @@ class SessionStore:
         except GateError as exc:  # invalid, or its key could not be fetched: not signed in
             return Session(None, exc.reason, refresh_token, id_token)
         tried = jar.get(names.refresh_tried) == token_mark(id_token)
-        return Session(claims, "valid_session", refresh_token, id_token, early_refresh_tried=tried)
+        access_times = unverified_times(self.access_token(jar)) if self.api_needs_access_token else None
+        return Session(
+            claims, "valid_session", refresh_token, id_token, early_refresh_tried=tried, access_times=access_times
+        )
 
     def access_token(self, jar: dict[str, str]) -> str | None:
         return read_cookie(jar, self.names.access_token)
@@ -199,7 +250,10 @@ class SessionStore:
                 lines += self.writer.set(name, values[name], self._max_age, jar)
             elif name in jar and (name == names.access_token or from_login):
                 lines += self.writer.clear_all(name, jar)
-        if in_refresh_window(claims, now, self._window):
+        access_times = unverified_times(access) if self.api_needs_access_token else None
+        if in_refresh_window(claims, now, self._window) or (
+            access_times is not None and in_refresh_window(access_times, now, self._window)
+        ):
             # A new token that is already due for refresh (an IdP that hands back the same
             # near-expiry token, or whose clock runs behind) must not send the next navigation
             # round again: mark it as refreshed once.
@@ -208,13 +262,33 @@ class SessionStore:
             lines.append(self.writer.clear(names.refresh_tried))
         return lines + self.asset_lines(claims, now)
 
-    def keep_refresh_token(self, jar: dict[str, str], refresh_token: str) -> list[str]:
-        return self.writer.set(self.names.refresh_token, refresh_token, self._max_age, jar)
+    def keep_tokens(self, jar: dict[str, str], tokens: Json) -> list[str]:
+        """Set-Cookie lines for a refresh answer without an ID token: a rotated refresh token
+        and a new access token are kept (the ID token they came with stays)."""
+        lines: list[str] = []
+        if tokens.get("refresh_token"):
+            lines += self.writer.set(self.names.refresh_token, tokens["refresh_token"], self._max_age, jar)
+        access = tokens.get("access_token")
+        if self._store_access_token and access and len(access) <= MAX_SESSION_BYTES // 2:
+            lines += self.writer.set(self.names.access_token, access, self._max_age, jar)
+        return lines
 
     def mark_refresh_tried(self, id_token: str | None, claims: Claims, now: float) -> list[str]:
         return [
             self.writer.set(self.names.refresh_tried, token_mark(id_token), max(1, int(claims["exp"] - now)), {})[0]
         ]
+
+    def refresh_spent(self, jar: dict[str, str], refresh_token: str) -> bool:
+        """The IdP already refused this refresh token for this browser (see mark_refresh_spent)."""
+        return jar.get(self.names.refresh_spent) == token_mark(refresh_token)
+
+    def mark_refresh_spent(self, refresh_token: str) -> list[str]:
+        """The IdP refused this refresh token. With rotation (Cognito with a 0 s grace period,
+        oidc-provider) that is what every request but the first gets when several requests of
+        one browser refresh at once; the first one's answer sets the new tokens. So a refusal
+        clears nothing (it could land after the winner's cookies and wipe them): it marks the
+        token, and the request comes back once with whatever cookies the browser then holds."""
+        return self.writer.set(self.names.refresh_spent, token_mark(refresh_token), SPENT_MARK_SECONDS, {})[:1]
 
     def clear_refresh_token(self, jar: dict[str, str]) -> list[str]:
         return self.writer.clear_all(self.names.refresh_token, jar)
@@ -224,8 +298,9 @@ class SessionStore:
         lines: list[str] = []
         for name in self.names.session():
             lines += self.writer.clear_all(name, jar)
-        if self.names.refresh_tried in jar:
-            lines.append(self.writer.clear(self.names.refresh_tried))
+        for marker in (self.names.refresh_tried, self.names.refresh_spent):
+            if marker in jar:
+                lines.append(self.writer.clear(marker))
         lines += [self.writer.clear(name, "Lax") for name in pending_logins(jar, self.names.login_prefix)]
         if self.signs_assets:
             lines += self.clear_assets()

@@ -76,10 +76,12 @@ class Paths(
 # answers, CSRF checks. cors_origins: other origins allowed to call it with credentials.
 # token_header: the header carrying "Bearer <token>" to the API (Authorization unless the origin
 # needs that one itself, e.g. a Lambda function URL behind origin access control).
+# bearer_audiences / bearer_scopes: what a client's own bearer token (accept_bearer) must be for:
+# an `aud` among the audiences, or every scope in `scope`/`scp` (edge/api.py); neither = none pass.
 Api = namedtuple(
     "Api",
-    "paths identity_headers accept_bearer cors_origins token_header",
-    defaults=(False, False, (), "Authorization"),
+    "paths identity_headers accept_bearer cors_origins token_header bearer_audiences bearer_scopes",
+    defaults=(False, False, (), "Authorization", (), ()),
 )
 
 
@@ -158,6 +160,10 @@ class Config(
             data.pop("apis", None)
         if not self.assets.signed_cookies:  # off: the baked document as before issue 23
             data["assets"] = {"paths": data["assets"]["paths"]}
+        for api in data.get("apis", ()):  # absent when unused: zips built before stay identical
+            for key in ("bearer_audiences", "bearer_scopes"):
+                if not api[key]:
+                    del api[key]
         # absent when unused, for the same reason
         data["rules"] = [{k: v for k, v in rule.items() if v or k in ("paths", "groups")} for rule in data["rules"]]
         if self.entry == Entry():
@@ -195,6 +201,8 @@ class Config(
                     accept_bearer=bool(a.get("accept_bearer", False)),
                     cors_origins=tuple(a.get("cors_origins", ())),
                     token_header=a.get("token_header", "Authorization"),
+                    bearer_audiences=tuple(a.get("bearer_audiences", ())),
+                    bearer_scopes=tuple(a.get("bearer_scopes", ())),
                 )
                 for a in data.get("apis", ())
             ),

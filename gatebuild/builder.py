@@ -21,7 +21,7 @@ import tempfile
 
 from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
-from edge.provider import PROFILES
+from edge.provider import profile_for
 from gatebuild import asset_key as gatebuild_asset_key
 from gatebuild import cacerts, discovery, runtime, secret_store, vendor, zipper
 from gatebuild import config as gate_config
@@ -103,7 +103,9 @@ def load_config(
             },
         )
         if "end_session_endpoint" in found:  # the profile knows its logout style (edge/provider.py)
-            logout, style = PROFILES[config.provider].logout_endpoint(config.issuer, found["end_session_endpoint"])
+            logout, style = profile_for(config.provider, config.issuer).logout_endpoint(
+                config.issuer, found["end_session_endpoint"]
+            )
             config = gate_config.with_endpoints(config, logout=logout, logout_style=style)
     jwks = _load_jwks(config, jwks_file)
     return config, jwks
@@ -218,6 +220,11 @@ def build(
 ) -> str:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a))
     config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides, asset_key_path=asset_key_path)
+    notice = discovery.sign_out_notice(
+        config.endpoints.revocation, config.endpoints.logout, config.endpoints.logout_style
+    )
+    if notice and not quiet:
+        print(notice, file=sys.stderr)
     python313 = runtime.find_python313()
     if python313 is None and not quiet:
         print(
@@ -283,6 +290,36 @@ def _write_site_env(path: str, config) -> None:
         f.write("# written by build.py from the gate's config: the site's gate paths\n" + "\n".join(lines) + "\n")
 
 
+def parse_sets(values: list[str]) -> dict:
+    """`--set section.key=VALUE` as overrides (VALUE read as a TOML value, else as a string):
+    what `scripts/demo` lays on a person's own file for a laptop (site.url, cookies.secure)."""
+    import tomllib
+
+    overrides: dict = {}
+    for item in values:
+        key, eq, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not eq or len(parts) != 2 or not all(parts):
+            raise BuildError(f"--set {item}: write section.key=VALUE, e.g. --set site.url=http://localhost:8080", 2)
+        try:
+            value = tomllib.loads(f"v = {text}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text
+        overrides.setdefault(parts[0], {})[parts[1]] = value
+    return overrides
+
+
+def check_idp(config_path: str, overrides: dict) -> int:
+    from gatebuild import doctor
+
+    try:
+        lines = doctor.report(config_path, overrides)
+    except discovery.FetchError as exc:
+        raise BuildError(f"{exc}; check idp.issuer and the network", 2) from None
+    print("\n".join(lines), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=f"Build the sign-in gate's Lambda@Edge zip (gate {__version__}).")
     parser.add_argument("--version", action="version", version=f"gate {__version__}")
@@ -299,6 +336,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit",
     )
+    parser.add_argument(
+        "--check-idp",
+        action="store_true",
+        help="fetch the provider's discovery, RFC 8414 metadata and JWKS and say what the gate will do with it "
+        "(issuer, algorithms, groups, sign-out, profile rules, the URLs to register); writes no zip",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="lay a value over the config file (VALUE as TOML, else a string), e.g. --set site.url=http://localhost:8080",
+    )
     args = parser.parse_args(argv)
     if args.print_schema:
         try:
@@ -309,8 +359,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.config:
         parser.error("the following arguments are required: --config")
     try:
+        overrides = parse_sets(args.set)
+        if args.check_idp:
+            return check_idp(args.config, overrides)
         build(
-            args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env, asset_key_path=args.asset_key
+            args.config,
+            jwks_file=args.jwks_file,
+            out=args.out,
+            site_env=args.site_env,
+            overrides=overrides or None,
+            asset_key_path=args.asset_key,
         )
     except ConfigFileError as exc:
         for line in exc.mistakes:

@@ -38,6 +38,7 @@ from local import profiles
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IDP_DIR = os.path.join(ROOT, "local", "idp")
 PROVIDERS = ("cognito", "oidc")
+EXTERNAL = "external"  # the person's own provider, named by their gate TOML's [idp] (nothing started here)
 DEFAULT_PORTS = {"site": 8080, "cognito": 9229, "oidc": 9230}
 
 
@@ -76,6 +77,38 @@ def read_user_sections(path: str) -> dict:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise StackError(f"--config {path}: cannot read it as TOML ({exc}); give your gate.toml") from None
     return {k: v for k, v in raw.items() if k in USER_SECTIONS}
+
+
+def read_whole_config(path: str) -> dict:
+    import tomllib
+
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise StackError(f"--config {path}: cannot read it as TOML ({exc}); give your gate.toml") from None
+
+
+def names_a_provider(raw: dict) -> bool:
+    """Whether a gate TOML names its own identity provider: an [idp] table with a client_id
+    (with an issuer, or provider = "cognito" and a [cognito] pool). The demo then starts none."""
+    idp = raw.get("idp")
+    return isinstance(idp, dict) and bool(idp.get("client_id")) and (bool(idp.get("issuer")) or "cognito" in raw)
+
+
+def laptop_overrides(raw: dict, site_url: str) -> list[str]:
+    """The `build.py --set` values that make a person's own gate TOML run on this laptop, and
+    nothing more: the site's URL (http on loopback), cookies without Secure (browsers drop Secure
+    cookies from http://localhost in some versions, and the validator allows secure = false only
+    for a localhost site.url), no cookie Domain (localhost is not the site's domain), and
+    SameSite=None (which needs Secure) made Lax."""
+    cookies = raw.get("cookies") if isinstance(raw.get("cookies"), dict) else {}
+    sets = [f"site.url={json.dumps(site_url)}", "cookies.secure=false"]
+    if cookies.get("domain"):
+        sets.append('cookies.domain=""')
+    if cookies.get("same_site") == "None":
+        sets.append('cookies.same_site="Lax"')
+    return sets
 
 
 def _toml_value(value) -> str:
@@ -308,7 +341,13 @@ class Stack:
     refusal_log: str = field(init=False, default="")
 
     def __post_init__(self):
-        if self.provider not in PROVIDERS:
+        self.external = self.provider == EXTERNAL
+        if self.external:
+            if not self.user_config:
+                raise StackError("an external provider is named by a gate TOML: give user_config (demo --config)")
+            if self.api or self.profile != "oidc":
+                raise StackError("with your own provider the demo runs no API and no provider profile of its own")
+        elif self.provider not in PROVIDERS:
             raise StackError(f"provider must be one of {PROVIDERS}, not {self.provider!r}")
         if self.profile not in profiles.PROFILES or (self.profile != "oidc" and self.provider != "oidc"):
             raise StackError(
@@ -322,13 +361,20 @@ class Stack:
         os.chmod(self.workdir, 0o700)
         self.idp_admin_token = secrets.token_urlsafe(32)
         self.site_port = self.site_port or free_port()
-        self.idp_port = self.idp_port or free_port()
+        self.idp_port = 0 if self.external else (self.idp_port or free_port())
         if self.api and self.profile != "oidc":
             raise StackError("the demo API runs with the cognito provider or the plain oidc profile")
         self.api_port = (self.api_port or free_port()) if self.api else 0
         self.api_url = f"http://127.0.0.1:{self.api_port}" if self.api else ""
         self.site_url = f"http://localhost:{self.site_port}"
         self.idp_url = f"http://127.0.0.1:{self.idp_port}"
+        self.build_sets: list[str] = []  # build.py --set values (the external provider's laptop overrides)
+        if self.external:
+            self._resolve_external()
+            self.echo_on = threading.Event()
+            self.echo_on.set()
+            self._stopped = False
+            return
         self._user_sections = read_user_sections(self.user_config) if self.user_config else {}
         user_paths = self._user_sections.get("paths", {})
         self.callback_url = self.site_url + user_paths.get("callback", "/_gate/callback")
@@ -342,6 +388,63 @@ class Stack:
         self.echo_on.set()
         self._stopped = False
 
+    def _resolve_external(self) -> None:
+        """The person's file, validated as build.py will see it (their file + the laptop overrides)."""
+        raw = read_whole_config(self.user_config)
+        if not names_a_provider(raw):
+            raise StackError(f"--config {self.user_config}: its [idp] names no provider (issuer and client_id)")
+        self.build_sets = laptop_overrides(raw, self.site_url)
+        overrides = self.overrides
+        sys.path.insert(0, ROOT)
+        try:
+            from gatebuild import config as gate_config
+
+            try:
+                config, _ = gate_config.validate(gate_config.deep_merge(raw, overrides))
+            except gate_config.ConfigFileError as exc:
+                raise StackError(
+                    "\n".join(f"config error: {line}" for line in exc.mistakes) + f"\n(in {self.user_config})"
+                ) from None
+        finally:
+            sys.path.remove(ROOT)
+        self.resolved = config
+        self.issuer = config.issuer
+        self.idp_url = config.issuer
+        self.client_id = config.client_id
+        self.callback_url = self.site_url + config.paths.callback
+        self.signed_out_url = self.site_url + config.paths.signed_out
+        self.groups_claim = config.tokens.groups_claim
+        self._user_sections = {k: v for k, v in raw.items() if k in USER_SECTIONS}
+        self.groups = tuple(self.groups_in_rules())
+        self.users = ()
+
+    @property
+    def overrides(self) -> dict:
+        """build_sets as the overrides dict builder.load_config takes."""
+        import tomllib
+
+        out: dict = {}
+        for item in self.build_sets:
+            key, _, text = item.partition("=")
+            section, _, name = key.partition(".")
+            out.setdefault(section, {})[name] = tomllib.loads(f"v = {text}")["v"]
+        return out
+
+    def build_command(self) -> str:
+        sets = "".join(f" --set '{item}'" for item in self.build_sets)
+        return f"python build.py --config {self.config_path}{sets}"
+
+    def hint_context(self) -> dict[str, str]:
+        return {
+            "config": self.config_path or str(self.user_config),
+            "client_id": self.client_id,
+            "callback": self.callback_url,
+            "signed_out": self.signed_out_url,
+            "groups_claim": getattr(self, "groups_claim", "groups"),
+            "site_url": self.site_url,
+            "issuer": self.issuer,
+        }
+
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> Stack:
@@ -350,12 +453,15 @@ class Stack:
                 f"{self.site_dir}: no index.html; build the site first (cd site && npm ci && npm run build)"
             )
         for port in (self.site_port, self.idp_port):
-            if port_in_use(port):
+            if port and port_in_use(port):
                 raise StackError(f"port {port} on 127.0.0.1 is already in use; choose another")
-        install_idp_packages()
+        if not self.external:
+            install_idp_packages()
         atexit.register(self.stop)
         try:
-            if self.provider == "cognito":
+            if self.external:
+                pass  # the person's own provider: nothing to start
+            elif self.provider == "cognito":
                 self._start_cognito()
             else:
                 self._start_oidc()
@@ -749,6 +855,9 @@ class Stack:
             sys.path.remove(ROOT)
 
     def _write_config(self) -> None:
+        if self.external:  # the person's file itself, as build.py and the deploy read it
+            self.config_style, self.config_path = "external", os.path.abspath(str(self.user_config))
+            return
         self.config_style = self._choose_style()
         self.config_path = os.path.join(self.workdir, f"gate.{self.provider}.local.toml")
         with private_file(self.config_path) as f:
@@ -759,6 +868,8 @@ class Stack:
         log_path = os.path.join(self.workdir, "build.log")
         argv = [sys.executable, os.path.join(ROOT, "build.py"), "--config", self.config_path, "--out", self.zip_path]
         argv += ["--asset-key", self.asset_key_path]
+        for item in self.build_sets:
+            argv += ["--set", item]
         # build.py stages in the shared build/staging: one build at a time from here, and one
         # retry when another build (someone else's test run) collided with this one.
         for attempt in (1, 2, 3):
@@ -784,7 +895,17 @@ class Stack:
         raise StackError(f"build.py failed (exit {run.returncode}):\n{run.stdout[-1500:]}{run.stderr[-3000:]}")
 
     def _start_emulator(self) -> None:
-        echo = (lambda line: print(line, file=sys.stderr, flush=True)) if self.echo_emulator else None
+        from local.hints import Hinter
+
+        hinter = Hinter(self.hint_context())
+
+        def echo(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+            said = hinter.for_line(line)
+            if said:
+                print(said, file=sys.stderr, flush=True)
+
+        echo = echo if self.echo_emulator else None  # type: ignore[assignment]
         argv = [
             sys.executable,
             "-m",

@@ -8,7 +8,7 @@ discover; gatebuild.discovery fills them in.
 
 from __future__ import annotations
 
-from edge.provider import PROFILES, Provider
+from edge.provider import Provider, profile_for
 from edge.settings import LOG_LEVELS, PROVIDERS, Config
 
 from . import branding
@@ -58,7 +58,9 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     timeout = m.check("timeout", ("idp",), check_timeout, idp)
     found = m.check("endpoints", ("idp", "cognito", "provider"), check_endpoints, provider, idp, cognito)
     site_url = m.check("site_url", ("site",), check_site_url, site)
-    profile = PROFILES[provider] if provider else Provider
+    # a generic "oidc" config with a known issuer (Google's) gets that provider's rules
+    issuer = idp.get("issuer") if isinstance(idp, dict) else None
+    profile = profile_for(provider, issuer if isinstance(issuer, str) else "") if provider else Provider
     extra_params = m.check(
         "extra_authorize_params", ("idp", "provider"), check_extra_params, idp.get("extra_authorize_params"), profile
     )

@@ -186,6 +186,19 @@ def check_apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
                     f'{where}.cors_origins: {origin!r} must be an origin such as "https://app.example.com"'
                 )
             origins.append(origin)
+        purpose = {}
+        for key in ("bearer_audiences", "bearer_scopes"):
+            values = str_list(f"{where}.{key}", raw[key]) if raw.get(key) else []
+            for value in values:
+                if not value or value != value.strip() or any(c.isspace() for c in value):
+                    raise ConfigFileError(f"{where}.{key}: {value!r} must be one non-empty word, without spaces")
+            purpose[key] = tuple(values)
+        if raw.get("accept_bearer", False) and not any(purpose.values()):
+            raise ConfigFileError(
+                f"{where}.accept_bearer: needs bearer_audiences (the `aud` a client's token must name) or "
+                'bearer_scopes (the scopes it must carry, e.g. ["api/read"]); without them any access token '
+                "issued to this client, for any resource, would pass"
+            )
         token_header = raw.get("token_header", "Authorization")
         problem = token_header_problem(token_header)
         if problem:
@@ -196,6 +209,7 @@ def check_apis(raw_apis, paths: Paths, tokens: Tokens) -> tuple[Api, ...]:
                 identity_headers=raw.get("identity_headers", False),
                 accept_bearer=raw.get("accept_bearer", False),
                 cors_origins=tuple(origins),
+                **purpose,
                 token_header=token_header,
             )
         )

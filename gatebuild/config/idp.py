@@ -156,6 +156,8 @@ def check_extra_params(given: dict | None, profile: type[Provider]) -> tuple[tup
             value = str(value)
         if not isinstance(value, str):
             raise ConfigFileError(f"{where}: must be a string")
+        if key == "max_age" and value and not (value.isascii() and value.isdigit()):
+            raise ConfigFileError(f"{where}: must be a number of seconds, e.g. 300 (the gate checks auth_time with it)")
         if len(value) > MAX_PARAM_VALUE or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
             raise ConfigFileError(f"{where}: must be at most {MAX_PARAM_VALUE} printable characters")
         if value:

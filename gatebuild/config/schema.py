@@ -102,6 +102,8 @@ API_KEYS = {
     "identity_headers": bool,
     "accept_bearer": bool,
     "cors_origins": list,
+    "bearer_audiences": list,
+    "bearer_scopes": list,
     "token_header": str,
 }
 

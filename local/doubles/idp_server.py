@@ -44,7 +44,22 @@ class LocalIdp:
         self.requests: list[dict] = []
         self.fault: str | None = None  # see _fault()
         self.fault_paths: tuple[str, ...] = ("/token", "/revoke", "/jwks")
+        # Cognito refresh-token rotation (2025), from AWS's documentation: with rotation on, the
+        # token endpoint's refresh_token grant "issues new ID, access, and optionally (with
+        # refresh token rotation) refresh tokens" (developer guide, "Refresh tokens":
+        # https://docs.aws.amazon.com/cognito/latest/developerguide/amazon-cognito-user-pools-using-the-refresh-token.html);
+        # "the original refresh token that you're rotating out can remain valid for a period of
+        # time of up to 60 seconds ... When RetryGracePeriodSeconds is 0, the grace period is
+        # disabled and a successful request immediately invalidates the submitted refresh token"
+        # (API reference, RefreshTokenRotationType:
+        # https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_RefreshTokenRotationType.html).
+        # rotate_refresh_tokens turns it on; refresh_grace_seconds is RetryGracePeriodSeconds
+        # (0-60); a spent token after its grace period is invalid_grant.
         self.rotate_refresh_tokens = False
+        self.refresh_grace_seconds = 0.0
+        self.refresh_delay_seconds = 0.0  # hold each refresh answer this long (to make races real)
+        self.spent_refresh_tokens: dict[str, float] = {}  # token -> when it was rotated out
+        self._grant_lock = threading.Lock()
         self.jwks_override: dict | None = None
         self.id_token_claims: dict = {}
         # refresh_answer(tokens, refresh_entry) -> the JSON body to send instead (a hostile or odd IdP)
@@ -143,13 +158,23 @@ class LocalIdp:
             return 200, tokens
         if grant == "refresh_token":
             token = form.get("refresh_token", "")
-            entry = self.refresh_tokens.get(token)
-            if entry is None or token in self.revoked:
-                return 400, {"error": "invalid_grant"}
-            tokens = self._tokens(entry["claims"], None)
-            if self.rotate_refresh_tokens:
-                del self.refresh_tokens[token]
-            else:
+            with self._grant_lock:  # one token endpoint: a rotation is atomic, as at the real one
+                entry = self.refresh_tokens.get(token)
+                spent_at = self.spent_refresh_tokens.get(token)
+                if spent_at is not None and time.time() - spent_at >= self.refresh_grace_seconds:
+                    self.refresh_tokens.pop(token, None)
+                    entry = None
+                if entry is None or token in self.revoked:
+                    return 400, {"error": "invalid_grant"}
+                tokens = self._tokens(entry["claims"], None)
+                if self.rotate_refresh_tokens:
+                    if self.refresh_grace_seconds > 0:
+                        self.spent_refresh_tokens.setdefault(token, time.time())
+                    else:
+                        del self.refresh_tokens[token]
+            if self.refresh_delay_seconds:
+                time.sleep(self.refresh_delay_seconds)
+            if not self.rotate_refresh_tokens:
                 del self.refresh_tokens[tokens["refresh_token"]]
                 tokens.pop("refresh_token")
             if self.refresh_answer is not None:

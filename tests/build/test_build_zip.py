@@ -357,6 +357,7 @@ domain = "auth.example.com"
 [[apis]]
 paths = ["/api/*"]
 accept_bearer = true
+bearer_scopes = ["openid"]
 token_header = "X-Gate-Token"
 '''
     result, out = build(tmp_path, text, keys.jwks())

@@ -274,7 +274,7 @@ def test_a_non_browser_bearer_token_is_refused_unless_accept_bearer(api_browser,
 
 
 def test_accept_bearer_forwards_a_verified_access_token_only(api_browser, keys, other_keys):
-    browser = api_browser(accept_bearer=True)
+    browser = api_browser(accept_bearer=True, bearer_scopes=["openid"])
     good = keys.access_token(**{"cognito:groups": ["Viewer"]})
     result = browser.request("/api/reports", headers={"Authorization": f"Bearer {good}"})
     headers = forwarded_headers(result)
@@ -292,7 +292,7 @@ def test_accept_bearer_forwards_a_verified_access_token_only(api_browser, keys, 
 
 
 def test_accept_bearer_ignores_authorization_from_a_browser(signed_in, keys):
-    browser = signed_in(accept_bearer=True)
+    browser = signed_in(accept_bearer=True, bearer_scopes=["openid"])
     other = keys.access_token(sub="someone-else")
     with freeze_time("2026-03-01 09:10:00"):
         result = browser.request(
@@ -307,7 +307,7 @@ def test_accept_bearer_for_oidc_needs_an_rfc9068_access_token(idp, make_handler)
     config = make_config_with(
         idp,
         idp={"provider": "oidc", "issuer": "https://idp.example", "authorization_endpoint": f"{idp.base}/authorize"},
-        apis=[{"paths": ["/api/*"], "accept_bearer": True}],
+        apis=[{"paths": ["/api/*"], "accept_bearer": True, "bearer_audiences": ["https://api.example"]}],
         tokens={"groups_claim": "groups"},
     )
     keys = Keys("https://idp.example", config.client_id, provider="oidc")
@@ -357,8 +357,14 @@ def test_refresh_refused_by_the_idp_ends_the_session(signed_in, idp):
     idp.revoked.extend(idp.refresh_tokens)
     with freeze_time("2026-03-01 09:30:00"):
         result = browser.request("/_gate/refresh", headers=REFRESH, method="POST")
-    assert result["status"] == "401" and header(result, "x-gate-reason") == "refresh_refused"
-    assert body(result)["reason"] == "refresh_refused" and "location" not in result["headers"]
+        assert result["status"] == "401" and header(result, "x-gate-reason") == "refresh_refused"
+        assert body(result)["reason"] == "refresh_refused" and "location" not in result["headers"]
+        # a first invalid_grant only marks the token (another tab may have won a rotation race)
+        assert RT in browser.jar and "__Host-gate-rspent" in browser.jar
+        calls = len(idp.token_calls("refresh_token"))
+        again = browser.request("/_gate/refresh", headers=REFRESH, method="POST")
+    assert again["status"] == "401" and body(again)["reason"] == "refresh_refused"
+    assert len(idp.token_calls("refresh_token")) == calls  # never asked twice
     assert ID not in browser.jar and RT not in browser.jar
 
 
@@ -454,3 +460,15 @@ def test_same_origin_proof(origin, fetch_site, marker, allowed, require):
     assert (refusal is None) == expected, refusal
     if refusal is not None:
         assert refusal in ("cross_site", "missing_request_header")
+
+
+def test_accept_bearer_needs_a_configured_audience_or_scope(idp, api_browser, keys):
+    """Issue 21: issuer, client and type alone accept a token this client got for any resource."""
+    with pytest.raises(gate_config.ConfigFileError, match=r"apis\[1\]\.accept_bearer: needs bearer_audiences"):
+        make_config_with(idp, apis=[{"paths": ["/api/*"], "accept_bearer": True}])
+    browser = api_browser(accept_bearer=True, bearer_scopes=["api/read"])
+    other_resource = keys.access_token(scope="openid email")
+    refused = browser.request("/api/reports", headers={"Authorization": f"Bearer {other_resource}"})
+    assert refused["status"] == "401" and body(refused)["detail"] == "missing_scope"
+    meant = keys.sign({**keys.id_claims(), "client_id": keys.client_id, "token_use": "access", "scope": "api/read"})
+    assert not is_response(browser.request("/api/reports", headers={"Authorization": f"Bearer {meant}"}))

@@ -49,7 +49,7 @@ def test_default_is_authorization(signed_in):  # noqa: F811
 
 
 def test_a_bearer_client_token_moves_to_token_header(api_browser, keys):  # noqa: F811
-    browser = api_browser(accept_bearer=True, token_header="X-Gate-Token")
+    browser = api_browser(accept_bearer=True, bearer_scopes=["openid"], token_header="X-Gate-Token")
     token = keys.access_token(**{"cognito:groups": ["Viewer"]})
     result = browser.request("/api/reports", headers={"Authorization": f"Bearer {token}"})
     assert not is_response(result)

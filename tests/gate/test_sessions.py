@@ -81,7 +81,10 @@ def test_invalid_grant_ends_the_session_and_starts_exactly_one_login(browser, lo
     logged_in(browser, login)
     idp.refresh_tokens.clear()  # revoked at the IdP
     with freeze_time("2026-03-01 10:05:00"):
+        first = browser.get("/docs")  # marked, nothing cleared (a rotation race looks the same)
+        assert first["status"] == "302" and header(first, "location") == "/docs" and RT in browser.jar
         result = browser.get("/docs")
+    assert len(idp.token_calls("refresh_token")) == 1
     assert result["status"] == "302"
     assert header(result, "location").startswith("https://auth.example.com/oauth2/authorize?")
     assert ID not in browser.jar and RT not in browser.jar and AT not in browser.jar

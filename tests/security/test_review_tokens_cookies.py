@@ -35,7 +35,7 @@ from tests.support.cloudfront import FETCH_JSON, NAVIGATE, Browser, event, heade
 pytestmark = [pytest.mark.slow]  # markers: README "Tests"
 
 T0 = "2026-03-01 09:00:00"
-GATE_NAMES = re.compile(r"^__Host-gate-(?:(?:id|at|rt)(?:\.[1-8])?|rtried|login-[A-Za-z0-9_-]{16})$")
+GATE_NAMES = re.compile(r"^__Host-gate-(?:(?:id|at|rt)(?:\.[1-8])?|rtried|rspent|login-[A-Za-z0-9_-]{16})$")
 
 
 def oidc_handler(make_config, make_handler, **tokens):
