@@ -54,7 +54,7 @@ CONTEXTS = {"bare": "", "lambda": LAMBDA_PRELOAD}
 
 FULL = {"cold": 21, "share": 11, "first": 1000, "repeat": 20000, "peer_repeat": 5000, "pow": 2000, "rounds": 10}
 QUICK = {"cold": 3, "share": 2, "first": 60, "repeat": 1000, "peer_repeat": 300, "pow": 100, "rounds": 3}
-# The (+x) figures of the last full run before issue 22 (README, after issues 11-14; idle machine):
+# The (+x) figures of the last full run before issue 22 (then README, after issues 11-14; idle):
 # the bare and Lambda-context rows must not regress from these, beyond the noise allowance.
 BASELINE_ABOVE_BARE_MS = {
     "ours_bare_a": 16.8,

@@ -1,10 +1,12 @@
 """Screenshot the protected site after a real login, for the docs.
 
+    python -m local.screenshot --all      # every image the docs use (SHOTS); what scripts/screenshots runs
     python -m local.screenshot [--provider cognito|oidc] [--user admin@example.com]
                                [--path /] [--out docs/screenshot-site.png]
 
 Starts a local stack on free ports (site/dist must be built), signs in through the provider's
 form in headless Debian Chromium (/usr/bin/chromium) and saves a PNG of the page.
+tests/docs/test_screenshots.py checks SHOTS is exactly the set of images the docs reference.
 """
 
 from __future__ import annotations
@@ -12,8 +14,22 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NamedTuple
 
 from local.stack import ROOT, Stack, StackError
+
+
+class Shot(NamedTuple):
+    out: str  # the image's path in the repository
+    user: str  # the demo user who signs in
+    path: str  # the page shown after signing in
+
+
+# Every image the docs use, each made from the running demo: nothing drawn by hand.
+SHOTS = (
+    Shot("docs/screenshot-site.png", "admin@example.com", "/"),  # the protected site after login
+    Shot("docs/screenshot-forbidden.png", "viewer@example.com", "/admin"),  # the gate's 403 page (missing_group)
+)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -53,14 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default="admin@example.com")
     parser.add_argument("--path", default="/", help="the page to show (default /)")
     parser.add_argument("--out", default=os.path.join(ROOT, "docs", "screenshot-site.png"))
+    parser.add_argument("--all", action="store_true", help="every image the docs use (SHOTS), into docs/")
+    parser.add_argument("--out-dir", help="with --all: write the shots into this folder instead (tests)")
     args = parser.parse_args(argv)
+    shots = SHOTS if args.all else (Shot(args.out, args.user, args.path),)
+    if args.all and args.out_dir:
+        shots = tuple(
+            s._replace(out=os.path.join(os.path.abspath(args.out_dir), os.path.basename(s.out))) for s in shots
+        )
     try:
         with Stack(args.provider, site_dir=os.path.join(ROOT, "site", "dist")) as stack:
-            user = next((u for u in stack.users if u.username == args.user), None)
-            if user is None:
-                print(f"screenshot: no demo user {args.user}", file=sys.stderr)
-                return 2
-            print(take(stack, user.username, user.password, args.path, args.out))
+            for shot in shots:
+                user = next((u for u in stack.users if u.username == shot.user), None)
+                if user is None:
+                    print(f"screenshot: no demo user {shot.user}", file=sys.stderr)
+                    return 2
+                print(take(stack, user.username, user.password, shot.path, os.path.join(ROOT, shot.out)))
     except StackError as exc:
         print(f"screenshot: {exc}", file=sys.stderr)
         return 1

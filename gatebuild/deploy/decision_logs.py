@@ -71,8 +71,16 @@ class Filters:
         return not self.subject_hashes or d.subject in self.subject_hashes
 
 
+# Reasons made of a prefix and a part chosen elsewhere (a token check, the IdP's own error code,
+# an HTTP status) share their family's entry: `id_token_wrong_audience` -> #id-token.
+# tests/docs/test_reason_anchors.py checks every code and family has its anchor.
+REASON_FAMILIES = ("id_token_", "refreshed_", "bearer_", "idp_error_", "idp_http_", "idp_bad_", "revoke_http_")
+
+
 def reason_link(reason: str) -> str:
-    return REASON_DOCS.format(anchor=reason.replace("_", "-"))
+    family = next((prefix for prefix in REASON_FAMILIES if reason.startswith(prefix)), None)
+    anchor = family.rstrip("_") if family else reason
+    return REASON_DOCS.format(anchor=anchor.replace("_", "-"))
 
 
 def parse_since(text: str, now_ms: int) -> int:

@@ -19,7 +19,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: docs/contributing.md "Tests"
 
 ROWS = (
     "Zip size",

@@ -22,7 +22,7 @@ from tests.security.conftest import assert_response, is_response
 from tests.security.test_path_findings import reaches
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
-pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: docs/contributing.md "Tests"
 
 PUBLIC = ["/favicon.ico", "/assets/*", "/index.html"]
 APIS = [["/api/*"], ["/v2/*/data", "/v2/*/data/*"]]

@@ -26,7 +26,7 @@ from gatebuild.runtime import find_python313
 from tests.build.test_build_zip import build
 from tests.conftest import ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: docs/contributing.md "Tests"
 
 OIDC_CONFIG = """
 [idp]

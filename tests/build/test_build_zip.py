@@ -17,7 +17,7 @@ from tests.conftest import CLIENT_ID, ROOT
 from tests.support import hygiene
 from tests.support.cloudfront import NAVIGATE, event, header, location_query
 
-pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: docs/contributing.md "Tests"
 
 RUNNER = best_python()  # python3.13 when there is one; the zip is then bytecode for it
 needs_313 = pytest.mark.needs_py313  # skipped, and said in the summary, without python3.13
@@ -313,7 +313,7 @@ def test_without_python313_the_build_writes_a_working_sources_only_zip(tmp_path,
 
 
 def test_readme_offline_build_command_works(tmp_path):
-    """The README's command, verbatim: the example config and the JWKS fixture, no network."""
+    """The command in docs/getting-started.md (tests/docs runs it too): example config, JWKS fixture, no network."""
     offline = tmp_path / "offline"
     offline.mkdir()
     (offline / "sitecustomize.py").write_text(NO_NETWORK)

@@ -151,8 +151,14 @@ from gatebuild.config import SAFE_AUTHORIZE_PARAMS  # noqa: E402
 )
 def test_extra_params_are_exactly_the_safe_keys_with_printable_values(given_params):
     # Oracle: the config is accepted iff every key is on the safe list (and none is the gate's own)
-    # and every value is printable; then each non-empty value is sent as given.
-    ok = all(k in SAFE_AUTHORIZE_PARAMS and all(0x20 <= ord(c) != 0x7F for c in v) for k, v in given_params.items())
+    # and every value is printable, and a non-empty max_age is a number of seconds (the gate checks
+    # auth_time against it: OIDC Core 3.1.2.1); then each non-empty value is sent as given.
+    ok = all(
+        k in SAFE_AUTHORIZE_PARAMS
+        and all(0x20 <= ord(c) != 0x7F for c in v)
+        and (k != "max_age" or not v or all("0" <= c <= "9" for c in v))
+        for k, v in given_params.items()
+    )
     try:
         config, _ = gate_config.validate(raw(extra_authorize_params=given_params))
     except ConfigFileError as exc:

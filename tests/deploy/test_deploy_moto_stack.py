@@ -11,7 +11,7 @@ from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.gatezip import sha256_b64
 from gatebuild.deploy.stack import StackOptions, deploy_stack
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 
 def test_deploy_against_moto_cloudformation(moto_aws, moto_template, tmp_path, site_dir, fake_builder, quiet_progress):

@@ -48,7 +48,7 @@ from gatebuild.deploy.stack import (
 )
 from gatebuild.deploy.state_secret import MAX_LOGIN_LIFETIME, state_secrets
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "cloudformation.yaml"

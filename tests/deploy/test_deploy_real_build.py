@@ -21,7 +21,7 @@ from gatebuild.deploy.gatezip import (
     write_minimal_config,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow, pytest.mark.zip]  # markers: docs/contributing.md "Tests"
 
 
 def _b64(number: int) -> str:

@@ -30,7 +30,7 @@ from gatebuild.deploy.stack import (
     wait_for_stack,
 )
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "cloudformation.yaml"
 NAME = "my-site"

@@ -20,7 +20,7 @@ from gatebuild.deploy.progress import Progress
 from gatebuild.deploy.publish import TRUST_POLICY
 from gatebuild.deploy.status import status
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 DIST = "E2STATUS000001"
 SITE = "https://www.example.com"

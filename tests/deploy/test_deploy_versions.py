@@ -13,7 +13,7 @@ from gatebuild.deploy.clients import Clients
 from gatebuild.deploy.gatezip import sha256_b64
 from gatebuild.deploy.stack import StackOptions, deploy_stack
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 OIDC = (
     '[idp]\nprovider = "oidc"\nclient_id = "c"\nissuer = "https://login.example.com"\n'

@@ -253,7 +253,7 @@ def origin_root(uri: str) -> str:
     return "/<listing>" if looked_up == "/" else looked_up
 
 
-# What the README promises: the origin looks up the exact form (S3, any RFC 3986 server), the
+# What docs/security.md promises: the origin looks up the exact form (S3, any RFC 3986 server), the
 # loose form (Windows, case-insensitive, folding by upper- or lower-casing), or the path up to a
 # decoded "?" or "#". The others are checked by their own tests.
 ORIGINS = {

@@ -14,7 +14,7 @@ import pytest
 from tests.security.conftest import AT, ID, LOGIN_PREFIX, RT, assert_not_let_in, assert_response, is_response, json_body
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 
 @pytest.fixture

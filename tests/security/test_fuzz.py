@@ -476,7 +476,7 @@ def read_jar(request) -> dict[str, str]:
 
 
 def read_cookie(jar: dict[str, str], name: str) -> str | None:
-    """The README's chunk format: `<name>` = "1".."9" and `<name>.1`...`<name>.N` hold the parts."""
+    """docs/configuration.md [cookies]: `<name>` = "1".."9" and `<name>.1`...`<name>.N` hold the parts."""
     value = jar.get(name)
     if value is not None and len(value) == 1 and value in "123456789":
         parts = [jar.get(f"{name}.{i}") for i in range(1, int(value) + 1)]

@@ -24,7 +24,7 @@ from tests.support import hygiene
 from tests.support.cloudfront import ASSET, FETCH_JSON, NAVIGATE, Browser, event, header, location_query
 from tests.support.tokens import Keys
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 CONFIGURED_TIMEOUT = 1.0  # tests/conftest.py raw_config: idp.timeout_seconds
 SLACK = 0.6

@@ -18,7 +18,7 @@ from tests.security.forge import claims_of, hmac_token, parts, sign_raw, unsigne
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 from tests.support.tokens import Keys, b64url
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 NESTED = 5000
 

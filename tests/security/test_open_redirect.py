@@ -17,7 +17,7 @@ from freezegun import freeze_time
 from tests.security.conftest import AUTHORIZE, ID, SITE, assert_location_same_site, assert_response, is_response
 from tests.support.cloudfront import Browser, header, location_query
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 CATEGORIES = {
     "protocol_relative_and_backslash": [

@@ -35,7 +35,7 @@ from tests.security.conftest import (
 )
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 ALL_MODELS = {**ORIGINS, **MORE_ORIGINS}
 

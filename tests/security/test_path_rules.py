@@ -24,7 +24,7 @@ from tests.security.conftest import (
 )
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 RULE_SPELLINGS = {
     "plain": [

@@ -14,7 +14,7 @@ import pytest
 from tests.security.conftest import ID, assert_response, json_body
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, event, header
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 MARKUP = [
     "<script>alert(1)</script>",

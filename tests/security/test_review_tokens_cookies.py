@@ -32,7 +32,7 @@ from tests.security.conftest import (
 )
 from tests.support.cloudfront import FETCH_JSON, NAVIGATE, Browser, event, header, location_query, set_cookies
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 T0 = "2026-03-01 09:00:00"
 GATE_NAMES = re.compile(r"^__Host-gate-(?:(?:id|at|rt)(?:\.[1-8])?|rtried|rspent|login-[A-Za-z0-9_-]{16})$")

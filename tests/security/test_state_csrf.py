@@ -19,7 +19,7 @@ from freezegun import freeze_time
 from tests.security.conftest import ID, LOGIN_PREFIX, assert_location_same_site, assert_response
 from tests.support.cloudfront import Browser, header, location_query, set_cookies
 
-pytestmark = [pytest.mark.slow]  # markers: README "Tests"
+pytestmark = [pytest.mark.slow]  # markers: docs/contributing.md "Tests"
 
 OTHER_SECRET = base64.urlsafe_b64encode(b"another-deployment-secret-0123456789").decode().rstrip("=")
 
