@@ -1331,6 +1331,13 @@ def main(argv: list[str] | None = None) -> int:
                 pass
         remove_tree(work)
     print(format_table(summary))
+    from bench.pageview import format_rows
+    from bench.pageview import rows as pageview_rows
+
+    pageview = pageview_rows()
+    summary["pageview"] = pageview
+    print()
+    print(format_rows(pageview))
     if profiles:
         for title, profile in profiles:
             print()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from . import responses
-from .access import AccessPolicy
+from .access import AccessPolicy, first_unmet
 from .cookies import strip_gate_cookies
 from .errors import GateError
 from .identity_headers import strip_identity_headers
@@ -55,6 +55,9 @@ class Gate:
         self.verifier = TokenVerifier(config, self.keys, self.provider.checks_token_use)
         self.store = SessionStore(config, self.verifier)
         self.access = AccessPolicy(config.paths, config.rules, config.entry)
+        if self.store.signs_assets and self.access.entry is not None:
+            entry = self.access.entry
+            self.store.may_see_assets = lambda claims: first_unmet(self.provider.person(claims), [entry]) is None
         # Built on first use (cold start at the edge's CPU share, issue 22): a request with a valid
         # session imports neither the login and refresh flows nor the endpoints.
         self._login: LoginFlow | None = None

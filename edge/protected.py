@@ -85,7 +85,16 @@ class ProtectedPaths:
             if navigation:
                 return self.login(request, now, request.original_target(), session.reason)
             return self.unauthenticated(request, session)
-        return self.authorize(request, session.claims)
+        due = navigation and request.method == "GET" and self._store.asset_cookies_due(request.jar)
+        target = request.original_target() if due else ""  # before authorize rewrites a client route
+        outcome = self.authorize(request, session.claims)
+        if due and outcome.forwarded:
+            # [assets] signed_cookies: the page's assets would be CloudFront's 403; mint them
+            # and come back (once: the marker comes with them)
+            back = safe_return_path(target) or "/"
+            lines = self._store.asset_lines(session.claims, now)
+            return Outcome.respond(responses.redirect(back, lines), "allow", "asset_cookies_renewed", session.sub)
+        return outcome
 
     def login(
         self, request: ViewerRequest, now: float, target: str, reason: str, set_cookies: list[str] | None = None

@@ -18,6 +18,9 @@ from .verifier import TokenVerifier
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .cfsign import AssetCookies
     from .idp import Deadline
     from .typing_aliases import Claims, Json
 
@@ -163,6 +166,43 @@ class SessionStore:
         self._store_access_token = config.tokens.store_access_token
         self._window = config.tokens.refresh_window_seconds
         self.api_needs_access_token = bool(config.apis)
+        # [assets] signed_cookies: CloudFront's asset cookies ride along with every session
+        # write and clear (edge/cfsign.py, imported on those paths only)
+        self._config = config
+        self._asset_cookies: AssetCookies | None = None
+        self.signs_assets = config.assets.signed_cookies and config.assets.private_key is not None
+        # who may have them: the gate sets this to its [entry] check (no [[rules]] pattern
+        # overlaps an asset path: the build refuses it, gatebuild/config/assets.py)
+        self.may_see_assets: Callable[[Claims], bool] = lambda claims: True
+
+    def assets(self) -> AssetCookies:
+        if self._asset_cookies is None:
+            from .cfsign import AssetCookies
+
+            config = self._config
+            self._asset_cookies = AssetCookies(config.assets, config.cookies, config.site_url)
+        return self._asset_cookies
+
+    def asset_lines(self, claims: Claims, now: float) -> list[str]:
+        """Signed asset cookies valid no longer than the ID token (its `exp`), or, for a person
+        [entry] refuses, lines clearing any left from before."""
+        if not self.signs_assets:
+            return []
+        if not self.may_see_assets(claims):
+            return self.clear_assets()
+        until = min(int(claims["exp"]), int(now) + self._max_age)
+        # the marker (Path=/, so the gate sees it on a navigation) says which key they carry
+        marker = self.writer.set(self.names.all_prefix + "cf", self._config.assets.key_id, max(1, until - int(now)), {})
+        return self.assets().mint(until, now) + marker
+
+    def clear_assets(self) -> list[str]:
+        return [*self.assets().clear(), self.writer.clear(self.names.all_prefix + "cf")]
+
+    def asset_cookies_due(self, jar: dict[str, str]) -> bool:
+        """A signed-in browser without this key's asset cookies: the feature was just turned on,
+        the key rotated, or the cookies were deleted. The gate cannot see the cookies themselves
+        (they reach only the asset paths), so it reads the marker set with them."""
+        return self.signs_assets and jar.get(self.names.all_prefix + "cf") != self._config.assets.key_id
 
     def read(self, jar: dict[str, str], now: float, deadline: Deadline | None = None) -> Session:
         names = self.names
@@ -220,7 +260,7 @@ class SessionStore:
             lines += self.mark_refresh_tried(tokens["id_token"], claims, now)
         elif names.refresh_tried in jar:
             lines.append(self.writer.clear(names.refresh_tried))
-        return lines
+        return lines + self.asset_lines(claims, now)
 
     def keep_tokens(self, jar: dict[str, str], tokens: Json) -> list[str]:
         """Set-Cookie lines for a refresh answer without an ID token: a rotated refresh token
@@ -262,4 +302,6 @@ class SessionStore:
             if marker in jar:
                 lines.append(self.writer.clear(marker))
         lines += [self.writer.clear(name, "Lax") for name in pending_logins(jar, self.names.login_prefix)]
+        if self.signs_assets:
+            lines += self.clear_assets()
         return lines

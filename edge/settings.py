@@ -83,9 +83,19 @@ Api = namedtuple(
     "paths identity_headers accept_bearer cors_origins token_header bearer_audiences bearer_scopes",
     defaults=(False, False, (), "Authorization", (), ()),
 )
+
+
 # [assets]: the site's built files. A page navigation to one of these paths is never sent to the
 # app (edge/paths.py ClientRoutes): a missing asset stays the origin's 404, never HTML.
-Assets = namedtuple("Assets", "paths", defaults=(("/assets/*",),))
+# signed_cookies: CloudFront checks the asset requests itself with signed cookies the gate sets
+# (edge/cfsign.py; issue 23); key_id and private_key (RSA CRT parts, hex) are baked by the build.
+class Assets(
+    namedtuple("Assets", "paths signed_cookies key_id private_key", defaults=(("/assets/*",), False, "", None))
+):
+    __slots__ = ()
+
+    def __repr__(self) -> str:  # never print the private key
+        return f"Assets(paths={self.paths!r}, signed_cookies={self.signed_cookies!r}, key_id={self.key_id!r})"
 
 
 class Config(
@@ -148,6 +158,8 @@ class Config(
             data.pop("previous_state_secrets", None)  # absent: zips built before rotation existed stay identical
         if not self.apis:
             data.pop("apis", None)
+        if not self.assets.signed_cookies:  # off: the baked document as before issue 23
+            data["assets"] = {"paths": data["assets"]["paths"]}
         for api in data.get("apis", ()):  # absent when unused: zips built before stay identical
             for key in ("bearer_audiences", "bearer_scopes"):
                 if not api[key]:
@@ -197,7 +209,12 @@ class Config(
             entry=Entry(**{k: v if k == "any_account" else tuple(v) for k, v in data.get("entry", {}).items()}),
             extra_authorize_params=tuple((k, v) for k, v in data.get("extra_authorize_params", ())),
             spa=bool(data.get("spa", True)),
-            assets=Assets(**{**assets, "paths": tuple(assets.get("paths", Assets._field_defaults["paths"]))}),
+            assets=Assets(
+                paths=tuple(assets.get("paths", Assets._field_defaults["paths"])),
+                signed_cookies=bool(assets.get("signed_cookies", False)),
+                key_id=assets.get("key_id", ""),
+                private_key=assets.get("private_key"),
+            ),
         )
 
     def _plain_dict(self) -> Json:

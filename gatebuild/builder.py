@@ -22,6 +22,7 @@ import tempfile
 from edge import __version__
 from edge.jwks import key_problem, private_members, usable_jwks
 from edge.provider import profile_for
+from gatebuild import asset_key as gatebuild_asset_key
 from gatebuild import cacerts, discovery, runtime, secret_store, vendor, zipper
 from gatebuild import config as gate_config
 from gatebuild.config import ConfigFileError
@@ -48,14 +49,29 @@ OFFLINE_HINT = "build offline with --jwks-file FILE (the IdP's JWKS, saved) and 
 
 
 def load_config(
-    config_path: str, *, jwks_file: str | None = None, overrides: dict | None = None, secret_path: str | None = None
+    config_path: str,
+    *,
+    jwks_file: str | None = None,
+    overrides: dict | None = None,
+    secret_path: str | None = None,
+    asset_key_path: str | None = None,
 ):
-    """The validated, fully resolved Config and its JWKS (network only without jwks_file)."""
+    """The validated, fully resolved Config and its JWKS (network only without jwks_file).
+
+    overrides["asset_key"] (the deploy's, from SSM: gatebuild/asset_key.py's stored form, with
+    CloudFront's key id) is the asset-cookie key; without it a local key in build/asset-key."""
     raw = gate_config.read_toml(config_path)
-    config, to_discover = gate_config.validate(gate_config.deep_merge(raw, overrides or {}))
+    overrides = dict(overrides or {})
+    asset_key = overrides.pop("asset_key", None)
+    config, to_discover = gate_config.validate(gate_config.deep_merge(raw, overrides))
     if not config.state_secret:
         config = config._replace(
             state_secret=secret_store.load_or_create(secret_path or os.path.join(BUILD_DIR, "state-secret"))
+        )
+    if config.assets.signed_cookies:
+        stored = asset_key or gatebuild_asset_key.load_or_create(asset_key_path or os.path.join(BUILD_DIR, "asset-key"))
+        config = config._replace(
+            assets=config.assets._replace(key_id=stored["key_id"], private_key=gatebuild_asset_key.baked(stored))
         )
     if to_discover:
         if jwks_file:
@@ -200,9 +216,10 @@ def build(
     overrides: dict | None = None,
     site_env: str | None = None,
     quiet: bool = False,
+    asset_key_path: str | None = None,
 ) -> str:
     say = (lambda *a: None) if quiet else (lambda *a: print(*a))
-    config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides)
+    config, jwks = load_config(config_path, jwks_file=jwks_file, overrides=overrides, asset_key_path=asset_key_path)
     notice = discovery.sign_out_notice(
         config.endpoints.revocation, config.endpoints.logout, config.endpoints.logout_style
     )
@@ -311,6 +328,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=DEFAULT_OUT, help=f"zip to write (default {DEFAULT_OUT})")
     parser.add_argument("--site-env", help="also write the site's VITE_GATE_* paths to this .env file")
     parser.add_argument(
+        "--asset-key",
+        help="[assets] signed_cookies: the asset-cookie key file (made when missing, mode 0600; default build/asset-key)",
+    )
+    parser.add_argument(
         "--print-schema",
         action="store_true",
         help="print the config's JSON Schema (for TOML editors; docs/gate.schema.json) and exit",
@@ -341,7 +362,14 @@ def main(argv: list[str] | None = None) -> int:
         overrides = parse_sets(args.set)
         if args.check_idp:
             return check_idp(args.config, overrides)
-        build(args.config, jwks_file=args.jwks_file, out=args.out, site_env=args.site_env, overrides=overrides or None)
+        build(
+            args.config,
+            jwks_file=args.jwks_file,
+            out=args.out,
+            site_env=args.site_env,
+            overrides=overrides or None,
+            asset_key_path=args.asset_key,
+        )
     except ConfigFileError as exc:
         for line in exc.mistakes:
             print(f"config error: {line}", file=sys.stderr)

@@ -77,7 +77,10 @@ def _associations(resources: dict):
         for index, behavior in enumerate(config.get("CacheBehaviors") or []):
             behaviors.append((f"CacheBehaviors[{index}]", behavior or {}))
         for label, behavior in behaviors:
-            for index, assoc in enumerate(behavior.get("LambdaFunctionAssociations") or []):
+            assocs = behavior.get("LambdaFunctionAssociations") or []
+            if isinstance(assocs, dict) and "Fn::If" in assocs:  # e.g. none when the assets are signed (issue 23)
+                assocs = [a for branch in assocs["Fn::If"][1:] if isinstance(branch, list) for a in branch]
+            for index, assoc in enumerate(assocs):
                 where = f"Resources.{name}.DistributionConfig.{label}.LambdaFunctionAssociations[{index}]"
                 yield where, assoc.get("EventType"), assoc.get("LambdaFunctionARN")
 

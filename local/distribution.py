@@ -123,6 +123,7 @@ class Behavior:
     forwards_host: bool | None  # custom origins: the origin request policy forwards Host (None: no policy)
     response_headers: tuple[tuple[str, str, bool], ...]  # (name, value, override)
     trusted_key_groups: tuple[str, ...] = ()
+    trusted_keys: tuple = ()  # local/signed_cookies.PublicKey of the trusted key groups
     label: str = ""
 
     def matches(self, path: str) -> bool:
@@ -477,10 +478,9 @@ class _Reader:
             if raw.get(key):
                 self.refuse(f"{where}.{key}: {why}")
         key_groups = tuple(str(k) for k in raw.get("TrustedKeyGroups") or [])
-        if key_groups:
-            # Issue 23: CloudFront verifies signed cookies on these behaviors itself. Until the
-            # emulator does too, it refuses rather than let every request through.
-            self.refuse(f"{where}.TrustedKeyGroups: CloudFront's signed-cookie check is not modelled yet (issue 23)")
+        # Issue 23: CloudFront checks signed cookies on these behaviors itself, before any
+        # function (local/signed_cookies.py models the check, citing the documentation).
+        trusted_keys = self.trusted_keys(raw.get("TrustedKeyGroups") or [], f"{where}.TrustedKeyGroups")
         allowed = tuple(str(m) for m in raw.get("AllowedMethods") or ["GET", "HEAD"])
         cached = tuple(str(m) for m in raw.get("CachedMethods") or ["GET", "HEAD"])
         gate, include_body = False, False
@@ -515,8 +515,49 @@ class _Reader:
             forwards_host=forwards_host,
             response_headers=headers,
             trusted_key_groups=key_groups,
+            trusted_keys=trusted_keys,
             label=where,
         )
+
+    def trusted_keys(self, groups: list, where: str) -> tuple:
+        """The public keys of the behavior's key groups (AWS::CloudFront::KeyGroup of
+        AWS::CloudFront::PublicKey in this template). A key's id is CloudFront's to assign; the
+        emulator's stand-in is gatebuild.asset_key.local_key_id of the key, the id local builds
+        sign with."""
+        from gatebuild.asset_key import local_key_id
+        from local.signed_cookies import public_key
+
+        keys = []
+        before = len(self.problems)
+        for index, group in enumerate(groups):
+            resource = self.ev.resources.get(group.logical_id) if isinstance(group, Ref) else None
+            if not isinstance(resource, dict) or resource.get("Type") != "AWS::CloudFront::KeyGroup":
+                self.refuse(f"{where}[{index}]: not a !Ref of this template's AWS::CloudFront::KeyGroup")
+                continue
+            try:
+                items = self.ev.value(resource["Properties"]["KeyGroupConfig"]["Items"], f"{group.logical_id}.Items")
+            except (_Unreadable, KeyError, TypeError) as exc:
+                self.refuse(f"{where}[{index}]: {exc}")
+                continue
+            for item in items:
+                key_resource = self.ev.resources.get(item.logical_id) if isinstance(item, Ref) else None
+                if not isinstance(key_resource, dict) or key_resource.get("Type") != "AWS::CloudFront::PublicKey":
+                    self.refuse(
+                        f"{where}[{index}]: key group item {item!r} is not this template's AWS::CloudFront::PublicKey"
+                    )
+                    continue
+                try:
+                    pem = self.ev.value(
+                        key_resource["Properties"]["PublicKeyConfig"]["EncodedKey"], f"{item.logical_id}.EncodedKey"
+                    )
+                    key = public_key("", str(pem))
+                    key_id = local_key_id({"n": format(key.n, "x")}) if key.kind == "rsa" else item.logical_id
+                    keys.append(public_key(key_id, str(pem)))
+                except (_Unreadable, KeyError, TypeError, ValueError) as exc:
+                    self.refuse(f"{where}[{index}]: {item.logical_id}: not a public key CloudFront takes ({exc})")
+        if groups and not keys and len(self.problems) == before:
+            self.refuse(f"{where}: no public key in the trusted key groups: CloudFront would refuse every request")
+        return tuple(keys)
 
     def cache_policy(self, policy: Any, where: str) -> tuple[bool, str]:
         if isinstance(policy, str) and policy in MANAGED_CACHE_POLICIES:

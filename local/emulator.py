@@ -10,7 +10,8 @@ start) running awslambdaric, the Lambda Python runtime, behind a local Runtime A
 and REPORT lines carry Init Duration on a cold start. Its sys.path is only the extracted zip
 (private and read-only, like /var/task: local/taskdir.py), the runtime folder (awslambdaric,
 like /var/runtime) and the standard library. `--cpu-share` runs each worker at the 128 MB
-Lambda@Edge CPU share (local/cpushare.py). A generated response goes back as it is.
+Lambda@Edge CPU share (local/cpushare.py). A generated
+response goes back as it is.
 
 The routing is cloudformation.yaml's, read by local/distribution.py with the parameters
 `deploy.py stack` would pass (its own builder): behaviors in CloudFront's order, the methods
@@ -653,6 +654,7 @@ class Distribution:
     # failures, origin unreachable): one JSON object each, in memory and in refusal_log.
     refusals: list[dict] = field(default_factory=list)
     refusal_log: str = ""
+    signed_checks: list[dict] = field(default_factory=list)  # trusted-key-group checks (issue 23)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def refuse(self, kind: str, status: int, method: str, path: str, behavior: str, detail: str = "") -> None:
@@ -781,6 +783,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             dist.refuse("method_not_allowed", 403, self.command, uri, behavior.path_pattern)
             self._cloudfront_error(403, METHOD_NOT_ALLOWED, "", request_id, started)
             return
+        if behavior.trusted_keys and not self._signed_request_allowed(behavior, host, target, uri, request_id, started):
+            return
         event = dist.event_for(
             self.command, target, items, self.client_address[0], self._body if behavior.include_body else None
         )
@@ -854,6 +858,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _access_log(self, status: int, source: str, started: float) -> None:
         ms = (time.perf_counter() - started) * 1000
         log(f"{self.command} {self.path} -> {status} ({source}, {ms:.1f} ms)")
+
+    def _signed_request_allowed(
+        self, behavior: cf.Behavior, host: str, target: str, uri: str, request_id: str, started: float
+    ) -> bool:
+        """A behavior with TrustedKeyGroups: CloudFront's own check of the signed cookies, before
+        any function (local/signed_cookies.py); refused, CloudFront's 403 with its XML error."""
+        from local import signed_cookies
+
+        jar: dict[str, str] = {}
+        for value in self.headers.get_all("Cookie") or []:
+            for pair in value.split(";"):
+                name, sep, cookie_value = pair.strip().partition("=")
+                if sep and name not in jar:
+                    jar[name] = cookie_value
+        keys = {key.key_id: key for key in behavior.trusted_keys}
+        ok, code, why = signed_cookies.check(jar, f"http://{host}{target}", self.client_address[0], time.time(), keys)
+        self.distribution.signed_checks.append({"path": uri, "allowed": ok, "why": why})
+        if ok:
+            return True
+        self.distribution.refuse("signed_cookies_" + code, 403, self.command, uri, behavior.path_pattern, why)
+        headers = [
+            ("Server", "CloudFront"),
+            ("Content-Type", "text/xml"),
+            *self._common_headers(request_id, "Error"),
+        ]
+        self._write(403, None, headers, signed_cookies.error_body(code))
+        self._access_log(403, "Error", started)
+        return False
 
     def _cloudfront_error(
         self, status: int, title: str, detail: str, request_id: str, started: float, x_cache: str = "Error"
@@ -995,6 +1027,14 @@ def make_server(distribution: Distribution, host: str = "127.0.0.1", port: int =
     return Server((host, port), handler)
 
 
+def asset_public_pem(path: str) -> str:
+    """The public half of an asset-cookie key file (gatebuild/asset_key.py)."""
+    from gatebuild import asset_key as keys
+
+    with open(path, encoding="utf-8") as f:
+        return keys.public_pem(keys.check(json.load(f)))
+
+
 class Emulator:
     """The whole stand-in, for scripts and tests: start(), .url, stop().
 
@@ -1025,6 +1065,8 @@ class Emulator:
         hsts_include_subdomains: bool | None = None,
         hsts_preload: bool | None = None,
         refusal_log: str = "",
+        asset_key: str = "",
+        asset_path: str | None = None,
         cpu_share: float | None = None,
     ):
         if not os.path.isdir(site_dir):
@@ -1047,6 +1089,10 @@ class Emulator:
             zip_sha256_b64=sha,
             hsts_include_subdomains=hsts_include_subdomains,
             hsts_preload=hsts_preload,
+            # [assets] signed_cookies (issue 23): the public key of the build's asset-cookie key,
+            # passed as deploy.py passes it (slot A); no key: the gate on the assets as before
+            asset_keys={"A": asset_public_pem(asset_key)} if asset_key else None,
+            asset_path=asset_path,
         )
         s3, custom, problems = {}, {}, []
         for origin in self.config.origins.values():
@@ -1134,6 +1180,10 @@ def main(argv: list[str] | None = None) -> int:
         "csp.txt beside the site directory, else the strict default; as deploy.py)",
     )
     parser.add_argument("--template", default=str(cf.TEMPLATE), help="the CloudFormation template to read")
+    parser.add_argument(
+        "--asset-key", default="", help="[assets] signed_cookies: the key file build.py --asset-key signed the zip with"
+    )
+    parser.add_argument("--asset-path", default=None, help="the asset behavior's path pattern (AssetPathPattern)")
     parser.add_argument("--hsts-include-subdomains", action="store_true", default=None, help="as deploy.py stack")
     parser.add_argument("--hsts-preload", action="store_true", default=None, help="as deploy.py stack")
     parser.add_argument("--api-origin", default="", help="the API origin (http://127.0.0.1:PORT) behind --api-path")
@@ -1170,11 +1220,13 @@ def main(argv: list[str] | None = None) -> int:
             url_host=args.url_host,
             csp_file=args.csp_file,
             api_origin=args.api_origin,
-            api_paths=(args.api_path,),
             template=args.template,
             hsts_include_subdomains=args.hsts_include_subdomains,
             hsts_preload=args.hsts_preload,
             refusal_log=args.refusal_log,
+            asset_key=args.asset_key,
+            asset_path=args.asset_path,
+            api_paths=(args.api_path,),
             cpu_share=LAMBDA_EDGE_FRACTION if args.cpu_share else None,
         )
     except (CspError, RuntimeMissing) as exc:

@@ -326,6 +326,7 @@ class Stack:
     profile_options: dict = field(default_factory=dict)  # profiles.idp_args options, e.g. entra_overage="sources"
     api: bool = False  # issue 13: run local/api.py behind [[apis]] paths = ["/api/*"]
     api_port: int = 0
+    signed_assets: bool = True  # issue 23: [assets] signed_cookies = true, CloudFront checks the assets
     cpu_share: bool = False  # the emulator's --cpu-share: workers at the 128 MB Lambda@Edge CPU share
 
     site_url: str = field(init=False, default="")
@@ -747,6 +748,7 @@ class Stack:
         lines += toml_table("tokens", tokens)
         if nonce == "false":
             lines.append("require_nonce = false   # cognito-local drops the nonce from its ID tokens")
+        lines += self._assets_lines()
         lines += [
             "",
             "[cookies]",
@@ -788,6 +790,7 @@ class Stack:
             sections["tokens"], refresh_window_seconds=self.refresh_window_seconds, leeway_seconds=self.leeway_seconds
         )
         lines += toml_table("tokens", tokens)
+        lines += self._assets_lines()
         lines += [
             "",
             "[cookies]",
@@ -801,6 +804,15 @@ class Stack:
             "",
         ]
         return "\n".join(lines)
+
+    def _assets_lines(self) -> list[str]:
+        if not self.signed_assets:
+            return []
+        return ["", "[assets]", 'paths = ["/assets/*"]', "signed_cookies = true", ""]
+
+    @property
+    def asset_key_path(self) -> str:
+        return os.path.join(self.workdir or "", "asset-key")
 
     def _choose_style(self) -> str:
         if self.provider == "oidc" and self.profile != "oidc":
@@ -855,6 +867,7 @@ class Stack:
         self.zip_path = os.path.join(self.workdir, "edge.zip")
         log_path = os.path.join(self.workdir, "build.log")
         argv = [sys.executable, os.path.join(ROOT, "build.py"), "--config", self.config_path, "--out", self.zip_path]
+        argv += ["--asset-key", self.asset_key_path]
         for item in self.build_sets:
             argv += ["--set", item]
         # build.py stages in the shared build/staging: one build at a time from here, and one
@@ -910,6 +923,8 @@ class Stack:
         argv += ["--refusal-log", self.refusal_log]
         if self.api:
             argv += ["--api-origin", self.api_url, "--api-path", "/api/*"]
+        if self.signed_assets:
+            argv += ["--asset-key", self.asset_key_path]
         if self.csp_file:
             argv += ["--csp-file", self.csp_file]
         if self.cpu_share:

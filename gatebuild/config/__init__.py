@@ -87,7 +87,14 @@ def validate(raw: dict) -> tuple[Config, list[str]]:
     # apis broken: checked against the gate's own paths only (the [[apis]] mistake is reported already)
     given_assets = isinstance(raw.get("assets"), dict) and "paths" in raw["assets"]
     assets = m.check(
-        "assets", ("assets", "paths"), check_assets, sections.get("assets"), paths, apis or (), given_assets
+        "assets",
+        ("assets", "paths", "rules"),
+        check_assets,
+        sections.get("assets"),
+        paths,
+        apis or (),
+        given_assets,
+        rules or (),
     )
     if m.lines:
         raise ConfigFileError(*m.lines)

@@ -47,8 +47,11 @@ SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], object]]] = {
         "domain": (str, ABSENT),
     },
     "site": {"url": (str, _CONFIG["site_url"]), "spa": (bool, _CONFIG["spa"])},
-    # [assets]: the site's built files (edge/paths.py ClientRoutes); issue 23 adds signed cookies here
-    "assets": {"paths": (list, Assets._field_defaults["paths"])},
+    # [assets]: the site's built files (edge/paths.py ClientRoutes; gatebuild/config/assets.py)
+    "assets": {
+        "paths": (list, Assets._field_defaults["paths"]),
+        "signed_cookies": (bool, Assets._field_defaults["signed_cookies"]),
+    },
     "paths": {key: (type(_PATHS[key]) if key != "public" else list, _PATHS[key]) for key in Paths._fields},
     "tokens": {
         key: (

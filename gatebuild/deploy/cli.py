@@ -213,6 +213,11 @@ def parser() -> argparse.ArgumentParser:
         help="replace the state-signing secret kept in SSM (see docs/deploy.md, Secrets)",
     )
     stack.add_argument(
+        "--rotate-asset-key",
+        action="store_true",
+        help="[assets] signed_cookies: a new asset-cookie key; the old one stays trusted for a day (docs/deploy.md)",
+    )
+    stack.add_argument(
         "--no-permission-check",
         dest="check_permissions",
         action="store_false",
@@ -329,6 +334,7 @@ def main(
             opts.api_domain = args.api_domain
             opts.api_path = args.api_path
             opts.rotate_state_secret = args.rotate_state_secret
+            opts.rotate_asset_key = args.rotate_asset_key
             opts.keep_old_assets_days = args.keep_old_assets_days
             opts.check_permissions = args.check_permissions
             if args.template:

@@ -110,7 +110,11 @@ class StackOptions:
     log_retention_days: int | None = None
     api_domain: str | None = None  # issue 13: the API origin behind ApiPathPattern ("" removes it)
     api_path: str | None = None
+    # issue 23: the asset-cookie public keys by slot ("A"/"B": PEM, "" for none) and the asset pattern
+    asset_keys: dict[str, str] | None = None
+    asset_path: str | None = None
     rotate_state_secret: bool = False
+    rotate_asset_key: bool = False  # issue 23: a new asset-cookie key, the old one trusted for an overlap window
     keep_old_assets_days: float = STALE_GRACE_DAYS
     site_dir: str = "site/dist"
     skip_site: bool = False
@@ -301,6 +305,35 @@ def parameters_of(stack: dict | None) -> dict[str, str]:
     return {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters") or []}
 
 
+def asset_signing(opts: StackOptions, config_path: str, name: str, clients, progress: Progress, clock):
+    """[assets] signed_cookies (issue 23): the key slots' public keys into opts (the template's
+    AssetPublicKeyA/B and AssetPathPattern), and (current slot, its key) for the build; off:
+    both slots emptied, so the assets behavior runs the gate again, and None."""
+    from gatebuild.config import read_toml
+
+    from .asset_key import asset_keys
+    from .asset_key import parameter_name as asset_parameter
+
+    assets = read_toml(config_path).get("assets") or {}
+    patterns = assets.get("paths", ["/assets/*"])
+    if not assets.get("signed_cookies"):
+        opts.asset_keys = None
+        if opts.rotate_asset_key:
+            progress.warn("--rotate-asset-key: [assets] signed_cookies is off, there is no asset key to rotate")
+        return None
+    if len(patterns) != 1:
+        raise DeployError(
+            f"[assets] paths has {len(patterns)} patterns; the template has one signed asset behavior "
+            "(AssetPathPattern): give one pattern, or set signed_cookies = false"
+        )
+    pems, slot, key = asset_keys(
+        clients.ssm, asset_parameter("stack", name), progress, rotate=opts.rotate_asset_key, now=clock()
+    )
+    opts.asset_keys = pems
+    opts.asset_path = patterns[0]
+    return slot, key
+
+
 def stack_parameters(
     opts: StackOptions,
     csp: str,
@@ -339,6 +372,13 @@ def stack_parameters(
         given["ApiDomainName"] = opts.api_domain
     if opts.api_path:
         given["ApiPathPattern"] = opts.api_path
+    if opts.asset_keys is not None:
+        given["AssetPublicKeyA"] = opts.asset_keys.get("A", "")
+        given["AssetPublicKeyB"] = opts.asset_keys.get("B", "")
+    else:  # signed cookies off: a key left from before is dropped, so the gate runs on the assets again
+        given.update({k: "" for k in ("AssetPublicKeyA", "AssetPublicKeyB") if (previous or {}).get(k)})
+    if opts.asset_path:
+        given["AssetPathPattern"] = opts.asset_path
     if code:
         given.update(zip(CODE_PARAMETERS, code, strict=False))
     # a first creation that fails must be able to delete its (empty) pool: protection comes on
@@ -618,6 +658,7 @@ def deploy_stack(
             + f" stack {name} (infrastructure)"
             + (": CloudFront takes 5-15 minutes" if stack is None else "")
         )
+        signing = asset_signing(opts, config_path, name, clients, progress, clock)
         parameters = stack_parameters(opts, csp, previous, code, declared)
         if keep_url and "PreviousSiteUrl" in declared:
             progress.note(
@@ -644,6 +685,9 @@ def deploy_stack(
         if outputs.get("UserPoolId"):
             secret = client_secret(clients.cognito_idp, outputs["UserPoolId"], outputs["UserPoolClientId"])
         overrides = overrides_from_outputs(outputs, secret)
+        if signing is not None:
+            slot, key = signing
+            overrides["asset_key"] = {**key, "key_id": outputs[f"AssetKey{slot}Id"]}
         raw = read_toml(config_path)
         if (raw.get("state") or {}).get("secret"):
             if opts.rotate_state_secret:

@@ -97,6 +97,11 @@ def test_quick_benchmark_completes_and_reports_every_row_and_target(tmp_path):
         if figure.startswith(("ours", "peer")):
             assert item["jwks_fetches"] == (item["samples"] if figure.endswith("_d") else 0), figure
     assert data["targets_met"]["zip_under_1mb_all_bytecode"] is True
+    # issue 23: the page-view row, with and without signed asset cookies
+    assert [line for line in lines if line.startswith("Page view (issue 23)")], run.stdout
+    view = {(r["site"], r["signed_cookies"]): r for r in data["pageview"]}
+    assert view[("synthetic 30-asset build", True)]["invocations"] == 2  # the navigation and who-am-I
+    assert view[("synthetic 30-asset build", False)]["invocations"] == 32
     if "peer_a" in data["cold"]:
         assert data["node"] and data["peer"]["bundle_bytes"] > 0
         assert all(data["targets_met"][t] is not None for t in PEER_TARGETS)

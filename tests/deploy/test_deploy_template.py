@@ -51,8 +51,13 @@ def test_distribution(template):
     assert behavior["LambdaFunctionAssociations"] == gate
     _gate_paths, api, assets = config["CacheBehaviors"]
     assert api["Fn::If"][0] == "HasApi" and api["Fn::If"][2] == {"Ref": "AWS::NoValue"}
-    assert assets["PathPattern"] == "/assets/*"
-    assert assets["LambdaFunctionAssociations"] == gate  # every behavior goes through the gate
+    assert assets["PathPattern"] == {"Ref": "AssetPathPattern"}
+    assert template["Parameters"]["AssetPathPattern"]["Default"] == "/assets/*"
+    # issue 23: the gate on the assets unless signed cookies are on (a key given), then a key group and no function
+    assert assets["LambdaFunctionAssociations"] == {"Fn::If": ["SignedAssets", {"Ref": "AWS::NoValue"}, gate]}
+    assert assets["TrustedKeyGroups"] == {
+        "Fn::If": ["SignedAssets", [{"Ref": "AssetKeyGroup"}], {"Ref": "AWS::NoValue"}]
+    }
     assert assets["CachePolicyId"] == {"Ref": "AssetCachePolicy"}
     assert _res(template, "GateVersion")["Type"] == "AWS::Lambda::Version"
     # Issue 20: distribution-wide error mappings answer the API's 404s and missing assets with
@@ -268,3 +273,20 @@ def test_outputs(template):
     assert outputs["FunctionVersionArn"]["Value"] == {"Ref": "GateVersion"}
     for key in ("UserPoolId", "UserPoolClientId", "CognitoDomain"):
         assert outputs[key]["Condition"] == "CreateCognito"
+
+
+def test_asset_key_group_has_two_slots(template):
+    """Issue 23: AWS::CloudFront::PublicKey in two slots (a rotation keeps the previous one
+    trusted) and an AWS::CloudFront::KeyGroup of whichever are given; their ids are outputs."""
+    for slot in "AB":
+        key = _res(template, f"AssetKey{slot}")
+        assert key["Type"] == "AWS::CloudFront::PublicKey" and key["Condition"] == f"HasAssetKey{slot}"
+        assert key["Properties"]["PublicKeyConfig"]["EncodedKey"] == {"Ref": f"AssetPublicKey{slot}"}
+        assert template["Parameters"][f"AssetPublicKey{slot}"]["Default"] == ""
+        assert template["Outputs"][f"AssetKey{slot}Id"]["Value"] == {"Ref": f"AssetKey{slot}"}
+    group = _res(template, "AssetKeyGroup")
+    assert group["Type"] == "AWS::CloudFront::KeyGroup" and group["Condition"] == "SignedAssets"
+    assert group["Properties"]["KeyGroupConfig"]["Items"] == [
+        {"Fn::If": ["HasAssetKeyA", {"Ref": "AssetKeyA"}, {"Ref": "AWS::NoValue"}]},
+        {"Fn::If": ["HasAssetKeyB", {"Ref": "AssetKeyB"}, {"Ref": "AWS::NoValue"}]},
+    ]

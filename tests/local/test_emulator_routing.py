@@ -199,9 +199,9 @@ def test_a_distribution_wide_error_mapping_answers_every_behaviors_404(tmp_path,
     "old,new,words",
     [
         (
-            "          - PathPattern: /assets/*\n",
-            "          - PathPattern: /assets/*\n            TrustedKeyGroups: [abc]\n",
-            ["TrustedKeyGroups", "issue 23"],
+            "TrustedKeyGroups: !If [SignedAssets, [!Ref AssetKeyGroup], !Ref AWS::NoValue]",
+            "TrustedKeyGroups: [abc]",
+            ["TrustedKeyGroups", "AWS::CloudFront::KeyGroup"],
         ),
         ("        DefaultRootObject: index.html\n", "        DefaultRootObject: !Base64 index.html\n", ["Fn::Base64"]),
         (
@@ -223,8 +223,8 @@ def test_what_the_emulator_cannot_read_stops_it(tmp_path, zip_path, site, old, n
 
 def test_every_problem_at_once(tmp_path):
     text = TEMPLATE.read_text().replace(
-        "          - PathPattern: /assets/*\n",
-        "          - PathPattern: /assets/*\n            TrustedKeyGroups: [abc]\n",
+        "TrustedKeyGroups: !If [SignedAssets, [!Ref AssetKeyGroup], !Ref AWS::NoValue]",
+        "TrustedKeyGroups: [abc]",
         1,
     )
     text = text.replace(
