@@ -322,7 +322,9 @@ def format_loads(table: list[dict]) -> list[str]:
     for site in dict.fromkeys(r["site"] for r in table):
         by = {r["signed_cookies"]: r.get("cold_load") for r in table if r["site"] == site}
         if not any(by.values()):
-            lines.append(f"  {site}: cold page load at 7.2% CPU: not measured (run by python -m bench)")
+            lines.append(
+                f"  {site}: cold page load at 7.2% CPU: not measured (not run: python -m bench runs it, not with --no-share)"
+            )
             continue
         parts, notes = [], []
         for signed, label in ((True, "on"), (False, "off")):
@@ -335,7 +337,9 @@ def format_loads(table: list[dict]) -> list[str]:
                 )
             else:
                 parts.append(f"{label} not measured: {load['not_measured']}")
-        lines.append(f"  {site}: cold page load at 7.2% CPU: " + " / ".join(parts) + (f" ({'; '.join(notes)})" if notes else ""))
+        lines.append(
+            f"  {site}: cold page load at 7.2% CPU: " + " / ".join(parts) + (f" ({'; '.join(notes)})" if notes else "")
+        )
     return lines
 
 

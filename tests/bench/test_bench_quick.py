@@ -102,6 +102,26 @@ def test_quick_benchmark_completes_and_reports_every_row_and_target(tmp_path):
     view = {(r["site"], r["signed_cookies"]): r for r in data["pageview"]}
     assert view[("synthetic 30-asset build", True)]["invocations"] == 2  # the navigation and who-am-I
     assert view[("synthetic 30-asset build", False)]["invocations"] == 32
+    # issue 23 item 6: the cold page load at the 7.2% share, measured with the share, else said not to be
+    for site in ("demo site", "synthetic 30-asset build"):
+        line = [line for line in lines if line.startswith(f"  {site}: cold page load at 7.2% CPU: ")]
+        assert len(line) == 1, run.stdout
+        for signed, label in ((True, "on"), (False, "off")):
+            load = view[(site, signed)]["cold_load"]
+            if data["share"]["available"] and "median_ms" in load:
+                assert load["median_ms"] > 0 and len(load["samples_ms"]) == 1
+                assert f"{label} {load['median_ms']:.0f} ms" in line[0]
+            else:
+                assert f"{label} not measured: " in line[0] and load["not_measured"], line[0]
+    if data["share"]["available"]:
+        # the synthetic build always measures: on, only the navigation runs the function; off, every request
+        assert view[("synthetic 30-asset build", True)]["cold_load"]["invocations"] == [1]
+        assert view[("synthetic 30-asset build", False)]["cold_load"]["invocations"] == [31]
+        demo = view[("demo site", True)]["cold_load"]
+        if "invocations" in demo:  # the navigation and /favicon.svg (the default behavior); not the assets
+            assert demo["invocations"][0] < view[("demo site", False)]["cold_load"]["invocations"][0]
+    else:
+        assert "no cgroup" in view[("synthetic 30-asset build", True)]["cold_load"]["not_measured"]
     if "peer_a" in data["cold"]:
         assert data["node"] and data["peer"]["bundle_bytes"] > 0
         assert all(data["targets_met"][t] is not None for t in PEER_TARGETS)
