@@ -408,6 +408,9 @@ class Stack:
         finally:
             sys.path.remove(ROOT)
         self.resolved = config
+        # the person's file decides, as on AWS: the emulator checks signed asset cookies only
+        # when their [assets] signed_cookies is on (the build then writes the asset key)
+        self.signed_assets = config.assets.signed_cookies
         self.issuer = config.issuer
         self.idp_url = config.issuer
         self.client_id = config.client_id
@@ -867,7 +870,8 @@ class Stack:
         self.zip_path = os.path.join(self.workdir, "edge.zip")
         log_path = os.path.join(self.workdir, "build.log")
         argv = [sys.executable, os.path.join(ROOT, "build.py"), "--config", self.config_path, "--out", self.zip_path]
-        argv += ["--asset-key", self.asset_key_path]
+        if self.signed_assets:
+            argv += ["--asset-key", self.asset_key_path]
         for item in self.build_sets:
             argv += ["--set", item]
         # build.py stages in the shared build/staging: one build at a time from here, and one
