@@ -164,6 +164,21 @@ def external_banner(
 """
 
 
+def run_until_stopped(stack: Stack, stop: threading.Event) -> int:
+    """Echo the stack's output until Ctrl-C (0) or one of its processes dies (1); then stop it."""
+    stack.echo_on.set()
+    try:
+        while not stop.wait(0.5):
+            dead = [p.name for p in stack.processes if not p.alive()]
+            if dead:
+                print(f"demo: {', '.join(dead)} exited; stopping. Logs: {stack.workdir}", file=sys.stderr)
+                return 1
+    finally:
+        print("[demo] stopping ...", file=sys.stderr, flush=True)
+        stack.stop()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--provider", choices=("cognito", "oidc"), help="cognito (default) or oidc")
@@ -287,17 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         "CPU share " + CpuShare.probe(LAMBDA_EDGE_FRACTION) if args.cpu_share else ""
     )  # what the emulator's workers got
     print(banner(stack, csp.source, notice, cpu), flush=True)
-    stack.echo_on.set()
-    try:
-        while not stop.wait(0.5):
-            dead = [p.name for p in stack.processes if not p.alive()]
-            if dead:
-                print(f"demo: {', '.join(dead)} exited; stopping. Logs: {stack.workdir}", file=sys.stderr)
-                return 1
-    finally:
-        print("[demo] stopping ...", file=sys.stderr, flush=True)
-        stack.stop()
-    return 0
+    return run_until_stopped(stack, stop)
 
 
 def run_external(args: argparse.Namespace) -> int:
@@ -361,17 +366,7 @@ def run_external(args: argparse.Namespace) -> int:
         return 1
     cpu = "CPU share " + CpuShare.probe(LAMBDA_EDGE_FRACTION) if args.cpu_share else ""
     print(external_banner(stack, provider_report(stack), csp.source, notice, cpu), flush=True)
-    stack.echo_on.set()
-    try:
-        while not stop.wait(0.5):
-            dead = [p.name for p in stack.processes if not p.alive()]
-            if dead:
-                print(f"demo: {', '.join(dead)} exited; stopping. Logs: {stack.workdir}", file=sys.stderr)
-                return 1
-    finally:
-        print("[demo] stopping ...", file=sys.stderr, flush=True)
-        stack.stop()
-    return 0
+    return run_until_stopped(stack, stop)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from gatebuild import asset_key
 
 from .errors import DeployError
 from .progress import Progress
+from .state_secret import write_secure_json
 
 # Cookies live as long as the ID token they were minted with: Cognito's longest is one day.
 OVERLAP_SECONDS = 24 * 3600
@@ -54,12 +55,8 @@ def _read(ssm, name: str) -> dict | None:
 
 
 def _write(ssm, name: str, stored: dict, *, overwrite: bool) -> None:
-    ssm.put_parameter(
-        Name=name,
-        Value=json.dumps(stored, sort_keys=True),
-        Type="SecureString",
-        Overwrite=overwrite,
-        Description="Asset-cookie signing key of the sign-in gate (deploy.py)",
+    write_secure_json(
+        ssm, name, stored, overwrite=overwrite, description="Asset-cookie signing key of the sign-in gate (deploy.py)"
     )
 
 

@@ -63,13 +63,20 @@ def stored_secrets(ssm, name: str) -> list[str]:
     return [stored["current"], *([stored["previous"]] if stored.get("previous") else [])]
 
 
-def _write(ssm, name: str, stored: dict, *, overwrite: bool) -> None:
+def write_secure_json(ssm, name: str, stored: dict, *, overwrite: bool, description: str) -> None:
+    """One of the gate's secrets as an SSM SecureString holding JSON (state secret, asset key)."""
     ssm.put_parameter(
         Name=name,
         Value=json.dumps(stored, sort_keys=True),
         Type="SecureString",
         Overwrite=overwrite,
-        Description="State-signing secret of the sign-in gate (deploy.py)",
+        Description=description,
+    )
+
+
+def _write(ssm, name: str, stored: dict, *, overwrite: bool) -> None:
+    write_secure_json(
+        ssm, name, stored, overwrite=overwrite, description="State-signing secret of the sign-in gate (deploy.py)"
     )
 
 
